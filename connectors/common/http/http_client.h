@@ -1,0 +1,93 @@
+#pragma once
+
+// HttpClient: every HTTP transfer of the daemon (feeds and article pages)
+// goes through one libcurl multi handle driven by the daemon's Asio
+// io_context (CURLMOPT_SOCKETFUNCTION / TIMERFUNCTION mapped onto Asio
+// socket waits and a steady_timer). No thread per transfer, no
+// curl_easy_perform.
+//
+// Threading: construct, call and destroy on the io_context's thread. Every
+// completion callback runs on that thread, never from inside Fetch().
+// Ownership: the io_context must outlive the client.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/error.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace newsflow {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string url;                       // http:// or https:// only
+  HttpHeaders headers;                   // extra request headers
+  std::string etag;                      // sends If-None-Match when set
+  std::string last_modified;             // sends If-Modified-Since when set
+  std::string user_agent;                // empty: the client's default
+  std::string proxy;                     // e.g. "http://127.0.0.1:3128"; empty: none
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{30'000};
+  size_t max_body_bytes = 16 << 20;      // decompressed; larger → kTooLarge
+  int max_redirects = 5;                 // longer chains → kTooManyRedirects
+};
+
+struct HttpResponse {
+  int status = 0;                 // final status after redirects
+  std::string effective_url;      // URL after redirects
+  HttpHeaders headers;            // of the final response; names lower-cased
+  std::string body;               // decompressed
+  int redirect_count = 0;
+  // Status of the first response when it was a redirect (301/302/307/308),
+  // else 0; lets callers tell permanent from temporary moves.
+  int first_redirect_status = 0;
+  std::chrono::milliseconds elapsed{0};
+
+  // First value of header `name` (lower-case), or "" when absent.
+  const std::string& Header(std::string_view name) const;
+};
+
+struct HttpClientOptions {
+  std::string default_user_agent = "newsflowd/0.1 (+https://github.com/newsflow)";
+  // Limit on transfers running at once; more are queued inside the client.
+  size_t max_concurrent = 256;
+  // Limit on connections to one host (CURLMOPT_MAX_HOST_CONNECTIONS).
+  long max_host_connections = 2;
+};
+
+using FetchCallback = std::function<void(Result<HttpResponse>)>;
+
+class HttpClient {
+ public:
+  HttpClient(boost::asio::io_context& io, HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Starts a GET. `done` receives the response for any HTTP status (the
+  // caller decides what a 404 means) or an Error for transport failures:
+  // kDns, kConnect, kTls, kTimeout, kConnectionReset, kTooLarge,
+  // kTooManyRedirects, kInvalidArgument (bad URL or scheme).
+  void Fetch(HttpRequest request, FetchCallback done);
+
+  // Aborts every transfer; their callbacks receive kCancelled.
+  void CancelAll();
+
+  // Transfers started and not yet completed (including queued ones).
+  size_t Active() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace newsflow

@@ -1,0 +1,92 @@
+#pragma once
+
+// The cleaner: turns HTML into the clean body a consumer wants.
+//
+// Two entry points, both pure functions of their input (no I/O, no global
+// state beyond libxml2's one-time init, safe to call from any thread):
+//
+//  - CleanFragment(): HTML that came inside a feed (content:encoded,
+//    description, Atom content, JSON Feed content_html). Sanitizes it with an
+//    allow-list and strips the boilerplate publishers append (share bars,
+//    comment forms, "Related" boxes, newsletter boxes, tracking pixels,
+//    "The post ... appeared first on ..." and "Continue reading" trailers).
+//
+//  - ExtractPage(): a whole article page (teaser feeds, `newsflowd extract`).
+//    Finds the main content, cleans it the same way and reads page metadata
+//    (JSON-LD, OpenGraph, <meta>, <link rel=canonical>, <html lang>).
+//
+// Both parse with libxml2's HTML parser (htmlReadMemory with
+// RECOVER|NONET|NOERROR|NOWARNING|COMPACT) and never fail on any input: the
+// worst case is an empty result.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/core/time_util.h"
+
+namespace newsflow {
+
+struct CleanOptions {
+  // Absolute URL the HTML came from; relative links and images are resolved
+  // against it (or against a <base href> in a page). Empty: left as is.
+  std::string base_url;
+  // Operator-supplied CSS-like selectors (".class", "#id", "tag",
+  // "tag.class") whose elements are removed before anything else.
+  std::vector<std::string> remove_selectors;
+  // Selectors that, when one matches, are taken as the article body
+  // (page extraction only).
+  std::vector<std::string> keep_selectors;
+};
+
+// Cleaned body of an article.
+struct CleanedContent {
+  // Sanitized HTML: allow-listed elements and attributes only, every text
+  // and attribute escaped, absolute http(s) URLs with tracking parameters
+  // removed. No script/style/form/iframe (except allow-listed video hosts),
+  // no event handlers, no javascript:/data: URLs.
+  std::string html;
+  // Plain text: paragraphs separated by a blank line, headings as their own
+  // paragraphs, list items on their own lines, whitespace collapsed.
+  std::string text;
+};
+
+// Page metadata read from JSON-LD, OpenGraph, Twitter cards and <meta>.
+struct PageMetadata {
+  std::string title;
+  std::vector<std::string> authors;
+  std::optional<TimePoint> published;
+  std::optional<TimePoint> updated;
+  std::string canonical_url;
+  std::string image;
+  std::string site_name;
+  std::string language;
+  std::string description;
+};
+
+struct ExtractedPage {
+  CleanedContent content;
+  PageMetadata metadata;
+};
+
+// Cleans an HTML fragment carried by a feed.
+CleanedContent CleanFragment(std::string_view html,
+                             const CleanOptions& options = {});
+
+// Extracts the main article of a full page.
+ExtractedPage ExtractPage(std::string_view html,
+                          const CleanOptions& options = {});
+
+// Plain text of an HTML fragment (feed summaries, titles with markup):
+// tags dropped, entities decoded, whitespace collapsed. No boilerplate
+// removal.
+std::string HtmlToPlainText(std::string_view html);
+
+// True when feed content is only a teaser of the story: short, ends with an
+// ellipsis or a "read more"/"continue reading" link, or is just the
+// "appeared first on" trailer after cleaning. `cleaned` is the result of
+// CleanFragment on `raw_html`.
+bool LooksLikeTeaser(std::string_view raw_html, const CleanedContent& cleaned);
+
+}  // namespace newsflow

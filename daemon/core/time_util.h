@@ -1,0 +1,28 @@
+#pragma once
+
+// Wall-clock time as used in articles: UTC, millisecond precision.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace newsflow {
+
+using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// Returns the current UTC time, truncated to milliseconds.
+TimePoint Now();
+
+// RFC 3339 UTC: "2025-10-12T01:40:00Z", or with ".123" when the time has a
+// millisecond part.
+std::string FormatRfc3339(TimePoint t);
+
+// Builds a TimePoint from civil UTC fields. Returns nullopt when a field is
+// out of range (month 13, second 61, ...). `offset_minutes` is the zone offset
+// of the given local time (e.g. -300 for EST); it is subtracted.
+std::optional<TimePoint> MakeUtc(int year, int month, int day, int hour,
+                                 int minute, int second, int millisecond = 0,
+                                 int offset_minutes = 0);
+
+}  // namespace newsflow

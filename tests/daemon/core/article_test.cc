@@ -1,0 +1,46 @@
+#include "daemon/core/article.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace newsflow {
+namespace {
+
+TEST(ArticleTest, SerializesEveryDesignField) {
+  Article a;
+  a.id = "abc";
+  a.event = ArticleEvent::kUpdated;
+  a.feed = {"frontier-world", "http://f.example/feed/", "Frontier", "http://f.example/", "en"};
+  a.url = "http://f.example/a?utm_source=x";
+  a.canonical_url = "http://f.example/a";
+  a.title = "Title";
+  a.authors = {"Staff Reporter"};
+  a.categories = {"World"};
+  a.published = MakeUtc(2025, 10, 12, 1, 40, 0);
+  a.fetched_at = *MakeUtc(2025, 10, 12, 2, 0, 0);
+  a.content_text = "One.\n\nTwo.";
+  a.content_source = ContentSource::kPage;
+  a.enclosures = {{"http://f.example/a.mp3", "audio/mpeg", 12}};
+  a.word_count = 2;
+  a.content_hash = "00";
+  auto j = nlohmann::json::parse(ArticleToJson(a));
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["event"], "updated");
+  EXPECT_EQ(j["feed"]["id"], "frontier-world");
+  EXPECT_EQ(j["published"], "2025-10-12T01:40:00Z");
+  EXPECT_TRUE(j["updated"].is_null());
+  EXPECT_TRUE(j["image"].is_null());
+  EXPECT_EQ(j["content_source"], "page");
+  EXPECT_EQ(j["enclosures"][0]["length"], 12);
+  for (const char* key :
+       {"id", "event", "feed", "url", "canonical_url", "title", "authors",
+        "categories", "published", "updated", "fetched_at", "summary",
+        "content_html", "content_text", "content_source", "language", "image",
+        "enclosures", "word_count", "content_hash"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace newsflow
