@@ -49,6 +49,7 @@ bool Error::IsRetryable() const {
     case Errc::kConnectionReset:
     case Errc::kEmptyBody:
     case Errc::kKafka:
+    case Errc::kCancelled:  // shutdown interrupted it; the next run retries
       return true;
     case Errc::kHttpStatus:
       return http_status_ == 408 || http_status_ == 429 || http_status_ >= 500;

@@ -1,0 +1,241 @@
+#include "daemon/normalizer/normalizer.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cctype>
+
+#include "daemon/cleaner/html_cleaner.h"
+
+namespace newsflow {
+namespace {
+
+std::string ToLowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// Appends `s` followed by a separator that cannot occur in UTF-8 text, so
+// that ("ab","c") and ("a","bc") hash differently.
+void AppendField(std::string& out, std::string_view s) {
+  out.append(s);
+  out.push_back('\xff');
+}
+
+}  // namespace
+
+bool IsTrackingParameter(std::string_view name) {
+  static constexpr std::array<std::string_view, 16> kExact = {
+      "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "mc_cid", "mc_eid",
+      "igshid", "yclid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+      "oly_enc_id", "rb_clickid", "wt_mc"};
+  const std::string lower = ToLowerAscii(name);
+  if (lower.rfind("utm_", 0) == 0) return true;
+  return std::find(kExact.begin(), kExact.end(), lower) != kExact.end();
+}
+
+std::string CanonicalizeUrl(std::string_view url) {
+  size_t scheme_len;
+  if (StartsWithNoCase(url, "http://")) {
+    scheme_len = 7;
+  } else if (StartsWithNoCase(url, "https://")) {
+    scheme_len = 8;
+  } else {
+    return std::string(url);
+  }
+  std::string_view rest = url.substr(scheme_len);
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos) {
+    rest = rest.substr(0, hash);
+  }
+  const size_t authority_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view path_and_query =
+      authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+  std::string host = ToLowerAscii(authority);
+  const bool https = scheme_len == 8;
+  if (https && host.size() > 4 && host.ends_with(":443")) host.resize(host.size() - 4);
+  if (!https && host.size() > 3 && host.ends_with(":80")) host.resize(host.size() - 3);
+
+  std::string out = https ? "https://" : "http://";
+  out += host;
+  const size_t q = path_and_query.find('?');
+  std::string_view path = path_and_query.substr(0, q);
+  out += path.empty() ? std::string_view("/") : path;
+  if (q == std::string_view::npos) return out;
+
+  std::string_view query = path_and_query.substr(q + 1);
+  std::string kept;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    if (param.empty()) continue;
+    std::string_view name = param.substr(0, param.find('='));
+    if (IsTrackingParameter(name)) continue;
+    if (!kept.empty()) kept.push_back('&');
+    kept.append(param);
+  }
+  if (!kept.empty()) out += "?" + kept;
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string ArticleId(std::string_view feed_id, std::string_view guid,
+                      std::string_view canonical_url) {
+  std::string key;
+  if (!guid.empty()) {
+    key = "guid";
+    key.push_back('\xff');
+    AppendField(key, feed_id);
+    key.append(guid);
+  } else {
+    key = "url";
+    key.push_back('\xff');
+    key.append(canonical_url);
+  }
+  return Sha256Hex(key).substr(0, 32);
+}
+
+std::string ItemHash(const FeedItem& item) {
+  std::string key;
+  AppendField(key, item.title);
+  AppendField(key, item.link);
+  AppendField(key, item.guid);
+  AppendField(key, item.summary);
+  AppendField(key, item.content);
+  AppendField(key, item.published ? FormatRfc3339(*item.published) : "");
+  AppendField(key, item.updated ? FormatRfc3339(*item.updated) : "");
+  return Sha256Hex(key);
+}
+
+int CountWords(std::string_view text) {
+  int words = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      const bool word_char = std::isalnum(c) || c == '_' || c == '\'';
+      if (word_char && !in_word) ++words;
+      in_word = word_char;
+      ++i;
+      continue;
+    }
+    // Multi-byte: decode the lead to spot CJK ideographs/kana/hangul, which
+    // are written without spaces and count as one word each.
+    size_t len = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
+    uint32_t cp = 0;
+    if (len == 3 && i + 2 < text.size()) {
+      cp = ((c & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) | (text[i + 2] & 0x3F);
+    }
+    const bool cjk = (cp >= 0x3040 && cp <= 0x30FF) ||
+                     (cp >= 0x3400 && cp <= 0x9FFF) ||
+                     (cp >= 0xAC00 && cp <= 0xD7AF);
+    const bool space = (cp == 0x3000) || (c == 0xC2 && i + 1 < text.size() &&
+                                          static_cast<unsigned char>(text[i + 1]) == 0xA0);
+    if (cjk) {
+      ++words;
+      in_word = false;
+    } else if (space) {
+      in_word = false;
+    } else if (!in_word) {
+      ++words;
+      in_word = true;
+    }
+    i += len;
+  }
+  return words;
+}
+
+Article Normalize(const NormalizeInput& in) {
+  assert(in.item != nullptr && in.content != nullptr);
+  const FeedItem& item = *in.item;
+  const PageMetadata* page = in.page;
+  Article a;
+  a.feed = in.feed;
+  a.url = !item.source_link.empty() ? item.source_link : item.link;
+  if (a.url.empty() && page != nullptr) a.url = page->canonical_url;
+  a.canonical_url = CanonicalizeUrl(a.url);
+  a.id = ArticleId(in.feed.id, item.guid, a.canonical_url);
+
+  a.title = HtmlToPlainText(item.title);
+  if (a.title.empty() && page != nullptr) a.title = page->title;
+
+  for (const Person& p : item.authors) {
+    std::string name = !p.name.empty() ? p.name : p.email;
+    if (!name.empty()) a.authors.push_back(std::move(name));
+  }
+  if (a.authors.empty() && !item.author.empty()) a.authors.push_back(item.author);
+  if (a.authors.empty() && page != nullptr) a.authors = page->authors;
+
+  for (const std::string& c : item.categories) {
+    std::string text = HtmlToPlainText(c);
+    if (!text.empty() &&
+        std::find(a.categories.begin(), a.categories.end(), text) == a.categories.end()) {
+      a.categories.push_back(std::move(text));
+    }
+  }
+  a.published = item.published;
+  if (!a.published && page != nullptr) a.published = page->published;
+  a.updated = item.updated;
+  if (!a.updated && page != nullptr) a.updated = page->updated;
+  if (a.updated && a.published && *a.updated == *a.published) a.updated.reset();
+  a.fetched_at = in.fetched_at;
+
+  a.summary = HtmlToPlainText(item.summary);
+  if (a.summary.empty() && page != nullptr) a.summary = page->description;
+
+  a.content_html = in.content->html;
+  a.content_text = in.content->text;
+  a.content_source = in.content_source;
+
+  if (!in.language_override.empty()) {
+    a.language = in.language_override;
+  } else if (!item.language.empty()) {
+    a.language = item.language;
+  } else if (page != nullptr && !page->language.empty()) {
+    a.language = page->language;
+  } else {
+    a.language = in.feed.language;
+  }
+
+  a.image = item.image;
+  if (a.image.empty() && page != nullptr) a.image = page->image;
+  if (a.image.empty()) {
+    for (const Enclosure& e : item.enclosures) {
+      if (e.type.rfind("image/", 0) == 0) {
+        a.image = e.url;
+        break;
+      }
+    }
+  }
+  a.enclosures = item.enclosures;
+  a.word_count = CountWords(a.content_text);
+  a.content_hash = Sha256Hex(a.content_text);
+  return a;
+}
+
+}  // namespace newsflow

@@ -1,0 +1,58 @@
+#pragma once
+
+// The normalizer turns what the parser and the cleaner produced into the
+// Article that sinks publish: stable id, canonical URL, plain-text fields,
+// word count and content hash. Pure functions; any thread.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/core/article.h"
+#include "daemon/core/feed_item.h"
+
+namespace newsflow {
+
+struct CleanedContent;
+struct PageMetadata;
+
+// Lower-cases scheme and host, drops the default port, the fragment and
+// tracking parameters (utm_*, fbclid, gclid, mc_cid, ...), keeps the order
+// of the other parameters. Returns `url` unchanged when it is not an
+// absolute http(s) URL.
+std::string CanonicalizeUrl(std::string_view url);
+
+// True for query parameter names that only track the reader.
+bool IsTrackingParameter(std::string_view name);
+
+// Lower-case hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+// Stable article id (32 hex characters): a hash of the feed id and the GUID
+// when the item has a usable GUID, else of the canonical URL (so the same
+// story reached through two feeds without GUIDs gets one id).
+std::string ArticleId(std::string_view feed_id, std::string_view guid,
+                      std::string_view canonical_url);
+
+// Hash of the raw feed item (title, link, guid, summary, content, dates):
+// lets a poll skip unchanged items before any cleaning work.
+std::string ItemHash(const FeedItem& item);
+
+// Number of words in plain text (runs of letters/digits; a CJK run counts
+// one word per character).
+int CountWords(std::string_view text);
+
+// Everything the normalizer needs for one article.
+struct NormalizeInput {
+  FeedRef feed;                      // id/url from config, rest from the feed
+  const FeedItem* item = nullptr;    // REQUIRES: non-null
+  const CleanedContent* content = nullptr;  // REQUIRES: non-null
+  ContentSource content_source = ContentSource::kFeed;
+  const PageMetadata* page = nullptr;  // set when the page was fetched
+  std::string language_override;    // from config; "" = detect
+  TimePoint fetched_at{};
+};
+
+Article Normalize(const NormalizeInput& input);
+
+}  // namespace newsflow

@@ -1,0 +1,41 @@
+#pragma once
+
+// ArticleBuilder: one feed item → the Article the sinks publish. Cleans the
+// feed's own HTML, decides whether the item is only a teaser, fetches and
+// extracts the full page when the feed's `full_article` mode asks for it,
+// and normalizes. Shared by the daemon and `newsflowd fetch`, so both
+// publish exactly the same values.
+//
+// Threading: io_context thread (it awaits HttpClient). Asio in this header:
+// include it only from runtime .cc files.
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/article.h"
+#include "daemon/runtime/async_util.h"
+
+namespace newsflow {
+
+struct BuildContext {
+  HttpClient* http = nullptr;         // REQUIRES: non-null, outlives builds
+  HttpRequest page_request;           // template for page fetches (proxy, UA, caps)
+  FeedRef feed;                       // id/url from config, rest from the feed
+  FullArticleMode full_article = FullArticleMode::kAuto;
+  CleanOptions clean;                 // per-feed selectors
+  std::string language_override;
+};
+
+// Decides whether to fetch the page for an item (exposed for tests).
+bool WantsFullPage(FullArticleMode mode, std::string_view raw_html,
+                   const CleanedContent& from_feed, std::string_view link);
+
+// Builds the article. Errors only for failures worth retrying on the next
+// poll (a page fetch that timed out, a 5xx, a 429); a page that is gone or
+// empty falls back to the feed's content.
+Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
+                                        FeedItem item);
+
+}  // namespace newsflow

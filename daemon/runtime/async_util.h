@@ -1,0 +1,71 @@
+#pragma once
+
+// Asio glue for the runtime's coroutines. Included only by daemon/runtime
+// .cc files (it pulls in Asio).
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
+#include "connectors/common/http/http_client.h"
+#include "connectors/sources/feed/feed_source.h"
+
+namespace newsflow {
+
+namespace asio = boost::asio;
+template <class T>
+using Awaitable = asio::awaitable<T>;
+
+// co_await-able HttpClient::Fetch.
+inline Awaitable<Result<HttpResponse>> AsyncFetch(HttpClient& client,
+                                                  HttpRequest request) {
+  auto shared = co_await asio::async_initiate<
+      const asio::use_awaitable_t<>&, void(std::shared_ptr<Result<HttpResponse>>)>(
+      [&client](auto handler, HttpRequest request) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        client.Fetch(std::move(request), [h](Result<HttpResponse> r) {
+          (*h)(std::make_shared<Result<HttpResponse>>(std::move(r)));
+        });
+      },
+      asio::use_awaitable, std::move(request));
+  co_return std::move(*shared);
+}
+
+// co_await-able PollFeed.
+inline Awaitable<Result<FeedPollResult>> AsyncPollFeed(HttpClient& client,
+                                                       FeedPollRequest request) {
+  auto shared = co_await asio::async_initiate<
+      const asio::use_awaitable_t<>&, void(std::shared_ptr<Result<FeedPollResult>>)>(
+      [&client](auto handler, FeedPollRequest request) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        PollFeed(client, std::move(request), [h](Result<FeedPollResult> r) {
+          (*h)(std::make_shared<Result<FeedPollResult>>(std::move(r)));
+        });
+      },
+      asio::use_awaitable, std::move(request));
+  co_return std::move(*shared);
+}
+
+// A level-less "something changed" signal for coroutines on one executor:
+// Wait() suspends until the next NotifyAll(). Waiters re-check their
+// condition in a loop.
+class AsyncEvent {
+ public:
+  explicit AsyncEvent(const asio::any_io_executor& executor)
+      : timer_(executor, asio::steady_timer::time_point::max()) {}
+  AsyncEvent(const AsyncEvent&) = delete;
+  AsyncEvent& operator=(const AsyncEvent&) = delete;
+
+  Awaitable<void> Wait() {
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  void NotifyAll() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+}  // namespace newsflow

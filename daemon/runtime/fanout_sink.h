@@ -1,0 +1,32 @@
+#pragma once
+
+// FanoutSink: publishes every article to several sinks (`sinks: [kafka,
+// jsonl]`). The article counts as delivered only when every sink delivered
+// it; if any says retry, the whole article is retried (a sink that already
+// had it receives a duplicate: at-least-once, never a loss).
+//
+// Threading: as every Sink. Owns the sinks it fans out to.
+
+#include <memory>
+#include <vector>
+
+#include "daemon/core/sink.h"
+
+namespace newsflow {
+
+class FanoutSink final : public Sink {
+ public:
+  // REQUIRES: sinks non-empty.
+  explicit FanoutSink(std::vector<std::unique_ptr<Sink>> sinks);
+
+  std::string_view Name() const override { return "sink.fanout"; }
+  void Publish(const Article& article, const std::string& topic,
+               DeliveryCallback done) override;
+  bool Healthy() const override;
+  Result<void> Close(std::chrono::milliseconds timeout) override;
+
+ private:
+  std::vector<std::unique_ptr<Sink>> sinks_;
+};
+
+}  // namespace newsflow

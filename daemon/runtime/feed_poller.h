@@ -1,0 +1,93 @@
+#pragma once
+
+// FeedPoller: the life of one configured feed — poll, turn new or changed
+// items into articles, publish them, remember what was delivered, sleep,
+// repeat. One coroutine per feed on the daemon's io_context.
+//
+// Ownership: shared by its coroutine and the Daemon (shared_ptr), so Stop()
+// during a poll is safe. The environment objects (HttpClient, StateStore,
+// Publisher) are owned by the Daemon and outlive every poller.
+
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_set>
+
+#include "config/config.h"
+#include "daemon/runtime/article_builder.h"
+#include "daemon/runtime/async_util.h"
+#include "daemon/runtime/publisher.h"
+#include "daemon/state/state_store.h"
+
+namespace newsflow {
+
+// The long-lived objects every poller uses.
+struct PollerEnv {
+  HttpClient* http = nullptr;
+  StateStore* store = nullptr;
+  Publisher* publisher = nullptr;
+};
+
+// What one poll did.
+struct PollSummary {
+  FeedPollStatus status = FeedPollStatus::kNew;
+  size_t items = 0;        // items in the document
+  size_t published = 0;    // handed to the sink and acknowledged
+  size_t unchanged = 0;    // known items skipped
+  size_t incomplete = 0;   // items to retry on the next poll
+};
+
+// Delay before the next poll: the feed's interval clamped to
+// [min_interval, max_interval], doubled per consecutive failure up to
+// max_interval, with ±10 % jitter so feeds of one host do not fire
+// together. `jitter` is in [-1, 1].
+std::chrono::milliseconds NextPollDelay(std::chrono::seconds interval,
+                                        const SchedulerConfig& scheduler,
+                                        int consecutive_failures,
+                                        double jitter);
+
+class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
+ public:
+  FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
+             FeedConfig feed, const DaemonConfig& config);
+  FeedPoller(const FeedPoller&) = delete;
+  FeedPoller& operator=(const FeedPoller&) = delete;
+
+  // Polls until Stop(); with `once`, polls a single time. Never throws: a
+  // failed poll is logged and retried with backoff.
+  static Awaitable<void> Run(std::shared_ptr<FeedPoller> self, bool once);
+
+  // One poll. Errors name the feed and URL.
+  Awaitable<Result<PollSummary>> PollOnce();
+
+  // Ends Run() at the next opportunity: a sleeping poller wakes at once, a
+  // polling one stops before its next item. Idempotent.
+  void Stop();
+
+  const FeedConfig& config() const { return feed_; }
+  bool stopped() const { return stopped_; }
+  // True once Run() returned.
+  bool finished() const { return finished_; }
+  // Result of the most recent poll (for `run --once` exit codes).
+  bool last_poll_failed() const { return last_poll_failed_; }
+
+ private:
+  Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result);
+
+  PollerEnv env_;
+  const FeedConfig feed_;
+  const SchedulerConfig scheduler_;
+  const PipelineConfig pipeline_;
+  const std::string default_topic_;
+  std::shared_ptr<BuildContext> build_;  // feed title/link refreshed per poll
+  HttpRequest feed_request_;
+  asio::steady_timer sleep_;
+  std::mt19937 rng_;
+  int consecutive_failures_ = 0;
+  bool stopped_ = false;
+  bool finished_ = false;
+  bool last_poll_failed_ = false;
+};
+
+}  // namespace newsflow

@@ -1,0 +1,72 @@
+#pragma once
+
+// Publisher: hands articles to the sink, bounds how many are in flight, and
+// marks an article as seen in the state store only after the sink
+// acknowledged it (at-least-once: a crash before the ack re-publishes, never
+// loses).
+//
+// Back-pressure: WaitForCapacity() suspends feed pollers while
+// `max_in_flight` articles await their delivery report, so a slow or absent
+// broker pauses fetching instead of growing memory.
+//
+// Threading: io_context thread only. Owns nothing it is given; the sink and
+// the store must outlive it.
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <unordered_set>
+
+#include "daemon/core/article.h"
+#include "daemon/core/sink.h"
+#include "daemon/runtime/async_util.h"
+#include "daemon/state/state_store.h"
+
+namespace newsflow {
+
+struct PublisherStats {
+  uint64_t published = 0;   // delivered, event=created
+  uint64_t updated = 0;     // delivered, event=updated
+  uint64_t retried = 0;     // reported kRetry (offered again next poll)
+  uint64_t dropped = 0;     // reported kDrop
+  uint64_t state_errors = 0;
+};
+
+class Publisher {
+ public:
+  Publisher(const asio::any_io_executor& executor, Sink& sink,
+            StateStore& store, size_t max_in_flight);
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  // Suspends until fewer than max_in_flight articles are outstanding.
+  Awaitable<void> WaitForCapacity();
+
+  // Suspends until nothing is in flight.
+  Awaitable<void> WaitIdle();
+
+  // True while an article with this id awaits its delivery report.
+  bool IsInFlight(const std::string& id) const {
+    return in_flight_ids_.contains(id);
+  }
+  size_t in_flight() const { return in_flight_ids_.size(); }
+  const PublisherStats& stats() const { return stats_; }
+
+  // Publishes `article` to `topic` ("" = sink default). On kDelivered the
+  // state store records (id, feed, item_hash, content_hash). `done` runs
+  // after that, on the io_context thread.
+  // REQUIRES: !IsInFlight(article.id).
+  void Publish(const Article& article, const std::string& topic,
+               std::string item_hash,
+               std::function<void(const DeliveryReport&)> done);
+
+ private:
+  Sink& sink_;
+  StateStore& store_;
+  const size_t max_in_flight_;
+  std::unordered_set<std::string> in_flight_ids_;
+  AsyncEvent changed_;
+  PublisherStats stats_;
+};
+
+}  // namespace newsflow

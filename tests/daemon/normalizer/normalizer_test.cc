@@ -1,0 +1,114 @@
+#include "daemon/normalizer/normalizer.h"
+
+#include <gtest/gtest.h>
+
+#include "daemon/cleaner/html_cleaner.h"
+
+namespace newsflow {
+namespace {
+
+TEST(CanonicalizeUrlTest, DropsTrackingParametersFragmentAndDefaultPort) {
+  EXPECT_EQ(CanonicalizeUrl("HTTP://Frontier-Ledger.Example:80/2025/a/"
+                            "?utm_source=rss&utm_medium=rss&id=7&fbclid=x#c"),
+            "http://frontier-ledger.example/2025/a/?id=7");
+  EXPECT_EQ(CanonicalizeUrl("https://x.example:443?gclid=1"),
+            "https://x.example/");
+  EXPECT_EQ(CanonicalizeUrl("https://x.example/p?a=1&&b=2"),
+            "https://x.example/p?a=1&b=2");
+}
+
+TEST(CanonicalizeUrlTest, LeavesNonHttpUntouched) {
+  EXPECT_EQ(CanonicalizeUrl("mailto:a@b.c"), "mailto:a@b.c");
+  EXPECT_EQ(CanonicalizeUrl("/relative?utm_x=1"), "/relative?utm_x=1");
+}
+
+TEST(ArticleIdTest, StableAndDependsOnFeedAndGuid) {
+  const std::string a = ArticleId("feed-a", "guid-1", "http://x/1");
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(a, ArticleId("feed-a", "guid-1", "http://x/other"));
+  EXPECT_NE(a, ArticleId("feed-b", "guid-1", "http://x/1"));
+  EXPECT_NE(a, ArticleId("feed-a", "guid-2", "http://x/1"));
+  // Without a GUID the canonical URL decides, whatever the feed.
+  EXPECT_EQ(ArticleId("feed-a", "", "http://x/1"),
+            ArticleId("feed-b", "", "http://x/1"));
+  // Field boundaries matter.
+  EXPECT_NE(ArticleId("ab", "c", ""), ArticleId("a", "bc", ""));
+}
+
+TEST(Sha256Test, KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(CountWordsTest, CountsLatinAndCjk) {
+  EXPECT_EQ(CountWords("Trade through the Torkham crossing."), 5);
+  EXPECT_EQ(CountWords("don't stop"), 2);
+  EXPECT_EQ(CountWords(""), 0);
+  EXPECT_EQ(CountWords("\xE6\x97\xA5\xE6\x9C\xAC"), 2);  // 日本
+}
+
+TEST(ItemHashTest, ChangesWithContent) {
+  FeedItem a;
+  a.title = "t";
+  a.content = "<p>x</p>";
+  FeedItem b = a;
+  EXPECT_EQ(ItemHash(a), ItemHash(b));
+  b.content = "<p>y</p>";
+  EXPECT_NE(ItemHash(a), ItemHash(b));
+}
+
+TEST(NormalizeTest, FillsArticleFromItemAndContent) {
+  FeedItem item;
+  item.title = "Torkham crossing &amp; talks";
+  item.link = "http://f.example/2025/10/05/torkham-closed/?utm_source=rss";
+  item.guid = "http://f.example/?p=48102";
+  item.author = "Staff Reporter";
+  item.categories = {"World", "World"};
+  item.published = MakeUtc(2025, 10, 5, 9, 15, 0);
+  item.summary = "<p>Trade through the crossing.</p>";
+  CleanedContent content{"<p>One two.</p><p>Three.</p>", "One two.\n\nThree."};
+  NormalizeInput in;
+  in.feed = {"frontier-world", "http://f.example/feed/", "World", "http://f.example/", "en-US"};
+  in.item = &item;
+  in.content = &content;
+  in.fetched_at = *MakeUtc(2025, 10, 5, 10, 0, 0);
+  Article a = Normalize(in);
+  EXPECT_EQ(a.id, ArticleId("frontier-world", item.guid, ""));
+  EXPECT_EQ(a.canonical_url, "http://f.example/2025/10/05/torkham-closed/");
+  EXPECT_EQ(a.title, "Torkham crossing & talks");
+  EXPECT_EQ(a.authors, std::vector<std::string>{"Staff Reporter"});
+  EXPECT_EQ(a.categories, std::vector<std::string>{"World"});
+  EXPECT_EQ(a.summary, "Trade through the crossing.");
+  EXPECT_EQ(a.word_count, 3);
+  EXPECT_EQ(a.content_hash, Sha256Hex("One two.\n\nThree."));
+  EXPECT_EQ(a.language, "en-US");
+  EXPECT_EQ(a.content_source, ContentSource::kFeed);
+}
+
+TEST(NormalizeTest, PageMetadataFillsGaps) {
+  FeedItem item;
+  item.link = "http://f.example/a";
+  CleanedContent content{"<p>Body.</p>", "Body."};
+  PageMetadata page;
+  page.title = "Page title";
+  page.authors = {"A. Writer"};
+  page.published = MakeUtc(2025, 1, 2, 3, 4, 5);
+  page.image = "http://f.example/i.jpg";
+  page.language = "de";
+  NormalizeInput in;
+  in.feed.id = "f";
+  in.item = &item;
+  in.content = &content;
+  in.page = &page;
+  in.content_source = ContentSource::kPage;
+  Article a = Normalize(in);
+  EXPECT_EQ(a.title, "Page title");
+  EXPECT_EQ(a.authors, std::vector<std::string>{"A. Writer"});
+  EXPECT_EQ(FormatRfc3339(*a.published), "2025-01-02T03:04:05Z");
+  EXPECT_EQ(a.image, "http://f.example/i.jpg");
+  EXPECT_EQ(a.language, "de");
+  EXPECT_EQ(a.content_source, ContentSource::kPage);
+}
+
+}  // namespace
+}  // namespace newsflow

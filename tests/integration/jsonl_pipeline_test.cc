@@ -1,0 +1,111 @@
+// The daemon end to end without a broker: real binary, real loopback HTTP
+// server, the jsonl sink, and `run --once`.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/seed_fixture.h"
+#include "tests/testing/daemon_process.h"
+#include "tests/testing/schema_check.h"
+
+namespace newsflow::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> Lines(const fs::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
+  auto server = StartSeedServer();
+  const fs::path dir = fs::temp_directory_path() / ("nf_jsonl_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string config = (dir / "newsflow.yaml").string();
+  std::ofstream(config) << "state:\n  path: " << (dir / "state.db").string() << "\n"
+                        << "http:\n  proxy: \"" << server->base_url() << "\"\n"
+                        << "sinks: [jsonl]\n"
+                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
+                        << "feeds:\n  - name: frontier-world\n    url: " << kSeedFeedUrl << "\n";
+  auto first = RunDaemonCommand({"run", "--config", config, "--once"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto lines = Lines(dir / "out.jsonl");
+  ASSERT_EQ(lines.size(), 2u) << first.err;
+  for (const auto& line : lines) {
+    EXPECT_EQ(ArticleSchemaErrors(line), "") << line;
+    for (const auto& b : kSeedBoilerplate) EXPECT_EQ(line.find(b), std::string::npos) << b;
+  }
+  auto second = RunDaemonCommand({"run", "--config", config, "--once"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(Lines(dir / "out.jsonl").size(), 2u) << "second run republished";
+  fs::remove_all(dir);
+}
+
+TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
+  auto server = StartSeedServer();
+  auto result = RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::istringstream in(result.out);
+  int n = 0;
+  for (std::string line; std::getline(in, line); ++n) {
+    EXPECT_EQ(ArticleSchemaErrors(line), "") << line;
+    auto v = nlohmann::json::parse(line);
+    if (n == 0) {
+      EXPECT_EQ(SquashWhitespace(v["content_text"].get<std::string>()),
+                SquashWhitespace(ReadFileOrDie(SeedDir() + "/article.gold.txt")));
+    }
+  }
+  EXPECT_EQ(n, 2);
+}
+
+TEST(JsonlPipelineTest, UnreachableFeedFailsOnceRunWithOneLineNamingIt) {
+  const fs::path dir = fs::temp_directory_path() / ("nf_jsonl_bad_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string config = (dir / "newsflow.yaml").string();
+  std::ofstream(config) << "state:\n  path: " << (dir / "state.db").string() << "\n"
+                        << "sinks: [jsonl]\njsonl_path: " << (dir / "out.jsonl").string() << "\n"
+                        << "feeds:\n  - name: dead-feed\n    url: http://127.0.0.1:1/feed.xml\n";
+  auto r = RunDaemonCommand({"run", "--config", config, "--once"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("dead-feed"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
+
+TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
+  EXPECT_EQ(RunDaemonCommand({}).exit_code, 2);
+  EXPECT_EQ(RunDaemonCommand({"frobnicate"}).exit_code, 2);
+  auto version = RunDaemonCommand({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("newsflowd ", 0), 0u);
+  auto missing = RunDaemonCommand({"check-config", "/nonexistent/newsflow.yaml"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent/newsflow.yaml"), std::string::npos);
+}
+
+TEST(CommandLineTest, ExtractPrintsTheSeedArticleText) {
+  auto r = RunDaemonCommand({"extract", SeedDir() + "/article.html"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(SquashWhitespace(r.out),
+            SquashWhitespace(ReadFileOrDie(SeedDir() + "/article.gold.txt")));
+}
+
+TEST(CommandLineTest, ParsePrintsTheParsersView) {
+  auto r = RunDaemonCommand({"parse", SeedDir() + "/feed.xml"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto v = nlohmann::json::parse(r.out);
+  EXPECT_EQ(v["format"], "rss2");
+  EXPECT_EQ(v["items"].size(), 2u);
+  EXPECT_EQ(v["items"][0]["published"], "2025-10-12T01:40:00Z");
+}
+
+}  // namespace
+}  // namespace newsflow::testing
