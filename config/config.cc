@@ -1,0 +1,608 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+#include "config/yaml_fields.h"
+
+namespace newsflow {
+namespace {
+
+using namespace std::chrono_literals;
+using yaml_fields::Field;
+using yaml_fields::Source;
+
+// A check on a string value; returns the problem, or nullopt when valid.
+using Check = std::function<std::optional<std::string>(const std::string&)>;
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+bool IsAsciiAlnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+
+std::optional<std::string> CheckHttpUrl(const std::string& url) {
+  const std::string bad = "invalid URL " + Quote(url) +
+                          " (need an absolute http:// or https:// URL)";
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad;
+  }
+  std::string lower;
+  for (char c : url.substr(0, 8)) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  size_t rest;
+  if (lower.starts_with("http://")) {
+    rest = 7;
+  } else if (lower.starts_with("https://")) {
+    rest = 8;
+  } else {
+    return bad;
+  }
+  std::string authority =
+      url.substr(rest, url.find_first_of("/?#", rest) - rest);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) {
+    authority = authority.substr(at + 1);
+  }
+  std::string host = authority;
+  std::string port;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return bad;
+    host = authority.substr(0, close + 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return bad;
+      port = authority.substr(close + 2);
+      if (port.empty()) return bad;
+    }
+  } else if (size_t colon = authority.find(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return bad;
+  }
+  if (host.empty() || host == "[]") return bad;
+  if (!port.empty()) {
+    if (port.size() > 5) return bad;
+    for (char c : port) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return bad;
+    }
+    if (std::stoi(port) > 65535) return bad;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckFeedName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 128;
+  for (char c : name) {
+    ok = ok && (IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return std::nullopt;
+  return "invalid feed name " + Quote(name) +
+         " (use 1-128 of A-Z a-z 0-9 . _ -)";
+}
+
+std::optional<std::string> CheckTopic(const std::string& topic) {
+  // Kafka's own rule (kafka.common.internals.Topic): legal chars, <= 249.
+  bool ok =
+      !topic.empty() && topic.size() <= 249 && topic != "." && topic != "..";
+  for (char c : topic) {
+    ok = ok && (IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return std::nullopt;
+  return "invalid Kafka topic " + Quote(topic) +
+         " (use 1-249 of A-Z a-z 0-9 . _ -)";
+}
+
+std::optional<std::string> CheckNonEmpty(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckLanguage(const std::string& tag) {
+  // BCP 47 shape only: a 2-8 letter primary subtag, then 1-8 alnum subtags.
+  size_t i = 0;
+  size_t n = 0;
+  while (i < tag.size() && std::isalpha(static_cast<unsigned char>(tag[i]))) {
+    ++i;
+    ++n;
+  }
+  bool ok = n >= 2 && n <= 8;
+  while (ok && i < tag.size()) {
+    ok = tag[i] == '-';
+    ++i;
+    n = 0;
+    while (i < tag.size() && IsAsciiAlnum(tag[i])) {
+      ++i;
+      ++n;
+    }
+    ok = ok && n >= 1 && n <= 8;
+  }
+  if (ok) return std::nullopt;
+  return "invalid language tag " + Quote(tag) + " (use e.g. en, de, pt-BR)";
+}
+
+std::optional<std::string> CheckListen(const std::string& listen) {
+  if (listen.empty()) return std::nullopt;  // metrics disabled
+  size_t colon = listen.rfind(':');
+  const std::string bad = "invalid listen address " + Quote(listen) +
+                          " (use host:port, e.g. 127.0.0.1:9464 or [::1]:9464)";
+  if (colon == std::string::npos || colon == 0) return bad;
+  std::string host = listen.substr(0, colon);
+  std::string port = listen.substr(colon + 1);
+  if (host.find(':') != std::string::npos &&
+      !(host.front() == '[' && host.back() == ']')) {
+    return bad;
+  }
+  if (port.empty() || port.size() > 5) return bad;
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return bad;
+  }
+  if (std::stoi(port) > 65535) return bad;
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckHeader(const std::string& name,
+                                       const std::string& value) {
+  static constexpr std::string_view kTokenExtra = "!#$%&'*+-.^_`|~";
+  bool ok = !name.empty();
+  for (char c : name) {
+    ok = ok && (IsAsciiAlnum(c) || kTokenExtra.find(c) != std::string::npos);
+  }
+  if (!ok) return "invalid header name " + Quote(name);
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') {
+      return "header " + Quote(name) + " has a line break in its value";
+    }
+  }
+  return std::nullopt;
+}
+
+// Reads the YAML tree into a DaemonConfig. One Loader per document.
+class Loader {
+ public:
+  explicit Loader(Source src) : src_(std::move(src)) {}
+
+  Result<DaemonConfig> Load(const YAML::Node& root) {
+    if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+      return src_.ErrorAt(root, "the document must be a map of settings");
+    }
+    YAML::Node defaults_node, feeds_node, sinks_node;
+    std::vector<Field> top = {
+        Section("kafka", KafkaFields()),
+        Section("state", StateFields()),
+        Section("http", HttpFields()),
+        Section("metrics", MetricsFields()),
+        Section("scheduler", SchedulerFields()),
+        Section("pipeline", PipelineFields()),
+        Section("log", LogFields()),
+        Keep("defaults", &defaults_node),
+        Keep("feeds", &feeds_node),
+        Field{"sinks",
+              [this, &sinks_node](const YAML::Node& n,
+                                  const std::string& path) -> Result<void> {
+                sinks_node = n;
+                return ReadSinks(n, path);
+              }},
+        Str("jsonl_path", &cfg_.jsonl_path),
+    };
+    if (auto r = yaml_fields::ReadMap(src_, root, "", top); !r) {
+      return r.error();
+    }
+
+    // Cross-field checks, each pointing at the node that is wrong.
+    if (cfg_.scheduler.min_interval > cfg_.scheduler.max_interval) {
+      return src_.ErrorAt(
+          max_interval_mark_,
+          "scheduler.max_interval: must be >= min_interval (" +
+              yaml_fields::FormatDuration(cfg_.scheduler.min_interval) + ")");
+    }
+    for (SinkKind kind : cfg_.sinks) {
+      if (kind == SinkKind::kJsonl && cfg_.jsonl_path.empty()) {
+        return src_.ErrorAt(sinks_node,
+                            "sinks: \"jsonl\" needs jsonl_path (a file, or "
+                            "\"-\" for stdout)");
+      }
+    }
+
+    // `defaults:` must be applied before feeds whatever the key order.
+    FeedConfig feed_template;
+    if (auto r = yaml_fields::ReadMap(src_, defaults_node, "defaults",
+                                      FeedFields(&feed_template, false));
+        !r) {
+      return r.error();
+    }
+    if (auto r = ReadFeeds(feeds_node, feed_template); !r) return r.error();
+    return std::move(cfg_);
+  }
+
+ private:
+  Field Section(std::string_view key, std::vector<Field> fields) {
+    return Field{
+        key,
+        [this, fields = std::move(fields)](
+            const YAML::Node& n, const std::string& path) -> Result<void> {
+          return yaml_fields::ReadMap(src_, n, path, fields);
+        }};
+  }
+
+  Field Keep(std::string_view key, YAML::Node* out) {
+    return Field{
+        key, [out](const YAML::Node& n, const std::string&) -> Result<void> {
+          *out = n;
+          return {};
+        }};
+  }
+
+  // A string field with an optional validity check.
+  Field Str(std::string_view key, std::string* out, Check check = {}) {
+    return Field{key,
+                 [this, out, check](const YAML::Node& n,
+                                    const std::string& path) -> Result<void> {
+                   auto s = yaml_fields::ReadString(src_, n, path);
+                   if (!s) return s.error();
+                   if (check) {
+                     if (auto problem = check(*s)) {
+                       return src_.ErrorAt(n, path + ": " + *problem);
+                     }
+                   }
+                   *out = std::move(*s);
+                   return {};
+                 }};
+  }
+
+  // An integer field of any integral type, range-checked.
+  template <class T>
+  Field Int(std::string_view key, T* out, int64_t min, int64_t max) {
+    return Field{
+        key,
+        [this, out, min, max](const YAML::Node& n,
+                              const std::string& path) -> Result<void> {
+          auto v = yaml_fields::ReadInt(src_, n, path, min, max);
+          if (!v) return v.error();
+          *out = static_cast<T>(*v);
+          return {};
+        }};
+  }
+
+  template <class D>
+  Field Dur(std::string_view key, D* out, D min, D max) {
+    return yaml_fields::DurationField(src_, key, out, min, max);
+  }
+
+  // One of a fixed set of words; `*out` gets the index into `names`.
+  template <class E>
+  Field Enum(std::string_view key, E* out,
+             std::vector<std::pair<std::string_view, E>> names) {
+    return Field{
+        key,
+        [this, out, names = std::move(names)](
+            const YAML::Node& n, const std::string& path) -> Result<void> {
+          auto s = yaml_fields::ReadString(src_, n, path);
+          if (!s) return s.error();
+          std::string expected;
+          for (size_t i = 0; i < names.size(); ++i) {
+            if (names[i].first == *s) {
+              *out = names[i].second;
+              return {};
+            }
+            if (i > 0) expected += i + 1 == names.size() ? " or " : ", ";
+            expected += names[i].first;
+          }
+          return src_.ErrorAt(n, path + ": invalid value " + Quote(*s) +
+                                     " (expected " + expected + ")");
+        }};
+  }
+
+  std::vector<Field> KafkaFields() {
+    KafkaConfig& k = cfg_.kafka;
+    return {
+        Str("brokers", &k.brokers, CheckNonEmpty),
+        Str("topic", &k.topic, CheckTopic),
+        Field{"librdkafka",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto m = yaml_fields::ReadStringMap(src_, n, path);
+                if (!m) return m.error();
+                for (auto& [key, value] : *m) {
+                  cfg_.kafka.librdkafka[key] = value;
+                }
+                return {};
+              }},
+    };
+  }
+
+  std::vector<Field> StateFields() {
+    StateConfig& s = cfg_.state;
+    return {
+        Str("path", &s.path, CheckNonEmpty),
+        Dur<std::chrono::hours>("retention", &s.retention, 1h,
+                                std::chrono::hours(24 * 365 * 100)),
+    };
+  }
+
+  std::vector<Field> HttpFields() {
+    HttpConfig& h = cfg_.http;
+    return {
+        Str("user_agent", &h.user_agent, CheckNonEmpty),
+        Str("proxy", &h.proxy),
+        Dur<std::chrono::milliseconds>("connect_timeout", &h.connect_timeout,
+                                       1ms, 1h),
+        Dur<std::chrono::milliseconds>("total_timeout", &h.total_timeout, 1ms,
+                                       24h),
+        Field{"max_body_bytes",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto v = yaml_fields::ReadSize(src_, n, path);
+                if (!v) return v.error();
+                if (*v < 1024 || *v > (1ULL << 30)) {
+                  return src_.ErrorAt(n,
+                                      path + ": " + std::to_string(*v) +
+                                          " bytes is out of range 1KiB..1GiB");
+                }
+                cfg_.http.max_body_bytes = static_cast<size_t>(*v);
+                return {};
+              }},
+        Int("max_redirects", &h.max_redirects, 0, 50),
+        Int("max_host_connections", &h.max_host_connections, 1, 1000),
+        Int("max_concurrent", &h.max_concurrent, 1, 100000),
+    };
+  }
+
+  std::vector<Field> MetricsFields() {
+    return {Str("listen", &cfg_.metrics.listen, CheckListen)};
+  }
+
+  std::vector<Field> SchedulerFields() {
+    SchedulerConfig& s = cfg_.scheduler;
+    return {
+        Dur<std::chrono::seconds>("min_interval", &s.min_interval, 1s,
+                                  24h * 30),
+        Field{"max_interval",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                max_interval_mark_ = n.Mark();
+                return Dur<std::chrono::seconds>("max_interval",
+                                                 &cfg_.scheduler.max_interval,
+                                                 1s, 24h * 365)
+                    .read(n, path);
+              }},
+    };
+  }
+
+  std::vector<Field> PipelineFields() {
+    PipelineConfig& p = cfg_.pipeline;
+    return {
+        Int("max_in_flight", &p.max_in_flight, 1, 10'000'000),
+        Dur<std::chrono::seconds>("drain_timeout", &p.drain_timeout, 0s, 1h),
+        Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
+    };
+  }
+
+  std::vector<Field> LogFields() {
+    LogConfig& l = cfg_.log;
+    return {
+        Enum<std::string>("level", &l.level,
+                          {{"trace", "trace"},
+                           {"debug", "debug"},
+                           {"info", "info"},
+                           {"warn", "warn"},
+                           {"error", "error"},
+                           {"critical", "critical"},
+                           {"off", "off"}}),
+        Enum<std::string>("format", &l.format,
+                          {{"text", "text"}, {"json", "json"}}),
+    };
+  }
+
+  // Fields of a feed entry; `identity` adds name and url (not in defaults).
+  // `name_node` receives the name's node for duplicate reporting.
+  std::vector<Field> FeedFields(FeedConfig* f, bool identity,
+                                YAML::Node* name_node = nullptr) {
+    std::vector<Field> fields;
+    if (identity) {
+      fields.push_back(Field{
+          "name",
+          [this, f, name_node](const YAML::Node& n, const std::string& path) {
+            if (name_node) *name_node = n;
+            return Str("name", &f->name, CheckFeedName).read(n, path);
+          }});
+      fields.push_back(Str("url", &f->url, CheckHttpUrl));
+    }
+    fields.push_back(
+        Dur<std::chrono::seconds>("interval", &f->interval, 1s, 24h * 30));
+    fields.push_back(
+        Enum<FullArticleMode>("full_article", &f->full_article,
+                              {{"auto", FullArticleMode::kAuto},
+                               {"always", FullArticleMode::kAlways},
+                               {"never", FullArticleMode::kNever}}));
+    fields.push_back(Str("topic", &f->topic, CheckTopic));
+    fields.push_back(Str("user_agent", &f->user_agent));
+    fields.push_back(Str("proxy", &f->proxy));
+    fields.push_back(Field{
+        "headers",
+        [this, f](const YAML::Node& n,
+                  const std::string& path) -> Result<void> {
+          auto m = yaml_fields::ReadStringMap(src_, n, path);
+          if (!m) return m.error();
+          for (auto& [name, value] : *m) {
+            if (auto problem = CheckHeader(name, value)) {
+              return src_.ErrorAt(
+                  n[name], yaml_fields::JoinPath(path, name) + ": " + *problem);
+            }
+          }
+          f->headers = std::move(*m);
+          return {};
+        }});
+    for (auto [key, out] : {std::pair{"remove_selectors", &f->remove_selectors},
+                            std::pair{"keep_selectors", &f->keep_selectors}}) {
+      fields.push_back(Field{
+          key,
+          [this, out](const YAML::Node& n,
+                      const std::string& path) -> Result<void> {
+            auto list = yaml_fields::ReadStringList(src_, n, path);
+            if (!list) return list.error();
+            for (size_t i = 0; i < list->size(); ++i) {
+              if ((*list)[i].empty()) {
+                return src_.ErrorAt(
+                    n[i], yaml_fields::IndexPath(path, i) + ": empty selector");
+              }
+            }
+            *out = std::move(*list);
+            return {};
+          }});
+    }
+    fields.push_back(Str("language", &f->language, [](const std::string& s) {
+      return s.empty() ? std::nullopt : CheckLanguage(s);
+    }));
+    return fields;
+  }
+
+  Result<void> ReadSinks(const YAML::Node& n, const std::string& path) {
+    if (!n.IsSequence()) {
+      return src_.ErrorAt(n, path + ": expected a list such as [kafka]");
+    }
+    if (n.size() == 0) {
+      return src_.ErrorAt(
+          n, path + ": at least one sink is needed (kafka, jsonl)");
+    }
+    std::vector<SinkKind> sinks;
+    for (size_t i = 0; i < n.size(); ++i) {
+      SinkKind kind = SinkKind::kKafka;
+      std::string item_path = yaml_fields::IndexPath(path, i);
+      auto r = Enum<SinkKind>(
+                   "", &kind,
+                   {{"kafka", SinkKind::kKafka}, {"jsonl", SinkKind::kJsonl}})
+                   .read(n[i], item_path);
+      if (!r) return r.error();
+      for (SinkKind k : sinks) {
+        if (k == kind) {
+          return src_.ErrorAt(n[i], item_path + ": sink " +
+                                        Quote(SinkKindName(kind)) +
+                                        " listed twice");
+        }
+      }
+      sinks.push_back(kind);
+    }
+    cfg_.sinks = std::move(sinks);
+    return {};
+  }
+
+  Result<void> ReadFeeds(const YAML::Node& n, const FeedConfig& feed_template) {
+    if (!n.IsDefined() || n.IsNull()) return {};
+    if (!n.IsSequence()) {
+      return src_.ErrorAt(n, "feeds: expected a list of feeds");
+    }
+    std::map<std::string, std::pair<size_t, YAML::Mark>> names;
+    for (size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node& entry = n[i];
+      std::string path = yaml_fields::IndexPath("feeds", i);
+      if (!entry.IsMap()) {
+        return src_.ErrorAt(entry, path + ": expected a map with name and url");
+      }
+      FeedConfig feed = feed_template;
+      YAML::Node name_node;
+      if (auto r = yaml_fields::ReadMap(src_, entry, path,
+                                        FeedFields(&feed, true, &name_node));
+          !r) {
+        return r.error();
+      }
+      // Empty values are already rejected by their checks; only absence is
+      // left, reported at the entry itself.
+      if (feed.name.empty() || feed.url.empty()) {
+        return src_.ErrorAt(entry,
+                            path + ": missing required key " +
+                                Quote(feed.name.empty() ? "name" : "url"));
+      }
+      auto [it, inserted] =
+          names.emplace(feed.name, std::pair{i, name_node.Mark()});
+      if (!inserted) {
+        return src_.ErrorAt(
+            name_node, path + ".name: duplicate feed name " + Quote(feed.name) +
+                           " (first used by feeds[" +
+                           std::to_string(it->second.first) + "] at line " +
+                           std::to_string(it->second.second.line + 1) + ")");
+      }
+      cfg_.feeds.push_back(std::move(feed));
+    }
+    return {};
+  }
+
+  Source src_;
+  DaemonConfig cfg_;
+  YAML::Mark max_interval_mark_ = YAML::Mark::null_mark();
+};
+
+}  // namespace
+
+std::string_view FullArticleModeName(FullArticleMode mode) {
+  switch (mode) {
+    case FullArticleMode::kAuto:
+      return "auto";
+    case FullArticleMode::kAlways:
+      return "always";
+    case FullArticleMode::kNever:
+      return "never";
+  }
+  return "auto";
+}
+
+std::string_view SinkKindName(SinkKind kind) {
+  switch (kind) {
+    case SinkKind::kKafka:
+      return "kafka";
+    case SinkKind::kJsonl:
+      return "jsonl";
+  }
+  return "kafka";
+}
+
+Result<DaemonConfig> LoadConfigString(std::string_view yaml,
+                                      const std::string& source_name) {
+  Source src(source_name);
+  // yaml-cpp reports failures by throwing; this is the edge where they are
+  // converted. Every path below returns an Error instead.
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    Loader loader(src);
+    auto cfg = loader.Load(root);
+    if (!cfg) return cfg.error();
+    cfg->source_path = source_name;
+    return cfg;
+  } catch (const YAML::Exception& e) {
+    std::string msg = e.msg.empty() ? std::string(e.what()) : e.msg;
+    return src.ErrorAt(e.mark, "YAML syntax error: " + msg);
+  } catch (const std::exception& e) {
+    return Error(Errc::kConfig, std::string("cannot load config: ") + e.what(),
+                 source_name);
+  }
+}
+
+Result<DaemonConfig> LoadConfigFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Error(Errc::kConfig, "cannot read config file: is a directory",
+                 path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error(
+        Errc::kConfig,
+        std::string("cannot read config file: ") + std::strerror(errno), path);
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) {
+    return Error(Errc::kConfig, "cannot read config file: read error", path);
+  }
+  return LoadConfigString(buf.str(), path);
+}
+
+}  // namespace newsflow

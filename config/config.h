@@ -1,0 +1,138 @@
+#pragma once
+
+// The daemon's configuration: plain structs with documented defaults, and
+// the YAML loader that fills and validates them.
+//
+// The loader never throws and never partially succeeds: it returns a fully
+// validated DaemonConfig or one Error(Errc::kConfig) whose where() is
+// "FILE:LINE:COL" (1-based) of the offending key or value and whose message
+// starts with the YAML path, e.g.
+//   newsflow.yaml:12:15: feeds[2].interval: invalid duration "15x" (use e.g.
+//   90s, 15m, 1h)
+// Error::ToString() gives exactly that line (what `check-config` prints).
+// See config/newsflow.example.yaml for every key and config/README.md for
+// the rules.
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/error.h"
+
+namespace newsflow {
+
+// When to fetch the linked page instead of using the feed's own content.
+enum class FullArticleMode {
+  kAuto,    // fetch when the feed item looks like a teaser
+  kAlways,  // always fetch the page
+  kNever,   // use the feed's content only
+};
+
+// "auto" | "always" | "never".
+std::string_view FullArticleModeName(FullArticleMode mode);
+
+// One feed to poll. Unset fields fall back to the `defaults:` block, then to
+// the values below; "" string fields fall back to the global setting named.
+struct FeedConfig {
+  std::string name;  // required, unique, [A-Za-z0-9._-]+ (max 128); the feed id
+  std::string url;   // required, absolute http:// or https:// URL
+  std::chrono::seconds interval{900};  // poll interval (defaults.interval, 15m)
+  FullArticleMode full_article = FullArticleMode::kAuto;  // page fetching
+  std::string topic;       // Kafka topic; "" -> kafka.topic
+  std::string user_agent;  // User-Agent; "" -> http.user_agent
+  std::string proxy;       // proxy URL; "" -> http.proxy
+  // Extra request headers, in config order (e.g. Authorization for a
+  // private feed; use ${ENV} for the secret).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::string> remove_selectors;  // CSS selectors the cleaner drops
+  std::vector<std::string> keep_selectors;  // CSS selectors of the main content
+  std::string language;  // language tag override; "" -> from the feed/page
+};
+
+// Kafka sink settings.
+struct KafkaConfig {
+  std::string brokers = "127.0.0.1:9092";  // bootstrap.servers
+  std::string topic = "news.articles.v1";  // default topic for articles
+  // librdkafka properties passed through verbatim (override our defaults).
+  std::map<std::string, std::string> librdkafka;
+};
+
+// State store (SQLite) settings.
+struct StateConfig {
+  std::string path = "/var/lib/newsflow/state.db";  // directory must exist
+  std::chrono::hours retention{24 *
+                               90};  // article rows older than this are pruned
+};
+
+// HTTP fetcher settings.
+struct HttpConfig {
+  std::string user_agent = "newsflowd/0.1 (+https://github.com/newsflow)";
+  std::string proxy;  // "" = no proxy (libcurl still honours no env vars)
+  std::chrono::milliseconds connect_timeout{10000};  // TCP+TLS connect cap
+  std::chrono::milliseconds total_timeout{30000};    // whole transfer cap
+  size_t max_body_bytes = 16 << 20;  // bodies larger than this fail (too_large)
+  int max_redirects = 5;             // redirect chain cap
+  long max_host_connections = 2;     // concurrent connections per host
+  size_t max_concurrent = 256;       // concurrent transfers overall
+};
+
+// Prometheus metrics / health endpoint.
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";  // host:port; "" disables the endpoint
+};
+
+// Poll scheduling bounds (applied to every feed's adaptive interval).
+struct SchedulerConfig {
+  std::chrono::seconds min_interval{300};    // lower clamp, >= 1s
+  std::chrono::seconds max_interval{86400};  // upper clamp, >= min_interval
+};
+
+// Pipeline limits.
+struct PipelineConfig {
+  size_t max_in_flight = 1000;  // articles handed to sinks and not yet acked
+  std::chrono::seconds drain_timeout{30};  // SIGTERM: wait this long for acks
+  size_t first_poll_backlog =
+      0;  // items published on a feed's first poll; 0 = all
+};
+
+// Logging.
+struct LogConfig {
+  std::string level = "info";   // trace|debug|info|warn|error|critical|off
+  std::string format = "text";  // text|json
+};
+
+// Where articles go.
+enum class SinkKind { kKafka, kJsonl };
+
+// "kafka" | "jsonl".
+std::string_view SinkKindName(SinkKind kind);
+
+// Everything newsflowd reads from its YAML file.
+struct DaemonConfig {
+  KafkaConfig kafka;
+  StateConfig state;
+  HttpConfig http;
+  MetricsConfig metrics;
+  SchedulerConfig scheduler;
+  PipelineConfig pipeline;
+  LogConfig log;
+  std::vector<SinkKind> sinks{SinkKind::kKafka};  // non-empty, no duplicates
+  std::string jsonl_path;         // JSON lines output file; "-" = stdout
+  std::vector<FeedConfig> feeds;  // may be empty (the daemon then idles)
+  std::string source_path;        // file (or source name) this was loaded from
+};
+
+// Reads and validates the YAML file at `path`. An unreadable file is an
+// Errc::kConfig error with where() = path.
+Result<DaemonConfig> LoadConfigFile(const std::string& path);
+
+// Same, from memory; `source_name` is used in error locations and stored in
+// source_path.
+Result<DaemonConfig> LoadConfigString(std::string_view yaml,
+                                      const std::string& source_name);
+
+}  // namespace newsflow

@@ -1,0 +1,473 @@
+#include "daemon/state/state_store.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+#include <filesystem>
+#include <utility>
+
+namespace newsflow {
+namespace {
+
+// Version 1. Times are INTEGER milliseconds since the Unix epoch (UTC).
+// Tombstones live in their own table so the hot `articles` table and its
+// index stay bounded by retention.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE articles (
+  id              TEXT PRIMARY KEY,
+  feed_id         TEXT NOT NULL,
+  item_hash       TEXT NOT NULL,
+  content_hash    TEXT NOT NULL,
+  first_published INTEGER NOT NULL,
+  last_published  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX articles_by_last_published ON articles(last_published);
+CREATE TABLE tombstones (
+  id              TEXT PRIMARY KEY,
+  item_hash       TEXT NOT NULL,
+  content_hash    TEXT NOT NULL,
+  first_published INTEGER NOT NULL,
+  last_published  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tombstones_by_last_published ON tombstones(last_published);
+CREATE TABLE feeds (
+  feed_id              TEXT PRIMARY KEY,
+  url                  TEXT NOT NULL,
+  etag                 TEXT NOT NULL,
+  last_modified        TEXT NOT NULL,
+  body_hash            TEXT NOT NULL,
+  last_success         INTEGER,
+  last_attempt         INTEGER,
+  last_error           TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  moved_to             TEXT NOT NULL,
+  moved_hits           INTEGER NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+int64_t ToMillis(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromMillis(int64_t ms) {
+  return TimePoint(std::chrono::milliseconds(ms));
+}
+
+std::string ColumnText(sqlite3_stmt* s, int col) {
+  const unsigned char* p = sqlite3_column_text(s, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(s, col)));
+}
+
+std::optional<TimePoint> ColumnTime(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+  return FromMillis(sqlite3_column_int64(s, col));
+}
+
+}  // namespace
+
+// A prepared statement, prepared once at Open and reused; Bind* then Step,
+// and Reset (done by Use) before the next use.
+class StateStore::Statement {
+ public:
+  Statement() = default;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  int Prepare(sqlite3* db, const char* sql) {
+    sql_ = sql;
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_,
+                              nullptr);
+  }
+
+  // Resets the statement for a new execution and returns it.
+  sqlite3_stmt* Use() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return stmt_;
+  }
+
+  const char* sql() const { return sql_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  const char* sql_ = "";
+};
+
+struct StateStore::Statements {
+  Statement begin, commit, rollback;
+  Statement find_article, find_tombstone;
+  Statement upsert_article, delete_tombstone;
+  Statement update_item_hash, update_tombstone_item_hash;
+  Statement load_feed, save_feed;
+  Statement tombstone_expired, delete_expired, delete_old_tombstones;
+  Statement count_articles, count_tombstones;
+
+  // Finishes the statement: SQLITE_DONE expected, row data ignored.
+  static int Run(sqlite3_stmt* s) {
+    int rc = sqlite3_step(s);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(s);
+    return rc;
+  }
+};
+
+StateStore::StateStore(std::string path, sqlite3* db)
+    : path_(std::move(path)), db_(db), stmts_(std::make_unique<Statements>()) {}
+
+StateStore::~StateStore() {
+  stmts_.reset();  // statements must be finalized before the close
+  sqlite3_close_v2(db_);
+}
+
+Error StateStore::SqlError(const std::string& what) const {
+  std::string msg = "sqlite: " + what;
+  if (db_ != nullptr) {
+    msg += ": ";
+    msg += sqlite3_errmsg(db_);
+  }
+  return Error(Errc::kState, std::move(msg), path_);
+}
+
+Result<void> StateStore::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return Error(Errc::kState, "sqlite: " + msg, path_);
+  }
+  return {};
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  if (path.empty()) {
+    return Error(Errc::kState, "state store path is empty");
+  }
+  if (path != ":memory:") {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+      return Error(Errc::kState,
+                   "directory " + parent.string() + " does not exist", path);
+    }
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  // The constructor takes ownership even on failure so the handle is closed.
+  std::unique_ptr<StateStore> store(new StateStore(path, db));
+  if (rc != SQLITE_OK) {
+    return Error(Errc::kState,
+                 std::string("cannot open database: ") +
+                     (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+                 path);
+  }
+  if (auto r = store->Init(); !r) return r.error();
+  return store;
+}
+
+Result<void> StateStore::Init() {
+  sqlite3_extended_result_codes(db_, 1);
+  // Another process (an operator's sqlite3 shell) may hold a lock briefly.
+  sqlite3_busy_timeout(db_, 5000);
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    return Error(Errc::kState, "database is read-only", path_);
+  }
+
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA journal_mode=WAL", -1, &s, nullptr) !=
+        SQLITE_OK) {
+      return SqlError("cannot set journal_mode");
+    }
+    int rc = sqlite3_step(s);
+    std::string mode = rc == SQLITE_ROW ? ColumnText(s, 0) : "";
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW) return SqlError("cannot set journal_mode");
+    // An in-memory database has no WAL ("memory"); a file must get it.
+    if (path_ != ":memory:" && mode != "wal") {
+      return Error(Errc::kState,
+                   "cannot enable WAL journal (got \"" + mode + "\")", path_);
+    }
+  }
+  // WAL + NORMAL: commits do not fsync; a power loss can drop the latest
+  // commits but never corrupts the database (see header).
+  if (auto r = Exec("PRAGMA synchronous=NORMAL"); !r) return r;
+
+  int version = 0;
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) !=
+        SQLITE_OK) {
+      return SqlError("cannot read schema version");
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  if (version > kSchemaVersion) {
+    return Error(Errc::kState,
+                 "schema version " + std::to_string(version) +
+                     " is newer than this newsflowd supports (" +
+                     std::to_string(kSchemaVersion) + ")",
+                 path_);
+  }
+  if (version == 0) {
+    // Migrations from version N to N+1 go here, each in its own transaction.
+    if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
+    if (auto r = Exec(kSchemaV1); !r) {
+      (void)Exec("ROLLBACK");
+      return Error(Errc::kState, "cannot create schema: " + r.error().message(),
+                   path_);
+    }
+    if (auto r = Exec("COMMIT"); !r) return r;
+  }
+
+  Statements& st = *stmts_;
+  const std::pair<Statement*, const char*> all[] = {
+      {&st.begin, "BEGIN IMMEDIATE"},
+      {&st.commit, "COMMIT"},
+      {&st.rollback, "ROLLBACK"},
+      {&st.find_article,
+       "SELECT feed_id, item_hash, content_hash, first_published, "
+       "last_published FROM articles WHERE id = ?1"},
+      {&st.find_tombstone,
+       "SELECT item_hash, content_hash, first_published, last_published "
+       "FROM tombstones WHERE id = ?1"},
+      // A revived tombstone keeps its first_published; so does a live row.
+      {&st.upsert_article,
+       "INSERT INTO articles (id, feed_id, item_hash, content_hash, "
+       "first_published, last_published) VALUES (?1, ?2, ?3, ?4, "
+       "COALESCE((SELECT first_published FROM tombstones WHERE id = ?1), ?5), "
+       "?6) ON CONFLICT (id) DO UPDATE SET feed_id = excluded.feed_id, "
+       "item_hash = excluded.item_hash, content_hash = excluded.content_hash, "
+       "last_published = excluded.last_published"},
+      {&st.delete_tombstone, "DELETE FROM tombstones WHERE id = ?1"},
+      {&st.update_item_hash,
+       "UPDATE articles SET item_hash = ?2 WHERE id = ?1"},
+      {&st.update_tombstone_item_hash,
+       "UPDATE tombstones SET item_hash = ?2 WHERE id = ?1"},
+      {&st.load_feed,
+       "SELECT url, etag, last_modified, body_hash, last_success, "
+       "last_attempt, last_error, consecutive_failures, moved_to, moved_hits "
+       "FROM feeds WHERE feed_id = ?1"},
+      {&st.save_feed,
+       "INSERT OR REPLACE INTO feeds (feed_id, url, etag, last_modified, "
+       "body_hash, last_success, last_attempt, last_error, "
+       "consecutive_failures, moved_to, moved_hits) VALUES (?1, ?2, ?3, ?4, "
+       "?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+      {&st.tombstone_expired,
+       "INSERT OR REPLACE INTO tombstones (id, item_hash, content_hash, "
+       "first_published, last_published) SELECT id, item_hash, content_hash, "
+       "first_published, last_published FROM articles WHERE last_published < "
+       "?1"},
+      {&st.delete_expired, "DELETE FROM articles WHERE last_published < ?1"},
+      {&st.delete_old_tombstones,
+       "DELETE FROM tombstones WHERE last_published < ?1"},
+      {&st.count_articles, "SELECT COUNT(*) FROM articles"},
+      {&st.count_tombstones, "SELECT COUNT(*) FROM tombstones"},
+  };
+  for (const auto& [stmt, sql] : all) {
+    if (stmt->Prepare(db_, sql) != SQLITE_OK) {
+      return SqlError(std::string("cannot prepare \"") + sql + "\"");
+    }
+  }
+  return {};
+}
+
+Result<std::optional<ArticleRecord>> StateStore::FindArticle(
+    const std::string& id) {
+  sqlite3_stmt* s = stmts_->find_article.Use();
+  sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
+                    SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    ArticleRecord r;
+    r.id = id;
+    r.feed_id = ColumnText(s, 0);
+    r.item_hash = ColumnText(s, 1);
+    r.content_hash = ColumnText(s, 2);
+    r.first_published = FromMillis(sqlite3_column_int64(s, 3));
+    r.last_published = FromMillis(sqlite3_column_int64(s, 4));
+    sqlite3_reset(s);
+    return std::optional<ArticleRecord>(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqlError("FindArticle");
+
+  s = stmts_->find_tombstone.Use();
+  sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
+                    SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    ArticleRecord r;
+    r.id = id;
+    r.item_hash = ColumnText(s, 0);
+    r.content_hash = ColumnText(s, 1);
+    r.first_published = FromMillis(sqlite3_column_int64(s, 2));
+    r.last_published = FromMillis(sqlite3_column_int64(s, 3));
+    r.tombstone = true;
+    sqlite3_reset(s);
+    return std::optional<ArticleRecord>(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqlError("FindArticle");
+  return std::optional<ArticleRecord>();
+}
+
+Result<void> StateStore::MarkPublished(const ArticleRecord& record) {
+  assert(!record.id.empty());
+  if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
+    return SqlError("MarkPublished: begin");
+  }
+  sqlite3_stmt* s = stmts_->upsert_article.Use();
+  auto bind = [s](int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  };
+  bind(1, record.id);
+  bind(2, record.feed_id);
+  bind(3, record.item_hash);
+  bind(4, record.content_hash);
+  sqlite3_bind_int64(s, 5, ToMillis(record.first_published));
+  sqlite3_bind_int64(s, 6, ToMillis(record.last_published));
+  bool ok = Statements::Run(s) == SQLITE_DONE;
+  if (ok) {
+    sqlite3_stmt* d = stmts_->delete_tombstone.Use();
+    sqlite3_bind_text(d, 1, record.id.data(),
+                      static_cast<int>(record.id.size()), SQLITE_STATIC);
+    ok = Statements::Run(d) == SQLITE_DONE;
+  }
+  if (!ok) {
+    Error e = SqlError("MarkPublished");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
+  if (Statements::Run(stmts_->commit.Use()) != SQLITE_DONE) {
+    Error e = SqlError("MarkPublished: commit");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
+  return {};
+}
+
+Result<void> StateStore::UpdateItemHash(const std::string& id,
+                                        const std::string& item_hash) {
+  for (Statement* stmt :
+       {&stmts_->update_item_hash, &stmts_->update_tombstone_item_hash}) {
+    sqlite3_stmt* s = stmt->Use();
+    sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, item_hash.data(),
+                      static_cast<int>(item_hash.size()), SQLITE_STATIC);
+    if (Statements::Run(s) != SQLITE_DONE) return SqlError("UpdateItemHash");
+    if (sqlite3_changes(db_) > 0) return {};
+  }
+  return Error(Errc::kNotFound, "UpdateItemHash: unknown article " + id, path_);
+}
+
+Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
+  sqlite3_stmt* s = stmts_->load_feed.Use();
+  sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
+                    SQLITE_STATIC);
+  FeedState f;
+  f.feed_id = feed_id;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return f;
+  if (rc != SQLITE_ROW) return SqlError("LoadFeed");
+  f.url = ColumnText(s, 0);
+  f.etag = ColumnText(s, 1);
+  f.last_modified = ColumnText(s, 2);
+  f.body_hash = ColumnText(s, 3);
+  f.last_success = ColumnTime(s, 4);
+  f.last_attempt = ColumnTime(s, 5);
+  f.last_error = ColumnText(s, 6);
+  f.consecutive_failures = sqlite3_column_int(s, 7);
+  f.moved_to = ColumnText(s, 8);
+  f.moved_hits = sqlite3_column_int(s, 9);
+  sqlite3_reset(s);
+  return f;
+}
+
+Result<void> StateStore::SaveFeed(const FeedState& f) {
+  assert(!f.feed_id.empty());
+  sqlite3_stmt* s = stmts_->save_feed.Use();
+  auto bind = [s](int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  };
+  auto bind_time = [s](int i, const std::optional<TimePoint>& t) {
+    if (t) {
+      sqlite3_bind_int64(s, i, ToMillis(*t));
+    } else {
+      sqlite3_bind_null(s, i);
+    }
+  };
+  bind(1, f.feed_id);
+  bind(2, f.url);
+  bind(3, f.etag);
+  bind(4, f.last_modified);
+  bind(5, f.body_hash);
+  bind_time(6, f.last_success);
+  bind_time(7, f.last_attempt);
+  bind(8, f.last_error);
+  sqlite3_bind_int(s, 9, f.consecutive_failures);
+  bind(10, f.moved_to);
+  sqlite3_bind_int(s, 11, f.moved_hits);
+  if (Statements::Run(s) != SQLITE_DONE) return SqlError("SaveFeed");
+  return {};
+}
+
+Result<int64_t> StateStore::Prune(TimePoint cutoff,
+                                  std::optional<TimePoint> tombstone_cutoff) {
+  if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
+    return SqlError("Prune: begin");
+  }
+  int64_t pruned = 0;
+  bool ok = true;
+  if (tombstone_cutoff) {
+    // First, so that articles tombstoned below are judged by `cutoff` only.
+    sqlite3_stmt* s = stmts_->delete_old_tombstones.Use();
+    sqlite3_bind_int64(s, 1, ToMillis(*tombstone_cutoff));
+    ok = Statements::Run(s) == SQLITE_DONE;
+  }
+  if (ok) {
+    sqlite3_stmt* s = stmts_->tombstone_expired.Use();
+    sqlite3_bind_int64(s, 1, ToMillis(cutoff));
+    ok = Statements::Run(s) == SQLITE_DONE;
+  }
+  if (ok) {
+    sqlite3_stmt* s = stmts_->delete_expired.Use();
+    sqlite3_bind_int64(s, 1, ToMillis(cutoff));
+    ok = Statements::Run(s) == SQLITE_DONE;
+    pruned = sqlite3_changes64(db_);
+  }
+  if (!ok) {
+    Error e = SqlError("Prune");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
+  if (Statements::Run(stmts_->commit.Use()) != SQLITE_DONE) {
+    Error e = SqlError("Prune: commit");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
+  return pruned;
+}
+
+Result<int64_t> StateStore::CountArticles() {
+  sqlite3_stmt* s = stmts_->count_articles.Use();
+  if (sqlite3_step(s) != SQLITE_ROW) return SqlError("CountArticles");
+  int64_t n = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return n;
+}
+
+Result<int64_t> StateStore::CountTombstones() {
+  sqlite3_stmt* s = stmts_->count_tombstones.Use();
+  if (sqlite3_step(s) != SQLITE_ROW) return SqlError("CountTombstones");
+  int64_t n = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return n;
+}
+
+}  // namespace newsflow

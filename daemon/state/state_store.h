@@ -1,0 +1,127 @@
+#pragma once
+
+// StateStore: what newsflowd remembers across restarts, in one SQLite file
+// (WAL journal, synchronous=NORMAL, busy_timeout): the articles it has
+// delivered (with item and content hashes, for dedup and update detection)
+// and per-feed HTTP validators and health.
+//
+// Threading: NOT thread-safe. Use one StateStore from one thread only (the
+// daemon's io_context thread). Calls are synchronous and short (one indexed
+// row, no fsync with WAL+NORMAL on commit); Prune may take longer and is
+// meant to run rarely (e.g. hourly).
+//
+// Durability: with synchronous=NORMAL a power loss may lose the last few
+// commits (never corrupt the file). That can only re-publish articles (same
+// key, same content), which the delivery contract allows; it never loses one.
+//
+// Errors: every failure is Errc::kState with where() = the database path.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon/core/error.h"
+#include "daemon/core/time_util.h"
+
+struct sqlite3;
+
+namespace newsflow {
+
+// An article the sinks acknowledged.
+struct ArticleRecord {
+  std::string id;               // article id (stable, see normalizer)
+  std::string feed_id;          // feed name from config; "" for a tombstone
+  std::string item_hash;        // hash of the raw feed item as last seen
+  std::string content_hash;     // sha256 of the published content_text
+  TimePoint first_published{};  // first delivery
+  TimePoint last_published{};   // latest delivery (created or updated)
+  // True when the row was pruned to a tombstone: feed_id is "", everything
+  // else is as it was when pruned. The article is still "known".
+  bool tombstone = false;
+};
+
+// What the fetcher and scheduler remember about one feed.
+struct FeedState {
+  std::string feed_id;        // feed name from config
+  std::string url;            // URL last fetched
+  std::string etag;           // ETag validator ("" = none)
+  std::string last_modified;  // Last-Modified validator ("" = none)
+  std::string body_hash;      // hash of the last body (no-change skip)
+  std::optional<TimePoint> last_success;  // last successful fetch
+  std::optional<TimePoint> last_attempt;  // last fetch attempt
+  std::string last_error;                 // last failure, "" after a success
+  int consecutive_failures = 0;           // failures since the last success
+  std::string moved_to;                   // candidate permanent-redirect target
+  int moved_hits = 0;  // consecutive fetches that redirected to moved_to
+};
+
+// Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
+class StateStore {
+ public:
+  // Current schema version (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the database at `path` and creates the schema. The
+  // parent directory must exist (it is not created). ":memory:" gives a
+  // private in-memory database (tests; no WAL). Fails with kState when the
+  // file cannot be opened or written, or was written by a newer schema.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Returns the record for `id`, a tombstone record (see ArticleRecord) when
+  // the article was pruned, or nullopt when the id was never published.
+  Result<std::optional<ArticleRecord>> FindArticle(const std::string& id);
+
+  // Records a delivered article: inserts, or updates feed_id, item_hash,
+  // content_hash and last_published of an existing row while keeping its
+  // first_published. A tombstone for the id is revived (its first_published
+  // is kept as well).
+  Result<void> MarkPublished(const ArticleRecord& record);
+
+  // Updates only item_hash of a known article or tombstone (the item changed
+  // in the feed but its cleaned content did not). kNotFound when unknown.
+  Result<void> UpdateItemHash(const std::string& id,
+                              const std::string& item_hash);
+
+  // Returns the stored state, or FeedState{feed_id} when there is none.
+  Result<FeedState> LoadFeed(const std::string& feed_id);
+
+  // Inserts or replaces the state of state.feed_id.
+  Result<void> SaveFeed(const FeedState& state);
+
+  // Turns every article whose last_published < `cutoff` into a tombstone
+  // (all fields but feed_id), so an expired item still
+  // present in a feed is recognised, not published again as new. When
+  // `tombstone_cutoff` is given, tombstones whose last_published is older
+  // than it are deleted for good. Returns the number of articles pruned
+  // (tombstones deleted are not counted). One transaction.
+  Result<int64_t> Prune(TimePoint cutoff,
+                        std::optional<TimePoint> tombstone_cutoff = {});
+
+  // Number of live (non-tombstone) article rows.
+  Result<int64_t> CountArticles();
+
+  // Number of tombstones.
+  Result<int64_t> CountTombstones();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  class Statement;
+  struct Statements;
+
+  StateStore(std::string path, sqlite3* db);
+  Result<void> Init();
+  Error SqlError(const std::string& what) const;
+  Result<void> Exec(const char* sql);
+
+  std::string path_;
+  sqlite3* db_;  // owned
+  std::unique_ptr<Statements> stmts_;
+};
+
+}  // namespace newsflow
