@@ -1,0 +1,84 @@
+#pragma once
+
+// The Kafka sink: publishes each article as one record (key = article id,
+// value = ArticleToJson, CloudEvents binary-mode headers) with an idempotent
+// librdkafka producer. Delivery semantics: at-least-once (see README.md).
+//
+// Threading: created, used and destroyed on the daemon's io_context thread
+// (the Sink contract). A private poll thread serves librdkafka's callbacks
+// and posts every delivery report to the io_context, where the Publish()
+// callback runs exactly once. The io_context must outlive the sink.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "connectors/sinks/kafka/kafka_sink_config.h"
+#include "daemon/core/sink.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
+
+namespace newsflow {
+
+class KafkaSink : public Sink {
+ public:
+  // Creates the producer (does not wait for a broker: an unreachable one
+  // shows up as kRetry reports and Healthy() == false). Fails with
+  // Errc::kConfig on invalid or conflicting librdkafka settings.
+  static Result<std::unique_ptr<KafkaSink>> Create(boost::asio::io_context& io,
+                                                   KafkaSinkOptions options);
+
+  // Calls Close(0) if Close() was not called: leftovers are cancelled and
+  // their kRetry callbacks posted to the io_context.
+  ~KafkaSink() override;
+
+  std::string_view Name() const override { return "sink.kafka"; }
+
+  // Enqueues the record; never blocks. Empty `topic`: options.topic.
+  // Outcomes: kDelivered once the broker acked (acks=all); kRetry for
+  // transient failures, back-pressure (local queue full), message timeout
+  // and shutdown; kDrop for records Kafka can never accept (too large,
+  // invalid topic name).
+  void Publish(const Article& article, const std::string& topic,
+               DeliveryCallback done) override;
+
+  // False after librdkafka reported all brokers down, until the next
+  // successful delivery. Thread-safe.
+  bool Healthy() const override;
+
+  // Flushes up to `timeout`, stops the poll thread, then purges whatever is
+  // left (their callbacks get kRetry, posted). Idempotent. Returns an error
+  // (kTimeout) when records had to be purged.
+  Result<void> Close(std::chrono::milliseconds timeout) override;
+
+ private:
+  struct Pending;
+
+  KafkaSink(boost::asio::io_context& io, KafkaSinkOptions options);
+
+  // librdkafka callbacks (poll thread); `opaque` is the KafkaSink.
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message,
+                         void* opaque);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason,
+                      void* opaque);
+  void PostReport(Pending* pending, DeliveryReport report);
+  void PollLoop();
+
+  boost::asio::io_context& io_;
+  const KafkaSinkOptions options_;
+  rd_kafka_t* producer_ = nullptr;  // owned; destroyed in the destructor
+  std::thread poll_thread_;
+  std::atomic<bool> stop_polling_{false};
+  std::atomic<bool> healthy_{true};
+  bool closed_ = false;
+};
+
+}  // namespace newsflow

@@ -1,0 +1,52 @@
+#pragma once
+
+// Options of the Kafka sink and the librdkafka producer configuration built
+// from them. Pure configuration: no I/O, usable without a broker.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "daemon/core/error.h"
+
+// librdkafka's opaque configuration handle (from <librdkafka/rdkafka.h>).
+typedef struct rd_kafka_conf_s rd_kafka_conf_t;
+
+namespace newsflow {
+
+struct KafkaSinkOptions {
+  // Comma-separated bootstrap servers (librdkafka "bootstrap.servers").
+  std::string brokers = "127.0.0.1:9092";
+  // Topic used when Publish() is given an empty topic.
+  std::string topic = "news.articles.v1";
+  // Client id shown in broker logs and quotas ("client.id").
+  std::string client_id = "newsflowd";
+  // How long librdkafka batches before sending ("linger.ms"). 50 rather than
+  // librdkafka's 5: articles trickle in, a few ms of extra latency is
+  // irrelevant for news, and bigger batches compress far better.
+  int linger_ms = 50;
+  // "compression.type": zstd suits repetitive JSON/HTML best per CPU cycle.
+  std::string compression = "zstd";
+  // "message.timeout.ms": how long librdkafka keeps retrying one message
+  // before reporting it (then kRetry); librdkafka's default, 5 minutes.
+  int message_timeout_ms = 300000;
+  // Raw librdkafka properties, applied LAST so they override everything
+  // above and our fixed defaults (e.g. {"message.max.bytes", "4000000"}).
+  std::map<std::string, std::string> librdkafka;
+};
+
+// Frees a configuration that was not handed to rd_kafka_new().
+struct RdKafkaConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const;
+};
+using RdKafkaConfPtr = std::unique_ptr<rd_kafka_conf_t, RdKafkaConfDeleter>;
+
+// Builds the producer configuration: bootstrap.servers, client.id, then our
+// defaults (enable.idempotence=true, acks=all, partitioner=murmur2_random,
+// linger.ms, compression.type, message.timeout.ms), then options.librdkafka.
+// Fails with Errc::kConfig naming the offending key when librdkafka rejects
+// a property or value. Cross-property conflicts (e.g. acks=1 with
+// idempotence) are only detected by rd_kafka_new(), i.e. KafkaSink::Create().
+Result<RdKafkaConfPtr> BuildProducerConf(const KafkaSinkOptions& options);
+
+}  // namespace newsflow

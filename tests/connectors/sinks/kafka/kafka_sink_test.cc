@@ -1,0 +1,256 @@
+// Integration tests: KafkaSink against the real local broker (ctest fixture
+// kafka_broker, scripts/kafka-broker), checked with an independent consumer.
+
+#include "connectors/sinks/kafka/kafka_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "tests/testing/kafka_test_util.h"
+
+namespace newsflow {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+Article MakeArticle(int i, ArticleEvent event = ArticleEvent::kCreated) {
+  Article a;
+  a.id = "art-" + std::to_string(i);
+  a.event = event;
+  a.feed.id = "feed-" + std::to_string(i % 2);
+  a.feed.url = "https://example.org/feed.xml";
+  a.url = "https://example.org/story/" + std::to_string(i);
+  a.canonical_url = a.url;
+  a.title = "Story \"" + std::to_string(i) + "\" — ünïcode";
+  a.fetched_at = *MakeUtc(2025, 10, 12, 1, 40, i, 123);
+  a.content_text = "Body of story " + std::to_string(i);
+  a.content_hash =
+      (event == ArticleEvent::kUpdated ? "bb" : "aa") + std::to_string(i);
+  a.word_count = 4;
+  return a;
+}
+
+// Runs `io` until `done()` or `limit` passed.
+template <class Pred>
+bool RunUntil(boost::asio::io_context& io, Pred done, milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(milliseconds(50));
+  }
+  return done();
+}
+
+class KafkaSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::TestBrokerBootstrap();
+    ASSERT_TRUE(b) << b.error().ToString();
+    bootstrap_ = *b;
+  }
+  std::string bootstrap_;
+};
+
+TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-test");
+  const std::string other = testing::UniqueTopicName("nf-sink-routed");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic));
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, other, 1));
+
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.linger_ms = 5;
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  // art-0..3 created, then art-0 updated (same key, new content hash).
+  std::vector<Article> articles;
+  for (int i = 0; i < 4; ++i) articles.push_back(MakeArticle(i));
+  articles.push_back(MakeArticle(0, ArticleEvent::kUpdated));
+
+  std::vector<std::optional<DeliveryReport>> reports(articles.size() + 1);
+  int calls = 0;
+  for (size_t i = 0; i < articles.size(); ++i) {
+    (*sink)->Publish(articles[i], "", [&, i](DeliveryReport r) {
+      ++calls;
+      reports[i] = std::move(r);
+    });
+  }
+  Article routed = MakeArticle(9);
+  (*sink)->Publish(routed, other, [&](DeliveryReport r) {
+    ++calls;
+    reports.back() = std::move(r);
+  });
+  EXPECT_EQ(calls, 0) << "callbacks must never run inside Publish()";
+
+  const int expected = static_cast<int>(reports.size());
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return calls >= expected; }, milliseconds(30000)))
+      << "only " << calls << " of " << expected << " callbacks fired";
+  for (size_t i = 0; i < reports.size(); ++i) {
+    ASSERT_TRUE(reports[i].has_value());
+    EXPECT_EQ(reports[i]->outcome, DeliveryOutcome::kDelivered)
+        << i << ": " << reports[i]->error;
+  }
+  EXPECT_TRUE((*sink)->Healthy());
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+  RunUntil(
+      io, [] { return false; }, milliseconds(200));
+  EXPECT_EQ(calls, expected) << "each callback exactly once";
+
+  auto msgs =
+      testing::ConsumeAll(bootstrap_, topic, articles.size(), seconds(30));
+  ASSERT_EQ(msgs.size(), articles.size());
+  // Messages of one key are in one partition, in publish order.
+  std::map<std::string, std::vector<testing::ConsumedMessage>> by_key;
+  for (const auto& m : msgs) by_key[m.key].push_back(m);
+  ASSERT_EQ(by_key.size(), 4u);
+  ASSERT_EQ(by_key["art-0"].size(), 2u);
+  EXPECT_EQ(by_key["art-0"][0].partition, by_key["art-0"][1].partition);
+  EXPECT_LT(by_key["art-0"][0].offset, by_key["art-0"][1].offset);
+
+  for (const auto& m : msgs) {
+    SCOPED_TRACE(m.key + " @" + std::to_string(m.offset));
+    const bool updated =
+        m.key == "art-0" && m.offset == by_key["art-0"][1].offset;
+    const Article& a =
+        updated ? articles[4] : articles[std::stoi(m.key.substr(4))];
+    EXPECT_EQ(m.value, ArticleToJson(a));
+    auto json = nlohmann::json::parse(m.value, nullptr, false);
+    ASSERT_FALSE(json.is_discarded());
+    EXPECT_EQ(json["schema_version"], 1);
+    EXPECT_EQ(json["id"], m.key);
+    EXPECT_EQ(json["event"], updated ? "updated" : "created");
+
+    EXPECT_EQ(m.Header("content-type"), "application/json; charset=utf-8");
+    EXPECT_EQ(m.Header("ce_specversion"), "1.0");
+    EXPECT_EQ(m.Header("ce_id"), a.id + ":" + a.content_hash);
+    EXPECT_EQ(m.Header("ce_source"), "/feeds/" + a.feed.id);
+    EXPECT_EQ(m.Header("ce_type"), updated ? "org.newsflow.article.updated"
+                                           : "org.newsflow.article.created");
+    // Spelled out rather than via FormatRfc3339: MakeArticle(i) is fetched
+    // at 01:40:0i.123 UTC.
+    EXPECT_EQ(m.Header("ce_time"),
+              "2025-10-12T01:40:0" + m.key.substr(4) + ".123Z");
+    EXPECT_EQ(m.Header("ce_subject"), a.id);
+    EXPECT_EQ(m.Header("schema-version"), "1");
+    EXPECT_EQ(m.headers.size(), 8u);
+  }
+
+  auto routed_msgs = testing::ConsumeAll(bootstrap_, other, 1, seconds(30));
+  ASSERT_EQ(routed_msgs.size(), 1u);
+  EXPECT_EQ(routed_msgs[0].key, "art-9");
+  EXPECT_EQ(routed_msgs[0].Header("ce_source"), "/feeds/feed-1");
+}
+
+TEST_F(KafkaSinkTest, TooLargeRecordIsDropped) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-large");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.librdkafka = {{"message.max.bytes", "2000"}};
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  Article big = MakeArticle(1);
+  big.content_text.assign(10000, 'x');
+  std::optional<DeliveryReport> report;
+  (*sink)->Publish(big, "", [&](DeliveryReport r) { report = std::move(r); });
+  EXPECT_FALSE(report.has_value());
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(10000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kDrop);
+  EXPECT_NE(report->error.find("too large"), std::string::npos)
+      << report->error;
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+}
+
+TEST_F(KafkaSinkTest, InvalidTopicNameIsDropped) {
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.message_timeout_ms = 10000;
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+  std::optional<DeliveryReport> report;
+  (*sink)->Publish(MakeArticle(1), "bad topic name!",
+                   [&](DeliveryReport r) { report = std::move(r); });
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(20000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kDrop) << report->error;
+  EXPECT_NE(report->error.find("bad topic name!"), std::string::npos)
+      << report->error;
+  (void)(*sink)->Close(seconds(1));
+}
+
+// No broker at all: the record times out and comes back as kRetry, and the
+// sink reports itself unhealthy.
+TEST(KafkaSinkNoBrokerTest, UnreachableBrokerYieldsRetry) {
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = "127.0.0.1:1";  // refused
+  options.librdkafka = {{"message.timeout.ms", "1500"}};
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+  std::optional<DeliveryReport> report;
+  int calls = 0;
+  (*sink)->Publish(MakeArticle(1), "t", [&](DeliveryReport r) {
+    ++calls;
+    report = std::move(r);
+  });
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(15000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kRetry);
+  EXPECT_FALSE(report->error.empty());
+  EXPECT_FALSE((*sink)->Healthy());
+  EXPECT_TRUE((*sink)->Close(milliseconds(100)));
+  RunUntil(
+      io, [] { return false; }, milliseconds(100));
+  EXPECT_EQ(calls, 1);
+}
+
+// Close() cancels what could not be delivered; each callback gets kRetry,
+// posted, and runs when the io_context is polled again.
+TEST(KafkaSinkNoBrokerTest, CloseCancelsLeftoversWithRetry) {
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = "127.0.0.1:1";
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+  std::vector<DeliveryReport> reports;
+  for (int i = 0; i < 3; ++i) {
+    (*sink)->Publish(MakeArticle(i), "", [&](DeliveryReport r) {
+      reports.push_back(std::move(r));
+    });
+  }
+  auto closed = (*sink)->Close(milliseconds(200));
+  EXPECT_FALSE(closed);
+  EXPECT_TRUE(reports.empty());
+  RunUntil(
+      io, [&] { return reports.size() >= 3; }, milliseconds(5000));
+  RunUntil(
+      io, [] { return false; }, milliseconds(100));
+  ASSERT_EQ(reports.size(), 3u);
+  for (const auto& r : reports) EXPECT_EQ(r.outcome, DeliveryOutcome::kRetry);
+
+  // Publishing after Close is answered (kRetry), not lost.
+  std::optional<DeliveryReport> late;
+  (*sink)->Publish(MakeArticle(7), "", [&](DeliveryReport r) { late = r; });
+  RunUntil(
+      io, [&] { return late.has_value(); }, milliseconds(1000));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->outcome, DeliveryOutcome::kRetry);
+}
+
+}  // namespace
+}  // namespace newsflow

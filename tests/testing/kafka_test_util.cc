@@ -1,0 +1,238 @@
+#include "tests/testing/kafka_test_util.h"
+
+#include <librdkafka/rdkafka.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+namespace newsflow::testing {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+
+// Runs `command`; returns its exit status and the last non-empty stdout line.
+std::pair<int, std::string> RunLastLine(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::string last;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) {
+    std::string line(buf);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+      line.pop_back();
+    }
+    if (!line.empty()) last = line;
+  }
+  int status = pclose(pipe);
+  return {status, last};
+}
+
+Result<KafkaPtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
+                           bool consumer_settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const char* k, const std::string& v) {
+    return rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof(err)) ==
+           RD_KAFKA_CONF_OK;
+  };
+  bool ok = set("bootstrap.servers", bootstrap) &&
+            set("client.id", "nf-test") && set("log_level", "3");
+  if (consumer_settings) {
+    ok = ok && set("enable.auto.commit", "false") &&
+         set("enable.partition.eof", "false") &&
+         set("group.id", "nf-test-unused");  // assign() only; never joins
+  }
+  if (!ok) {
+    rd_kafka_conf_destroy(conf);
+    return Error(Errc::kKafka, err, "test kafka client");
+  }
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Error(Errc::kKafka, err, "test kafka client");
+  }
+  return KafkaPtr(rk);
+}
+
+// Partition count of `topic` once every partition has a leader; 0 while the
+// topic is unknown or not ready.
+int ReadyPartitions(rd_kafka_t* rk, const std::string& topic) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  int count = 0;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& t = md->topics[i];
+      if (topic != t.topic || t.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      count = t.partition_cnt;
+      for (int p = 0; p < t.partition_cnt; ++p) {
+        if (t.partitions[p].leader < 0) count = 0;
+      }
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+  rd_kafka_topic_destroy(rkt);
+  return count;
+}
+
+}  // namespace
+
+std::string ConsumedMessage::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+Result<std::string> TestBrokerBootstrap() {
+  const std::string script =
+      std::string(NEWSFLOW_SOURCE_DIR) + "/scripts/kafka-broker";
+  auto [status, addr] = RunLastLine(script + " status 2>/dev/null");
+  if (status == 0 && !addr.empty()) return addr;
+  std::tie(status, addr) = RunLastLine(script + " start");
+  if (status != 0 || addr.empty()) {
+    return Error(Errc::kKafka,
+                 "`scripts/kafka-broker start` failed (exit status " +
+                     std::to_string(status) + "); see its stderr above",
+                 script);
+  }
+  return addr;
+}
+
+Result<void> CreateTopic(const std::string& bootstrap, const std::string& topic,
+                         int partitions) {
+  auto rk = NewClient(RD_KAFKA_PRODUCER, bootstrap, false);
+  if (!rk) return rk.error();
+  char err[512];
+  rd_kafka_NewTopic_t* nt =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
+  if (nt == nullptr) return Error(Errc::kKafka, err, topic);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk->get());
+  rd_kafka_CreateTopics(rk->get(), &nt, 1, nullptr, queue);
+  rd_kafka_NewTopic_destroy(nt);
+
+  std::string failure;
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 30000);
+  if (ev == nullptr) {
+    failure = "CreateTopics timed out";
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    failure = rd_kafka_event_error_string(ev);
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(
+            rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      if (rd_kafka_topic_result_error(results[i]) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* msg = rd_kafka_topic_result_error_string(results[i]);
+        failure = msg != nullptr ? msg : "CreateTopics failed";
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(queue);
+  if (!failure.empty()) return Error(Errc::kKafka, failure, topic);
+
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (ReadyPartitions(rk->get(), topic) != partitions) {
+    if (Clock::now() > deadline) {
+      return Error(Errc::kKafka, "partitions have no leader after 30 s", topic);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {};
+}
+
+std::vector<ConsumedMessage> ConsumeAll(const std::string& bootstrap,
+                                        const std::string& topic,
+                                        size_t min_count,
+                                        std::chrono::milliseconds timeout,
+                                        std::chrono::milliseconds settle) {
+  std::vector<ConsumedMessage> out;
+  auto rk = NewClient(RD_KAFKA_CONSUMER, bootstrap, true);
+  if (!rk) return out;
+  const auto deadline = Clock::now() + timeout;
+
+  int partitions = 0;
+  while ((partitions = ReadyPartitions(rk->get(), topic)) == 0 &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (partitions == 0) return out;
+
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk->get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+
+  auto last_arrival = Clock::now();
+  while (Clock::now() < deadline) {
+    if (out.size() >= min_count && Clock::now() - last_arrival >= settle) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk->get(), 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ConsumedMessage msg;
+      msg.topic = rd_kafka_topic_name(m->rkt);
+      msg.partition = m->partition;
+      msg.offset = m->offset;
+      if (m->key != nullptr) {
+        msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+      }
+      if (m->payload != nullptr) {
+        msg.value.assign(static_cast<const char*>(m->payload), m->len);
+      }
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* val;
+        size_t size;
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
+             RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          msg.headers.emplace_back(
+              name, val != nullptr
+                        ? std::string(static_cast<const char*>(val), size)
+                        : std::string());
+        }
+      }
+      out.push_back(std::move(msg));
+      last_arrival = Clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign(rk->get(), nullptr);
+  rd_kafka_consumer_close(rk->get());
+  return out;
+}
+
+std::string UniqueTopicName(std::string_view prefix) {
+  static int counter = 0;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  std::string name(prefix.substr(0, 180));
+  for (char& c : name) {
+    const bool legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!legal) c = '-';  // '_' too: avoids the '.'/'_' metric-name clash
+  }
+  name += "-" + std::to_string(ns) + "-" + std::to_string(getpid()) + "-" +
+          std::to_string(++counter);
+  return name;  // <= 180 + 1 + 19 + 1 + 10 + 1 + 10 < 249 chars
+}
+
+}  // namespace newsflow::testing

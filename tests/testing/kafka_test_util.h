@@ -1,0 +1,53 @@
+#pragma once
+
+// Helpers for tests against the real local Kafka broker started by
+// scripts/kafka-broker (ctest fixture `kafka_broker`, tests/testing/
+// kafka.cmake). They use librdkafka's C API directly, independent of the
+// code under test. Blocking; call from the test thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/error.h"
+
+namespace newsflow::testing {
+
+// Bootstrap address ("127.0.0.1:PORT") of the test broker: runs
+// `scripts/kafka-broker status`, and `start` when it is not running. The
+// error message is meant for ADD_FAILURE()/FAIL().
+Result<std::string> TestBrokerBootstrap();
+
+// Creates `topic` with `partitions` partitions (RF 1) and waits until every
+// partition has a leader. An already existing topic is an error.
+Result<void> CreateTopic(const std::string& bootstrap, const std::string& topic,
+                         int partitions = 3);
+
+struct ConsumedMessage {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order
+
+  // The value of the first header called `name`, or "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+// Reads every partition of `topic` from the beginning (assign, no consumer
+// group) until at least `min_count` messages arrived and then none arrived
+// for `settle`, or until `timeout` passed. Returns what was read, in
+// per-partition order.
+std::vector<ConsumedMessage> ConsumeAll(
+    const std::string& bootstrap, const std::string& topic, size_t min_count,
+    std::chrono::milliseconds timeout,
+    std::chrono::milliseconds settle = std::chrono::milliseconds(1000));
+
+// `prefix` + "-" + time and pid suffix; legal Kafka topic characters only.
+std::string UniqueTopicName(std::string_view prefix);
+
+}  // namespace newsflow::testing
