@@ -1,0 +1,574 @@
+#include "connectors/common/http/http_client.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cassert>
+#include <charconv>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace newsflow {
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' ||
+                        s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+Errc MapCurlCode(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return Errc::kDns;
+    case CURLE_COULDNT_CONNECT:
+      return Errc::kConnect;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+      return Errc::kTls;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Errc::kTimeout;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return Errc::kConnectionReset;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return Errc::kTooManyRedirects;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return Errc::kInvalidArgument;
+    case CURLE_FILESIZE_EXCEEDED:
+      return Errc::kTooLarge;
+    case CURLE_BAD_CONTENT_ENCODING:
+      return Errc::kParse;
+    default:
+      return Errc::kInternal;
+  }
+}
+
+}  // namespace
+
+const std::string& HttpResponse::Header(std::string_view name) const {
+  static const std::string kEmpty;
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return kEmpty;
+}
+
+class HttpClient::Impl {
+ public:
+  Impl(asio::io_context& io, HttpClientOptions options);
+  ~Impl();
+
+  void Fetch(HttpRequest request, FetchCallback done);
+  void CancelAll();
+  size_t Active() const {
+    return running_.size() + queue_.size() + undelivered_;
+  }
+
+ private:
+  // One transfer: the request, its easy handle and what has been received.
+  struct Transfer {
+    Impl* impl = nullptr;
+    HttpRequest request;
+    FetchCallback done;
+    CURL* easy = nullptr;
+    curl_slist* header_list = nullptr;
+    HttpResponse response;
+    int current_status = 0;
+    int first_status = 0;
+    bool too_large = false;
+    Clock::time_point started;
+    char error_buffer[CURL_ERROR_SIZE] = {};
+
+    ~Transfer() {
+      if (easy != nullptr) curl_easy_cleanup(easy);
+      if (header_list != nullptr) curl_slist_free_all(header_list);
+    }
+  };
+
+  // A socket libcurl asked us to watch. libcurl owns the fd; the descriptor
+  // only registers it with the reactor and is release()d (never closed) when
+  // curl says CURL_POLL_REMOVE or closes the socket.
+  struct Watch {
+    explicit Watch(asio::io_context& io) : descriptor(io) {}
+    asio::posix::stream_descriptor descriptor;
+    int want = 0;  // CURL_POLL_IN / OUT bits
+    bool read_pending = false;
+    bool write_pending = false;
+    bool removed = false;
+  };
+
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
+                      void* socketp);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* userp);
+  static int OnCloseSocket(void* clientp, curl_socket_t fd);
+  static size_t OnWrite(char* data, size_t size, size_t n, void* userp);
+  static size_t OnHeader(char* data, size_t size, size_t n, void* userp);
+
+  void Start(std::unique_ptr<Transfer> t);
+  void StartQueued();
+  void WatchSocket(curl_socket_t fd, int what);
+  void RemoveSocket(curl_socket_t fd);
+  void Arm(const std::shared_ptr<Watch>& w, curl_socket_t fd);
+  void OnReady(const std::shared_ptr<Watch>& w, curl_socket_t fd, int bit,
+               const boost::system::error_code& ec);
+  void SocketAction(curl_socket_t fd, int mask);
+  void DrainCompleted();
+  void Complete(CURL* easy, CURLcode code);
+  void Deliver(FetchCallback done, Result<HttpResponse> result);
+
+  asio::io_context& io_;
+  const HttpClientOptions options_;
+  CURLM* multi_ = nullptr;
+  asio::steady_timer timer_;
+  // Handlers queued on the io_context check this before touching `this`;
+  // the destructor clears it so nothing runs after destruction.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
+  std::deque<std::unique_ptr<Transfer>> queue_;
+  std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches_;
+  size_t undelivered_ = 0;
+};
+
+HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
+    : io_(io), options_(std::move(options)), timer_(io) {
+  GlobalInitOnce();
+  multi_ = curl_multi_init();
+  assert(multi_ != nullptr);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    options_.max_host_connections);
+}
+
+HttpClient::Impl::~Impl() {
+  *alive_ = false;
+  // Remove the easy handles before the multi so that curl closes their
+  // sockets through OnCloseSocket while our maps still exist.
+  for (auto& [easy, transfer] : running_)
+    curl_multi_remove_handle(multi_, easy);
+  running_.clear();
+  queue_.clear();
+  curl_multi_cleanup(multi_);
+  for (auto& [fd, w] : watches_) {
+    boost::system::error_code ec;
+    w->removed = true;
+    w->descriptor.cancel(ec);
+    w->descriptor.release();
+  }
+  watches_.clear();
+}
+
+void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
+  auto t = std::make_unique<Transfer>();
+  t->impl = this;
+  t->request = std::move(request);
+  t->done = std::move(done);
+  if (running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
+    Start(std::move(t));
+  } else {
+    queue_.push_back(std::move(t));
+  }
+}
+
+void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
+  const HttpRequest& r = t->request;
+  CURL* easy = curl_easy_init();
+  if (easy == nullptr) {
+    Deliver(std::move(t->done),
+            Error(Errc::kInternal, "curl_easy_init failed: " + r.url, r.url));
+    return;
+  }
+  t->easy = easy;
+  t->started = Clock::now();
+
+  for (const auto& [name, value] : r.headers) {
+    t->header_list =
+        curl_slist_append(t->header_list, (name + ": " + value).c_str());
+  }
+  if (!r.etag.empty()) {
+    t->header_list =
+        curl_slist_append(t->header_list, ("If-None-Match: " + r.etag).c_str());
+  }
+  if (!r.last_modified.empty()) {
+    t->header_list = curl_slist_append(
+        t->header_list, ("If-Modified-Since: " + r.last_modified).c_str());
+  }
+  const std::string& agent =
+      r.user_agent.empty() ? options_.default_user_agent : r.user_agent;
+
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption opt, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, value);
+  };
+  set(CURLOPT_URL, r.url.c_str());
+  set(CURLOPT_PRIVATE, static_cast<void*>(t.get()));
+  set(CURLOPT_ERRORBUFFER, t->error_buffer);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl was built with
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  set(CURLOPT_FOLLOWLOCATION, 1L);
+  set(CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
+  set(CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(1, r.connect_timeout.count())));
+  set(CURLOPT_TIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(1, r.total_timeout.count())));
+  // An empty string also disables the *_proxy environment variables, so
+  // routing is decided by configuration only.
+  set(CURLOPT_PROXY, r.proxy.c_str());
+  set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  set(CURLOPT_USERAGENT, agent.c_str());
+  if (t->header_list != nullptr) set(CURLOPT_HTTPHEADER, t->header_list);
+  set(CURLOPT_WRITEFUNCTION, &Impl::OnWrite);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(t.get()));
+  set(CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(t.get()));
+  set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
+  set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (rc != CURLE_OK) {
+    Error e(MapCurlCode(rc), std::string(curl_easy_strerror(rc)) + ": " + r.url,
+            r.url);
+    Deliver(std::move(t->done), std::move(e));
+    return;
+  }
+  CURLMcode mc = curl_multi_add_handle(multi_, easy);
+  if (mc != CURLM_OK) {
+    Error e(Errc::kInternal,
+            std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc) +
+                ": " + r.url,
+            r.url);
+    Deliver(std::move(t->done), std::move(e));
+    return;
+  }
+  running_.emplace(easy, std::move(t));
+}
+
+void HttpClient::Impl::StartQueued() {
+  while (!queue_.empty() &&
+         running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
+    auto t = std::move(queue_.front());
+    queue_.pop_front();
+    Start(std::move(t));
+  }
+}
+
+void HttpClient::Impl::CancelAll() {
+  auto running = std::move(running_);
+  running_.clear();
+  auto queued = std::move(queue_);
+  queue_.clear();
+  for (auto& [easy, t] : running) {
+    curl_multi_remove_handle(multi_, easy);
+    Deliver(std::move(t->done),
+            Error(Errc::kCancelled, "cancelled: " + t->request.url,
+                  t->request.url));
+  }
+  for (auto& t : queued) {
+    Deliver(std::move(t->done),
+            Error(Errc::kCancelled, "cancelled: " + t->request.url,
+                  t->request.url));
+  }
+}
+
+void HttpClient::Impl::Deliver(FetchCallback done,
+                               Result<HttpResponse> result) {
+  ++undelivered_;
+  asio::post(io_, [this, alive = alive_, done = std::move(done),
+                   result = std::move(result)]() mutable {
+    if (!*alive) return;
+    --undelivered_;
+    if (done) done(std::move(result));
+  });
+}
+
+// --- libcurl callbacks (must not call back into the multi handle) --------
+
+int HttpClient::Impl::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what,
+                               void* userp, void* /*socketp*/) {
+  auto* self = static_cast<Impl*>(userp);
+  if (what == CURL_POLL_REMOVE) {
+    self->RemoveSocket(fd);
+  } else if (*self->alive_) {
+    self->WatchSocket(fd, what);
+  }
+  return 0;
+}
+
+int HttpClient::Impl::OnTimer(CURLM* /*multi*/, long timeout_ms, void* userp) {
+  auto* self = static_cast<Impl*>(userp);
+  if (timeout_ms < 0 || !*self->alive_) {
+    self->timer_.cancel();
+    return 0;
+  }
+  // Even a 0 ms timeout goes through the io_context: curl forbids calling
+  // curl_multi_socket_action from inside this callback.
+  self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+  self->timer_.async_wait(
+      [self, alive = self->alive_](const boost::system::error_code& ec) {
+        if (ec || !*alive) return;
+        self->SocketAction(CURL_SOCKET_TIMEOUT, 0);
+      });
+  return 0;
+}
+
+int HttpClient::Impl::OnCloseSocket(void* clientp, curl_socket_t fd) {
+  // curl normally announces CURL_POLL_REMOVE first; this is the safety net
+  // so a reactor registration never outlives its fd.
+  static_cast<Impl*>(clientp)->RemoveSocket(fd);
+  return ::close(fd);
+}
+
+size_t HttpClient::Impl::OnWrite(char* data, size_t size, size_t n,
+                                 void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t bytes = size * n;
+  if (t->response.body.size() + bytes > t->request.max_body_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, bytes);
+  return bytes;
+}
+
+size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t n,
+                                  void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t bytes = size * n;
+  std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect or a 1xx): keep only the final one.
+    t->response.headers.clear();
+    t->current_status = 0;
+    auto sp = line.find(' ');
+    if (sp != std::string_view::npos) {
+      std::string_view code = line.substr(sp + 1, 3);
+      std::from_chars(code.data(), code.data() + code.size(),
+                      t->current_status);
+    }
+    if (t->first_status == 0) t->first_status = t->current_status;
+    return bytes;
+  }
+  std::string_view trimmed = Trim(line);
+  if (trimmed.empty()) {
+    // End of a header block. Reject early on a declared length over the cap,
+    // unless this response is a redirect curl is about to follow.
+    const bool is_redirect = t->current_status >= 300 &&
+                             t->current_status < 400 &&
+                             !t->response.Header("location").empty();
+    const std::string& length = t->response.Header("content-length");
+    if (t->current_status >= 200 && !is_redirect && !length.empty()) {
+      uint64_t declared = 0;
+      auto [p, ec] = std::from_chars(length.data(),
+                                     length.data() + length.size(), declared);
+      if (ec == std::errc() && declared > t->request.max_body_bytes) {
+        t->too_large = true;
+        return 0;
+      }
+    }
+    return bytes;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return bytes;  // folded or junk line
+  t->response.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
+                                   std::string(Trim(line.substr(colon + 1))));
+  return bytes;
+}
+
+// --- Asio side -----------------------------------------------------------
+
+void HttpClient::Impl::WatchSocket(curl_socket_t fd, int what) {
+  auto it = watches_.find(fd);
+  if (it == watches_.end()) {
+    auto w = std::make_shared<Watch>(io_);
+    boost::system::error_code ec;
+    w->descriptor.assign(fd, ec);
+    if (ec) return;  // cannot watch; curl's own timeout will end the transfer
+    it = watches_.emplace(fd, std::move(w)).first;
+  }
+  it->second->want = what & (CURL_POLL_IN | CURL_POLL_OUT);
+  Arm(it->second, fd);
+}
+
+void HttpClient::Impl::RemoveSocket(curl_socket_t fd) {
+  auto it = watches_.find(fd);
+  if (it == watches_.end()) return;
+  auto w = std::move(it->second);
+  watches_.erase(it);
+  w->removed = true;
+  w->want = 0;
+  boost::system::error_code ec;
+  w->descriptor.cancel(ec);
+  w->descriptor.release();  // deregister; curl closes the fd itself
+}
+
+// Asio's epoll reactor is edge-triggered and waits are not speculative, so a
+// socket that is already ready (curl left data unread) would never fire.
+// A zero-timeout poll() gives us level-triggered semantics.
+static bool ReadyNow(int fd, short events) {
+  pollfd p{fd, events, 0};
+  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
+void HttpClient::Impl::Arm(const std::shared_ptr<Watch>& w, curl_socket_t fd) {
+  auto arm_one = [&](int bit, bool& pending, short poll_events,
+                     asio::posix::descriptor_base::wait_type type) {
+    if (!(w->want & bit) || pending) return;
+    pending = true;
+    auto handler = [this, w, fd, bit,
+                    alive = alive_](const boost::system::error_code& ec) {
+      if (!*alive) return;
+      OnReady(w, fd, bit, ec);
+    };
+    if (ReadyNow(fd, poll_events)) {
+      asio::post(io_, [handler] { handler(boost::system::error_code()); });
+    } else {
+      w->descriptor.async_wait(type, std::move(handler));
+    }
+  };
+  arm_one(CURL_POLL_IN, w->read_pending, POLLIN,
+          asio::posix::descriptor_base::wait_read);
+  arm_one(CURL_POLL_OUT, w->write_pending, POLLOUT,
+          asio::posix::descriptor_base::wait_write);
+}
+
+void HttpClient::Impl::OnReady(const std::shared_ptr<Watch>& w,
+                               curl_socket_t fd, int bit,
+                               const boost::system::error_code& ec) {
+  (bit == CURL_POLL_IN ? w->read_pending : w->write_pending) = false;
+  if (w->removed || ec == asio::error::operation_aborted) return;
+  if (!(w->want & bit)) return;  // curl no longer cares about this direction
+  int mask = bit == CURL_POLL_IN ? CURL_CSELECT_IN : CURL_CSELECT_OUT;
+  if (ec) mask |= CURL_CSELECT_ERR;
+  SocketAction(fd, mask);
+  if (!w->removed && *alive_) Arm(w, fd);
+}
+
+void HttpClient::Impl::SocketAction(curl_socket_t fd, int mask) {
+  int still_running = 0;
+  curl_multi_socket_action(multi_, fd, mask, &still_running);
+  DrainCompleted();
+}
+
+void HttpClient::Impl::DrainCompleted() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    CURLcode code = msg->data.result;
+    Complete(easy, code);
+  }
+  StartQueued();
+}
+
+void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
+  auto it = running_.find(easy);
+  if (it == running_.end()) return;
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  running_.erase(it);
+  curl_multi_remove_handle(multi_, easy);
+
+  const std::string& url = t->request.url;
+  if (t->too_large) {
+    Deliver(
+        std::move(t->done),
+        Error(Errc::kTooLarge,
+              "body exceeds max_body_bytes (" +
+                  std::to_string(t->request.max_body_bytes) + " bytes): " + url,
+              url));
+    return;
+  }
+  if (code != CURLE_OK) {
+    std::string text =
+        t->error_buffer[0] != '\0' ? t->error_buffer : curl_easy_strerror(code);
+    Deliver(std::move(t->done),
+            Error(MapCurlCode(code), text + ": " + url, url));
+    return;
+  }
+  HttpResponse& resp = t->response;
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  resp.status = static_cast<int>(status);
+  char* effective = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  resp.effective_url = effective != nullptr ? effective : url;
+  long redirects = 0;
+  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+  resp.redirect_count = static_cast<int>(redirects);
+  if (redirects > 0 && t->first_status >= 300 && t->first_status < 400) {
+    resp.first_redirect_status = t->first_status;
+  }
+  resp.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      Clock::now() - t->started);
+  Deliver(std::move(t->done), std::move(resp));
+}
+
+// --- public shell ----------------------------------------------------------
+
+HttpClient::HttpClient(boost::asio::io_context& io, HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(io, std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::Fetch(HttpRequest request, FetchCallback done) {
+  impl_->Fetch(std::move(request), std::move(done));
+}
+
+void HttpClient::CancelAll() { impl_->CancelAll(); }
+
+size_t HttpClient::Active() const { return impl_->Active(); }
+
+}  // namespace newsflow

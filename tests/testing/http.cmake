@@ -1,0 +1,10 @@
+# Loopback HTTP test server (POSIX sockets + threads; no Asio) and the
+# nf_fixture_server executable built from it.
+add_library(nf_testing_http STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/loopback_http_server.cc
+)
+target_include_directories(nf_testing_http PUBLIC ${CMAKE_SOURCE_DIR})
+target_link_libraries(nf_testing_http PUBLIC Threads::Threads PRIVATE ZLIB::ZLIB)
+
+add_executable(nf_fixture_server ${CMAKE_CURRENT_LIST_DIR}/fixture_server_main.cc)
+target_link_libraries(nf_fixture_server PRIVATE nf_testing_http)
