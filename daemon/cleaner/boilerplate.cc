@@ -1,0 +1,193 @@
+#include "daemon/cleaner/boilerplate.h"
+
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "daemon/cleaner/dom.h"
+
+namespace newsflow::cleaner {
+namespace {
+
+template <size_t N>
+bool AnyIn(std::string_view hay, const std::array<std::string_view, N>& list) {
+  for (std::string_view n : list)
+    if (hay.find(n) != std::string_view::npos) return true;
+  return false;
+}
+
+// Readability's unlikelyCandidates, plus share/newsletter/cookie names.
+constexpr std::array<std::string_view, 41> kUnlikely = {
+    "-ad-",         "ai2html",    "banner",  "breadcrumb", "combx",  "comment",
+    "community",    "cover-wrap", "disqus",  "extra",      "footer", "gdpr",
+    "header",       "legends",    "menu",    "related",    "remark", "replies",
+    "rss",          "shoutbox",   "sidebar", "skyscraper", "social", "sponsor",
+    "supplemental", "ad-break",   "agegate", "pagination", "pager",  "popup",
+    "yom-remote",   "share",      "sharing", "newsletter", "cookie", "consent",
+    "subscribe",    "signup",     "navbar",  "outbrain",   "taboola"};
+constexpr std::array<std::string_view, 7> kMaybe = {
+    "and", "article", "body", "column", "content", "main", "shadow"};
+// Strong boilerplate: removed even inside the chosen body and inside feed
+// fragments.
+constexpr std::array<std::string_view, 30> kBoilerplate = {
+    "sharedaddy",      "share-",        "sharing",      "social",
+    "sharebar",        "share_",        "shareable",    "related",
+    "newsletter",      "subscribe",     "signup",       "sign-up",
+    "comment-respond", "comments-area", "comment-form", "commentlist",
+    "comment-list",    "disqus",        "respond",      "outbrain",
+    "taboola",         "adsbygoogle",   "advert",       "ad-slot",
+    "ad-label",        "ad-container",  "sponsored",    "jp-relatedposts",
+    "yarpp",           "cookie"};
+constexpr std::array<std::string_view, 7> kComments = {
+    "comments", "comment-",    "disqus",  "respond",
+    "dsq-",     "commentlist", "comment_"};
+constexpr std::array<std::string_view, 13> kPositive = {
+    "article", "body", "content", "entry", "hentry", "h-entry", "main",
+    "page",    "post", "text",    "blog",  "story",  "prose"};
+constexpr std::array<std::string_view, 25> kNegative = {
+    "-ad-",    "hidden",   "banner",   "combx",   "comment",
+    "com-",    "contact",  "footer",   "gdpr",    "masthead",
+    "media",   "meta",     "outbrain", "promo",   "related",
+    "scroll",  "share",    "shoutbox", "sidebar", "skyscraper",
+    "sponsor", "shopping", "tags",     "widget",  "byline"};
+
+bool StartsWithWord(std::string_view s, std::string_view w) {
+  if (s.size() < w.size()) return false;
+  if (!EqualsIgnoreCase(s.substr(0, w.size()), w)) return false;
+  return s.size() == w.size() ||
+         !std::isalnum(static_cast<unsigned char>(s[w.size()]));
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ')
+    s.remove_prefix(1);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ')
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+NameSignals ClassifyElement(const xmlNode* e) {
+  NameSignals s;
+  std::string names = ToLower(Attr(e, "class"));
+  names.push_back(' ');
+  names.append(ToLower(Attr(e, "id")));
+  std::string_view role = Attr(e, "role");
+  if (names.size() > 1) {
+    s.maybe_content = AnyIn(names, kMaybe);
+    s.unlikely = AnyIn(names, kUnlikely);
+    s.boilerplate = AnyIn(names, kBoilerplate);
+    s.comments = AnyIn(names, kComments);
+    if (AnyIn(names, kPositive)) s.weight += 25;
+    if (AnyIn(names, kNegative)) s.weight -= 25;
+  }
+  if (!role.empty()) {
+    std::string r = ToLower(role);
+    if (r == "menu" || r == "menubar" || r == "complementary" ||
+        r == "navigation" || r == "alert" || r == "alertdialog" ||
+        r == "dialog" || r == "banner" || r == "contentinfo" || r == "search") {
+      s.unlikely = true;
+      s.maybe_content = false;
+    }
+  }
+  std::string_view itemprop = Attr(e, "itemprop");
+  if (ContainsLower(itemprop, "articlebody")) {
+    s.unlikely = false;
+    s.boilerplate = false;
+    s.weight += 50;
+  }
+  return s;
+}
+
+bool IsHidden(const xmlNode* e) {
+  bool present = false;
+  Attr(e, "hidden", &present);
+  if (present) return true;
+  if (EqualsIgnoreCase(Attr(e, "aria-hidden"), "true")) return true;
+  std::string_view style = Attr(e, "style");
+  if (!style.empty()) {
+    std::string s;
+    for (char c : style)
+      if (c != ' ' && c != '\t' && c != '\n')
+        s.push_back(std::tolower(static_cast<unsigned char>(c)));
+    if (s.find("display:none") != std::string::npos ||
+        s.find("visibility:hidden") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+int CountWords(std::string_view text) {
+  int n = 0;
+  bool in = false;
+  for (char c : text) {
+    bool sp = static_cast<unsigned char>(c) <= ' ';
+    if (!sp && !in) ++n;
+    in = !sp;
+  }
+  return n;
+}
+
+bool IsTerminatingBlock(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) >= 15) return false;
+  std::string lower = ToLower(text);
+  std::string_view l = lower;
+  // "12 Comments", "1 comment", "Comments (3)".
+  size_t i = 0;
+  while (i < l.size() && std::isdigit(static_cast<unsigned char>(l[i]))) ++i;
+  if (i > 0) {
+    std::string_view rest = Trim(l.substr(i));
+    if (StartsWithWord(rest, "comments") || StartsWithWord(rest, "comment") ||
+        StartsWithWord(rest, "responses") || StartsWithWord(rest, "replies"))
+      return true;
+  }
+  static constexpr std::array<std::string_view, 16> kStarts = {
+      "comments",           "post a comment",      "leave a reply",
+      "leave a comment",    "please rate this",    "© reuters",
+      "add a comment",      "join the discussion", "join the conversation",
+      "related posts",      "related articles",    "related stories",
+      "share this:",        "share this article",  "you may also like",
+      "recommended for you"};
+  for (std::string_view s : kStarts)
+    if (StartsWithWord(l, s) || (s.back() == ':' && l.rfind(s, 0) == 0))
+      return true;
+  static constexpr std::array<std::string_view, 5> kContains = {
+      "add your comment", "have your say", "reader views",
+      "your email address will not be published", "required fields are marked"};
+  for (std::string_view s : kContains)
+    if (l.find(s) != std::string_view::npos) return true;
+  return false;
+}
+
+bool IsFeedTrailer(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 60) return false;
+  std::string l = ToLower(text);
+  if (l.find("appeared first on") != std::string::npos) return true;
+  if (l.rfind("the post ", 0) == 0 &&
+      l.find("first appeared on") != std::string::npos)
+    return true;
+  if (l.rfind("this entry was posted in", 0) == 0) return true;
+  if (l.rfind("this article was originally published", 0) == 0 &&
+      CountWords(text) < 25)
+    return false;  // attribution, keep
+  return false;
+}
+
+bool IsReadMoreText(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 20) return false;
+  static constexpr std::array<std::string_view, 9> kStarts = {
+      "continue reading", "read more",     "read the full",
+      "keep reading",     "read the rest", "read full",
+      "more »",           "lire la suite", "weiterlesen"};
+  for (std::string_view s : kStarts)
+    if (text.size() >= s.size() &&
+        EqualsIgnoreCase(text.substr(0, s.size()), s))
+      return true;
+  return false;
+}
+
+}  // namespace newsflow::cleaner

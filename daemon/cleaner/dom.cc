@@ -1,0 +1,136 @@
+#include "daemon/cleaner/dom.h"
+
+#include <libxml/parser.h>
+
+#include <climits>
+#include <mutex>
+
+namespace newsflow::cleaner {
+namespace {
+
+void InitLibxml() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
+}
+
+bool IsCharsetChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+         c == ':' || c == '.';
+}
+
+}  // namespace
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool ContainsLower(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (hay.size() < needle.size()) return false;
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t k = 0;
+    for (; k < needle.size(); ++k) {
+      char c = hay[i + k];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != needle[k]) break;
+    }
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+std::string SniffCharset(std::string_view html) {
+  std::string_view head = html.substr(0, std::min<size_t>(html.size(), 4096));
+  std::string lower = ToLower(head);
+  size_t pos = 0;
+  while ((pos = lower.find("charset", pos)) != std::string::npos) {
+    size_t i = pos + 7;
+    while (i < lower.size() && (lower[i] == ' ')) ++i;
+    if (i < lower.size() && lower[i] == '=') {
+      ++i;
+      while (i < lower.size() &&
+             (lower[i] == ' ' || lower[i] == '"' || lower[i] == '\''))
+        ++i;
+      size_t s = i;
+      while (i < lower.size() && IsCharsetChar(lower[i])) ++i;
+      // Only trust it inside a <meta ...> tag.
+      size_t lt = lower.rfind('<', pos);
+      if (i > s && lt != std::string::npos &&
+          lower.compare(lt, 5, "<meta") == 0 && lower.find('>', lt) > pos)
+        return lower.substr(s, i - s);
+    }
+    pos += 7;
+  }
+  return {};
+}
+
+DocPtr ParseHtml(std::string_view html) {
+  InitLibxml();
+  if (html.empty()) return nullptr;
+  int size = html.size() > static_cast<size_t>(INT_MAX)
+                 ? INT_MAX
+                 : static_cast<int>(html.size());
+  const int flags = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                    HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT;
+  std::string charset = SniffCharset(html);
+  // UTF-8 with a BOM, or a declared charset libxml2 does not know, falls
+  // back to UTF-8: a few wrong characters beat an empty result.
+  if (charset.empty() || charset == "utf8") charset = "utf-8";
+  xmlDoc* doc =
+      htmlReadMemory(html.data(), size, nullptr, charset.c_str(), flags);
+  if (doc == nullptr && charset != "utf-8")
+    doc = htmlReadMemory(html.data(), size, nullptr, "utf-8", flags);
+  return DocPtr(doc);
+}
+
+xmlNode* FindBody(xmlDoc* doc) {
+  if (!doc) return nullptr;
+  xmlNode* root = xmlDocGetRootElement(doc);
+  if (!root) return nullptr;
+  for (xmlNode* c = root->children; c; c = c->next)
+    if (IsElement(c) && Name(c) == "body") return c;
+  return root;
+}
+
+std::string_view Attr(const xmlNode* n, std::string_view name, bool* present) {
+  if (present) *present = false;
+  if (!IsElement(n)) return {};
+  for (xmlAttr* a = n->properties; a; a = a->next) {
+    if (!a->name ||
+        !EqualsIgnoreCase(reinterpret_cast<const char*>(a->name), name))
+      continue;
+    if (present) *present = true;
+    xmlNode* v = a->children;
+    if (v && v->next == nullptr && v->content)
+      return reinterpret_cast<const char*>(v->content);
+    return {};
+  }
+  return {};
+}
+
+void AppendAllText(const xmlNode* n, std::string* out, int depth) {
+  if (!n || depth > kMaxDepth) return;
+  if (IsText(n)) {
+    out->append(TextContent(n));
+    return;
+  }
+  if (!IsElement(n)) return;
+  for (const xmlNode* c = n->children; c; c = c->next)
+    AppendAllText(c, out, depth + 1);
+}
+
+}  // namespace newsflow::cleaner

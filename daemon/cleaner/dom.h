@@ -1,0 +1,70 @@
+#pragma once
+
+// Thin helpers over libxml2's HTML tree: parsing with the project's flags,
+// zero-copy attribute access and lower-case name tests. Private to the
+// cleaner.
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace newsflow::cleaner {
+
+struct XmlDocDeleter {
+  void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
+
+// Parses `html` with htmlReadMemory (RECOVER|NONET|NOERROR|NOWARNING|COMPACT).
+// The encoding comes from a <meta charset> / http-equiv in the first bytes,
+// UTF-8 otherwise. Returns null only for empty input or when libxml2 cannot
+// build any tree.
+DocPtr ParseHtml(std::string_view html);
+
+// The charset named by a meta tag in the head of `html`, or "".
+std::string SniffCharset(std::string_view html);
+
+// <body>, else the root element, else null.
+xmlNode* FindBody(xmlDoc* doc);
+
+inline bool IsElement(const xmlNode* n) {
+  return n != nullptr && n->type == XML_ELEMENT_NODE;
+}
+inline bool IsText(const xmlNode* n) {
+  return n != nullptr &&
+         (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE);
+}
+// Element name (libxml2's HTML parser lower-cases known tags).
+inline std::string_view Name(const xmlNode* n) {
+  return n && n->name ? std::string_view(reinterpret_cast<const char*>(n->name))
+                      : std::string_view();
+}
+inline std::string_view TextContent(const xmlNode* n) {
+  return n && n->content
+             ? std::string_view(reinterpret_cast<const char*>(n->content))
+             : std::string_view();
+}
+
+// Value of attribute `name` (case-insensitive), without copying when the
+// value is a single text node (the usual case). `present` tells an empty
+// value from a missing attribute.
+std::string_view Attr(const xmlNode* n, std::string_view name,
+                      bool* present = nullptr);
+
+// ASCII lower-case copy.
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// Case-insensitive substring test; `needle` must be lower-case.
+bool ContainsLower(std::string_view hay, std::string_view needle);
+
+// All descendant text of `n` (text and CDATA nodes), concatenated.
+void AppendAllText(const xmlNode* n, std::string* out, int depth = 0);
+
+// Maximum tree depth the cleaner's recursive walks descend; deeper content
+// is ignored so hostile nesting cannot exhaust the stack.
+inline constexpr int kMaxDepth = 400;
+
+}  // namespace newsflow::cleaner

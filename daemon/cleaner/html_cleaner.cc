@@ -1,0 +1,221 @@
+#include "daemon/cleaner/html_cleaner.h"
+
+#include <string>
+#include <vector>
+
+#include "daemon/cleaner/boilerplate.h"
+#include "daemon/cleaner/dom.h"
+#include "daemon/cleaner/extractor.h"
+#include "daemon/cleaner/metadata.h"
+#include "daemon/cleaner/sanitizer.h"
+#include "daemon/cleaner/url_util.h"
+
+namespace newsflow {
+namespace {
+
+using cleaner::Attr;
+using cleaner::IsElement;
+using cleaner::Name;
+
+// Below this many characters an extraction is taken as a miss and retried
+// with relaxed flags (Readability's charThreshold, halved: news briefs are
+// short).
+constexpr size_t kMinExtractedChars = 250;
+
+struct Selector {
+  std::string tag, cls, id;
+};
+
+Selector ParseSelector(std::string_view s) {
+  Selector sel;
+  std::string* cur = &sel.tag;
+  for (char c : s) {
+    if (c == '.') {
+      cur = &sel.cls;
+    } else if (c == '#') {
+      cur = &sel.id;
+    } else if (c != ' ') {
+      cur->push_back(cleaner::ToLower(std::string_view(&c, 1))[0]);
+    }
+  }
+  return sel;
+}
+
+bool HasClassToken(std::string_view classes, std::string_view token) {
+  size_t i = 0;
+  while (i < classes.size()) {
+    while (i < classes.size() && classes[i] == ' ') ++i;
+    size_t j = i;
+    while (j < classes.size() && classes[j] != ' ' && classes[j] != '\t' &&
+           classes[j] != '\n')
+      ++j;
+    if (j > i && cleaner::EqualsIgnoreCase(classes.substr(i, j - i), token))
+      return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+bool Matches(const xmlNode* e, const Selector& s) {
+  if (s.tag.empty() && s.cls.empty() && s.id.empty()) return false;
+  if (!s.tag.empty() && Name(e) != s.tag) return false;
+  if (!s.cls.empty() && !HasClassToken(Attr(e, "class"), s.cls)) return false;
+  if (!s.id.empty() && !cleaner::EqualsIgnoreCase(Attr(e, "id"), s.id))
+    return false;
+  return true;
+}
+
+// Collects (pre-order, outermost only) elements matching any selector.
+void Collect(xmlNode* n, const std::vector<Selector>& sels,
+             std::vector<xmlNode*>* out, int depth) {
+  if (depth > cleaner::kMaxDepth) return;
+  for (xmlNode* c = n->children; c; c = c->next) {
+    if (!IsElement(c)) continue;
+    bool hit = false;
+    for (const Selector& s : sels)
+      if (Matches(c, s)) {
+        hit = true;
+        break;
+      }
+    if (hit) {
+      out->push_back(c);
+      continue;
+    }
+    Collect(c, sels, out, depth + 1);
+  }
+}
+
+std::vector<Selector> ParseSelectors(const std::vector<std::string>& list) {
+  std::vector<Selector> out;
+  for (const std::string& s : list) out.push_back(ParseSelector(s));
+  return out;
+}
+
+void RemoveSelected(xmlNode* root, const std::vector<std::string>& selectors) {
+  if (!root || selectors.empty()) return;
+  std::vector<xmlNode*> hits;
+  Collect(root, ParseSelectors(selectors), &hits, 0);
+  for (xmlNode* n : hits) {
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+  }
+}
+
+CleanedContent RenderParts(const std::vector<xmlNode*>& parts,
+                           const std::string& base, bool children_only) {
+  cleaner::Sanitizer sanitizer(base);
+  for (xmlNode* p : parts) {
+    if (children_only)
+      sanitizer.RenderChildren(p);
+    else
+      sanitizer.Render(p);
+  }
+  return sanitizer.Finish();
+}
+
+std::string Collapse(std::string_view s) {
+  cleaner::TextBuilder tb;
+  tb.AddText(s);
+  return tb.Take();
+}
+
+}  // namespace
+
+CleanedContent CleanFragment(std::string_view html,
+                             const CleanOptions& options) {
+  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  xmlNode* body = cleaner::FindBody(doc.get());
+  if (!body) return {};
+  RemoveSelected(body, options.remove_selectors);
+  cleaner::ExtractFlags flags;
+  flags.strip_unlikely = false;
+  cleaner::PreClean(body, flags);
+  cleaner::CleanContent({body}, "", flags, /*is_fragment=*/true);
+  return RenderParts({body}, options.base_url, /*children_only=*/true);
+}
+
+ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
+  ExtractedPage page;
+  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  if (!doc) return page;
+  std::string base = options.base_url;
+  std::string base_href = cleaner::DocumentBaseHref(doc.get());
+  if (!base_href.empty()) base = cleaner::ResolveUrl(base, base_href);
+  page.metadata = cleaner::ReadMetadata(doc.get(), base);
+  if (cleaner::UrlScheme(base).empty() && !page.metadata.canonical_url.empty())
+    base = page.metadata.canonical_url;
+
+  if (!options.keep_selectors.empty()) {
+    xmlNode* body = cleaner::FindBody(doc.get());
+    RemoveSelected(body, options.remove_selectors);
+    std::vector<xmlNode*> kept;
+    if (body) Collect(body, ParseSelectors(options.keep_selectors), &kept, 0);
+    if (!kept.empty()) {
+      cleaner::ExtractFlags flags;
+      flags.strip_unlikely = false;
+      for (xmlNode* k : kept) cleaner::PreClean(k, flags);
+      cleaner::CleanContent(kept, page.metadata.title, flags, false);
+      page.content = RenderParts(kept, base, false);
+      return page;
+    }
+  }
+
+  // Readability's retry ladder: each attempt relaxes one more heuristic.
+  static const cleaner::ExtractFlags kAttempts[] = {{true, true, true},
+                                                    {false, true, true},
+                                                    {false, false, true},
+                                                    {false, false, false}};
+  CleanedContent best;
+  bool first = true;
+  for (const cleaner::ExtractFlags& flags : kAttempts) {
+    if (!first) {
+      doc = cleaner::ParseHtml(html);
+      if (!doc) break;
+    }
+    first = false;
+    xmlNode* body = cleaner::FindBody(doc.get());
+    if (!body) break;
+    RemoveSelected(body, options.remove_selectors);
+    cleaner::PreClean(body, flags);
+    std::vector<xmlNode*> parts = cleaner::FindMainContent(body, flags);
+    cleaner::CleanContent(parts, page.metadata.title, flags, false);
+    CleanedContent got = RenderParts(parts, base, false);
+    if (got.text.size() > best.text.size()) best = std::move(got);
+    if (best.text.size() >= kMinExtractedChars) break;
+  }
+  page.content = std::move(best);
+  return page;
+}
+
+std::string HtmlToPlainText(std::string_view html) {
+  if (html.find('<') == std::string_view::npos &&
+      html.find('&') == std::string_view::npos)
+    return Collapse(html);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  xmlNode* body = cleaner::FindBody(doc.get());
+  if (!body) return {};
+  cleaner::Sanitizer sanitizer("");
+  sanitizer.RenderChildren(body);
+  return sanitizer.Finish().text;
+}
+
+bool LooksLikeTeaser(std::string_view raw_html, const CleanedContent& cleaned) {
+  const std::string& text = cleaned.text;
+  if (cleaner::CountWords(text) < 15) return true;
+  // Ends with an ellipsis ("…", "...", "[…]").
+  std::string_view t = text;
+  while (!t.empty() && (t.back() == ']' || t.back() == ' ')) t.remove_suffix(1);
+  if (t.ends_with("...") || t.ends_with("\xE2\x80\xA6")) return true;
+  // A "read more" link in the last part of the raw content.
+  std::string raw_text = HtmlToPlainText(raw_html);
+  std::string tail = cleaner::ToLower(std::string_view(raw_text).substr(
+      raw_text.size() > 600 ? raw_text.size() - 600 : 0));
+  for (std::string_view marker :
+       {"continue reading", "read more", "read the full", "keep reading",
+        "read the rest", "[\xE2\x80\xA6]", "[...]"}) {
+    if (tail.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace newsflow

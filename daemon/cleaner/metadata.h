@@ -1,0 +1,28 @@
+#pragma once
+
+// Page metadata from JSON-LD, OpenGraph, Twitter cards, <meta>, <link
+// rel=canonical> and <html lang>.
+
+#include <libxml/tree.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/cleaner/html_cleaner.h"
+
+namespace newsflow::cleaner {
+
+// Reads metadata from the whole document (call before the tree is pruned).
+// URLs are resolved against `base_url`.
+PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url);
+
+// Parses ISO 8601 / RFC 3339 ("2025-10-12T06:40:00+05:00", "2025-10-12",
+// "2025-10-12 06:40", "...Z", fractional seconds) and RFC 822 dates
+// ("Sun, 12 Oct 2025 01:40:00 +0000"). Offsets are converted to UTC.
+std::optional<TimePoint> ParseDate(std::string_view text);
+
+// The <base href> of the document, or "".
+std::string DocumentBaseHref(xmlDoc* doc);
+
+}  // namespace newsflow::cleaner

@@ -1,0 +1,356 @@
+#include "daemon/cleaner/sanitizer.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "daemon/cleaner/dom.h"
+#include "daemon/cleaner/url_util.h"
+
+namespace newsflow::cleaner {
+namespace {
+
+template <size_t N>
+bool In(std::string_view s, const std::array<std::string_view, N>& list) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+constexpr std::array<std::string_view, 37> kDropped = {
+    "script", "style",  "noscript", "template", "svg",      "math",
+    "form",   "input",  "button",   "select",   "textarea", "option",
+    "object", "embed",  "applet",   "frame",    "frameset", "head",
+    "title",  "meta",   "link",     "base",     "canvas",   "audio",
+    "video",  "source", "track",    "map",      "area",     "dialog",
+    "param",  "iframe", "label",    "fieldset", "datalist", "output",
+    "portal"};
+
+// Kept as is (with their allowed attributes).
+constexpr std::array<std::string_view, 52> kKept = {
+    "p",          "br",     "hr",      "h1",         "h2",      "h3",
+    "h4",         "h5",     "h6",      "blockquote", "pre",     "code",
+    "em",         "strong", "b",       "i",          "u",       "s",
+    "sub",        "sup",    "small",   "mark",       "q",       "cite",
+    "abbr",       "dfn",    "time",    "ul",         "ol",      "li",
+    "dl",         "dt",     "dd",      "a",          "img",     "figure",
+    "figcaption", "table",  "thead",   "tbody",      "tfoot",   "tr",
+    "th",         "td",     "caption", "div",        "section", "article",
+    "del",        "ins",    "kbd",     "var"};
+
+constexpr std::array<std::string_view, 41> kBlocks = {
+    "p",      "div",   "section",  "article",    "main",       "header",
+    "footer", "aside", "nav",      "h1",         "h2",         "h3",
+    "h4",     "h5",    "h6",       "blockquote", "pre",        "ul",
+    "ol",     "dl",    "table",    "figure",     "figcaption", "address",
+    "hr",     "form",  "fieldset", "details",    "summary",    "center",
+    "tr",     "li",    "dt",       "dd",         "br",         "caption",
+    "body",   "html",  "thead",    "tbody",      "tfoot"};
+
+bool IsVideoHost(std::string_view host) {
+  static constexpr std::array<std::string_view, 5> kHosts = {
+      "youtube.com", "youtube-nocookie.com", "player.vimeo.com",
+      "dailymotion.com", "dai.ly"};
+  for (std::string_view h : kHosts) {
+    if (host == h) return true;
+    if (host.size() > h.size() && host.ends_with(h) &&
+        host[host.size() - h.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.empty() || s.size() > 6) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+int SizeValue(std::string_view s) {
+  // "1", "1px", "0".
+  int v = 0;
+  size_t i = 0;
+  while (i < s.size() && s[i] == ' ') ++i;
+  size_t start = i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) &&
+         i - start < 6)
+    v = v * 10 + (s[i++] - '0');
+  return i == start ? -1 : v;
+}
+
+}  // namespace
+
+bool IsBlockElement(std::string_view name) { return In(name, kBlocks); }
+
+std::string_view ImageSource(const xmlNode* img) {
+  std::string_view src = Attr(img, "src");
+  bool placeholder = src.empty() || src.starts_with("data:") ||
+                     ContainsLower(src, "blank.gif") ||
+                     ContainsLower(src, "placeholder") ||
+                     ContainsLower(src, "spacer.gif");
+  if (placeholder) {
+    for (std::string_view a :
+         {"data-src", "data-lazy-src", "data-original", "data-url"}) {
+      std::string_view v = Attr(img, a);
+      if (!v.empty()) return v;
+    }
+  }
+  return src;
+}
+
+bool IsTrackingPixel(const xmlNode* img) {
+  int w = SizeValue(Attr(img, "width"));
+  int h = SizeValue(Attr(img, "height"));
+  if (w >= 0 && h >= 0 && w <= 1 && h <= 1) return true;
+  if ((w == 1 && h < 0) || (h == 1 && w < 0)) return true;
+  std::string_view src = Attr(img, "src");
+  static constexpr std::array<std::string_view, 12> kTrackers = {
+      "/~r/",
+      "/~ff/",
+      "feedsportal.com",
+      "feeds.feedburner.com/~",
+      "pixel.wp.com",
+      "stats.wordpress.com",
+      "doubleclick.net",
+      "pheedo.com",
+      "feedblitz.com/_",
+      "/tracking/pixel",
+      "pixel.gif",
+      "/1x1."};
+  for (std::string_view t : kTrackers)
+    if (ContainsLower(src, t)) return true;
+  return false;
+}
+
+bool IsDroppedElement(const xmlNode* e) {
+  std::string_view name = Name(e);
+  if (name == "iframe") {
+    std::string src = SafeUrl("", Attr(e, "src"), false);
+    if (src.rfind("//", 0) == 0) src = "https:" + src;
+    return !IsVideoHost(UrlHost(src));
+  }
+  return In(name, kDropped);
+}
+
+void TextBuilder::AddText(std::string_view text, bool preformatted) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    // U+00A0 NO-BREAK SPACE collapses like a space.
+    if (c == 0xC2 && i + 1 < text.size() &&
+        static_cast<unsigned char>(text[i + 1]) == 0xA0) {
+      ++i;
+      space = true;
+    }
+    if (space) {
+      if (preformatted && c == '\n')
+        Break(1);
+      else
+        pending_space_ = true;
+      continue;
+    }
+    if (!out_.empty()) {
+      if (pending_break_ == 2)
+        out_.append("\n\n");
+      else if (pending_break_ == 1)
+        out_.push_back('\n');
+      else if (pending_space_)
+        out_.push_back(' ');
+    }
+    pending_break_ = 0;
+    pending_space_ = false;
+    out_.push_back(static_cast<char>(c));
+  }
+}
+
+void Sanitizer::Render(const xmlNode* node) { RenderNode(node, 0); }
+
+void Sanitizer::RenderChildren(const xmlNode* node) {
+  for (const xmlNode* c = node ? node->children : nullptr; c; c = c->next)
+    RenderNode(c, 1);
+}
+
+CleanedContent Sanitizer::Finish() {
+  CleanedContent out;
+  size_t b = html_.find_first_not_of(" \n");
+  size_t e = html_.find_last_not_of(" \n");
+  if (b != std::string::npos) out.html = html_.substr(b, e - b + 1);
+  out.text = text_.Take();
+  return out;
+}
+
+void Sanitizer::AppendEscaped(std::string_view s, bool attribute) {
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        html_.append("&amp;");
+        break;
+      case '<':
+        html_.append("&lt;");
+        break;
+      case '>':
+        html_.append("&gt;");
+        break;
+      case '"':
+        if (attribute)
+          html_.append("&quot;");
+        else
+          html_.push_back(c);
+        break;
+      case '\'':
+        if (attribute)
+          html_.append("&#39;");
+        else
+          html_.push_back(c);
+        break;
+      case '\0':
+        break;
+      default:
+        html_.push_back(c);
+    }
+  }
+}
+
+void Sanitizer::AppendAttr(std::string_view name, std::string_view value) {
+  html_.push_back(' ');
+  html_.append(name);
+  html_.append("=\"");
+  AppendEscaped(value, true);
+  html_.push_back('"');
+}
+
+void Sanitizer::EmitText(std::string_view text) {
+  text_.AddText(text, pre_depth_ > 0);
+  if (pre_depth_ > 0) {
+    AppendEscaped(text, false);
+    return;
+  }
+  // Collapse whitespace runs in the HTML as well.
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+      html_space_pending_ = true;
+      continue;
+    }
+    if (html_space_pending_) html_.push_back(' ');
+    html_space_pending_ = false;
+    size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\t' &&
+           text[j] != '\n' && text[j] != '\r' && text[j] != '\f')
+      ++j;
+    AppendEscaped(text.substr(i, j - i), false);
+    i = j - 1;
+  }
+}
+
+void Sanitizer::RenderNode(const xmlNode* n, int depth) {
+  if (!n || depth > kMaxDepth) return;
+  if (IsText(n)) {
+    EmitText(TextContent(n));
+    return;
+  }
+  if (IsElement(n)) RenderElement(n, depth);
+}
+
+void Sanitizer::RenderElement(const xmlNode* e, int depth) {
+  std::string_view name = Name(e);
+  if (IsDroppedElement(e)) return;
+  if (name == "iframe") {
+    std::string src = SafeUrl(base_url_, Attr(e, "src"), false);
+    if (src.rfind("//", 0) == 0) src = "https:" + src;
+    if (src.empty()) return;
+    html_.append("<iframe");
+    AppendAttr("src", src);
+    if (AllDigits(Attr(e, "width"))) AppendAttr("width", Attr(e, "width"));
+    if (AllDigits(Attr(e, "height"))) AppendAttr("height", Attr(e, "height"));
+    html_.append(" allowfullscreen></iframe>");
+    return;
+  }
+  bool block = IsBlockElement(name);
+  bool kept = In(name, kKept);
+  std::string_view out_name = name;
+  if (!kept && (name == "main" || name == "header" || name == "footer" ||
+                name == "aside" || name == "nav" || name == "center" ||
+                name == "address" || name == "details" || name == "summary")) {
+    kept = true;
+    out_name = "div";
+  }
+  if (name == "br") {
+    html_.append("<br>");
+    text_.Break(1);
+    return;
+  }
+  if (name == "hr") {
+    html_.append("<hr>");
+    text_.Break(2);
+    return;
+  }
+  if (name == "img") {
+    if (IsTrackingPixel(e)) return;
+    std::string src = SafeUrl(base_url_, ImageSource(e), false);
+    if (src.empty()) return;
+    html_.append("<img");
+    AppendAttr("src", src);
+    for (std::string_view a : {"alt", "title"}) {
+      bool present = false;
+      std::string_view v = Attr(e, a, &present);
+      if (present) AppendAttr(a, v);
+    }
+    for (std::string_view a : {"width", "height"})
+      if (AllDigits(Attr(e, a))) AppendAttr(a, Attr(e, a));
+    html_.push_back('>');
+    return;
+  }
+  int text_break = 0;
+  if (block) text_break = 2;
+  if (name == "li" || name == "dt" || name == "dd" || name == "tr" ||
+      name == "br")
+    text_break = 1;
+  if (text_break) text_.Break(text_break);
+  if (name == "td" || name == "th") text_.Space();
+  if (kept) {
+    if (html_space_pending_ && !block) html_.push_back(' ');
+    html_.push_back('<');
+    html_.append(out_name);
+    if (name == "a") {
+      std::string href = SafeUrl(base_url_, Attr(e, "href"), true);
+      if (!href.empty()) AppendAttr("href", href);
+      bool present = false;
+      std::string_view t = Attr(e, "title", &present);
+      if (present) AppendAttr("title", t);
+    } else if (name == "td" || name == "th") {
+      for (std::string_view a : {"colspan", "rowspan"})
+        if (AllDigits(Attr(e, a))) AppendAttr(a, Attr(e, a));
+    } else if (name == "ol") {
+      if (AllDigits(Attr(e, "start"))) AppendAttr("start", Attr(e, "start"));
+    } else if (name == "time") {
+      bool present = false;
+      std::string_view v = Attr(e, "datetime", &present);
+      if (present) AppendAttr("datetime", v);
+    } else if (name == "abbr") {
+      bool present = false;
+      std::string_view v = Attr(e, "title", &present);
+      if (present) AppendAttr("title", v);
+    } else if (name == "blockquote" || name == "q") {
+      std::string cite = SafeUrl(base_url_, Attr(e, "cite"), false);
+      if (!cite.empty()) AppendAttr("cite", cite);
+    }
+    html_.push_back('>');
+    html_space_pending_ = false;
+  }
+  if (name == "pre") ++pre_depth_;
+  for (const xmlNode* c = e->children; c; c = c->next) RenderNode(c, depth + 1);
+  if (name == "pre") --pre_depth_;
+  if (kept) {
+    html_.append("</");
+    html_.append(out_name);
+    html_.push_back('>');
+    if (block) {
+      html_.push_back('\n');
+      html_space_pending_ = false;
+    }
+  }
+  if (text_break) text_.Break(text_break);
+  if (name == "td" || name == "th") text_.Space();
+}
+
+}  // namespace newsflow::cleaner

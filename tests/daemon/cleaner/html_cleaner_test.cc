@@ -1,0 +1,199 @@
+#include "daemon/cleaner/html_cleaner.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daemon/core/time_util.h"
+
+namespace newsflow {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string SeedPath(const char* name) {
+  return std::string(NEWSFLOW_CORPUS_DIR) + "/seed/" + name;
+}
+std::string FixturePath(const char* name) {
+  return std::string(NEWSFLOW_SOURCE_DIR) + "/tests/fixtures/cleaner/" + name;
+}
+
+std::vector<std::string> Tokens(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \n\t\r");
+  size_t e = s.find_last_not_of(" \n\t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+const char* const kBoilerplate[] = {"Leave a Reply",
+                                    "Your email address will not be published",
+                                    "Required fields are marked",
+                                    "Share this",
+                                    "Subscribe",
+                                    "Related Posts",
+                                    "appeared first on"};
+
+void ExpectNoBoilerplate(const CleanedContent& c) {
+  for (const char* b : kBoilerplate) {
+    EXPECT_EQ(c.html.find(b), std::string::npos) << b << " in html";
+    EXPECT_EQ(c.text.find(b), std::string::npos) << b << " in text";
+  }
+}
+
+TEST(ExtractPageTest, SeedArticleMatchesGold) {
+  std::string html = ReadFile(SeedPath("article.html"));
+  ASSERT_FALSE(html.empty());
+  ExtractedPage page = ExtractPage(html);
+  std::string gold = ReadFile(SeedPath("article.gold.txt"));
+  EXPECT_EQ(Tokens(page.content.text), Tokens(gold));
+  EXPECT_EQ(page.content.text, Trim(gold));
+  ExpectNoBoilerplate(page.content);
+
+  const PageMetadata& m = page.metadata;
+  EXPECT_EQ(m.title,
+            "Taliban Claims Killing 58 Pakistani Soldiers in Fierce "
+            "Cross-Border Clashes");
+  ASSERT_EQ(m.authors.size(), 1u);
+  EXPECT_EQ(m.authors[0], "Staff Reporter");
+  ASSERT_TRUE(m.published.has_value());
+  EXPECT_EQ(FormatRfc3339(*m.published), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(m.canonical_url,
+            "https://frontier-ledger.example/2025/10/12/"
+            "taliban-claims-killing-58-pakistani-soldiers/");
+  EXPECT_EQ(m.image,
+            "https://frontier-ledger.example/wp-content/uploads/2025/10/"
+            "durand-line.jpg");
+  EXPECT_EQ(m.site_name, "Frontier Ledger");
+  EXPECT_EQ(m.language, "en-US");
+}
+
+TEST(CleanFragmentTest, SeedItem2KeepsOnlyTheTwoParagraphs) {
+  std::string html = ReadFile(FixturePath("seed_item2_content.html"));
+  ASSERT_FALSE(html.empty());
+  CleanedContent c = CleanFragment(html);
+  EXPECT_EQ(c.text,
+            "Trade through the Torkham crossing remained suspended for a third "
+            "day on Sunday as talks between border officials stalled, leaving "
+            "hundreds of lorries stranded on both sides.\n\n"
+            "Traders said perishable goods worth millions of rupees were at "
+            "risk, and transporters called on both governments to reopen the "
+            "route while negotiations continue.");
+  ExpectNoBoilerplate(c);
+  EXPECT_EQ(c.html.find("<img"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("<h3"), std::string::npos) << c.html;
+  EXPECT_FALSE(LooksLikeTeaser(html, c));
+}
+
+TEST(CleanFragmentTest, SeedItem1DescriptionIsTeaser) {
+  std::string html = ReadFile(FixturePath("seed_item1_description.html"));
+  ASSERT_FALSE(html.empty());
+  CleanedContent c = CleanFragment(html);
+  ExpectNoBoilerplate(c);
+  EXPECT_EQ(c.text.find("Continue reading"), std::string::npos) << c.text;
+  EXPECT_TRUE(LooksLikeTeaser(html, c));
+}
+
+TEST(CleanFragmentTest, DropsScriptsHandlersAndUnsafeUrls) {
+  CleanedContent c = CleanFragment(
+      "<p onclick=\"evil()\">Hi <a href=\"javascript:alert(1)\">x</a> "
+      "<a href=\" JaVa\tScRiPt:alert(1)\">y</a> "
+      "<img src=\"data:image/png;base64,AAAA\"><img src=\"vbscript:x\">"
+      "<script>alert(1)</script><style>p{}</style>"
+      "<iframe src=\"https://evil.example/\"></iframe>"
+      "<iframe src=\"https://www.youtube.com/embed/abc\"></iframe>"
+      "<form><input value=\"v\"><button>B</button></form></p>");
+  EXPECT_EQ(c.html.find("onclick"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("script"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("data:"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("vbscript"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("evil.example"), std::string::npos) << c.html;
+  EXPECT_NE(c.html.find("https://www.youtube.com/embed/abc"), std::string::npos)
+      << c.html;
+  EXPECT_EQ(c.html.find("<form"), std::string::npos) << c.html;
+  EXPECT_EQ(c.text, "Hi x y");
+}
+
+TEST(CleanFragmentTest, ResolvesUrlsAndStripsTracking) {
+  CleanOptions o;
+  o.base_url = "https://news.example/a/b/story.html";
+  CleanedContent c = CleanFragment(
+      "<p><a href=\"../c/d.html?id=4&utm_source=rss&fbclid=zz&x=1#top\">l</a>"
+      "<img src=\"/img/p.jpg?gclid=1\" alt=\"a &quot;q&quot;\"></p>",
+      o);
+  EXPECT_NE(c.html.find("href=\"https://news.example/a/c/d.html?id=4&amp;x=1"
+                        "#top\""),
+            std::string::npos)
+      << c.html;
+  EXPECT_NE(c.html.find("src=\"https://news.example/img/p.jpg\""),
+            std::string::npos)
+      << c.html;
+  EXPECT_NE(c.html.find("alt=\"a &quot;q&quot;\""), std::string::npos)
+      << c.html;
+}
+
+TEST(CleanFragmentTest, DropsTrackingPixels) {
+  CleanedContent c = CleanFragment(
+      "<p>Body text here.</p><img src=\"https://x.example/p.gif\" width=\"1\" "
+      "height=\"1\"><img src=\"http://feeds.feedburner.com/~r/a/~4/b\">"
+      "<img src=\"https://x.example/photo.jpg\" width=\"600\">");
+  EXPECT_EQ(c.html.find("p.gif"), std::string::npos) << c.html;
+  EXPECT_EQ(c.html.find("feedburner"), std::string::npos) << c.html;
+  EXPECT_NE(c.html.find("photo.jpg"), std::string::npos) << c.html;
+}
+
+TEST(HtmlToPlainTextTest, TextFormat) {
+  EXPECT_EQ(HtmlToPlainText("<h2>Head</h2><p>One &amp;  two\n three</p>"
+                            "<ul><li>a</li><li>b</li></ul><p>x<br>y</p>"),
+            "Head\n\nOne & two three\n\na\nb\n\nx\ny");
+  EXPECT_EQ(HtmlToPlainText("  plain   text "), "plain text");
+  EXPECT_EQ(HtmlToPlainText(""), "");
+}
+
+TEST(ExtractPageTest, CommentFormTailIsRemoved) {
+  std::string html =
+      "<html><body><div class=\"post\">"
+      "<p>First paragraph of the story, with enough words to count as text "
+      "for the extractor, and some commas, here, and there.</p>"
+      "<p>Second paragraph of the story, also long enough to matter, with a "
+      "comma or two, for the scoring to pick it up.</p>"
+      "<h3>3 Comments</h3><p>Great post, thanks, really enjoyed it, "
+      "truly.</p>"
+      "<h3>Leave a Reply</h3><p>Your email address will not be published.</p>"
+      "</div></body></html>";
+  ExtractedPage p = ExtractPage(html);
+  EXPECT_NE(p.content.text.find("Second paragraph"), std::string::npos);
+  EXPECT_EQ(p.content.text.find("Comments"), std::string::npos)
+      << p.content.text;
+  EXPECT_EQ(p.content.text.find("Great post"), std::string::npos)
+      << p.content.text;
+  ExpectNoBoilerplate(p.content);
+}
+
+TEST(ExtractPageTest, NeverFailsOnGarbage) {
+  EXPECT_TRUE(ExtractPage("").content.text.empty());
+  ExtractPage("<<<>>>&&&\x01\xff");
+  ExtractPage(std::string(5000, '<'));
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "<div>";
+  deep += "text";
+  ExtractPage(deep);
+  CleanFragment(deep);
+}
+
+}  // namespace
+}  // namespace newsflow
