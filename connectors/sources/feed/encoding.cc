@@ -1,0 +1,266 @@
+#include "connectors/sources/feed/encoding.h"
+
+#include <iconv.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace newsflow::feed_internal {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool IsUtf8Name(std::string_view e) {
+  return e == "utf-8" || e == "utf8" || e == "unicode-1-1-utf-8";
+}
+
+// Maps aliases to names glibc iconv knows, and upgrades charsets to their
+// common supersets the way browsers do (latin-1 → windows-1252, gb2312 →
+// gb18030, euc-kr → cp949) since feeds mislabel in that direction.
+std::string CanonicalCharset(std::string e) {
+  if (e == "iso-8859-1" || e == "iso8859-1" || e == "latin1" ||
+      e == "latin-1" || e == "us-ascii" || e == "ascii" || e == "cp1252" ||
+      e == "iso_8859-1" || e == "l1" || e == "windows-1252") {
+    return "windows-1252";
+  }
+  if (e == "gb2312" || e == "gbk" || e == "gb_2312-80" || e == "x-gbk" ||
+      e == "euc-cn") {
+    return "gb18030";
+  }
+  if (e == "euc-kr" || e == "ks_c_5601-1987" || e == "x-windows-949") {
+    return "cp949";
+  }
+  if (e == "big5" || e == "big5-hkscs" || e == "x-x-big5") return "big5-hkscs";
+  if (e == "shift_jis" || e == "sjis" || e == "x-sjis" || e == "ms_kanji") {
+    return "cp932";
+  }
+  if (e == "utf-16le" || e == "utf-16be" || e == "utf-16" || e == "utf-32" ||
+      e == "utf-32le" || e == "utf-32be" || e == "ucs-2" || e == "ucs-4") {
+    return e;
+  }
+  return e;
+}
+
+// Converts with iconv; undecodable bytes become U+FFFD. Returns false when
+// iconv does not know the charset.
+bool Iconv(std::string_view in, const std::string& from, std::string* out) {
+  iconv_t cd = iconv_open("UTF-8", from.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  out->clear();
+  out->reserve(in.size() + in.size() / 2);
+  char buf[16384];
+  char* src = const_cast<char*>(in.data());
+  size_t src_left = in.size();
+  while (src_left > 0) {
+    char* dst = buf;
+    size_t dst_left = sizeof buf;
+    size_t r = iconv(cd, &src, &src_left, &dst, &dst_left);
+    out->append(buf, dst - buf);
+    if (r == static_cast<size_t>(-1)) {
+      if (errno == E2BIG) continue;
+      // EILSEQ or EINVAL (truncated sequence at the end): skip one byte.
+      out->append("\xEF\xBF\xBD");
+      ++src;
+      --src_left;
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    }
+  }
+  char* dst = buf;
+  size_t dst_left = sizeof buf;
+  iconv(cd, nullptr, nullptr, &dst, &dst_left);
+  out->append(buf, dst - buf);
+  iconv_close(cd);
+  return true;
+}
+
+// Reads encoding="..." from an XML declaration at the start of `s` (ASCII
+// compatible bytes). Returns "" when absent.
+std::string DeclaredEncoding(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && i < 1024 && s[i] != '<') ++i;
+  if (s.substr(i, 5) != "<?xml") return {};
+  size_t end = s.find("?>", i);
+  if (end == std::string_view::npos || end - i > 512) {
+    end = std::min(s.size(), i + 512);
+  }
+  std::string_view decl = s.substr(i, end - i);
+  size_t p = decl.find("encoding");
+  if (p == std::string_view::npos) return {};
+  p += 8;
+  while (p < decl.size() &&
+         (decl[p] == ' ' || decl[p] == '=' || decl[p] == '\t' ||
+          decl[p] == '\n' || decl[p] == '\r')) {
+    ++p;
+  }
+  if (p >= decl.size() || (decl[p] != '"' && decl[p] != '\'')) return {};
+  char q = decl[p++];
+  size_t e = decl.find(q, p);
+  if (e == std::string_view::npos || e - p > 64) return {};
+  return Lower(decl.substr(p, e - p));
+}
+
+bool HasNonAscii(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string CharsetFromContentType(std::string_view ct) {
+  std::string lower = Lower(ct);
+  size_t p = lower.find("charset");
+  if (p == std::string::npos) return {};
+  p += 7;
+  while (p < lower.size() && (lower[p] == ' ' || lower[p] == '=')) ++p;
+  if (p < lower.size() && (lower[p] == '"' || lower[p] == '\'')) ++p;
+  size_t e = p;
+  while (e < lower.size() && lower[e] != ';' && lower[e] != '"' &&
+         lower[e] != '\'' && lower[e] != ' ') {
+    ++e;
+  }
+  return lower.substr(p, e - p);
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    // Fast path over ASCII, 8 bytes at a time.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (w & 0x8080808080808080ULL) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= n) return false;
+    for (int k = 1; k <= n; ++k) {
+      if ((p[k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    p += n + 1;
+  }
+  return true;
+}
+
+DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
+                         std::vector<std::string>* warnings) {
+  DecodedText out;
+  auto b = [&](size_t i) -> unsigned char {
+    return i < body.size() ? static_cast<unsigned char>(body[i]) : 0xAA;
+  };
+  std::string wide;  // a UTF-16/32 encoding found from BOM or byte pattern
+  size_t skip = 0;
+  if (b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) {
+    skip = 3;
+    out.encoding = "utf-8";
+  } else if (b(0) == 0xFF && b(1) == 0xFE && b(2) == 0 && b(3) == 0) {
+    wide = "utf-32le", skip = 4;
+  } else if (b(0) == 0 && b(1) == 0 && b(2) == 0xFE && b(3) == 0xFF) {
+    wide = "utf-32be", skip = 4;
+  } else if (b(0) == 0xFF && b(1) == 0xFE) {
+    wide = "utf-16le", skip = 2;
+  } else if (b(0) == 0xFE && b(1) == 0xFF) {
+    wide = "utf-16be", skip = 2;
+  } else if (body.size() >= 4 && b(1) == 0 && b(2) == 0 && b(3) == 0 &&
+             b(0) != 0) {
+    wide = "utf-32le";
+  } else if (body.size() >= 4 && b(0) == 0 && b(1) == 0 && b(2) == 0 &&
+             b(3) != 0) {
+    wide = "utf-32be";
+  } else if (body.size() >= 4 && b(0) != 0 && b(1) == 0 && b(3) == 0) {
+    wide = "utf-16le";
+  } else if (body.size() >= 4 && b(0) == 0 && b(2) == 0 && b(1) != 0) {
+    wide = "utf-16be";
+  }
+  if (!wide.empty()) {
+    out.encoding = wide;
+    out.converted = true;
+    if (!Iconv(body.substr(skip), wide, &out.utf8)) {
+      out.utf8.assign(body.substr(skip));
+    }
+    return out;
+  }
+  std::string_view rest = body.substr(skip);
+  if (out.encoding == "utf-8") {  // UTF-8 BOM wins over everything else.
+    if (IsValidUtf8(rest)) {
+      out.utf8.assign(rest);
+      return out;
+    }
+  }
+  std::string charset = CharsetFromContentType(content_type);
+  std::string declared = DeclaredEncoding(rest);
+  std::string chosen = !charset.empty() ? charset : declared;
+  chosen = CanonicalCharset(chosen);
+  const bool valid_utf8 = IsValidUtf8(rest);
+  if (chosen.empty() || IsUtf8Name(chosen) || chosen.rfind("utf-16", 0) == 0 ||
+      chosen.rfind("utf-32", 0) == 0 || chosen == "ucs-2" ||
+      chosen == "ucs-4") {
+    // UTF-16/32 declared on ASCII-compatible bytes is a lie: read as UTF-8.
+    if (valid_utf8) {
+      out.encoding = "utf-8";
+      out.utf8.assign(rest);
+      return out;
+    }
+    if (warnings) {
+      warnings->push_back("bytes are not valid UTF-8; decoded as windows-1252");
+    }
+    chosen = "windows-1252";
+  } else if (valid_utf8 && HasNonAscii(rest)) {
+    if (warnings) {
+      warnings->push_back("declared " + chosen +
+                          " but the bytes are valid UTF-8; read as UTF-8");
+    }
+    out.encoding = "utf-8";
+    out.utf8.assign(rest);
+    return out;
+  } else if (!HasNonAscii(rest)) {
+    out.encoding = chosen;
+    out.utf8.assign(rest);
+    return out;
+  }
+  out.encoding = chosen;
+  out.converted = true;
+  if (!Iconv(rest, chosen, &out.utf8)) {
+    if (warnings) {
+      warnings->push_back("unknown encoding '" + chosen +
+                          "'; decoded as windows-1252");
+    }
+    out.encoding = "windows-1252";
+    if (!Iconv(rest, "windows-1252", &out.utf8)) out.utf8.assign(rest);
+  }
+  return out;
+}
+
+}  // namespace newsflow::feed_internal

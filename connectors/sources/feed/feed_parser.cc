@@ -1,0 +1,220 @@
+#include "connectors/sources/feed/feed_parser.h"
+
+#include <pugixml.hpp>
+
+#include "connectors/sources/feed/encoding.h"
+#include "connectors/sources/feed/xml_context.h"
+#include "connectors/sources/feed/xml_repair.h"
+#include "daemon/core/json_writer.h"
+
+namespace newsflow {
+namespace {
+
+using feed_internal::Ns;
+using feed_internal::XmlContext;
+
+// pugixml options: CDATA kept as separate nodes (so mixed text can be
+// gathered), escapes decoded, line ends normalised; no PI, comments, DOCTYPE
+// nodes or whitespace-only text nodes, which feeds never need.
+constexpr unsigned kPugiOptions = pugi::parse_cdata | pugi::parse_escapes |
+                                  pugi::parse_eol | pugi::parse_wconv_attribute;
+
+bool LooksLikeJson(std::string_view s) {
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+// Names the dialect of `root`, or "" when it is not a feed.
+std::string DetectFormat(pugi::xml_node root, const XmlContext& ctx) {
+  std::string_view local = XmlContext::Local(root);
+  if (local == "rss") {
+    std::string_view v =
+        feed_internal::TrimView(root.attribute("version").value());
+    if (v == "0.91" || v == "0.92" || v == "0.93" || v == "0.94") {
+      return "rss09x";
+    }
+    if (v == "0.90" || v == "0.9") return "rss090";
+    return "rss2";
+  }
+  if (local == "RDF") {
+    for (pugi::xml_attribute a : root.attributes()) {
+      if (std::string_view(a.name()).substr(0, 5) == "xmlns" &&
+          feed_internal::NsFromUri(a.value()) == Ns::kRss090) {
+        return "rss090";
+      }
+    }
+    return "rss1";
+  }
+  if (local == "feed" || local == "entry") {
+    Ns ns = ctx.NsOf(root);
+    std::string_view v =
+        feed_internal::TrimView(root.attribute("version").value());
+    if (ns == Ns::kAtom03 || v.substr(0, 2) == "0.") return "atom03";
+    return "atom10";
+  }
+  if (local == "channel") return "rss09x";
+  return {};
+}
+
+}  // namespace
+
+Result<ParsedFeed> ParseFeed(std::string_view body,
+                             const FeedParseOptions& options) {
+  std::vector<std::string> warnings;
+  feed_internal::DecodedText text =
+      feed_internal::DecodeToUtf8(body, options.content_type, &warnings);
+  if (feed_internal::TrimView(text.utf8).empty()) {
+    return Error(Errc::kNotAFeed, "empty document");
+  }
+  if (LooksLikeJson(text.utf8)) {
+    auto r = feed_internal::ParseJsonFeed(text.utf8, options);
+    if (r)
+      r->warnings.insert(r->warnings.begin(), warnings.begin(), warnings.end());
+    return r;
+  }
+  std::string xml;
+  feed_internal::RepairStats stats;
+  feed_internal::RepairXml(text.utf8, &xml, &stats);
+  pugi::xml_document doc;
+  pugi::xml_parse_result pr = doc.load_buffer_inplace(
+      xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
+  pugi::xml_node root = doc.document_element();
+  if (!root) {
+    // Nothing parsed; recovery may still find a root if there was one.
+    for (pugi::xml_node c : doc.children()) {
+      if (c.type() == pugi::node_element) {
+        root = c;
+        break;
+      }
+    }
+  }
+  if (!root) {
+    if (!pr) {
+      return Error::Parse(std::string("not XML: ") + pr.description(),
+                          "offset " + std::to_string(pr.offset));
+    }
+    return Error(Errc::kNotAFeed, "no root element");
+  }
+  XmlContext ctx(options, root);
+  ParsedFeed feed;
+  feed.format = DetectFormat(root, ctx);
+  if (feed.format.empty()) {
+    return Error(Errc::kNotAFeed, std::string("root element <") + root.name() +
+                                      "> is not RSS, RDF or Atom");
+  }
+  feed.warnings = std::move(warnings);
+  if (!pr) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::string("XML error at offset ") +
+                            std::to_string(pr.offset) + ": " +
+                            pr.description() + "; kept what was parsed");
+  }
+  if (stats.leading_junk) {
+    feed.wellformed = false;
+    feed.warnings.push_back("dropped bytes before the first markup");
+  }
+  if (stats.bare_ampersands > 0) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.bare_ampersands) +
+                            " bare '&' escaped");
+  }
+  if (stats.html_entities > 0) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.html_entities) +
+                            " HTML named entities decoded");
+  }
+  if (stats.bare_lt > 0) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.bare_lt) +
+                            " stray '<' escaped");
+  }
+  if (stats.control_chars > 0) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.control_chars) +
+                            " control characters removed");
+  }
+  if (feed.format[0] == 'a') {
+    feed_internal::ParseAtom(root, ctx, &feed);
+  } else {
+    feed_internal::ParseRss(root, ctx, &feed);
+  }
+  return feed;
+}
+
+std::string ParsedFeedToJson(const ParsedFeed& feed) {
+  JsonWriter w;
+  auto date = [&w](const std::optional<TimePoint>& t) {
+    if (t) {
+      w.String(FormatRfc3339(*t));
+    } else {
+      w.Null();
+    }
+  };
+  w.BeginObject();
+  w.Field("format", feed.format);
+  w.Key("feed").BeginObject();
+  w.Field("title", feed.title);
+  w.Key("link").StringOrNull(feed.link);
+  w.Key("description").StringOrNull(feed.description);
+  w.Key("language").StringOrNull(feed.language);
+  w.Key("image").StringOrNull(feed.image);
+  w.Key("updated");
+  date(feed.updated);
+  w.Key("ttl_minutes");
+  if (feed.ttl_minutes) {
+    w.Int(*feed.ttl_minutes);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  w.Key("wellformed").Bool(feed.wellformed);
+  w.Key("warnings").StringArray(feed.warnings);
+  w.Key("items").BeginArray();
+  for (const FeedItem& it : feed.items) {
+    w.BeginObject();
+    w.Field("title", it.title);
+    w.Key("link").StringOrNull(it.link);
+    w.Key("guid").StringOrNull(it.guid);
+    w.Key("guid_is_permalink").Bool(it.guid_is_permalink);
+    w.Key("published");
+    date(it.published);
+    w.Key("updated");
+    date(it.updated);
+    w.Key("author").StringOrNull(it.author);
+    w.Key("authors").BeginArray();
+    for (const Person& p : it.authors) {
+      w.BeginObject();
+      w.Key("name").StringOrNull(p.name);
+      w.Key("email").StringOrNull(p.email);
+      w.Key("uri").StringOrNull(p.uri);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("summary").StringOrNull(it.summary);
+    w.Key("content").StringOrNull(it.content);
+    w.Key("content_type").StringOrNull(it.content_type);
+    w.Key("categories").StringArray(it.categories);
+    w.Key("enclosures").BeginArray();
+    for (const Enclosure& e : it.enclosures) {
+      w.BeginObject();
+      w.Field("url", e.url);
+      w.Key("type").StringOrNull(e.type);
+      w.Key("length").Int(e.length);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("comments").StringOrNull(it.comments);
+    w.Key("image").StringOrNull(it.image);
+    w.Key("language").StringOrNull(it.language);
+    w.Key("source_link").StringOrNull(it.source_link);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+}  // namespace newsflow

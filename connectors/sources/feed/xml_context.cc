@@ -1,0 +1,292 @@
+#include "connectors/sources/feed/xml_context.h"
+
+#include <array>
+#include <cstring>
+
+#include "connectors/sources/feed/url_resolve.h"
+
+namespace newsflow::feed_internal {
+namespace {
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+Ns NsFromPrefix(std::string_view p) {
+  if (p == "dc") return Ns::kDc;
+  if (p == "dcterms") return Ns::kDcTerms;
+  if (p == "content") return Ns::kContent;
+  if (p == "media") return Ns::kMedia;
+  if (p == "itunes") return Ns::kItunes;
+  if (p == "feedburner") return Ns::kFeedburner;
+  if (p == "atom" || p == "atom10") return Ns::kAtom10;
+  if (p == "rdf") return Ns::kRdf;
+  if (p == "xhtml") return Ns::kXhtml;
+  if (p == "sy") return Ns::kSyndication;
+  return Ns::kOther;
+}
+
+struct StringWriter : pugi::xml_writer {
+  std::string* out;
+  void write(const void* data, size_t size) override {
+    out->append(static_cast<const char*>(data), size);
+  }
+};
+
+}  // namespace
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string Trim(std::string_view s) { return std::string(TrimView(s)); }
+
+Ns NsFromUri(std::string_view uri) {
+  uri = TrimView(uri);
+  while (!uri.empty() && (uri.back() == '/' || uri.back() == '#')) {
+    uri.remove_suffix(1);
+  }
+  struct Known {
+    const char* uri;
+    Ns ns;
+  };
+  static const Known kKnown[] = {
+      {"http://www.w3.org/2005/Atom", Ns::kAtom10},
+      {"http://purl.org/atom/ns", Ns::kAtom03},
+      {"http://purl.org/dc/elements/1.1", Ns::kDc},
+      {"http://purl.org/dc/terms", Ns::kDcTerms},
+      {"http://purl.org/rss/1.0/modules/content", Ns::kContent},
+      {"http://search.yahoo.com/mrss", Ns::kMedia},
+      {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::kItunes},
+      {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::kItunes},
+      {"http://rssnamespace.org/feedburner/ext/1.0", Ns::kFeedburner},
+      {"http://www.w3.org/1999/02/22-rdf-syntax-ns", Ns::kRdf},
+      {"http://www.w3.org/1999/xhtml", Ns::kXhtml},
+      {"http://purl.org/rss/1.0", Ns::kRss1},
+      {"http://my.netscape.com/rdf/simple/0.9", Ns::kRss090},
+      {"http://channel.netscape.com/rdf/simple/0.9", Ns::kRss090},
+      {"http://purl.org/rss/1.0/modules/syndication", Ns::kSyndication},
+      {"http://backend.userland.com/rss2", Ns::kCore},
+      {"http://backend.userland.com/rss", Ns::kCore},
+      {"http://blogs.law.harvard.edu/tech/rss", Ns::kCore},
+      {"https://cyber.harvard.edu/rss/rss.html", Ns::kCore},
+      {"http://purl.org/net/rss1.1", Ns::kRss1},
+  };
+  for (const Known& k : kKnown) {
+    if (IEquals(uri, k.uri)) return k.ns;
+  }
+  // "https://" variants of the well-known namespaces.
+  if (uri.substr(0, 8) == "https://") {
+    std::string http = "http://" + std::string(uri.substr(8));
+    for (const Known& k : kKnown) {
+      if (IEquals(http, k.uri)) return k.ns;
+    }
+  }
+  return Ns::kOther;
+}
+
+XmlContext::XmlContext(const FeedParseOptions& options, pugi::xml_node root)
+    : options_(options) {
+  // Declarations are nearly always on the root or channel; walking the tree
+  // once is still cheap next to parsing and catches the rest.
+  pugi::xml_node node = root;
+  while (node) {
+    for (pugi::xml_attribute a : node.attributes()) {
+      const char* name = a.name();
+      if (std::strncmp(name, "xmlns:", 6) == 0) {
+        std::string_view prefix(name + 6);
+        bool seen = false;
+        for (auto& p : prefixes_) seen = seen || p.first == prefix;
+        if (!seen) prefixes_.emplace_back(prefix, NsFromUri(a.value()));
+      }
+    }
+    pugi::xml_node child = node.first_child();
+    while (child && child.type() != pugi::node_element) {
+      child = child.next_sibling();
+    }
+    if (child) {
+      node = child;
+      continue;
+    }
+    while (node && node != root) {
+      pugi::xml_node sib = node.next_sibling();
+      while (sib && sib.type() != pugi::node_element) sib = sib.next_sibling();
+      if (sib) {
+        node = sib;
+        break;
+      }
+      node = node.parent();
+    }
+    if (node == root) break;
+  }
+}
+
+std::string_view XmlContext::Local(pugi::xml_node node) {
+  std::string_view name(node.name());
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+Ns XmlContext::NsOf(pugi::xml_node node) const {
+  std::string_view name(node.name());
+  size_t colon = name.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view prefix = name.substr(0, colon);
+    if (prefix == "xml") return Ns::kOther;
+    for (const auto& p : prefixes_) {
+      if (p.first == prefix) {
+        return p.second == Ns::kOther ? NsFromPrefix(prefix) : p.second;
+      }
+    }
+    return NsFromPrefix(prefix);
+  }
+  for (pugi::xml_node n = node; n; n = n.parent()) {
+    if (n.type() != pugi::node_element) break;
+    if (!n.first_attribute()) continue;
+    pugi::xml_attribute a = n.attribute("xmlns");
+    if (a) {
+      Ns ns = NsFromUri(a.value());
+      return ns == Ns::kOther || ns == Ns::kRss1 || ns == Ns::kRss090
+                 ? Ns::kCore
+                 : ns;
+    }
+  }
+  return Ns::kCore;
+}
+
+std::string XmlContext::Text(pugi::xml_node node) {
+  pugi::xml_node first = node.first_child();
+  if (!first) return {};
+  if (!first.next_sibling() &&
+      (first.type() == pugi::node_pcdata || first.type() == pugi::node_cdata)) {
+    return Trim(first.value());
+  }
+  std::string out;
+  for (pugi::xml_node c = first; c; c = c.next_sibling()) {
+    switch (c.type()) {
+      case pugi::node_pcdata:
+      case pugi::node_cdata:
+        out.append(c.value());
+        break;
+      case pugi::node_element: {
+        StringWriter w;
+        w.out = &out;
+        c.print(w, "", pugi::format_raw | pugi::format_no_declaration);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return Trim(out);
+}
+
+std::string XmlContext::InnerXml(pugi::xml_node node) {
+  std::string out;
+  StringWriter w;
+  w.out = &out;
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      // Re-escape: inner XML is markup.
+      pugi::xml_document tmp;
+      tmp.append_child(pugi::node_pcdata).set_value(c.value());
+      tmp.first_child().print(w, "", pugi::format_raw);
+    } else {
+      c.print(w, "", pugi::format_raw | pugi::format_no_declaration);
+    }
+  }
+  return Trim(out);
+}
+
+std::string XmlContext::Attr(pugi::xml_node node, const char* name) {
+  return Trim(node.attribute(name).value());
+}
+
+std::string XmlContext::ResolveAt(pugi::xml_node node,
+                                  std::string_view url) const {
+  url = TrimView(url);
+  if (url.empty() || HasScheme(url)) return std::string(url);
+  // Collect xml:base from the root down to `node`.
+  std::vector<const char*> bases;
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element;
+       n = n.parent()) {
+    if (!n.first_attribute()) continue;
+    pugi::xml_attribute a = n.attribute("xml:base");
+    if (a) bases.push_back(a.value());
+  }
+  std::string base = options_.document_url;
+  for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
+    base = ResolveUrl(base, TrimView(*it));
+  }
+  return ResolveUrl(base, url);
+}
+
+Person ParsePerson(std::string_view text) {
+  Person p;
+  std::string_view t = TrimView(text);
+  size_t open = t.find('(');
+  size_t close = t.rfind(')');
+  if (open != std::string_view::npos && close != std::string_view::npos &&
+      close > open && t.substr(0, open).find('@') != std::string_view::npos) {
+    p.email = Trim(t.substr(0, open));
+    p.name = Trim(t.substr(open + 1, close - open - 1));
+    return p;
+  }
+  size_t lt = t.find('<');
+  size_t gt = t.rfind('>');
+  if (lt != std::string_view::npos && gt != std::string_view::npos && gt > lt &&
+      t.substr(lt, gt - lt).find('@') != std::string_view::npos) {
+    p.name = Trim(t.substr(0, lt));
+    p.email = Trim(t.substr(lt + 1, gt - lt - 1));
+    return p;
+  }
+  if (t.find('@') != std::string_view::npos &&
+      t.find(' ') == std::string_view::npos) {
+    p.email = std::string(t);
+    if (p.email.rfind("mailto:", 0) == 0) p.email.erase(0, 7);
+    return p;
+  }
+  p.name = std::string(t);
+  return p;
+}
+
+std::string DecodeBase64(std::string_view in) {
+  static const auto kTable = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    const char* a =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(a[i])] = i;
+    return t;
+  }();
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    if (c == '=' || c <= ' ') continue;
+    int v = kTable[c];
+    if (v < 0) return {};
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+}  // namespace newsflow::feed_internal

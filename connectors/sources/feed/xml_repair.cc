@@ -1,0 +1,302 @@
+#include "connectors/sources/feed/xml_repair.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+namespace newsflow::feed_internal {
+namespace {
+
+struct Entity {
+  const char* name;
+  uint32_t cp;
+};
+constexpr Entity kEntities[] = {
+#include "connectors/sources/feed/html_entities.inc"
+};
+
+inline bool IsNameStart(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == ':' || c >= 0x80;
+}
+inline bool IsNameChar(unsigned char c) {
+  return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+inline bool IsBadControl(unsigned char c) {
+  return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+inline bool IsXmlChar(uint32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+class Repairer {
+ public:
+  Repairer(std::string_view in, std::string* out, RepairStats* stats)
+      : in_(in), out_(out), stats_(stats) {}
+
+  void Run() {
+    size_t i = SkipProlog();
+    const size_t n = in_.size();
+    while (i < n) {
+      // Copy the run of ordinary text characters in one go.
+      size_t j = i;
+      while (j < n) {
+        unsigned char c = in_[j];
+        if (c == '&' || c == '<' || IsBadControl(c)) break;
+        ++j;
+      }
+      out_->append(in_.data() + i, j - i);
+      i = j;
+      if (i >= n) break;
+      unsigned char c = in_[i];
+      if (c == '&') {
+        i = Ampersand(i);
+      } else if (c == '<') {
+        i = Markup(i);
+      } else {
+        ++stats_->control_chars;
+        ++i;
+      }
+    }
+  }
+
+ private:
+  // Skips junk before the first markup and a leading XML declaration.
+  size_t SkipProlog() {
+    size_t i = 0;
+    const size_t n = in_.size();
+    while (i < n) {
+      size_t lt = in_.find('<', i);
+      if (lt == std::string_view::npos) return n;
+      unsigned char next = lt + 1 < n ? in_[lt + 1] : 0;
+      if (next == '?' || next == '!' || IsNameStart(next)) {
+        i = lt;
+        break;
+      }
+      i = lt + 1;
+    }
+    for (size_t k = 0; k < i; ++k) {
+      unsigned char c = in_[k];
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+        stats_->leading_junk = true;
+        break;
+      }
+    }
+    if (in_.compare(i, 5, "<?xml") == 0 && i + 5 < n &&
+        (in_[i + 5] == ' ' || in_[i + 5] == '\t' || in_[i + 5] == '\r' ||
+         in_[i + 5] == '\n' || in_[i + 5] == '?')) {
+      size_t end = in_.find("?>", i);
+      if (end != std::string_view::npos) i = end + 2;
+    }
+    return i;
+  }
+
+  // `&` at i: keeps valid references, decodes HTML names, escapes the rest.
+  size_t Ampersand(size_t i) {
+    const size_t n = in_.size();
+    size_t j = i + 1;
+    if (j < n && in_[j] == '#') {
+      ++j;
+      bool hex = j < n && (in_[j] == 'x' || in_[j] == 'X');
+      if (hex) ++j;
+      size_t start = j;
+      uint32_t cp = 0;
+      while (j < n && j - start < 8) {
+        unsigned char c = in_[j];
+        int d;
+        if (c >= '0' && c <= '9') {
+          d = c - '0';
+        } else if (hex && c >= 'a' && c <= 'f') {
+          d = c - 'a' + 10;
+        } else if (hex && c >= 'A' && c <= 'F') {
+          d = c - 'A' + 10;
+        } else {
+          break;
+        }
+        cp = cp * (hex ? 16 : 10) + d;
+        ++j;
+      }
+      if (j > start && j < n && in_[j] == ';') {
+        if (IsXmlChar(cp)) {
+          out_->append(in_.data() + i, j + 1 - i);
+        } else if (cp >= 0x80 && cp <= 0x9F) {
+          // Windows-1252 code points written as references (demoronize).
+          static const uint16_t k1252[32] = {
+              0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+              0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+              0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+              0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+          AppendUtf8(k1252[cp - 0x80], out_);
+        } else {
+          ++stats_->control_chars;
+        }
+        return j + 1;
+      }
+    } else {
+      size_t start = j;
+      while (j < n && j - start < 32 && IsNameChar(in_[j])) ++j;
+      if (j > start && j < n && in_[j] == ';') {
+        std::string_view name = in_.substr(start, j - start);
+        if (name == "amp" || name == "lt" || name == "gt" || name == "quot" ||
+            name == "apos") {
+          out_->append(in_.data() + i, j + 1 - i);
+          return j + 1;
+        }
+        if (uint32_t cp = LookupHtmlEntity(name)) {
+          ++stats_->html_entities;
+          // Characters that are markup must stay escaped.
+          if (cp == '<' || cp == '&' || cp == '>') {
+            out_->append(cp == '<' ? "&lt;" : cp == '&' ? "&amp;" : "&gt;");
+          } else {
+            AppendUtf8(cp, out_);
+          }
+          return j + 1;
+        }
+      }
+    }
+    ++stats_->bare_ampersands;
+    out_->append("&amp;");
+    return i + 1;
+  }
+
+  // Copies [i, end) without control characters.
+  void CopyClean(size_t i, size_t end) {
+    for (size_t k = i; k < end; ++k) {
+      unsigned char c = in_[k];
+      if (IsBadControl(c)) {
+        ++stats_->control_chars;
+        continue;
+      }
+      out_->push_back(static_cast<char>(c));
+    }
+  }
+
+  // Copies through `terminator` (or to the end).
+  size_t CopyThrough(size_t i, std::string_view terminator) {
+    size_t end = in_.find(terminator, i);
+    end = end == std::string_view::npos ? in_.size() : end + terminator.size();
+    CopyClean(i, end);
+    return end;
+  }
+
+  size_t Markup(size_t i) {
+    const size_t n = in_.size();
+    unsigned char next = i + 1 < n ? in_[i + 1] : 0;
+    if (next == '!') {
+      if (in_.compare(i, 4, "<!--") == 0) return CopyThrough(i, "-->");
+      if (in_.compare(i, 9, "<![CDATA[") == 0) return CopyThrough(i, "]]>");
+      if (in_.compare(i, 9, "<!DOCTYPE") == 0) {
+        size_t k = i + 9;
+        int depth = 0;
+        while (k < n) {
+          char c = in_[k];
+          if (c == '[') ++depth;
+          if (c == ']') --depth;
+          if (c == '>' && depth <= 0) break;
+          ++k;
+        }
+        k = std::min(k + 1, n);
+        CopyClean(i, k);
+        return k;
+      }
+      ++stats_->bare_lt;
+      out_->append("&lt;");
+      return i + 1;
+    }
+    if (next == '?') {
+      size_t end = in_.find("?>", i);
+      // A second XML declaration (concatenated documents) would be fatal.
+      if (end == std::string_view::npos) return n;
+      if (in_.compare(i, 5, "<?xml") == 0 &&
+          (in_[i + 5] == ' ' || in_[i + 5] == '?')) {
+        return end + 2;
+      }
+      CopyClean(i, end + 2);
+      return end + 2;
+    }
+    if (next == '/' || IsNameStart(next)) return Tag(i);
+    ++stats_->bare_lt;
+    out_->append("&lt;");
+    return i + 1;
+  }
+
+  // A start or end tag: attribute values get the same '&' / '<' repairs.
+  size_t Tag(size_t i) {
+    const size_t n = in_.size();
+    out_->push_back('<');
+    size_t k = i + 1;
+    char quote = 0;
+    while (k < n) {
+      unsigned char c = in_[k];
+      if (quote) {
+        if (c == quote) {
+          quote = 0;
+        } else if (c == '&') {
+          k = Ampersand(k);
+          continue;
+        } else if (c == '<') {
+          out_->append("&lt;");
+          ++k;
+          continue;
+        }
+      } else if (c == '"' || c == '\'') {
+        quote = static_cast<char>(c);
+      } else if (c == '>') {
+        out_->push_back('>');
+        return k + 1;
+      } else if (c == '<') {
+        // Unterminated tag: close it here and let the '<' start anew.
+        out_->push_back('>');
+        return k;
+      }
+      if (IsBadControl(c)) {
+        ++stats_->control_chars;
+      } else {
+        out_->push_back(static_cast<char>(c));
+      }
+      ++k;
+    }
+    return n;
+  }
+
+  std::string_view in_;
+  std::string* out_;
+  RepairStats* stats_;
+};
+
+}  // namespace
+
+uint32_t LookupHtmlEntity(std::string_view name) {
+  auto it = std::lower_bound(
+      std::begin(kEntities), std::end(kEntities), name,
+      [](const Entity& e, std::string_view n) { return e.name < n; });
+  if (it != std::end(kEntities) && name == it->name) return it->cp;
+  return 0;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+void RepairXml(std::string_view in, std::string* out, RepairStats* stats) {
+  out->clear();
+  out->reserve(in.size() + 64);
+  Repairer(in, out, stats).Run();
+}
+
+}  // namespace newsflow::feed_internal

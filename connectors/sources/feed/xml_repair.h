@@ -1,0 +1,40 @@
+#pragma once
+
+// Lenient pre-processing of UTF-8 XML before pugixml sees it. Real feeds are
+// often not well-formed; this pass turns the common breakage into what the
+// author meant, in one linear scan:
+//   - bytes before the first markup and the XML declaration are dropped
+//     (encoding was already decided, see encoding.h);
+//   - HTML named entities (&aacute; &nbsp; ...) become UTF-8 characters;
+//   - a bare '&' (no valid reference follows) becomes "&amp;", so
+//     "&copy=2;" stays literal;
+//   - a '<' that cannot start markup ("more <3") becomes "&lt;";
+//   - C0 control characters not allowed in XML are removed, and numeric
+//     references to them are dropped.
+// CDATA sections, comments and the DOCTYPE are copied verbatim (minus control
+// characters).
+
+#include <string>
+#include <string_view>
+
+namespace newsflow::feed_internal {
+
+struct RepairStats {
+  int bare_ampersands = 0;
+  int html_entities = 0;
+  int bare_lt = 0;
+  int control_chars = 0;
+  bool leading_junk = false;
+};
+
+// Appends the repaired form of `in` to `*out` (which is cleared first).
+void RepairXml(std::string_view in, std::string* out, RepairStats* stats);
+
+// Looks up an HTML 4 named entity (without '&' and ';'). Returns its code
+// point or 0.
+uint32_t LookupHtmlEntity(std::string_view name);
+
+// Appends the UTF-8 encoding of `cp` to `out`.
+void AppendUtf8(uint32_t cp, std::string* out);
+
+}  // namespace newsflow::feed_internal

@@ -1,0 +1,54 @@
+#include "connectors/sources/feed/date_parser.h"
+
+#include <gtest/gtest.h>
+
+namespace newsflow::feed_internal {
+namespace {
+
+std::string P(std::string_view s) {
+  auto t = ParseFeedDate(s);
+  return t ? FormatRfc3339(*t) : "none";
+}
+
+TEST(DateParserTest, Rfc822Zones) {
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 +0000"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 GMT"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 UT"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 Z"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 EST"), "2025-10-12T06:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 EDT"), "2025-10-12T05:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 CEST"), "2025-10-11T23:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 -0530"), "2025-10-12T07:10:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 2025 01:40:00 +05:30"), "2025-10-11T20:10:00Z");
+  EXPECT_EQ(P("12 Oct 2025 01:40 PDT"), "2025-10-12T08:40:00Z");
+  EXPECT_EQ(P("Sun, 12 Oct 25 01:40:00 GMT"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("Mon Jan  2 15:04:05 MST 2006"), "2006-01-02T22:04:05Z");
+}
+
+TEST(DateParserTest, Iso8601) {
+  EXPECT_EQ(P("2025-10-12T01:40:00Z"), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(P("1985-04-12T23:20:50.52Z"), "1985-04-12T23:20:50.520Z");
+  EXPECT_EQ(P("2003-12-13T18:30:02+01:00"), "2003-12-13T17:30:02Z");
+  EXPECT_EQ(P("2003-12-13T18:30:02-0500"), "2003-12-13T23:30:02Z");
+  EXPECT_EQ(P("2018-09-18 10:11:12"), "2018-09-18T10:11:12Z");
+  EXPECT_EQ(P("2003-12-13"), "2003-12-13T00:00:00Z");
+  EXPECT_EQ(P("2003-12"), "2003-12-01T00:00:00Z");
+  EXPECT_EQ(P("20040105T10:30:00Z"), "2004-01-05T10:30:00Z");
+}
+
+TEST(DateParserTest, Localized) {
+  EXPECT_EQ(P("Seg, 17 Set 2018 10:00:00 -0300"), "2018-09-17T13:00:00Z");
+  EXPECT_EQ(P("Mar, 18 Dic 2018 10:00:00 +0100"), "2018-12-18T09:00:00Z");
+  EXPECT_EQ(P("Di, 18 Mär 2025 10:00:00 +0100"), "2025-03-18T09:00:00Z");
+}
+
+TEST(DateParserTest, Rejects) {
+  EXPECT_EQ(P(""), "none");
+  EXPECT_EQ(P("yesterday"), "none");
+  EXPECT_EQ(P("2025-13-45T00:00:00Z"), "none");
+  EXPECT_EQ(P("Sun, 32 Oct 2025 01:40:00 GMT"), "none");
+}
+
+}  // namespace
+}  // namespace newsflow::feed_internal

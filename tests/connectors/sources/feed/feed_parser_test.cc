@@ -1,0 +1,195 @@
+#include "connectors/sources/feed/feed_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace newsflow {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Date(const std::optional<TimePoint>& t) {
+  return t ? FormatRfc3339(*t) : "none";
+}
+
+TEST(FeedParserTest, SeedFeed) {
+  std::string body =
+      ReadFile(std::string(NEWSFLOW_CORPUS_DIR) + "/seed/feed.xml");
+  ASSERT_FALSE(body.empty());
+  auto r = ParseFeed(body);
+  ASSERT_TRUE(r) << r.error().ToString();
+  const ParsedFeed& f = *r;
+  EXPECT_EQ(f.format, "rss2");
+  EXPECT_TRUE(f.wellformed);
+  EXPECT_EQ(f.title, "World \u2013 Frontier Ledger");
+  EXPECT_EQ(f.link, "http://frontier-ledger.example/");
+  EXPECT_EQ(f.language, "en-US");
+  EXPECT_EQ(Date(f.updated), "2025-10-12T01:45:12Z");
+  EXPECT_EQ(f.ttl_minutes.value_or(0), 60);
+  ASSERT_EQ(f.items.size(), 2u);
+  const FeedItem& a = f.items[0];
+  EXPECT_EQ(a.title,
+            "Taliban Claims Killing 58 Pakistani Soldiers in Fierce "
+            "Cross-Border Clashes");
+  EXPECT_EQ(a.link,
+            "http://frontier-ledger.example/2025/10/12/"
+            "taliban-claims-killing-58-pakistani-soldiers/"
+            "?utm_source=rss&utm_medium=rss&utm_campaign="
+            "taliban-claims-killing-58-pakistani-soldiers");
+  EXPECT_EQ(a.author, "Staff Reporter");
+  ASSERT_EQ(a.authors.size(), 1u);
+  EXPECT_EQ(a.authors[0].name, "Staff Reporter");
+  EXPECT_EQ(Date(a.published), "2025-10-12T01:40:00Z");
+  EXPECT_EQ(a.guid, "http://frontier-ledger.example/?p=48213");
+  EXPECT_FALSE(a.guid_is_permalink);
+  EXPECT_EQ(a.categories,
+            (std::vector<std::string>{"World", "Durand Line", "Taliban"}));
+  EXPECT_EQ(a.comments,
+            "http://frontier-ledger.example/2025/10/12/"
+            "taliban-claims-killing-58-pakistani-soldiers/#respond");
+  ASSERT_EQ(a.enclosures.size(), 1u);
+  EXPECT_EQ(a.enclosures[0].url,
+            "http://frontier-ledger.example/wp-content/uploads/2025/10/"
+            "durand-line.jpg");
+  EXPECT_EQ(a.image, a.enclosures[0].url);
+  EXPECT_NE(a.summary.find("<a href=\"http://frontier-ledger.example/2025/10/"
+                           "12/taliban-claims-killing-58-pakistani-soldiers/\" "
+                           "class=\"more-link\">Continue reading"),
+            std::string::npos);
+  EXPECT_NE(a.summary.find("Kabul/Islamabad: Intense"), std::string::npos);
+  EXPECT_TRUE(a.content.empty());
+  const FeedItem& b = f.items[1];
+  EXPECT_EQ(b.title, "Torkham crossing closed for third day as talks stall");
+  EXPECT_EQ(Date(b.published), "2025-10-05T09:15:00Z");
+  EXPECT_EQ(b.content_type, "html");
+  EXPECT_EQ(b.content.rfind("<p>Trade through the Torkham crossing", 0), 0u);
+  EXPECT_NE(b.content.find("appeared first on"), std::string::npos);
+  EXPECT_EQ(b.categories, (std::vector<std::string>{"World"}));
+}
+
+TEST(FeedParserTest, MixedCdataAndText) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>t</title><item><title>i</title>"
+      "<description>Breaking: <![CDATA[<b>Big News</b>]]> today"
+      "</description></item></channel></rss>");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].summary, "Breaking: <b>Big News</b> today");
+}
+
+TEST(FeedParserTest, AtomBasicsAndXmlBase) {
+  auto r = ParseFeed(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+      "xml:base=\"http://example.com/blog/\"><title type=\"html\">A &amp;lt;"
+      "b&amp;gt;</title><link href=\"/\"/><entry><title>E</title>"
+      "<link rel=\"alternate\" href=\"posts/1\"/><id>urn:x:1</id>"
+      "<published>2024-01-02T03:04:05.5+01:00</published>"
+      "<updated>2024-01-03T00:00:00Z</updated>"
+      "<author><name>Ann</name><email>a@x.org</email></author>"
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<p>Hi</p></div></content></entry></feed>",
+      {.document_url = "http://example.com/feed"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->format, "atom10");
+  EXPECT_EQ(r->title, "A &lt;b&gt;");
+  EXPECT_EQ(r->link, "http://example.com/");
+  ASSERT_EQ(r->items.size(), 1u);
+  const FeedItem& e = r->items[0];
+  EXPECT_EQ(e.link, "http://example.com/blog/posts/1");
+  EXPECT_EQ(e.guid, "urn:x:1");
+  EXPECT_EQ(Date(e.published), "2024-01-02T02:04:05.500Z");
+  EXPECT_EQ(Date(e.updated), "2024-01-03T00:00:00Z");
+  EXPECT_EQ(e.author, "Ann");
+  EXPECT_EQ(e.authors[0].email, "a@x.org");
+  EXPECT_EQ(e.content_type, "xhtml");
+  EXPECT_EQ(e.content, "<p>Hi</p>");
+}
+
+TEST(FeedParserTest, RecoversBrokenXml) {
+  auto r = ParseFeed(
+      "\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+      "<title>Fish & Chips &copy=2; &aacute; more <3</title>"
+      "<item><title>a\x08"
+      "b</title></item><item><title>second</title></item></channel></rs");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(r->wellformed);
+  EXPECT_FALSE(r->warnings.empty());
+  EXPECT_EQ(r->title, "Fish & Chips &copy=2; \u00e1 more <3");
+  ASSERT_EQ(r->items.size(), 2u);
+  EXPECT_EQ(r->items[0].title, "ab");
+  EXPECT_EQ(r->items[1].title, "second");
+}
+
+TEST(FeedParserTest, LegacyEncodings) {
+  // "Grüße" in windows-1252 / declared ISO-8859-1.
+  auto r = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><channel>"
+      "<title>Gr\xfc\xdf"
+      "e</title></channel></rss>");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->title, "Gr\u00fc\u00dfe");
+  // Content-Type charset overrides the declaration.
+  auto k = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel>"
+      "<title>\xc1\xb2</title></channel></rss>",
+      {.content_type = "application/rss+xml; charset=windows-1251"});
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->title, "\u0411\u0406");
+  // UTF-16LE without BOM.
+  std::string u16;
+  for (char c : std::string("<rss><channel><title>x</title></channel></rss>")) {
+    u16.push_back(c);
+    u16.push_back('\0');
+  }
+  auto w = ParseFeed(u16);
+  ASSERT_TRUE(w) << w.error().ToString();
+  EXPECT_EQ(w->title, "x");
+}
+
+TEST(FeedParserTest, JsonFeed) {
+  auto r = ParseFeed(
+      R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
+          "home_page_url":"https://j.example/","items":[{"id":1,
+          "url":"/a","title":"A","content_html":"<p>x</p>",
+          "date_published":"2020-01-01T00:00:00Z",
+          "authors":[{"name":"N"}]}]})",
+      {.document_url = "https://j.example/feed.json"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->format, "json");
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].guid, "1");
+  EXPECT_EQ(r->items[0].link, "https://j.example/a");
+  EXPECT_EQ(r->items[0].author, "N");
+  EXPECT_EQ(r->items[0].content, "<p>x</p>");
+}
+
+TEST(FeedParserTest, Errors) {
+  EXPECT_EQ(ParseFeed("").error().code(), Errc::kNotAFeed);
+  EXPECT_EQ(ParseFeed("<html><body>x</body></html>").error().code(),
+            Errc::kNotAFeed);
+  EXPECT_EQ(ParseFeed("{not json").error().code(), Errc::kParse);
+  EXPECT_FALSE(ParseFeed("just text"));
+}
+
+TEST(FeedParserTest, JsonOutput) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>I</title>"
+      "<pubDate>Sun, 12 Oct 2025 01:40:00 GMT</pubDate></item></channel>"
+      "</rss>");
+  ASSERT_TRUE(r);
+  std::string j = ParsedFeedToJson(*r);
+  EXPECT_NE(j.find("\"format\":\"rss2\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"published\":\"2025-10-12T01:40:00Z\""), std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"updated\":null"), std::string::npos) << j;
+}
+
+}  // namespace
+}  // namespace newsflow
