@@ -51,6 +51,9 @@ struct FeedConfig {
   std::vector<std::string> remove_selectors;  // CSS selectors the cleaner drops
   std::vector<std::string> keep_selectors;  // CSS selectors of the main content
   std::string language;  // language tag override; "" -> from the feed/page
+
+  // Reload compares old and new settings to decide which pollers restart.
+  bool operator==(const FeedConfig&) const = default;
 };
 
 // Kafka sink settings.
