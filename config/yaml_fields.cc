@@ -114,8 +114,9 @@ Result<void> ReadMap(const Source& src, const YAML::Node& map,
   }
   std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies: it-> yields a temporary proxy, references into it dangle.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       return src.ErrorAt(key, "keys must be plain strings " + where_text);
     }
@@ -222,7 +223,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadStringMap(
   std::vector<std::pair<std::string, std::string>> out;
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // copy: it-> is a temporary proxy
+    const YAML::Node value_node = it->second;
     if (!key.IsScalar()) {
       return src.ErrorAt(key, path + ": keys must be plain strings");
     }
@@ -232,8 +234,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadStringMap(
     }
     std::string value_path = JoinPath(path, key.Scalar());
     std::string value;
-    if (!it->second.IsNull()) {
-      auto v = ReadString(src, it->second, value_path);
+    if (!value_node.IsNull()) {
+      auto v = ReadString(src, value_node, value_path);
       if (!v) return v.error();
       value = std::move(*v);
     }
