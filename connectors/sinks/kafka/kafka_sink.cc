@@ -165,6 +165,7 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
     PostReport(pending.release(), std::move(report));
     return;
   }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   pending.release();  // owned by librdkafka's opaque until OnDelivery
 }
 
@@ -192,6 +193,7 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
     Logger()->debug("article {} to retry: {}", pending->key, report.error);
   }
   self->PostReport(pending, std::move(report));
+  self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason,
@@ -224,19 +226,23 @@ Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
   stop_polling_.store(true, std::memory_order_release);
   if (poll_thread_.joinable()) poll_thread_.join();
 
-  const int left = rd_kafka_outq_len(producer_);
+  const int left = in_flight_.load(std::memory_order_relaxed);
   if (left > 0) {
     Logger()->warn(
         "closing with {} undelivered record(s); they will be retried", left);
     rd_kafka_purge(producer_,
                    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   }
-  // Serve the purge reports (kRetry, posted). A few rounds: reports of
-  // purged in-flight batches may need a moment to surface.
-  for (int i = 0; i < 50 && rd_kafka_outq_len(producer_) > 0; ++i) {
+  // Serve the purge reports (kRetry, posted) so that every callback runs;
+  // rd_kafka_destroy() would drop them silently. Purging is immediate, the
+  // bound only guards against a librdkafka bug.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (in_flight_.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     rd_kafka_poll(producer_, 10);
   }
-  rd_kafka_poll(producer_, 0);
+  rd_kafka_poll(producer_, 0);  // remaining error/log events
   if (left > 0) {
     return Error(Errc::kTimeout,
                  std::to_string(left) +

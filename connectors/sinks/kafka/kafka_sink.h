@@ -78,6 +78,9 @@ class KafkaSink : public Sink {
   std::thread poll_thread_;
   std::atomic<bool> stop_polling_{false};
   std::atomic<bool> healthy_{true};
+  // Records handed to librdkafka whose delivery report was not served yet
+  // (rd_kafka_outq_len also counts pending error events, so it is not used).
+  std::atomic<int> in_flight_{0};
   bool closed_ = false;
 };
 
