@@ -476,7 +476,7 @@ TEST_F(HttpClientTest, ClientCanBeDestroyedFromItsOwnCallback) {
 TEST_F(HttpClientTest, LargeBodiesArriveIntact) {
   std::string big;
   big.reserve(6 << 20);
-  for (int i = 0; big.size() < (6u << 20); ++i) {
+  for (uint64_t i = 0; big.size() < (6u << 20); ++i) {
     big += std::to_string(i * 7919) + ",";
   }
   LoopbackHttpServer server([&big](const TestRequest& req) {
