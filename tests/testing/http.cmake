@@ -8,3 +8,8 @@ target_link_libraries(nf_testing_http PUBLIC Threads::Threads PRIVATE ZLIB::ZLIB
 
 add_executable(nf_fixture_server ${CMAKE_CURRENT_LIST_DIR}/fixture_server_main.cc)
 target_link_libraries(nf_fixture_server PRIVATE nf_testing_http)
+
+nf_add_test(loopback_http_server_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/loopback_http_server_test.cc
+  LIBS nf_testing_http
+  LABELS unit)

@@ -449,7 +449,9 @@ TEST_F(HttpClientTest, DestroyMidTransferRunsNoCallback) {
 TEST_F(HttpClientTest, ClientCanBeDestroyedFromItsOwnCallback) {
   LoopbackHttpServer server([](const TestRequest&) {
     TestResponse r;
-    r.body = "bye";
+    r.body = std::string(1000, 'b');
+    r.chunk_size = 10;
+    r.chunk_delay = 100ms;
     return r;
   });
   auto client = std::make_unique<HttpClient>(io_);
@@ -460,11 +462,36 @@ TEST_F(HttpClientTest, ClientCanBeDestroyedFromItsOwnCallback) {
       client.reset();
     });
   }
+  ASSERT_TRUE(RunUntil(io_, [&] { return server.request_count() >= 1; }));
+  // Both cancellations are posted now; the first callback destroys the
+  // client, so the second, already queued on the io_context, must not run.
+  client->CancelAll();
   ASSERT_TRUE(RunUntil(io_, [&] { return called >= 1; }));
   io_.restart();
   io_.run_for(100ms);
   EXPECT_EQ(called, 1);
   EXPECT_EQ(client, nullptr);
+}
+
+TEST_F(HttpClientTest, LargeBodiesArriveIntact) {
+  std::string big;
+  big.reserve(6 << 20);
+  for (uint64_t i = 0; big.size() < (6u << 20); ++i) {
+    big += std::to_string(i * 7919) + ",";
+  }
+  LoopbackHttpServer server([&big](const TestRequest& req) {
+    TestResponse r;
+    r.body = big;
+    r.gzip = req.path == "/gz";
+    return r;
+  });
+  HttpClient client(io_);
+  for (const char* path : {"/plain", "/gz"}) {
+    auto r = Get(client, Req(server.base_url() + path));
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->body.size(), big.size()) << path;
+    EXPECT_TRUE(r->body == big) << path;
+  }
 }
 
 TEST_F(HttpClientTest, ReusesConnectionsAcrossFetches) {
