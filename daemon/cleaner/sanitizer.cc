@@ -17,7 +17,7 @@ bool In(std::string_view s, const std::array<std::string_view, N>& list) {
 
 constexpr std::array<std::string_view, 37> kDropped = {
     "script", "style",  "noscript", "template", "svg",      "math",
-    "form",   "input",  "button",   "select",   "textarea", "option",
+    "keygen", "input",  "button",   "select",   "textarea", "option",
     "object", "embed",  "applet",   "frame",    "frameset", "head",
     "title",  "meta",   "link",     "base",     "canvas",   "audio",
     "video",  "source", "track",    "map",      "area",     "dialog",
