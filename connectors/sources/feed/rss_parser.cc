@@ -136,6 +136,12 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
             item->content = XmlContext::Text(c);
             item->content_type = "html";
           }
+        } else if (local == "body" && item->content.empty()) {
+          item->content = ctx.ResolveHtml(c, XmlContext::InnerXml(c));
+          item->content_type = "xhtml";
+        } else if (local == "fullitem" && item->content.empty()) {
+          item->content = ctx.ResolveHtml(c, XmlContext::Text(c));
+          item->content_type = "html";
         } else if (local == "source") {
           // RSS 2.0 <source url>: the originating feed; not the item link.
         }

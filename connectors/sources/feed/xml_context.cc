@@ -196,6 +196,20 @@ std::string XmlContext::Text(pugi::xml_node node) {
 }
 
 std::string XmlContext::InnerXml(pugi::xml_node node) {
+  // The XHTML default namespace is implied in feed content; drop its
+  // declarations so the markup reads as plain HTML.
+  for (pugi::xml_node n = node.first_child(); n && n != node;) {
+    if (n.type() == pugi::node_element) {
+      pugi::xml_attribute a = n.attribute("xmlns");
+      if (a && NsFromUri(a.value()) == Ns::kXhtml) n.remove_attribute(a);
+    }
+    if (n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n != node && !n.next_sibling()) n = n.parent();
+    if (n != node) n = n.next_sibling();
+  }
   std::string out;
   StringWriter w;
   w.out = &out;
@@ -341,6 +355,15 @@ Person ParsePerson(std::string_view text) {
     p.email = Trim(t.substr(0, open));
     p.name = Trim(t.substr(open + 1, close - open - 1));
     return p;
+  }
+  // "Name (a@b.c)"
+  if (open != std::string_view::npos && close != std::string_view::npos &&
+      close > open &&
+      t.substr(open, close - open).find('@') != std::string_view::npos) {
+    p.name = Trim(t.substr(0, open));
+    p.email = Trim(t.substr(open + 1, close - open - 1));
+    if (!p.name.empty()) return p;
+    p = Person();
   }
   size_t lt = t.find('<');
   size_t gt = t.rfind('>');
