@@ -15,13 +15,18 @@ bool IsAtom(Ns ns) {
   return ns == Ns::kAtom10 || ns == Ns::kAtom03 || ns == Ns::kCore;
 }
 
-// A text construct's value. Sets *kind to "text", "html" or "xhtml".
-std::string TextConstruct(xml_node node, std::string* kind) {
+// A text construct's value. Sets *kind to "text", "html" or "xhtml". Relative
+// URLs in html/xhtml markup are resolved against the element's base.
+std::string TextConstruct(xml_node node, const XmlContext& ctx,
+                          std::string* kind) {
   std::string_view type = TrimView(node.attribute("type").value());
   std::string_view mode = TrimView(node.attribute("mode").value());
+  std::string value;
+  std::string k = "text";
   if (type == "xhtml" || type == "application/xhtml+xml" || mode == "xml") {
-    if (kind) *kind = "xhtml";
-    // The content is wrapped in one xhtml:div, which is not part of it.
+    k = "xhtml";
+    // Atom 1.0 wraps the content in one xhtml:div, which is not part of it
+    // (RFC 4287 §3.1.1.3); Atom 0.3 has no such rule.
     xml_node div;
     int elements = 0;
     bool text = false;
@@ -34,23 +39,25 @@ std::string TextConstruct(xml_node node, std::string* kind) {
         text = true;
       }
     }
-    std::string_view local = div ? XmlContext::Local(div) : "";
-    if (elements == 1 && !text && local == "div") {
-      return XmlContext::InnerXml(div);
+    if (type == "xhtml" && elements == 1 && !text &&
+        XmlContext::Local(div) == "div") {
+      value = XmlContext::InnerXml(div);
+    } else {
+      value = XmlContext::InnerXml(node);
     }
-    return XmlContext::InnerXml(node);
-  }
-  std::string value;
-  if (mode == "base64") {
-    value = DecodeBase64(node.child_value());
   } else {
-    value = XmlContext::Text(node);
+    const bool textual = type.empty() || type == "text" || type == "html" ||
+                         type.substr(0, 5) == "text/" ||
+                         type.find("xml") != std::string_view::npos;
+    if (mode == "base64" || (!textual && mode != "escaped")) {
+      value = Trim(DecodeBase64(XmlContext::Text(node)));
+    } else {
+      value = XmlContext::Text(node);
+    }
+    if (type == "html" || type == "text/html" || mode == "escaped") k = "html";
   }
-  if (kind) {
-    *kind = (type == "html" || type == "text/html" || mode == "escaped")
-                ? "html"
-                : "text";
-  }
+  if (k != "text") value = ctx.ResolveHtml(node, std::move(value));
+  if (kind) *kind = k;
   return value;
 }
 
@@ -117,27 +124,30 @@ void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
     Ns ns = ctx.NsOf(c);
     if (IsAtom(ns)) {
       if (local == "title") {
-        if (item->title.empty()) item->title = TextConstruct(c, nullptr);
+        if (item->title.empty()) item->title = TextConstruct(c, ctx, nullptr);
       } else if (local == "link") {
         ParseLink(c, ctx, &item->link, item);
       } else if (local == "id") {
-        if (item->guid.empty()) item->guid = XmlContext::Text(c);
+        if (item->guid.empty())
+          item->guid = ctx.ResolveAt(c, XmlContext::Text(c));
       } else if (local == "published" || local == "issued") {
         if (!item->published) item->published = ParseFeedDate(c.child_value());
       } else if (local == "created") {
         created = ParseFeedDate(c.child_value());
       } else if (local == "updated" || local == "modified") {
-        if (!item->updated) item->updated = ParseFeedDate(c.child_value());
+        // The last value wins, as in feedparser.
+        if (auto t = ParseFeedDate(c.child_value())) item->updated = t;
       } else if (local == "author") {
         Person p = ParseAtomPerson(c, ctx);
         if (item->author.empty()) item->author = PersonDisplay(p);
         item->authors.push_back(std::move(p));
       } else if (local == "summary") {
-        if (item->summary.empty()) item->summary = TextConstruct(c, nullptr);
+        if (item->summary.empty())
+          item->summary = TextConstruct(c, ctx, nullptr);
       } else if (local == "content") {
         if (item->content.empty()) {
           if (c.attribute("src") && !c.first_child()) continue;
-          item->content = TextConstruct(c, &item->content_type);
+          item->content = TextConstruct(c, ctx, &item->content_type);
         }
       } else if (local == "category") {
         std::string term = XmlContext::Attr(c, "term");
@@ -192,6 +202,8 @@ void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
     }
   }
   if (!item->published && created) item->published = created;
+  // Readers need a date: an entry with only <updated> was published then.
+  if (!item->published && item->updated) item->published = item->updated;
 }
 
 }  // namespace
@@ -217,12 +229,12 @@ void ParseAtom(xml_node root, const XmlContext& ctx, ParsedFeed* feed) {
       ParseEntry(c, ctx, &item);
       feed->items.push_back(std::move(item));
     } else if (local == "title") {
-      if (feed->title.empty()) feed->title = TextConstruct(c, nullptr);
+      if (feed->title.empty()) feed->title = TextConstruct(c, ctx, nullptr);
     } else if (local == "link") {
       ParseLink(c, ctx, &feed->link, nullptr);
     } else if (local == "subtitle" || local == "tagline") {
       if (feed->description.empty()) {
-        feed->description = TextConstruct(c, nullptr);
+        feed->description = TextConstruct(c, ctx, nullptr);
       }
     } else if (local == "updated" || local == "modified") {
       if (!feed->updated) feed->updated = ParseFeedDate(c.child_value());

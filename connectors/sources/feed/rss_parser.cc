@@ -31,8 +31,11 @@ bool IsImageType(std::string_view type, std::string_view medium) {
 void AddPerson(std::string_view text, FeedItem* item) {
   std::string t = Trim(text);
   if (t.empty()) return;
-  if (item->author.empty()) item->author = t;
-  item->authors.push_back(ParsePerson(t));
+  Person p = ParsePerson(t);
+  // The display string is the name when the feed gives one
+  // ("a@b.c (Name)" → "Name"), else the text as given.
+  if (item->author.empty()) item->author = p.name.empty() ? t : p.name;
+  item->authors.push_back(std::move(p));
 }
 
 // media:content / media:thumbnail / media:group (recursive).
@@ -102,7 +105,9 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
             item->link = ctx.ResolveAt(c, XmlContext::Text(c));
           }
         } else if (local == "description") {
-          if (item->summary.empty()) item->summary = XmlContext::Text(c);
+          if (item->summary.empty()) {
+            item->summary = ctx.ResolveHtml(c, XmlContext::Text(c));
+          }
         } else if (local == "guid") {
           item->guid = XmlContext::Text(c);
           std::string_view pl = TrimView(c.attribute("isPermaLink").value());
@@ -131,19 +136,25 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
             item->content = XmlContext::Text(c);
             item->content_type = "html";
           }
+        } else if (local == "body" && item->content.empty()) {
+          item->content = ctx.ResolveHtml(c, XmlContext::InnerXml(c));
+          item->content_type = "xhtml";
+        } else if (local == "fullitem" && item->content.empty()) {
+          item->content = ctx.ResolveHtml(c, XmlContext::Text(c));
+          item->content_type = "html";
         } else if (local == "source") {
           // RSS 2.0 <source url>: the originating feed; not the item link.
         }
         break;
       case Ns::kContent:
         if (local == "encoded" && item->content.empty()) {
-          item->content = XmlContext::Text(c);
+          item->content = ctx.ResolveHtml(c, XmlContext::Text(c));
           item->content_type = "html";
         }
         break;
       case Ns::kXhtml:
         if (local == "body" && item->content.empty()) {
-          item->content = XmlContext::InnerXml(c);
+          item->content = ctx.ResolveHtml(c, XmlContext::InnerXml(c));
           item->content_type = "xhtml";
         }
         break;
@@ -222,6 +233,7 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
     item->link = ctx.ResolveAt(node, item->guid);
   }
   item->language = std::move(lang);
+  if (!item->published && item->updated) item->published = item->updated;
 }
 
 int SyPeriodMinutes(std::string_view period) {

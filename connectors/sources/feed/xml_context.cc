@@ -106,6 +106,7 @@ XmlContext::XmlContext(const FeedParseOptions& options, pugi::xml_node root)
   while (node) {
     for (pugi::xml_attribute a : node.attributes()) {
       const char* name = a.name();
+      if (std::strcmp(name, "xml:base") == 0) has_xml_base_ = true;
       if (std::strncmp(name, "xmlns:", 6) == 0) {
         std::string_view prefix(name + 6);
         bool seen = false;
@@ -195,6 +196,20 @@ std::string XmlContext::Text(pugi::xml_node node) {
 }
 
 std::string XmlContext::InnerXml(pugi::xml_node node) {
+  // The XHTML default namespace is implied in feed content; drop its
+  // declarations so the markup reads as plain HTML.
+  for (pugi::xml_node n = node.first_child(); n && n != node;) {
+    if (n.type() == pugi::node_element) {
+      pugi::xml_attribute a = n.attribute("xmlns");
+      if (a && NsFromUri(a.value()) == Ns::kXhtml) n.remove_attribute(a);
+    }
+    if (n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n != node && !n.next_sibling()) n = n.parent();
+    if (n != node) n = n.next_sibling();
+  }
   std::string out;
   StringWriter w;
   w.out = &out;
@@ -219,6 +234,11 @@ std::string XmlContext::ResolveAt(pugi::xml_node node,
                                   std::string_view url) const {
   url = TrimView(url);
   if (url.empty() || HasScheme(url)) return std::string(url);
+  return ResolveUrl(BaseAt(node), url);
+}
+
+std::string XmlContext::BaseAt(pugi::xml_node node) const {
+  if (!has_xml_base_) return options_.document_url;
   // Collect xml:base from the root down to `node`.
   std::vector<const char*> bases;
   for (pugi::xml_node n = node; n && n.type() == pugi::node_element;
@@ -231,7 +251,98 @@ std::string XmlContext::ResolveAt(pugi::xml_node node,
   for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
     base = ResolveUrl(base, TrimView(*it));
   }
-  return ResolveUrl(base, url);
+  return base;
+}
+
+namespace {
+
+bool IsUrlAttribute(std::string_view name) {
+  static const char* const kNames[] = {"href",   "src",        "cite",
+                                       "poster", "background", "longdesc",
+                                       "action", "usemap",     "xlink:href"};
+  for (const char* n : kNames) {
+    if (name.size() == std::strlen(n)) {
+      bool eq = true;
+      for (size_t i = 0; i < name.size() && eq; ++i) {
+        char c = name[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        eq = c == n[i];
+      }
+      if (eq) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string XmlContext::ResolveHtml(pugi::xml_node node,
+                                    std::string html) const {
+  if (options_.document_url.empty() && !has_xml_base_) return html;
+  if (html.find("href") == std::string::npos &&
+      html.find("src") == std::string::npos &&
+      html.find("HREF") == std::string::npos &&
+      html.find("SRC") == std::string::npos) {
+    return html;
+  }
+  std::string base = BaseAt(node);
+  if (!HasScheme(base)) return html;
+  std::string out;
+  out.reserve(html.size() + 64);
+  size_t i = 0;
+  const size_t n = html.size();
+  while (i < n) {
+    size_t lt = html.find('<', i);
+    if (lt == std::string::npos) break;
+    out.append(html, i, lt + 1 - i);
+    i = lt + 1;
+    if (i < n && (html[i] == '/' || html[i] == '!' || html[i] == '?')) {
+      continue;
+    }
+    // Inside a start tag: skip the name, then walk the attributes.
+    while (i < n && html[i] != '>' && html[i] != ' ' && html[i] != '\t' &&
+           html[i] != '\n' && html[i] != '\r' && html[i] != '/') {
+      out.push_back(html[i++]);
+    }
+    while (i < n && html[i] != '>' && html[i] != '<') {
+      char c = html[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/') {
+        out.push_back(c);
+        ++i;
+        continue;
+      }
+      size_t name_start = i;
+      while (i < n && html[i] != '=' && html[i] != '>' && html[i] != ' ' &&
+             html[i] != '\t' && html[i] != '\n' && html[i] != '/') {
+        ++i;
+      }
+      std::string_view name(html.data() + name_start, i - name_start);
+      out.append(name);
+      if (i >= n || html[i] != '=') continue;
+      out.push_back('=');
+      ++i;
+      char quote = 0;
+      if (i < n && (html[i] == '"' || html[i] == '\'')) quote = html[i++];
+      size_t v = i;
+      while (i < n &&
+             (quote ? html[i] != quote : (html[i] != ' ' && html[i] != '>'))) {
+        ++i;
+      }
+      std::string_view value(html.data() + v, i - v);
+      std::string_view trimmed = TrimView(value);
+      const char q = quote ? quote : '"';
+      out.push_back(q);
+      if (IsUrlAttribute(name) && !trimmed.empty() && !HasScheme(trimmed)) {
+        out.append(ResolveUrl(base, trimmed));
+      } else {
+        out.append(value);
+      }
+      out.push_back(q);
+      if (quote && i < n) ++i;
+    }
+  }
+  if (i < n) out.append(html, i, n - i);
+  return out;
 }
 
 Person ParsePerson(std::string_view text) {
@@ -244,6 +355,15 @@ Person ParsePerson(std::string_view text) {
     p.email = Trim(t.substr(0, open));
     p.name = Trim(t.substr(open + 1, close - open - 1));
     return p;
+  }
+  // "Name (a@b.c)"
+  if (open != std::string_view::npos && close != std::string_view::npos &&
+      close > open &&
+      t.substr(open, close - open).find('@') != std::string_view::npos) {
+    p.name = Trim(t.substr(0, open));
+    p.email = Trim(t.substr(open + 1, close - open - 1));
+    if (!p.name.empty()) return p;
+    p = Person();
   }
   size_t lt = t.find('<');
   size_t gt = t.rfind('>');

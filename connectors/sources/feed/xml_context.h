@@ -64,10 +64,19 @@ class XmlContext {
   // and the document URL. Absolute URLs are returned as is.
   std::string ResolveAt(pugi::xml_node node, std::string_view url) const;
 
+  // The effective base URL of `node` (xml:base chain over document_url).
+  std::string BaseAt(pugi::xml_node node) const;
+
+  // Resolves relative href/src/... attribute values inside the HTML `html`
+  // (found in `node`) against the element's base. Returns `html` unchanged
+  // when there is no base or nothing to resolve.
+  std::string ResolveHtml(pugi::xml_node node, std::string html) const;
+
   const FeedParseOptions& options() const { return options_; }
 
  private:
   const FeedParseOptions& options_;
+  bool has_xml_base_ = false;
   // prefix → namespace, from every xmlns:prefix declaration (first wins).
   std::vector<std::pair<std::string, Ns>> prefixes_;
 };

@@ -30,6 +30,15 @@ inline bool IsXmlChar(uint32_t cp) {
          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
+uint32_t Cp1252(uint32_t c1) {
+  static const uint16_t k1252[32] = {
+      0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+      0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+  return k1252[c1 - 0x80];
+}
+
 class Repairer {
  public:
   Repairer(std::string_view in, std::string* out, RepairStats* stats)
@@ -43,7 +52,7 @@ class Repairer {
       size_t j = i;
       while (j < n) {
         unsigned char c = in_[j];
-        if (c == '&' || c == '<' || IsBadControl(c)) break;
+        if (c == '&' || c == '<' || IsBadControl(c) || c == 0xC2) break;
         ++j;
       }
       out_->append(in_.data() + i, j - i);
@@ -54,6 +63,17 @@ class Repairer {
         i = Ampersand(i);
       } else if (c == '<') {
         i = Markup(i);
+      } else if (c == 0xC2) {
+        // U+0080..U+009F are C1 controls nobody means; they are windows-1252
+        // punctuation decoded as latin-1 somewhere upstream (demoronize).
+        unsigned char d = i + 1 < n ? in_[i + 1] : 0;
+        if (d >= 0x80 && d <= 0x9F) {
+          AppendUtf8(Cp1252(d), out_);
+          i += 2;
+        } else {
+          out_->push_back(static_cast<char>(c));
+          ++i;
+        }
       } else {
         ++stats_->control_chars;
         ++i;
@@ -122,12 +142,7 @@ class Repairer {
           out_->append(in_.data() + i, j + 1 - i);
         } else if (cp >= 0x80 && cp <= 0x9F) {
           // Windows-1252 code points written as references (demoronize).
-          static const uint16_t k1252[32] = {
-              0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-              0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
-              0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-              0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
-          AppendUtf8(k1252[cp - 0x80], out_);
+          AppendUtf8(Cp1252(cp), out_);
         } else {
           ++stats_->control_chars;
         }

@@ -5,11 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "connectors/sources/feed/feed_parser.h"
@@ -98,12 +97,13 @@ TEST(RealFeedsTest, Throughput) {
       items += r->items.size();
     }
   }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                              start)
-                    .count();
-  std::printf("realfeeds: %zu bytes x %d rounds in %.3f s = %.1f MB/s (%zu "
-              "items)\n",
-              bytes, rounds, secs, rounds * bytes / secs / 1e6, items);
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf(
+      "realfeeds: %zu bytes x %d rounds in %.3f s = %.1f MB/s (%zu "
+      "items)\n",
+      bytes, rounds, secs, rounds * bytes / secs / 1e6, items);
   EXPECT_GT(items, 0u);
 }
 
