@@ -205,7 +205,9 @@ Article Normalize(const NormalizeInput& in) {
   if (a.updated && a.published && *a.updated == *a.published) a.updated.reset();
   a.fetched_at = in.fetched_at;
 
-  a.summary = HtmlToPlainText(item.summary);
+  // Summaries carry the same trailers as bodies ("Continue reading", "The
+  // post ... appeared first on ..."): clean them the same way.
+  a.summary = CleanFragment(item.summary).text;
   if (a.summary.empty() && page != nullptr) a.summary = page->description;
 
   a.content_html = in.content->html;
