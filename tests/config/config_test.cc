@@ -241,8 +241,8 @@ TEST(ConfigErrorTest, DuplicateFeedName) {
                     "    url: http://a.example/\n"
                     "  - name: a\n"
                     "    url: http://b.example/\n"),
-            "t.yaml:4:11: feeds[1].name: duplicate feed name \"a\" (first used "
-            "by feeds[0] at line 2)");
+            "t.yaml:4:11: feeds[1].name: duplicate feed name \"a\" (first "
+            "defined at t.yaml:2:11)");
 }
 
 TEST(ConfigErrorTest, WrongTypes) {
