@@ -52,6 +52,7 @@ class Daemon::Impl {
   // Operator-facing pieces (metrics endpoint, readiness, STATUS=).
   Result<void> StartMetricsServer();
   Awaitable<void> AnnounceReady();
+  Awaitable<bool> ProbeBrokersOnce(std::string* last_error);
   Awaitable<void> Heartbeat();
   std::string StatusLine() const;
   std::optional<std::string> NotReadyReason() const;
@@ -76,6 +77,7 @@ class Daemon::Impl {
   bool any_feed_failed_ = false;
   std::unique_ptr<MetricsServer> metrics_server_;
   asio::steady_timer heartbeat_timer_{io_};
+  asio::steady_timer probe_timer_{io_};
   // Set by Heartbeat() each second; /healthz fails when it goes stale.
   std::chrono::steady_clock::time_point last_heartbeat_ =
       std::chrono::steady_clock::now();
@@ -220,6 +222,7 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   // The endpoint's pending accept would keep io_.run() alive past the drain.
   if (metrics_server_) metrics_server_->Stop();
   heartbeat_timer_.cancel();
+  probe_timer_.cancel();
 }
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
@@ -338,72 +341,88 @@ Result<void> Daemon::Impl::StartMetricsServer() {
 // READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
 // the pipeline retries deliveries, and a unit stuck in "activating" would
 // only make systemd kill a daemon that would recover by itself.
+// One pass over kafka.brokers: true as soon as one accepts a TCP
+// connection; else `*last_error` says why the last one did not.
+Awaitable<bool> Daemon::Impl::ProbeBrokersOnce(std::string* last_error) {
+  asio::ip::tcp::resolver resolver(io_);
+  std::stringstream list(config_.kafka.brokers);
+  std::string broker;
+  while (std::getline(list, broker, ',') && !stopping_) {
+    broker.erase(0, broker.find_first_not_of(" \t"));
+    if (auto scheme = broker.find("://"); scheme != std::string::npos) {
+      broker.erase(0, scheme + 3);
+    }
+    const size_t colon = broker.rfind(':');
+    std::string host = broker.substr(0, colon);
+    const std::string port =
+        colon == std::string::npos ? "9092" : broker.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[') {
+      host = host.substr(1, host.size() - 2);
+    }
+    auto [rec, endpoints] = co_await resolver.async_resolve(
+        host, port, asio::as_tuple(asio::use_awaitable));
+    if (rec) {
+      *last_error = broker + ": " + rec.message();
+      continue;
+    }
+    asio::ip::tcp::socket socket(io_);
+    asio::steady_timer guard(io_);
+    guard.expires_after(std::chrono::seconds(2));
+    guard.async_wait([&socket](boost::system::error_code ec) {
+      if (!ec) socket.close();
+    });
+    auto [cec, ep] = co_await asio::async_connect(
+        socket, endpoints, asio::as_tuple(asio::use_awaitable));
+    guard.cancel();
+    if (!cec) co_return true;
+    *last_error = broker + ": " + cec.message();
+  }
+  co_return false;
+}
+
+// READY=1 means "the sink is connected": for Kafka, a TCP connection to one
+// of kafka.brokers succeeded (librdkafka connects lazily and has no
+// "connected" event observable through Sink). After kReadyProbeTimeout
+// READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
+// the pipeline retries deliveries, and a unit stuck in "activating" would
+// only make systemd kill a daemon that recovers by itself. Until a later
+// probe (every 5 s) succeeds, /readyz answers 503.
 Awaitable<void> Daemon::Impl::AnnounceReady() {
   constexpr auto kReadyProbeTimeout = std::chrono::seconds(5);
   const bool uses_kafka = std::find(config_.sinks.begin(), config_.sinks.end(),
                                     SinkKind::kKafka) != config_.sinks.end();
-  if (uses_kafka) {
-    const auto deadline = std::chrono::steady_clock::now() + kReadyProbeTimeout;
-    broker_probe_problem_ = "no broker reachable in kafka.brokers";
-    asio::ip::tcp::resolver resolver(io_);
-    std::string last_error;
-    while (!stopping_ && !broker_probe_problem_.empty() &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::stringstream list(config_.kafka.brokers);
-      std::string broker;
-      while (std::getline(list, broker, ',') &&
-             !broker_probe_problem_.empty()) {
-        broker.erase(0, broker.find_first_not_of(" \t"));
-        if (auto scheme = broker.find("://"); scheme != std::string::npos) {
-          broker.erase(0, scheme + 3);
-        }
-        const size_t colon = broker.rfind(':');
-        std::string host = broker.substr(0, colon);
-        const std::string port =
-            colon == std::string::npos ? "9092" : broker.substr(colon + 1);
-        if (host.size() > 2 && host.front() == '[')
-          host = host.substr(1, host.size() - 2);
-        auto [rec, endpoints] = co_await resolver.async_resolve(
-            host, port, asio::as_tuple(asio::use_awaitable));
-        if (rec) {
-          last_error = broker + ": " + rec.message();
-          continue;
-        }
-        asio::ip::tcp::socket socket(io_);
-        asio::steady_timer guard(io_);
-        guard.expires_after(std::chrono::seconds(2));
-        guard.async_wait([&socket](boost::system::error_code ec) {
-          if (!ec) socket.close();
-        });
-        auto [cec, ep] = co_await asio::async_connect(
-            socket, endpoints, asio::as_tuple(asio::use_awaitable));
-        guard.cancel();
-        if (!cec) {
-          broker_probe_problem_.clear();
-        } else {
-          last_error = broker + ": " + cec.message();
-        }
-      }
-      if (!broker_probe_problem_.empty()) {
-        asio::steady_timer pause(io_);
-        pause.expires_after(std::chrono::milliseconds(250));
-        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-    }
-    if (!broker_probe_problem_.empty()) {
-      broker_probe_problem_ = "Kafka unreachable (" + last_error + ")";
-      log_->warn(
-          "No Kafka broker answered at start; ready anyway, deliveries "
-          "are retried. brokers={} error={}",
-          config_.kafka.brokers, last_error);
-    }
+  std::string last_error;
+  bool reachable = !uses_kafka;
+  const auto deadline = std::chrono::steady_clock::now() + kReadyProbeTimeout;
+  while (!reachable && !stopping_) {
+    reachable = co_await ProbeBrokersOnce(&last_error);
+    if (reachable || std::chrono::steady_clock::now() >= deadline) break;
+    probe_timer_.expires_after(std::chrono::milliseconds(250));
+    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (stopping_) co_return;
+  if (!reachable) {
+    broker_probe_problem_ = "Kafka unreachable (" + last_error + ")";
+    log_->warn(
+        "No Kafka broker answered at start; ready anyway, deliveries are "
+        "retried. brokers={} error={}",
+        config_.kafka.brokers, last_error);
+  }
   announced_ready_ = true;
   last_status_ = StatusLine();
   NotifyStatus(last_status_);
   NotifyReady();
   log_->info("Ready. status=\"{}\"", last_status_);
+  while (!reachable && !stopping_) {
+    probe_timer_.expires_after(std::chrono::seconds(5));
+    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopping_) co_return;
+    reachable = co_await ProbeBrokersOnce(&last_error);
+  }
+  if (!broker_probe_problem_.empty()) {
+    broker_probe_problem_.clear();
+    log_->info("A Kafka broker answers now. brokers={}", config_.kafka.brokers);
+  }
 }
 
 // Once a second: proves the loop turns (for /healthz) and refreshes
@@ -430,10 +449,11 @@ std::string Daemon::Impl::StatusLine() const {
               " published, " + std::to_string(publisher_->in_flight()) +
               " in flight";
   }
+  if (!broker_probe_problem_.empty() && announced_ready_) {
+    status += "; " + broker_probe_problem_;
+  }
   if (sink_ && !sink_->Healthy()) {
     status += "; sink unhealthy (" + std::string(sink_->Name()) + ")";
-  } else if (!broker_probe_problem_.empty() && announced_ready_) {
-    status += "; " + broker_probe_problem_;
   }
   return status;
 }
@@ -441,6 +461,7 @@ std::string Daemon::Impl::StatusLine() const {
 std::optional<std::string> Daemon::Impl::NotReadyReason() const {
   if (stopping_) return "shutting down";
   if (!announced_ready_) return "starting (probing the sink)";
+  if (!broker_probe_problem_.empty()) return broker_probe_problem_;
   if (sink_ && !sink_->Healthy()) {
     return "sink " + std::string(sink_->Name()) + " is unhealthy";
   }
