@@ -193,10 +193,41 @@ void Daemon::Impl::Reload() {
       StartFeed(f);
     }
   }
+  // Sections that own connections or sockets apply on restart only; say
+  // which, so that an operator is not left guessing.
+  std::vector<std::string> restart_only;
   if (!(fresh->kafka.brokers == old.kafka.brokers &&
-        fresh->kafka.librdkafka == old.kafka.librdkafka &&
-        fresh->state.path == old.state.path)) {
-    log_->warn("Reload: kafka and state settings apply only after a restart.");
+        fresh->kafka.topic == old.kafka.topic &&
+        fresh->kafka.librdkafka == old.kafka.librdkafka)) {
+    restart_only.push_back("kafka");
+  }
+  if (fresh->state.path != old.state.path) restart_only.push_back("state");
+  if (fresh->metrics.listen != old.metrics.listen)
+    restart_only.push_back("metrics");
+  if (fresh->log.level != old.log.level ||
+      fresh->log.format != old.log.format) {
+    restart_only.push_back("log");
+  }
+  if (fresh->sinks != old.sinks || fresh->jsonl_path != old.jsonl_path) {
+    restart_only.push_back("sinks");
+  }
+  if (fresh->http.connect_timeout != old.http.connect_timeout ||
+      fresh->http.total_timeout != old.http.total_timeout ||
+      fresh->http.max_body_bytes != old.http.max_body_bytes ||
+      fresh->http.max_redirects != old.http.max_redirects ||
+      fresh->http.max_host_connections != old.http.max_host_connections ||
+      fresh->http.max_concurrent != old.http.max_concurrent ||
+      fresh->pipeline.max_in_flight != old.pipeline.max_in_flight ||
+      fresh->pipeline.drain_timeout != old.pipeline.drain_timeout) {
+    restart_only.push_back("http/pipeline limits");
+  }
+  if (!restart_only.empty()) {
+    std::string which;
+    for (const auto& w : restart_only) which += (which.empty() ? "" : ",") + w;
+    log_->warn(
+        "Reload: these changed settings apply only after a restart. "
+        "sections={}",
+        which);
   }
   log_->info("Configuration reloaded. feeds={} added={} removed={} changed={}",
              pollers_.size(), added, removed, changed);
