@@ -352,7 +352,8 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   std::this_thread::sleep_for(2500ms);
   EXPECT_GE(PollsOf("gamma", bad_at + 500ms), 1u)
       << "old config stopped after a bad reload";
-  EXPECT_EQ(HttpGet(metrics_port_, "/readyz").status, 200);
+  auto readyz_after = HttpGet(metrics_port_, "/readyz");
+  EXPECT_EQ(readyz_after.status, 200) << readyz_after.body << daemon.Log();
   EXPECT_NE(
       HttpGet(metrics_port_, "/metrics")
           .body.find("newsflow_config_reloads_total{result=\"rejected\"} 1\n"),

@@ -114,6 +114,17 @@ TEST_F(PackagingTest, CmakeInstallStagesBinaryUnitConfigAndDocs) {
   EXPECT_EQ(check.rc, 0) << check.out;
   EXPECT_NE(check.out.find(": ok (0 feeds)"), std::string::npos) << check.out;
 
+  // check-config on a bad file: exit 1 and exactly FILE:LINE:COL: message.
+  const fs::path bad = dir_ / "bad.yaml";
+  std::ofstream(bad) << "metrics:\n  listen: \"127.0.0.1:9464\"\n  lisen: x\n";
+  auto bad_check = Sh((root / "usr/bin/newsflowd").string() + " check-config " +
+                      bad.string());
+  EXPECT_EQ(bad_check.rc, 1);
+  EXPECT_EQ(bad_check.out,
+            bad.string() +
+                ":3:3: unknown key \"lisen\" in metrics (did you mean "
+                "\"listen\"?)\n");
+
   // Another prefix keeps /etc under it.
   const fs::path other = dir_ / "opt";
   ASSERT_EQ(Sh("cmake --install " + kBin + " --prefix " + other.string()).rc,
