@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -188,7 +189,7 @@ class OpsTest : public ::testing::Test {
         std::make_unique<LoopbackHttpServer>([this](const TestRequest& r) {
           {
             std::lock_guard lock(mu_);
-            polls_.emplace_back(r.path, Clock::now());
+            polls_.push_back({r.path, Clock::now(), r.Header("user-agent")});
           }
           TestResponse res;
           if (r.path.rfind("/feed/", 0) != 0) {
@@ -207,8 +208,10 @@ class OpsTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  // `user_agents`: per-feed user_agent keys (a visible per-feed change).
   void WriteConfig(const std::vector<std::string>& feeds,
-                   const std::string& extra = "") {
+                   const std::string& extra = "",
+                   const std::map<std::string, std::string>& user_agents = {}) {
     std::ofstream out(config_path_ + ".tmp");
     out << "kafka:\n  brokers: \"" << bootstrap_ << "\"\n  topic: " << topic_
         << "\n  librdkafka: { linger.ms: \"5\" }\n"
@@ -222,6 +225,9 @@ class OpsTest : public ::testing::Test {
       out << "  - name: " << f << "\n    url: " << server_->base_url()
           << "/feed/" << f << "?token=secret-" << f
           << "\n    interval: 1s\n    full_article: never\n";
+      if (auto ua = user_agents.find(f); ua != user_agents.end()) {
+        out << "    user_agent: \"" << ua->second << "\"\n";
+      }
     }
     out.close();
     fs::rename(config_path_ + ".tmp", config_path_);  // atomic, like an editor
@@ -239,11 +245,15 @@ class OpsTest : public ::testing::Test {
     return feeds;
   }
 
-  size_t PollsOf(const std::string& feed, Clock::time_point since) {
+  // Polls of `feed` at or after `since` (with User-Agent `ua` when given).
+  size_t PollsOf(const std::string& feed, Clock::time_point since,
+                 const std::string& ua = "") {
     std::lock_guard lock(mu_);
     size_t n = 0;
-    for (const auto& [path, at] : polls_)
-      n += path == "/feed/" + feed && at >= since;
+    for (const auto& p : polls_) {
+      n += p.path == "/feed/" + feed && p.at >= since &&
+           (ua.empty() || p.user_agent == ua);
+    }
     return n;
   }
 
@@ -252,7 +262,12 @@ class OpsTest : public ::testing::Test {
   uint16_t metrics_port_ = 0;
   std::unique_ptr<LoopbackHttpServer> server_;
   std::mutex mu_;
-  std::vector<std::pair<std::string, Clock::time_point>> polls_;
+  struct Poll {
+    std::string path;
+    Clock::time_point at;
+    std::string user_agent;
+  };
+  std::vector<Poll> polls_;
 };
 
 TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
@@ -295,10 +310,15 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
                 "newsflow_feed_last_success_timestamp_seconds{feed=\"alpha\"}"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_ready 1\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("newsflow_pipeline_in_flight "),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find(
+                "newsflow_feed_next_poll_timestamp_seconds{feed=\"alpha\"}"),
+            std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_sink_healthy 1\n"), std::string::npos);
 
-  // Reload: beta removed, gamma added, alpha unchanged.
-  WriteConfig({"alpha", "gamma"});
+  // Reload: beta removed, gamma added, alpha changed (its User-Agent).
+  WriteConfig({"alpha", "gamma"}, "", {{"alpha", "ops-test-agent/2"}});
   size_t mark = notify.size();
   daemon.Signal(SIGHUP);
   const int reloading = notify.WaitFor("RELOADING=1", mark, 10s);
@@ -316,7 +336,12 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   EXPECT_EQ(second.count("beta"), 2u) << "beta republished?";
   // Polls continue every second: alpha is still polled, beta no more.
   std::this_thread::sleep_for(3s);
-  EXPECT_GE(PollsOf("alpha", reloaded_at + 500ms), 1u);
+  EXPECT_GE(PollsOf("alpha", reloaded_at + 500ms, "ops-test-agent/2"), 1u)
+      << "changed feed did not apply its new settings";
+  EXPECT_EQ(PollsOf("alpha", reloaded_at + 1500ms) -
+                PollsOf("alpha", reloaded_at + 1500ms, "ops-test-agent/2"),
+            0u)
+      << "old alpha poller still running";
   EXPECT_EQ(PollsOf("beta", reloaded_at + 500ms), 0u)
       << "removed feed still polled";
   metrics = HttpGet(metrics_port_, "/metrics");
@@ -328,6 +353,11 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   EXPECT_NE(
       metrics.body.find("newsflow_config_reloads_total{result=\"ok\"} 1\n"),
       std::string::npos);
+
+  EXPECT_NE(daemon.Log().find(
+                "Configuration reloaded. feeds=2 added=1 removed=1 changed=1"),
+            std::string::npos)
+      << daemon.Log();
 
   // A bad file is rejected with FILE:LINE:COL; the old config keeps running.
   {
