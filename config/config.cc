@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <glob.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <pugixml.hpp>
 #include <sstream>
 
 #include "config/yaml_fields.h"
@@ -165,6 +167,116 @@ std::optional<std::string> CheckHeader(const std::string& name,
   return std::nullopt;
 }
 
+std::optional<std::string> CheckTimezone(const std::string& tz) {
+  if (tz.empty() || tz == "UTC" || tz == "Z") return std::nullopt;
+  const std::string bad = "invalid time zone " + Quote(tz) +
+                          " (use UTC, an offset like +05:30, or an IANA name "
+                          "like Europe/Berlin)";
+  if (tz[0] == '+' || tz[0] == '-') {
+    // +HH:MM or +HHMM, |offset| <= 14h.
+    std::string digits;
+    for (size_t i = 1; i < tz.size(); ++i) {
+      if (tz[i] == ':' && i == 3) continue;
+      if (!std::isdigit(static_cast<unsigned char>(tz[i]))) return bad;
+      digits += tz[i];
+    }
+    if (digits.size() != 4) return bad;
+    const int hours = std::stoi(digits.substr(0, 2));
+    const int minutes = std::stoi(digits.substr(2));
+    if (minutes > 59 || hours * 60 + minutes > 14 * 60) return bad;
+    return std::nullopt;
+  }
+  for (char c : tz) {
+    if (!(IsAsciiAlnum(c) || c == '/' || c == '_' || c == '-' || c == '+')) {
+      return bad;
+    }
+  }
+  if (tz.find("..") != std::string::npos || tz.front() == '/') return bad;
+  // With tzdata installed, the name must exist; without it, the shape check
+  // above is all we can do.
+  std::error_code ec;
+  if (std::filesystem::is_directory("/usr/share/zoneinfo", ec) &&
+      !std::filesystem::is_regular_file("/usr/share/zoneinfo/" + tz, ec)) {
+    return "unknown time zone " + Quote(tz) + " (not in /usr/share/zoneinfo)";
+  }
+  return std::nullopt;
+}
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v =
+        (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = uint8_t(in[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// "FILE:LINE:COL" for a byte offset into `text` (1-based, columns in bytes).
+std::string WhereOffset(const std::string& file, const std::string& text,
+                        size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return file + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// A feed name made from an OPML outline title: lower case, runs of other
+// characters turned into '-', at most 128 characters.
+std::string Slug(std::string_view title) {
+  std::string out;
+  for (char c : title) {
+    if (IsAsciiAlnum(c) || c == '.' || c == '_') {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && (out.back() == '-' || out.back() == '.'))
+    out.pop_back();
+  if (out.size() > 128) out.resize(128);
+  return out;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out,
+                   std::string* problem) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *problem = "is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *problem = std::strerror(errno);
+    return false;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  *out = buf.str();
+  return true;
+}
+
 // Reads the YAML tree into a DaemonConfig. One Loader per document.
 class Loader {
  public:
@@ -174,7 +286,7 @@ class Loader {
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
       return src_.ErrorAt(root, "the document must be a map of settings");
     }
-    YAML::Node defaults_node, feeds_node, sinks_node;
+    YAML::Node defaults_node, feeds_node, sinks_node, include_node, opml_node;
     std::vector<Field> top = {
         Section("kafka", KafkaFields()),
         Section("state", StateFields()),
@@ -185,6 +297,8 @@ class Loader {
         Section("log", LogFields()),
         Keep("defaults", &defaults_node),
         Keep("feeds", &feeds_node),
+        Keep("include", &include_node),
+        Keep("opml", &opml_node),
         Field{"sinks",
               [this, &sinks_node](const YAML::Node& n,
                                   const std::string& path) -> Result<void> {
@@ -220,6 +334,9 @@ class Loader {
       return r.error();
     }
     if (auto r = ReadFeeds(feeds_node, feed_template); !r) return r.error();
+    if (auto r = ReadIncludes(include_node, feed_template); !r)
+      return r.error();
+    if (auto r = ReadOpml(opml_node, feed_template); !r) return r.error();
     return std::move(cfg_);
   }
 
@@ -404,8 +521,15 @@ class Loader {
 
   // Fields of a feed entry; `identity` adds name and url (not in defaults).
   // `name_node` receives the name's node for duplicate reporting.
+  // `auth` receives the Authorization header built from an `auth:` block
+  // (feeds only; applied after the whole entry is read).
+  struct PendingAuth {
+    std::string header;
+    YAML::Node node;
+  };
   std::vector<Field> FeedFields(FeedConfig* f, bool identity,
-                                YAML::Node* name_node = nullptr) {
+                                YAML::Node* name_node = nullptr,
+                                PendingAuth* auth = nullptr) {
     std::vector<Field> fields;
     if (identity) {
       fields.push_back(Field{
@@ -462,7 +586,53 @@ class Loader {
     fields.push_back(Str("language", &f->language, [](const std::string& s) {
       return s.empty() ? std::nullopt : CheckLanguage(s);
     }));
+    fields.push_back(Str("timezone", &f->timezone, CheckTimezone));
+    if (identity && auth != nullptr) {
+      fields.push_back(
+          Field{"auth",
+                [this, auth](const YAML::Node& n, const std::string& path)
+                    -> Result<void> { return ReadAuth(n, path, auth); }});
+    }
     return fields;
+  }
+
+  // auth: {type: basic, username: U, password: P} | {type: bearer, token: T}
+  // becomes an Authorization header, so the fetcher needs no auth code.
+  Result<void> ReadAuth(const YAML::Node& n, const std::string& path,
+                        PendingAuth* out) {
+    std::string type, username, password, token;
+    std::vector<Field> fields = {
+        Enum<std::string>("type", &type,
+                          {{"basic", "basic"}, {"bearer", "bearer"}}),
+        Str("username", &username), Str("password", &password),
+        Str("token", &token, CheckNonEmpty)};
+    if (auto r = yaml_fields::ReadMap(src_, n, path, fields); !r) return r;
+    if (type.empty()) {
+      return src_.ErrorAt(
+          n, path + ": missing required key \"type\" (basic or bearer)");
+    }
+    if (type == "basic") {
+      if (username.empty() || !token.empty()) {
+        return src_.ErrorAt(
+            n, path + ": basic auth needs username and password (no token)");
+      }
+      if (username.find(':') != std::string::npos) {
+        return src_.ErrorAt(n["username"],
+                            path + ".username: may not contain ':'");
+      }
+      out->header = "Basic " + Base64(username + ":" + password);
+    } else {
+      if (token.empty() || !username.empty() || !password.empty()) {
+        return src_.ErrorAt(
+            n, path + ": bearer auth needs token (no username/password)");
+      }
+      out->header = "Bearer " + token;
+    }
+    if (auto problem = CheckHeader("Authorization", out->header)) {
+      return src_.ErrorAt(n, path + ": " + *problem);
+    }
+    out->node = n;
+    return {};
   }
 
   Result<void> ReadSinks(const YAML::Node& n, const std::string& path) {
@@ -500,7 +670,6 @@ class Loader {
     if (!n.IsSequence()) {
       return src_.ErrorAt(n, "feeds: expected a list of feeds");
     }
-    std::map<std::string, std::pair<size_t, YAML::Mark>> names;
     for (size_t i = 0; i < n.size(); ++i) {
       const YAML::Node& entry = n[i];
       std::string path = yaml_fields::IndexPath("feeds", i);
@@ -509,10 +678,22 @@ class Loader {
       }
       FeedConfig feed = feed_template;
       YAML::Node name_node;
-      if (auto r = yaml_fields::ReadMap(src_, entry, path,
-                                        FeedFields(&feed, true, &name_node));
+      PendingAuth auth;
+      if (auto r = yaml_fields::ReadMap(
+              src_, entry, path, FeedFields(&feed, true, &name_node, &auth));
           !r) {
         return r.error();
+      }
+      if (!auth.header.empty()) {
+        for (const auto& [name, value] : feed.headers) {
+          if (Lower(name) == "authorization") {
+            return src_.ErrorAt(auth.node,
+                                path +
+                                    ".auth: conflicts with an Authorization "
+                                    "header (from headers or defaults)");
+          }
+        }
+        feed.headers.emplace_back("Authorization", auth.header);
       }
       // Empty values are already rejected by their checks; only absence is
       // left, reported at the entry itself.
@@ -521,21 +702,220 @@ class Loader {
                             path + ": missing required key " +
                                 Quote(feed.name.empty() ? "name" : "url"));
       }
-      auto [it, inserted] =
-          names.emplace(feed.name, std::pair{i, name_node.Mark()});
-      if (!inserted) {
-        return src_.ErrorAt(
-            name_node, path + ".name: duplicate feed name " + Quote(feed.name) +
-                           " (first used by feeds[" +
-                           std::to_string(it->second.first) + "] at line " +
-                           std::to_string(it->second.second.line + 1) + ")");
+      if (auto r = AddFeed(std::move(feed), src_.Where(name_node.Mark()),
+                           path + ".name");
+          !r) {
+        return r.error();
       }
-      cfg_.feeds.push_back(std::move(feed));
     }
     return {};
   }
 
+  static std::string Lower(std::string s) {
+    for (char& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  // Appends `feed` unless its name is taken; `where` locates its name.
+  Result<void> AddFeed(FeedConfig feed, const std::string& where,
+                       const std::string& path) {
+    auto [it, inserted] = names_.emplace(feed.name, where);
+    if (!inserted) {
+      return Error(Errc::kConfig,
+                   path + ": duplicate feed name " + Quote(feed.name) +
+                       " (first defined at " + it->second + ")",
+                   where);
+    }
+    cfg_.feeds.push_back(std::move(feed));
+    return {};
+  }
+
+  // The directory relative paths in `include:`/`opml:` are resolved
+  // against: the main file's own directory.
+  std::filesystem::path BaseDir() const {
+    return std::filesystem::path(main_name_).parent_path();
+  }
+
+  // Expands one include/opml entry: a directory gives its *.yaml/*.yml (or
+  // *.opml/*.xml) files, a glob its matches (none is fine), a plain path
+  // must exist. Sorted, so the feed order does not depend on readdir.
+  Result<std::vector<std::string>> Expand(const YAML::Node& node,
+                                          const std::string& path,
+                                          const std::string& entry,
+                                          std::vector<std::string> exts) {
+    namespace fs = std::filesystem;
+    fs::path p = entry;
+    if (p.is_relative()) p = BaseDir() / p;
+    std::vector<std::string> files;
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (const auto& e : fs::directory_iterator(p, ec)) {
+        const std::string ext = e.path().extension().string();
+        if (e.is_regular_file(ec) &&
+            std::find(exts.begin(), exts.end(), ext) != exts.end()) {
+          files.push_back(e.path().string());
+        }
+      }
+      if (ec)
+        return src_.ErrorAt(node, path + ": cannot list " + Quote(p.string()) +
+                                      ": " + ec.message());
+    } else if (entry.find_first_of("*?[") != std::string::npos) {
+      glob_t g{};
+      const int rc = ::glob(p.c_str(), 0, nullptr, &g);
+      if (rc == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i)
+          files.emplace_back(g.gl_pathv[i]);
+      }
+      ::globfree(&g);
+      if (rc != 0 && rc != GLOB_NOMATCH) {
+        return src_.ErrorAt(node,
+                            path + ": cannot expand " + Quote(p.string()));
+      }
+    } else if (fs::is_regular_file(p, ec)) {
+      files.push_back(p.string());
+    } else {
+      return src_.ErrorAt(node, path + ": no such file " + Quote(p.string()));
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  // include: [conf.d/*.yaml, more.yaml, feeds.d/] — each file holds only a
+  // `feeds:` list; the main file's `defaults:` apply to it.
+  Result<void> ReadIncludes(const YAML::Node& n,
+                            const FeedConfig& feed_template) {
+    if (!n.IsDefined() || n.IsNull()) return {};
+    auto entries = yaml_fields::ReadStringList(src_, n, "include");
+    if (!entries) return entries.error();
+    for (size_t i = 0; i < entries->size(); ++i) {
+      auto files = Expand(n[i], yaml_fields::IndexPath("include", i),
+                          (*entries)[i], {".yaml", ".yml"});
+      if (!files) return files.error();
+      for (const std::string& file : *files) {
+        if (auto r = ReadIncludedFile(file, feed_template); !r) return r;
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadIncludedFile(const std::string& file,
+                                const FeedConfig& feed_template) {
+    std::string text, problem;
+    if (!ReadWholeFile(file, &text, &problem)) {
+      return Error(Errc::kConfig, "cannot read included file: " + problem,
+                   file);
+    }
+    // Field readers use src_ for locations and ${ENV}: point it at the
+    // included file while it is read.
+    const Source saved = src_;
+    src_ = Source(
+        file, [saved](const std::string& name) { return saved.GetEnv(name); });
+    Result<void> result = [&]() -> Result<void> {
+      try {
+        YAML::Node root = YAML::Load(text);
+        if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+          return src_.ErrorAt(
+              root, "an included file must be a map with a feeds: list");
+        }
+        YAML::Node feeds;
+        if (auto r =
+                yaml_fields::ReadMap(src_, root, "", {Keep("feeds", &feeds)});
+            !r) {
+          return r;
+        }
+        return ReadFeeds(feeds, feed_template);
+      } catch (const YAML::Exception& e) {
+        return src_.ErrorAt(
+            e.mark, "YAML syntax error: " +
+                        (e.msg.empty() ? std::string(e.what()) : e.msg));
+      }
+    }();
+    src_ = saved;
+    return result;
+  }
+
+  // opml: [subscriptions.opml] — every <outline xmlUrl=...> becomes a feed
+  // named after its title (slugified) with the defaults; errors point into
+  // the OPML file.
+  Result<void> ReadOpml(const YAML::Node& n, const FeedConfig& feed_template) {
+    if (!n.IsDefined() || n.IsNull()) return {};
+    auto entries = yaml_fields::ReadStringList(src_, n, "opml");
+    if (!entries) return entries.error();
+    for (size_t i = 0; i < entries->size(); ++i) {
+      auto files = Expand(n[i], yaml_fields::IndexPath("opml", i),
+                          (*entries)[i], {".opml", ".xml"});
+      if (!files) return files.error();
+      for (const std::string& file : *files) {
+        if (auto r = ReadOpmlFile(file, feed_template); !r) return r;
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadOpmlFile(const std::string& file,
+                            const FeedConfig& feed_template) {
+    std::string text, problem;
+    if (!ReadWholeFile(file, &text, &problem)) {
+      return Error(Errc::kConfig, "cannot read OPML file: " + problem, file);
+    }
+    pugi::xml_document doc;
+    pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
+    if (!parsed) {
+      return Error(Errc::kConfig,
+                   std::string("opml: XML error: ") + parsed.description(),
+                   WhereOffset(file, text, static_cast<size_t>(parsed.offset)));
+    }
+    pugi::xml_node body = doc.child("opml").child("body");
+    if (!body) {
+      return Error(Errc::kConfig,
+                   "opml: not an OPML document (no <opml><body>)",
+                   WhereOffset(file, text, 0));
+    }
+    // Element offsets are not kept by pugixml; find each outline's start in
+    // the text, in document order, for its location.
+    size_t search_from = 0;
+    Result<void> result;
+    std::function<bool(pugi::xml_node)> walk = [&](pugi::xml_node parent) {
+      for (pugi::xml_node o : parent.children("outline")) {
+        const size_t at = text.find("<outline", search_from);
+        if (at != std::string::npos) search_from = at + 1;
+        const std::string where =
+            WhereOffset(file, text, at == std::string::npos ? 0 : at);
+        const std::string url = o.attribute("xmlUrl").as_string();
+        if (!url.empty()) {
+          FeedConfig feed = feed_template;
+          std::string title = o.attribute("title").as_string();
+          if (title.empty()) title = o.attribute("text").as_string();
+          feed.name = Slug(title);
+          feed.url = url;
+          if (feed.name.empty()) {
+            result = Error(
+                Errc::kConfig,
+                "opml: outline has no title or text to name the feed", where);
+            return false;
+          }
+          if (auto problem = CheckHttpUrl(url)) {
+            result = Error(Errc::kConfig, "opml: xmlUrl: " + *problem, where);
+            return false;
+          }
+          if (auto r = AddFeed(std::move(feed), where, "opml"); !r) {
+            result = r;
+            return false;
+          }
+        }
+        if (!walk(o)) return false;
+      }
+      return true;
+    };
+    walk(body);
+    return result;
+  }
+
   Source src_;
+  std::string main_name_ = src_.name();
+  // Feed name -> where it was first defined, across all files.
+  std::map<std::string, std::string> names_;
   DaemonConfig cfg_;
   YAML::Mark max_interval_mark_ = YAML::Mark::null_mark();
 };

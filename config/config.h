@@ -51,6 +51,10 @@ struct FeedConfig {
   std::vector<std::string> remove_selectors;  // CSS selectors the cleaner drops
   std::vector<std::string> keep_selectors;  // CSS selectors of the main content
   std::string language;  // language tag override; "" -> from the feed/page
+  // Time zone for feed/page dates that carry none ("UTC", "+05:30", or an
+  // IANA name such as "Europe/Berlin"); "" -> UTC. Validated here; applying
+  // it is the parser's/normalizer's job (see config/README.md).
+  std::string timezone;
 
   // Reload compares old and new settings to decide which pollers restart.
   bool operator==(const FeedConfig&) const = default;
@@ -124,9 +128,12 @@ struct DaemonConfig {
   PipelineConfig pipeline;
   LogConfig log;
   std::vector<SinkKind> sinks{SinkKind::kKafka};  // non-empty, no duplicates
-  std::string jsonl_path;         // JSON lines output file; "-" = stdout
-  std::vector<FeedConfig> feeds;  // may be empty (the daemon then idles)
-  std::string source_path;        // file (or source name) this was loaded from
+  std::string jsonl_path;  // JSON lines output file; "-" = stdout
+  // Feeds from the main file, then from `include:` files (in order, files
+  // of one pattern sorted by name), then from `opml:` files. May be empty
+  // (the daemon then idles).
+  std::vector<FeedConfig> feeds;
+  std::string source_path;  // file (or source name) this was loaded from
 };
 
 // Reads and validates the YAML file at `path`. An unreadable file is an

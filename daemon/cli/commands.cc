@@ -25,18 +25,46 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  run [--config FILE] [--once]   run the daemon (default config\n"
-    "                                 /etc/newsflow/newsflow.yaml); --once polls\n"
+    "                                 /etc/newsflow/newsflow.yaml); --once "
+    "polls\n"
     "                                 every feed once, drains and exits\n"
-    "  check-config FILE              validate a config; errors as FILE:LINE:COL\n"
+    "  check-config FILE              validate a config; errors as "
+    "FILE:LINE:COL\n"
     "  fetch URL [--full-article] [--config FILE] [--proxy URL]\n"
-    "                                 fetch, parse and clean a feed once; print the\n"
+    "                                 fetch, parse and clean a feed once; "
+    "print the\n"
     "                                 articles as JSON lines\n"
     "  parse FILE [--url URL] [--content-type CT]\n"
-    "                                 print the parser's view of a feed file as JSON\n"
+    "                                 print the parser's view of a feed file "
+    "as JSON\n"
     "  extract FILE... [--url URL] [--jsonl]\n"
-    "                                 extract the article text of pages (.html or\n"
-    "                                 .html.gz); --jsonl prints one object per file\n"
+    "                                 extract the article text of pages (.html "
+    "or\n"
+    "                                 .html.gz); --jsonl prints one object per "
+    "file\n"
     "  --version, --help\n"
+    "\n"
+    "signals (run):\n"
+    "  SIGHUP          reload the config: added feeds start, removed feeds "
+    "stop\n"
+    "                  after their in-flight work, changed feeds restart; a "
+    "bad\n"
+    "                  file is rejected and the running config stays\n"
+    "  SIGTERM/SIGINT  stop polling, drain in-flight articles to Kafka (up to\n"
+    "                  pipeline.drain_timeout), exit 0\n"
+    "\n"
+    "endpoints (metrics.listen, default 127.0.0.1:9464):\n"
+    "  /metrics (Prometheus), /healthz (event loop alive), /readyz (started "
+    "and\n"
+    "  sink healthy; 503 with the reason otherwise)\n"
+    "\n"
+    "files: /etc/newsflow/newsflow.yaml (config; include: conf.d/*.yaml, "
+    "opml:),\n"
+    "  /var/lib/newsflow/state.db (state). Under systemd: sd_notify "
+    "READY/STATUS/\n"
+    "  WATCHDOG/RELOADING/STOPPING and logs to the journal. See newsflowd(1) "
+    "and\n"
+    "  the operator guide.\n"
     "\n"
     "exit codes: 0 ok, 1 bad input or config, 2 usage, 3 internal error\n";
 
@@ -79,7 +107,8 @@ Result<std::string> ReadInput(const std::string& path) {
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) {
-    return Error::Parse("corrupt gzip data (offset " + std::to_string(zs.total_in) + ")", path);
+    return Error::Parse(
+        "corrupt gzip data (offset " + std::to_string(zs.total_in) + ")", path);
   }
   return out;
 }
@@ -144,7 +173,8 @@ int CheckConfig(const ParsedArgs& a) {
     std::fprintf(stderr, "%s\n", config.error().ToString().c_str());
     return kExitBadInput;
   }
-  std::printf("%s: ok (%zu feeds)\n", a.positional[0].c_str(), config->feeds.size());
+  std::printf("%s: ok (%zu feeds)\n", a.positional[0].c_str(),
+              config->feeds.size());
   return kExitOk;
 }
 
@@ -173,7 +203,10 @@ void WriteExtractedJson(const std::string& file, const ExtractedPage& page) {
   w.Field("html", page.content.html);
   w.Key("authors").StringArray(m.authors);
   w.Key("published");
-  if (m.published) w.String(FormatRfc3339(*m.published)); else w.Null();
+  if (m.published)
+    w.String(FormatRfc3339(*m.published));
+  else
+    w.Null();
   w.Key("canonical_url").StringOrNull(m.canonical_url);
   w.Key("image").StringOrNull(m.image);
   w.Key("site_name").StringOrNull(m.site_name);

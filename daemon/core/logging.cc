@@ -4,10 +4,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "daemon/core/json_writer.h"
-
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
+
+#include "daemon/core/json_writer.h"
 
 namespace newsflow {
 namespace {
@@ -16,13 +17,54 @@ std::mutex g_mutex;
 spdlog::level::level_enum g_level = spdlog::level::info;
 std::string g_pattern;
 
-// %* : the message escaped for use inside a JSON string.
+// Every http(s) URL in `text` with its query string (and any user:password@)
+// replaced: feed URLs often carry tokens, and log lines come from every
+// component, so redaction happens here once rather than at each call site.
+std::string RedactUrlsIn(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = text.find("://", i);
+    if (start == std::string_view::npos) break;
+    size_t scheme = start;
+    while (scheme > i &&
+           std::isalpha(static_cast<unsigned char>(text[scheme - 1])))
+      --scheme;
+    size_t end = start + 3;
+    while (end < text.size() &&
+           !std::isspace(static_cast<unsigned char>(text[end])) &&
+           text[end] != '"' && text[end] != '\'' && text[end] != '<' &&
+           text[end] != '>') {
+      ++end;
+    }
+    // Trailing punctuation belongs to the sentence, not the URL.
+    while (end > start + 3 && std::string_view(":,.;)]").find(text[end - 1]) !=
+                                  std::string_view::npos) {
+      --end;
+    }
+    out.append(text.substr(i, scheme - i));
+    std::string url(text.substr(scheme, end - scheme));
+    const size_t authority = url.find("://") + 3;
+    const size_t path = url.find_first_of("/?#", authority);
+    const size_t at =
+        url.rfind('@', path == std::string::npos ? url.size() : path);
+    if (at != std::string::npos && at >= authority)
+      url.replace(authority, at - authority, "…");
+    out += RedactUrl(url);
+    i = end;
+  }
+  out.append(text.substr(i));
+  return out;
+}
+
+// %* : the (redacted) message escaped for use inside a JSON string.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
     std::string quoted;
-    AppendJsonString(quoted, {msg.payload.data(), msg.payload.size()});
+    AppendJsonString(quoted,
+                     RedactUrlsIn({msg.payload.data(), msg.payload.size()}));
     dest.append(quoted.data() + 1, quoted.data() + quoted.size() - 1);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -30,20 +72,92 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// %Q : the message with URLs redacted (text format).
+class RedactedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text =
+        RedactUrlsIn({msg.payload.data(), msg.payload.size()});
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<RedactedMessage>();
+  }
+};
+
+// %P : the syslog priority digit journald reads from a "<N>" line prefix
+// (sd-daemon(3)), so `journalctl -p warning` works.
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    char digit = '6';
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        digit = '7';
+        break;
+      case spdlog::level::info:
+        digit = '6';
+        break;
+      case spdlog::level::warn:
+        digit = '4';
+        break;
+      case spdlog::level::err:
+        digit = '3';
+        break;
+      case spdlog::level::critical:
+        digit = '2';
+        break;
+      default:
+        break;
+    }
+    dest.push_back(digit);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPriority>();
+  }
+};
+
+// %F : `,"feed":"NAME"` for loggers named "feed.NAME" (JSON format), so
+// every line about a feed can be filtered on a field of its own.
+class JsonFeedField final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view name(msg.logger_name.data(), msg.logger_name.size());
+    if (!name.starts_with("feed.")) return;
+    std::string field = ",\"feed\":";
+    AppendJsonString(field, name.substr(5));
+    dest.append(field.data(), field.data() + field.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonFeedField>();
+  }
+};
+
 void Apply(spdlog::logger& l) {
   l.set_level(g_level);
   auto formatter = std::make_unique<spdlog::pattern_formatter>(
       spdlog::pattern_time_type::utc);
-  formatter->add_flag<JsonEscapedMessage>('*').set_pattern(g_pattern);
+  formatter->add_flag<JsonEscapedMessage>('*')
+      .add_flag<RedactedMessage>('Q')
+      .add_flag<JsonFeedField>('F')
+      .add_flag<SyslogPriority>('P')
+      .set_pattern(g_pattern);
   l.set_formatter(std::move(formatter));
 }
 
 std::string PatternFor(const std::string& format) {
+  // Under systemd stderr is a journal stream (JOURNAL_STREAM): journald adds
+  // the time and reads the priority from the "<N>" prefix.
   const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
   if (format == "json") {
-    return R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n","message":"%*"})";
+    return std::string(journald ? "<%P>" : "") +
+           R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n"%F,"message":"%*"})";
   }
-  return journald ? "<%l> [%n] %v" : "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v";
+  return journald ? "<%P>%l [%n] %Q" : "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %Q";
 }
 
 std::shared_ptr<spdlog::sinks::stderr_sink_mt> SharedSink() {

@@ -3,19 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <map>
+#include <sstream>
 
 #include "config/config.h"
 #include "connectors/builtin.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/metrics.h"
 #include "daemon/core/sink_registry.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/runtime/fanout_sink.h"
 #include "daemon/runtime/feed_poller.h"
+#include "daemon/runtime/metrics_server.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/systemd_notify.h"
 #include "daemon/state/state_store.h"
@@ -44,6 +49,15 @@ class Daemon::Impl {
   void BeginShutdown(const char* why);
   Awaitable<void> HandleSignals();
   Awaitable<void> Supervise();
+  // Operator-facing pieces (metrics endpoint, readiness, STATUS=).
+  Result<void> StartMetricsServer();
+  Awaitable<void> AnnounceReady();
+  Awaitable<bool> ProbeBrokersOnce(std::string* last_error);
+  Awaitable<void> Heartbeat();
+  std::string StatusLine() const;
+  std::optional<std::string> NotReadyReason() const;
+  std::string RenderFeedHealth() const;
+  void CollectMetrics();
 
   DaemonOptions options_;
   DaemonConfig config_;
@@ -61,7 +75,25 @@ class Daemon::Impl {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool any_feed_failed_ = false;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  asio::steady_timer heartbeat_timer_{io_};
+  asio::steady_timer probe_timer_{io_};
+  // Set by Heartbeat() each second; /healthz fails when it goes stale.
+  std::chrono::steady_clock::time_point last_heartbeat_ =
+      std::chrono::steady_clock::now();
+  // READY=1 was sent (after the broker probe); /readyz needs it.
+  bool announced_ready_ = false;
+  // Result of the start-up TCP probe of kafka.brokers ("" = reachable).
+  std::string broker_probe_problem_;
+  std::string last_status_;
 };
+
+// Successful starts (Start() and reloads) so far; /readyz needs one.
+static Counter& ReloadCounter(const char* result) {
+  return MetricsRegistry::Global().GetCounter(
+      "newsflow_config_reloads_total",
+      "SIGHUP reloads by result (ok, rejected).", {{"result", result}});
+}
 
 Result<void> Daemon::Impl::Start() {
   auto store = StateStore::Open(config_.state.path);
@@ -123,6 +155,9 @@ void Daemon::Impl::Reload() {
   if (!fresh) {
     log_->error("Reload rejected; the running configuration stays. error={}",
                 fresh.error().ToString());
+    ReloadCounter("rejected").Inc();
+    NotifyStatus(StatusLine() +
+                 "; last reload rejected: " + fresh.error().ToString());
     NotifyReady();
     return;
   }
@@ -156,13 +191,47 @@ void Daemon::Impl::Reload() {
       StartFeed(f);
     }
   }
-  if (!(fresh->kafka.brokers == old.kafka.brokers && fresh->kafka.librdkafka == old.kafka.librdkafka &&
-        fresh->state.path == old.state.path)) {
-    log_->warn("Reload: kafka and state settings apply only after a restart.");
+  // Sections that own connections or sockets apply on restart only; say
+  // which, so that an operator is not left guessing.
+  std::vector<std::string> restart_only;
+  if (!(fresh->kafka.brokers == old.kafka.brokers &&
+        fresh->kafka.topic == old.kafka.topic &&
+        fresh->kafka.librdkafka == old.kafka.librdkafka)) {
+    restart_only.push_back("kafka");
+  }
+  if (fresh->state.path != old.state.path) restart_only.push_back("state");
+  if (fresh->metrics.listen != old.metrics.listen)
+    restart_only.push_back("metrics");
+  if (fresh->log.level != old.log.level ||
+      fresh->log.format != old.log.format) {
+    restart_only.push_back("log");
+  }
+  if (fresh->sinks != old.sinks || fresh->jsonl_path != old.jsonl_path) {
+    restart_only.push_back("sinks");
+  }
+  if (fresh->http.connect_timeout != old.http.connect_timeout ||
+      fresh->http.total_timeout != old.http.total_timeout ||
+      fresh->http.max_body_bytes != old.http.max_body_bytes ||
+      fresh->http.max_redirects != old.http.max_redirects ||
+      fresh->http.max_host_connections != old.http.max_host_connections ||
+      fresh->http.max_concurrent != old.http.max_concurrent ||
+      fresh->pipeline.max_in_flight != old.pipeline.max_in_flight ||
+      fresh->pipeline.drain_timeout != old.pipeline.drain_timeout) {
+    restart_only.push_back("http/pipeline limits");
+  }
+  if (!restart_only.empty()) {
+    std::string which;
+    for (const auto& w : restart_only) which += (which.empty() ? "" : ",") + w;
+    log_->warn(
+        "Reload: these changed settings apply only after a restart. "
+        "sections={}",
+        which);
   }
   log_->info("Configuration reloaded. feeds={} added={} removed={} changed={}",
              pollers_.size(), added, removed, changed);
-  NotifyStatus("Polling " + std::to_string(pollers_.size()) + " feeds");
+  ReloadCounter("ok").Inc();
+  last_status_ = StatusLine();
+  NotifyStatus(last_status_);
   NotifyReady();
 }
 
@@ -177,6 +246,10 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
   if (http_) http_->CancelAll();
+  // The endpoint's pending accept would keep io_.run() alive past the drain.
+  if (metrics_server_) metrics_server_->Stop();
+  heartbeat_timer_.cancel();
+  probe_timer_.cancel();
 }
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
@@ -244,10 +317,16 @@ int Daemon::Impl::Run() {
     std::fprintf(stderr, "newsflowd: %s\n", started.error().ToString().c_str());
     return 1;
   }
-  log_->info("Started. feeds={} sinks={} state={}", pollers_.size(),
-             config_.sinks.size(), config_.state.path);
-  NotifyReady();
-  NotifyStatus("Polling " + std::to_string(pollers_.size()) + " feeds");
+  if (auto served = StartMetricsServer(); !served) {
+    log_->error("Start-up failed. error={}", served.error().ToString());
+    std::fprintf(stderr, "newsflowd: %s\n", served.error().ToString().c_str());
+    return 1;
+  }
+  log_->info("Started. feeds={} sinks={} state={} metrics={}", pollers_.size(),
+             config_.sinks.size(), config_.state.path,
+             metrics_server_ ? config_.metrics.listen : "off");
+  asio::co_spawn(io_, AnnounceReady(), asio::detached);
+  asio::co_spawn(io_, Heartbeat(), asio::detached);
   asio::co_spawn(io_, HandleSignals(), asio::detached);
   asio::co_spawn(io_, Supervise(), asio::detached);
   io_.run();
@@ -255,6 +334,272 @@ int Daemon::Impl::Run() {
   log_->info("Stopped. published={} updated={} retried={} dropped={}",
              stats.published, stats.updated, stats.retried, stats.dropped);
   return (options_.once && any_feed_failed_) ? 1 : 0;
+}
+
+Result<void> Daemon::Impl::StartMetricsServer() {
+  if (config_.metrics.listen.empty()) return {};
+  MetricsServerProbes probes;
+  probes.collect = [this] { CollectMetrics(); };
+  probes.extra = [this] { return RenderFeedHealth(); };
+  probes.live = [this] {
+    // Heartbeat() ticks every second on this loop; a stale tick means a
+    // coroutine hogs the thread.
+    return stopping_ || std::chrono::steady_clock::now() - last_heartbeat_ <
+                            std::chrono::seconds(10);
+  };
+  probes.ready = [this] { return NotReadyReason(); };
+  auto server =
+      MetricsServer::Start(io_, config_.metrics.listen,
+                           MetricsRegistry::Global(), std::move(probes));
+  if (!server) return server.error();
+  metrics_server_ = std::move(*server);
+  return {};
+}
+
+// READY=1 means "the sink is connected": for Kafka, a TCP connection to one
+// of kafka.brokers succeeded (librdkafka connects lazily and has no
+// "connected" event we can observe through Sink). After kReadyProbeTimeout
+// READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
+// the pipeline retries deliveries, and a unit stuck in "activating" would
+// only make systemd kill a daemon that would recover by itself.
+// One pass over kafka.brokers: true as soon as one accepts a TCP
+// connection; else `*last_error` says why the last one did not.
+Awaitable<bool> Daemon::Impl::ProbeBrokersOnce(std::string* last_error) {
+  asio::ip::tcp::resolver resolver(io_);
+  std::stringstream list(config_.kafka.brokers);
+  std::string broker;
+  while (std::getline(list, broker, ',') && !stopping_) {
+    broker.erase(0, broker.find_first_not_of(" \t"));
+    if (auto scheme = broker.find("://"); scheme != std::string::npos) {
+      broker.erase(0, scheme + 3);
+    }
+    const size_t colon = broker.rfind(':');
+    std::string host = broker.substr(0, colon);
+    const std::string port =
+        colon == std::string::npos ? "9092" : broker.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[') {
+      host = host.substr(1, host.size() - 2);
+    }
+    auto [rec, endpoints] = co_await resolver.async_resolve(
+        host, port, asio::as_tuple(asio::use_awaitable));
+    if (rec) {
+      *last_error = broker + ": " + rec.message();
+      continue;
+    }
+    asio::ip::tcp::socket socket(io_);
+    asio::steady_timer guard(io_);
+    guard.expires_after(std::chrono::seconds(2));
+    guard.async_wait([&socket](boost::system::error_code ec) {
+      if (!ec) socket.close();
+    });
+    auto [cec, ep] = co_await asio::async_connect(
+        socket, endpoints, asio::as_tuple(asio::use_awaitable));
+    guard.cancel();
+    if (!cec) co_return true;
+    *last_error = broker + ": " + cec.message();
+  }
+  co_return false;
+}
+
+// READY=1 means "the sink is connected": for Kafka, a TCP connection to one
+// of kafka.brokers succeeded (librdkafka connects lazily and has no
+// "connected" event observable through Sink). After kReadyProbeTimeout
+// READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
+// the pipeline retries deliveries, and a unit stuck in "activating" would
+// only make systemd kill a daemon that recovers by itself. Until a later
+// probe (every 5 s) succeeds, /readyz answers 503.
+Awaitable<void> Daemon::Impl::AnnounceReady() {
+  constexpr auto kReadyProbeTimeout = std::chrono::seconds(5);
+  const bool uses_kafka = std::find(config_.sinks.begin(), config_.sinks.end(),
+                                    SinkKind::kKafka) != config_.sinks.end();
+  std::string last_error;
+  bool reachable = !uses_kafka;
+  const auto deadline = std::chrono::steady_clock::now() + kReadyProbeTimeout;
+  while (!reachable && !stopping_) {
+    reachable = co_await ProbeBrokersOnce(&last_error);
+    if (reachable || std::chrono::steady_clock::now() >= deadline) break;
+    probe_timer_.expires_after(std::chrono::milliseconds(250));
+    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (stopping_) co_return;
+  if (!reachable) {
+    broker_probe_problem_ = "Kafka unreachable (" + last_error + ")";
+    log_->warn(
+        "No Kafka broker answered at start; ready anyway, deliveries are "
+        "retried. brokers={} error={}",
+        config_.kafka.brokers, last_error);
+  }
+  announced_ready_ = true;
+  last_status_ = StatusLine();
+  NotifyStatus(last_status_);
+  NotifyReady();
+  log_->info("Ready. status=\"{}\"", last_status_);
+  while (!reachable && !stopping_) {
+    probe_timer_.expires_after(std::chrono::seconds(5));
+    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopping_) co_return;
+    reachable = co_await ProbeBrokersOnce(&last_error);
+  }
+  if (!broker_probe_problem_.empty()) {
+    broker_probe_problem_.clear();
+    log_->info("A Kafka broker answers now. brokers={}", config_.kafka.brokers);
+  }
+}
+
+// Once a second: proves the loop turns (for /healthz) and refreshes
+// STATUS= when it changed (e.g. the sink went unhealthy).
+Awaitable<void> Daemon::Impl::Heartbeat() {
+  while (!stopping_) {
+    last_heartbeat_ = std::chrono::steady_clock::now();
+    if (announced_ready_) {
+      std::string status = StatusLine();
+      if (status != last_status_) {
+        last_status_ = std::move(status);
+        NotifyStatus(last_status_);
+      }
+    }
+    heartbeat_timer_.expires_after(std::chrono::seconds(1));
+    co_await heartbeat_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+std::string Daemon::Impl::StatusLine() const {
+  std::string status = "Polling " + std::to_string(pollers_.size()) + " feeds";
+  if (publisher_) {
+    status += ", " + std::to_string(publisher_->stats().published) +
+              " published, " + std::to_string(publisher_->in_flight()) +
+              " in flight";
+  }
+  if (!broker_probe_problem_.empty() && announced_ready_) {
+    status += "; " + broker_probe_problem_;
+  }
+  if (sink_ && !sink_->Healthy()) {
+    status += "; sink unhealthy (" + std::string(sink_->Name()) + ")";
+  }
+  return status;
+}
+
+std::optional<std::string> Daemon::Impl::NotReadyReason() const {
+  if (stopping_) return "shutting down";
+  if (!announced_ready_) return "starting (probing the sink)";
+  if (!broker_probe_problem_.empty()) return broker_probe_problem_;
+  if (sink_ && !sink_->Healthy()) {
+    return "sink " + std::string(sink_->Name()) + " is unhealthy";
+  }
+  return std::nullopt;
+}
+
+void Daemon::Impl::CollectMetrics() {
+  auto& r = MetricsRegistry::Global();
+  r.GetGauge("newsflow_feeds", "Feeds currently polled.")
+      .Set(static_cast<double>(pollers_.size()));
+  r.GetGauge("newsflow_feeds_retiring",
+             "Feeds removed or changed by a reload, finishing their work.")
+      .Set(static_cast<double>(retiring_.size()));
+  if (publisher_) {
+    r.GetGauge("newsflow_pipeline_in_flight",
+               "Articles handed to the sink and not yet acknowledged.")
+        .Set(static_cast<double>(publisher_->in_flight()));
+    r.GetGauge("newsflow_pipeline_in_flight_limit",
+               "pipeline.max_in_flight (fetching pauses at this depth).")
+        .Set(static_cast<double>(config_.pipeline.max_in_flight));
+  }
+  r.GetGauge("newsflow_sink_healthy", "1 while the sink is believed reachable.")
+      .Set(sink_ && sink_->Healthy() ? 1 : 0);
+  r.GetGauge("newsflow_ready", "1 when /readyz answers 200.")
+      .Set(NotReadyReason() ? 0 : 1);
+}
+
+namespace {
+
+// The stable Errc name a feed's stored last error starts with, if any.
+std::string ErrorKind(const std::string& last_error) {
+  for (int c = 0; c <= static_cast<int>(Errc::kInternal); ++c) {
+    const std::string name(ErrcName(static_cast<Errc>(c)));
+    if (last_error.find(name + ":") != std::string::npos ||
+        last_error.find("(" + name + ")") != std::string::npos) {
+      return name;
+    }
+  }
+  return "other";
+}
+
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// Per-feed health from the state store, rendered at scrape time (cheap
+// indexed reads) so that feeds removed by a reload vanish from /metrics.
+std::string Daemon::Impl::RenderFeedHealth() const {
+  std::string up, success, attempt, next, failures, error;
+  for (const auto& [name, poller] : pollers_) {
+    const std::string label = "{feed=\"" + EscapeLabel(name) + "\"}";
+    auto state =
+        store_ ? store_->LoadFeed(name) : Result<FeedState>(FeedState{});
+    if (!state) continue;
+    auto seconds = [](TimePoint t) {
+      return std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              t.time_since_epoch())
+              .count() /
+          1000.0);
+    };
+    up +=
+        "newsflow_feed_up" + label + " " +
+        (state->consecutive_failures == 0 && state->last_success ? "1" : "0") +
+        "\n";
+    failures += "newsflow_feed_consecutive_failures" + label + " " +
+                std::to_string(state->consecutive_failures) + "\n";
+    if (state->last_success) {
+      success += "newsflow_feed_last_success_timestamp_seconds" + label + " " +
+                 seconds(*state->last_success) + "\n";
+    }
+    if (state->last_attempt) {
+      attempt += "newsflow_feed_last_attempt_timestamp_seconds" + label + " " +
+                 seconds(*state->last_attempt) + "\n";
+      const auto delay =
+          NextPollDelay(poller->config().interval, config_.scheduler,
+                        state->consecutive_failures, 0.0);
+      next += "newsflow_feed_next_poll_timestamp_seconds" + label + " " +
+              seconds(*state->last_attempt +
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          delay)) +
+              "\n";
+    }
+    if (!state->last_error.empty()) {
+      error += "newsflow_feed_last_error_info{feed=\"" + EscapeLabel(name) +
+               "\",kind=\"" + ErrorKind(state->last_error) + "\"} 1\n";
+    }
+  }
+  std::string out;
+  auto family = [&out](const char* name, const char* help,
+                       const std::string& body) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
+           " gauge\n" + body;
+  };
+  family("newsflow_feed_up", "1 when the feed's last poll succeeded.", up);
+  family("newsflow_feed_consecutive_failures",
+         "Failed polls since the last success.", failures);
+  family("newsflow_feed_last_success_timestamp_seconds",
+         "Unix time of the feed's last successful poll.", success);
+  family("newsflow_feed_last_attempt_timestamp_seconds",
+         "Unix time of the feed's last poll attempt.", attempt);
+  family("newsflow_feed_next_poll_timestamp_seconds",
+         "Estimated Unix time of the next poll (+-10% jitter).", next);
+  family("newsflow_feed_last_error_info",
+         "The kind of the feed's last error, while it is failing.", error);
+  return out;
 }
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}

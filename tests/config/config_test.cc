@@ -241,8 +241,8 @@ TEST(ConfigErrorTest, DuplicateFeedName) {
                     "    url: http://a.example/\n"
                     "  - name: a\n"
                     "    url: http://b.example/\n"),
-            "t.yaml:4:11: feeds[1].name: duplicate feed name \"a\" (first used "
-            "by feeds[0] at line 2)");
+            "t.yaml:4:11: feeds[1].name: duplicate feed name \"a\" (first "
+            "defined at t.yaml:2:11)");
 }
 
 TEST(ConfigErrorTest, WrongTypes) {
@@ -398,10 +398,14 @@ TEST(ConfigFileTest, ExampleFileLoads) {
   EXPECT_EQ(cfg->pipeline.first_poll_backlog, d.pipeline.first_poll_backlog);
   EXPECT_EQ(cfg->log.level, d.log.level);
   EXPECT_EQ(cfg->log.format, d.log.format);
-  ASSERT_EQ(cfg->feeds.size(), 2u);
+  ASSERT_EQ(cfg->feeds.size(), 3u);
   EXPECT_EQ(cfg->feeds[0].interval, FeedConfig().interval);
   EXPECT_EQ(cfg->feeds[1].interval, 5400s);
   EXPECT_EQ(cfg->feeds[1].headers[0].second, "Bearer unset");
+  EXPECT_EQ(cfg->feeds[1].timezone, "Europe/London");
+  ASSERT_EQ(cfg->feeds[2].headers.size(), 1u);
+  EXPECT_EQ(cfg->feeds[2].headers[0].second,
+            "Basic bmV3c2Zsb3c6dW5zZXQ=");  // newsflow:unset
 }
 
 TEST(ConfigFileTest, MissingFileNamesThePath) {

@@ -1,0 +1,129 @@
+// Logging output as an operator sees it: the real stderr sink, captured by
+// pointing fd 2 at a file.
+
+#include "daemon/core/logging.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace newsflow {
+namespace {
+
+// Runs `body` with stderr redirected to a file; returns what was written.
+template <class F>
+std::string CaptureStderr(F body) {
+  std::fflush(stderr);
+  char path[] = "/tmp/nf_logging_test_XXXXXX";
+  int fd = ::mkstemp(path);
+  int saved = ::dup(2);
+  ::dup2(fd, 2);
+  body();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(fd);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ::unlink(path);
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string line; std::getline(ss, line);) out.push_back(line);
+  return out;
+}
+
+constexpr char kSecretUrlMessage[] =
+    "Feed poll failed. "
+    "url=https://bob:hunter2@news.example/rss.xml?token=s3cr3t&x=1: "
+    "HTTP 500 \"quoted\"";
+
+TEST(LoggingTest, JsonLinesAreValidAndNameComponentAndFeed) {
+  ::unsetenv("JOURNAL_STREAM");
+  ASSERT_TRUE(InitLogging({"info", "json"}));
+  const std::string out = CaptureStderr([] {
+    GetLogger("feed.bbc-world")->warn(kSecretUrlMessage);
+    GetLogger("daemon")->info("Started. feeds={}", 3);
+    GetLogger("feed.bbc-world")->flush();
+    GetLogger("daemon")->flush();
+  });
+  auto lines = Lines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  auto feed = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(feed["component"], "feed.bbc-world");
+  EXPECT_EQ(feed["feed"], "bbc-world");
+  EXPECT_EQ(feed["level"], "warning");
+  const std::string msg = feed["message"];
+  EXPECT_EQ(msg.find("s3cr3t"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("https://…@news.example/rss.xml?…: HTTP 500 \"quoted\""),
+            std::string::npos)
+      << msg;
+  EXPECT_TRUE(feed["time"].is_string());
+  auto daemon = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(daemon["component"], "daemon");
+  EXPECT_FALSE(daemon.contains("feed"));
+  EXPECT_EQ(daemon["message"], "Started. feeds=3");
+}
+
+TEST(LoggingTest, TextLinesNameComponentAndRedact) {
+  ::unsetenv("JOURNAL_STREAM");
+  ASSERT_TRUE(InitLogging({"info", "text"}));
+  const std::string out = CaptureStderr([] {
+    GetLogger("feed.bbc-world")->error(kSecretUrlMessage);
+    GetLogger("feed.bbc-world")->flush();
+  });
+  auto lines = Lines(out);
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_NE(lines[0].find(" error [feed.bbc-world] Feed poll failed."),
+            std::string::npos)
+      << lines[0];
+  EXPECT_EQ(lines[0].find("s3cr3t"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("hunter2"), std::string::npos) << lines[0];
+  // A timestamp leads when not under journald.
+  EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(lines[0][0])))
+      << lines[0];
+}
+
+TEST(LoggingTest, JournaldLinesCarryPriorityAndNoTimestamp) {
+  ::setenv("JOURNAL_STREAM", "8:1234", 1);
+  ASSERT_TRUE(InitLogging({"debug", "text"}));
+  const std::string out = CaptureStderr([] {
+    auto log = GetLogger("sink.kafka");
+    log->warn("Broker down.");
+    log->info("Back.");
+    log->debug("Detail.");
+    log->flush();
+  });
+  ::unsetenv("JOURNAL_STREAM");
+  auto lines = Lines(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_EQ(lines[0], "<4>warning [sink.kafka] Broker down.");
+  EXPECT_EQ(lines[1], "<6>info [sink.kafka] Back.");
+  EXPECT_EQ(lines[2], "<7>debug [sink.kafka] Detail.");
+}
+
+TEST(LoggingTest, MessagesWithoutUrlsAreUntouched) {
+  ::unsetenv("JOURNAL_STREAM");
+  ASSERT_TRUE(InitLogging({"info", "json"}));
+  const std::string out = CaptureStderr([] {
+    GetLogger("http")->info("ratio 3:1, path /a?b (no scheme) ://odd");
+    GetLogger("http")->flush();
+  });
+  auto j = nlohmann::json::parse(Lines(out).at(0));
+  EXPECT_EQ(j["message"], "ratio 3:1, path /a?b (no scheme) ://odd");
+}
+
+}  // namespace
+}  // namespace newsflow
