@@ -353,6 +353,10 @@ class Loader {
         Int("max_redirects", &h.max_redirects, 0, 50),
         Int("max_host_connections", &h.max_host_connections, 1, 1000),
         Int("max_concurrent", &h.max_concurrent, 1, 100000),
+        Dur<std::chrono::milliseconds>("min_host_interval",
+                                       &h.min_host_interval, 0ms, 1h),
+        Enum<bool>("allow_private_targets", &h.allow_private_targets,
+                   {{"false", false}, {"true", true}}),
     };
   }
 
@@ -374,6 +378,9 @@ class Loader {
                                                  1s, 24h * 365)
                     .read(n, path);
               }},
+        Enum<bool>("adaptive", &s.adaptive, {{"true", true}, {"false", false}}),
+        Int("unconditional_every", &s.unconditional_every, 0, 1'000'000),
+        Int("redirect_move_hits", &s.redirect_move_hits, 1, 1000),
     };
   }
 
@@ -459,6 +466,15 @@ class Loader {
             return {};
           }});
     }
+    fields.push_back(Str("cookies", &f->cookies));
+    fields.push_back(Field{
+        "basic_auth",
+        [this, f](const YAML::Node& n, const std::string& path) {
+          return yaml_fields::ReadMap(
+              src_, n, path,
+              {Str("username", &f->basic_auth_username, CheckNonEmpty),
+               Str("password", &f->basic_auth_password)});
+        }});
     fields.push_back(Str("language", &f->language, [](const std::string& s) {
       return s.empty() ? std::nullopt : CheckLanguage(s);
     }));
