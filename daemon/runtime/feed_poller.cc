@@ -17,8 +17,8 @@ std::string HostOfUrl(const std::string& url) {
   size_t begin = url.find("://");
   begin = begin == std::string::npos ? 0 : begin + 3;
   size_t end = url.find_first_of("/?#", begin);
-  return url.substr(begin, end == std::string::npos ? std::string::npos
-                                                    : end - begin);
+  return url.substr(begin,
+                    end == std::string::npos ? std::string::npos : end - begin);
 }
 
 MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
@@ -70,7 +70,8 @@ void FeedPoller::Stop() {
 
 std::chrono::milliseconds FeedPoller::PlannedDelay() const {
   PollPlan plan;
-  plan.interval = scheduler_.adaptive && adaptive_ ? *adaptive_ : feed_.interval;
+  plan.interval =
+      scheduler_.adaptive && adaptive_ ? *adaptive_ : feed_.interval;
   plan.consecutive_failures = consecutive_failures_;
   plan.hints = hints_;
   plan.hints.ttl = ttl_;
@@ -80,10 +81,10 @@ std::chrono::milliseconds FeedPoller::PlannedDelay() const {
 Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
   auto log = GetLogger("feed." + self->feed_.name);
   auto& metrics = MetricsRegistry::Global();
-  Gauge& next_poll = metrics.GetGauge(
-      "newsflow_feed_next_poll_seconds",
-      "Seconds until the feed's next scheduled poll.",
-      FeedLabel(self->feed_.name));
+  Gauge& next_poll =
+      metrics.GetGauge("newsflow_feed_next_poll_seconds",
+                       "Seconds until the feed's next scheduled poll.",
+                       FeedLabel(self->feed_.name));
   std::uniform_real_distribution<double> jitter(-1.0, 1.0);
   while (!self->stopped_) {
     Result<PollSummary> summary = Error::Internal("poll did not run");
@@ -92,8 +93,9 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     } catch (const std::exception& e) {
       // The edge: nothing below should throw, but one feed must never take
       // the daemon down.
-      summary = Error::Internal(std::string("unexpected exception: ") + e.what(),
-                                "feed " + self->feed_.name);
+      summary =
+          Error::Internal(std::string("unexpected exception: ") + e.what(),
+                          "feed " + self->feed_.name);
       ++self->consecutive_failures_;
     }
     self->last_poll_failed_ = !summary;
@@ -124,7 +126,8 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   consecutive_failures_ = state->consecutive_failures;  // survives restarts
   // A permanent redirect seen often enough replaces the configured URL.
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = !state->moved_to.empty() && state->moved_hits >= move_hits &&
+  const bool moved = !state->moved_to.empty() &&
+                     state->moved_hits >= move_hits &&
                      state->url == state->moved_to;
   current_url_ = moved ? state->moved_to : feed_.url;
   FeedPollRequest request;
@@ -150,12 +153,13 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     result = ClassifyFeedResponse(request, std::move(*response));
   } else {
     hints_ = {};
-    result = response.error().At(where);
+    // Name the feed in `where`; curl's message already carries the URL.
+    const Error& e = response.error();
+    result = Error(e.code(), e.message(), where, e.http_status());
   }
   const std::string outcome = FetchOutcomeName(result);
   metrics
-      .GetCounter("newsflow_feed_fetches_total",
-                  "Feed fetches by outcome.",
+      .GetCounter("newsflow_feed_fetches_total", "Feed fetches by outcome.",
                   {{"feed", feed_.name}, {"outcome", outcome}})
       .Inc();
   OutageDetector& outage =
@@ -163,23 +167,26 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   const bool network_failure = !result && IsNetworkFailure(result.error());
   outage.Record(HostOfUrl(current_url_), network_failure, now);
   state->last_attempt = now;
-  Gauge& failures_gauge = metrics.GetGauge(
-      "newsflow_feed_consecutive_failures",
-      "Failed polls of the feed since its last success.", FeedLabel(feed_.name));
+  Gauge& failures_gauge =
+      metrics.GetGauge("newsflow_feed_consecutive_failures",
+                       "Failed polls of the feed since its last success.",
+                       FeedLabel(feed_.name));
   if (!result) {
     state->last_error = result.error().ToString();
     if (network_failure && outage.InOutage(now)) {
       // Many hosts unreachable at once: our network, not this feed. Retry
       // at the normal interval instead of backing off.
-      log->warn("Feed poll failed during a suspected local network outage; "
-                "not backing off. outcome={} error={}",
-                outcome, result.error().ToString());
+      log->warn(
+          "Feed poll failed during a suspected local network outage; "
+          "not backing off. outcome={} error={}",
+          outcome, result.error().ToString());
     } else {
       state->consecutive_failures += 1;
-      log->warn("Feed poll failed. feed={} outcome={} error={} "
-                "consecutive_failures={}",
-                feed_.name, outcome, result.error().ToString(),
-                state->consecutive_failures);
+      log->warn(
+          "Feed poll failed. feed={} outcome={} error={} "
+          "consecutive_failures={}",
+          feed_.name, outcome, result.error().ToString(),
+          state->consecutive_failures);
     }
     consecutive_failures_ = state->consecutive_failures;
     failures_gauge.Set(consecutive_failures_);
@@ -201,9 +208,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     }
     move_confirmed = state->moved_hits >= move_hits;
     if (move_confirmed) {
-      log->warn("Feed moved permanently; polling the new URL from now on "
-                "(update the configuration). feed={} from={} to={} hits={}",
-                feed_.name, current_url_, target, state->moved_hits);
+      log->warn(
+          "Feed moved permanently; polling the new URL from now on "
+          "(update the configuration). feed={} from={} to={} hits={}",
+          feed_.name, current_url_, target, state->moved_hits);
       metrics
           .GetCounter("newsflow_feed_moves_total",
                       "Confirmed permanent redirects of feed URLs.",
@@ -228,8 +236,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
                 FeedLabel(feed_.name))
       .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
   if (result->validators_distrusted) {
-    log->info("Server repeated its validators with a different body; "
-              "ignoring them. feed={}", feed_.name);
+    log->info(
+        "Server repeated its validators with a different body; "
+        "ignoring them. feed={}",
+        feed_.name);
   }
   PollSummary summary;
   summary.status = result->status;
@@ -283,7 +293,8 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     state->last_modified.clear();
     state->body_hash.clear();
   }
-  if (auto saved = env_.store->SaveFeed(*state); !saved) co_return saved.error();
+  if (auto saved = env_.store->SaveFeed(*state); !saved)
+    co_return saved.error();
   log->info("Feed polled. items={} published={} unchanged={} incomplete={}",
             processed->items, processed->published, processed->unchanged,
             processed->incomplete);

@@ -35,10 +35,10 @@ struct PollerEnv {
 // What one poll did.
 struct PollSummary {
   FeedPollStatus status = FeedPollStatus::kNew;
-  size_t items = 0;        // items in the document
-  size_t published = 0;    // handed to the sink and acknowledged
-  size_t unchanged = 0;    // known items skipped
-  size_t incomplete = 0;   // items to retry on the next poll
+  size_t items = 0;       // items in the document
+  size_t published = 0;   // handed to the sink and acknowledged
+  size_t unchanged = 0;   // known items skipped
+  size_t incomplete = 0;  // items to retry on the next poll
 };
 
 class FeedPoller : public std::enable_shared_from_this<FeedPoller> {

@@ -92,7 +92,8 @@ TEST(ParseRetryAfterTest, SecondsAndHttpDates) {
   EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("-5", now), std::nullopt);
   // 1760000000 = Thu, 09 Oct 2025 08:53:20 GMT.
-  EXPECT_EQ(ParseRetryAfter("Thu, 09 Oct 2025 09:03:20 GMT", now), seconds(600));
+  EXPECT_EQ(ParseRetryAfter("Thu, 09 Oct 2025 09:03:20 GMT", now),
+            seconds(600));
   EXPECT_EQ(ParseRetryAfter("Thu, 09 Oct 2025 08:00:00 GMT", now), seconds(0));
 }
 
@@ -129,7 +130,8 @@ TEST(AdaptiveIntervalTest, FollowsThePublishingRate) {
   for (int i = 0; i < 10; ++i) hourly.push_back(now - std::chrono::hours(i));
   EXPECT_EQ(AdaptiveInterval(hourly, now), seconds(1800));
   std::vector<TimePoint> daily;
-  for (int i = 0; i < 10; ++i) daily.push_back(now - std::chrono::hours(24 * i));
+  for (int i = 0; i < 10; ++i)
+    daily.push_back(now - std::chrono::hours(24 * i));
   EXPECT_EQ(AdaptiveInterval(daily, now), seconds(12 * 3600));
 }
 
@@ -137,15 +139,15 @@ TEST(AdaptiveIntervalTest, SilentFeedsSlowDownAndSparseOnesKeepTheirInterval) {
   const TimePoint now = At(1'760'000'000);
   std::vector<TimePoint> quiet;
   for (int i = 0; i < 5; ++i) {
-    quiet.push_back(now - std::chrono::hours(40) - std::chrono::minutes(10 * i));
+    quiet.push_back(now - std::chrono::hours(40) -
+                    std::chrono::minutes(10 * i));
   }
   EXPECT_EQ(AdaptiveInterval(quiet, now), seconds(10 * 3600));  // 40h / 4
   EXPECT_EQ(AdaptiveInterval({now}, now), std::nullopt);
   EXPECT_EQ(AdaptiveInterval({}, now), std::nullopt);
   // Future dates count as now; duplicates do not make a zero gap.
-  auto a = AdaptiveInterval({now + std::chrono::hours(5), now,
-                             now - std::chrono::hours(2)},
-                            now);
+  auto a = AdaptiveInterval(
+      {now + std::chrono::hours(5), now, now - std::chrono::hours(2)}, now);
   EXPECT_EQ(a, seconds(3600));
 }
 
