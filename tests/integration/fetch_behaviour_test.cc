@@ -491,6 +491,33 @@ TEST_F(FetchBehaviourTest, TtlAndCacheControlAreLowerBounds) {
   EXPECT_EQ(cc->PlannedDelay(), 1800s);
 }
 
+TEST_F(FetchBehaviourTest, SyndicationUpdatePeriodAndExpiresAreLowerBounds) {
+  LoopbackHttpServer server([](const TestRequest& req) {
+    if (req.path == "/sy") {
+      return Feed(
+          "<?xml version=\"1.0\"?><rss version=\"2.0\" "
+          "xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">"
+          "<channel><title>S</title><link>http://example.org/</link>"
+          "<sy:updatePeriod>hourly</sy:updatePeriod>"
+          "<sy:updateFrequency>2</sy:updateFrequency>"
+          "<item><guid>urn:sy</guid><title>t</title>"
+          "<link>http://example.org/sy</link><description>words</description>"
+          "</item></channel></rss>");
+    }
+    TestResponse r = Feed(Rss("expires"));
+    r.headers.emplace_back("Date", "Thu, 09 Oct 2025 08:00:00 GMT");
+    r.headers.emplace_back("Expires", "Thu, 09 Oct 2025 08:40:00 GMT");
+    return r;
+  });
+  config_.scheduler.adaptive = false;
+  auto sy = Poller("sy", server.base_url() + "/sy");
+  ASSERT_TRUE(Poll(*sy));
+  EXPECT_EQ(sy->PlannedDelay(), 30min);  // twice an hour
+  auto expires = Poller("expires", server.base_url() + "/expires");
+  ASSERT_TRUE(Poll(*expires));
+  EXPECT_EQ(expires->PlannedDelay(), 40min);
+}
+
 TEST_F(FetchBehaviourTest, AdaptiveIntervalFollowsItemDates) {
   // Items one hour apart, newest just now: poll about every 30 minutes
   // instead of the configured minute.
