@@ -90,7 +90,10 @@ class FetchBehaviourTest : public ::testing::Test {
     config_.scheduler.max_interval = 3600s;
     config_.scheduler.unconditional_every = 0;
     config_.http.total_timeout = 5s;
-    http_ = std::make_unique<HttpClient>(io_);
+    // The host-wide Retry-After pause is HttpClient's (its own tests); here
+    // it would hold the next poll of the same loopback host for minutes.
+    http_ = std::make_unique<HttpClient>(
+        io_, HttpClientOptions{.max_host_throttle = std::chrono::seconds(0)});
   }
 
   void TearDown() override {

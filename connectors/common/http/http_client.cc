@@ -14,6 +14,7 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -247,6 +248,8 @@ class HttpClient::Impl {
   // Enqueues now or, when the host's rate slot is in the future, later.
   void Admit(std::unique_ptr<Transfer> t);
   void Enqueue(std::unique_ptr<Transfer> t);
+  // Pauses requests to the host of `url` per a 429/503's Retry-After.
+  void ThrottleHost(const std::string& url, const std::string& retry_after);
 
   void Start(std::unique_ptr<Transfer> t);
   void StartQueued();
@@ -321,8 +324,8 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
 
 void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
   const auto interval = options_.min_host_interval;
-  if (interval.count() <= 0) {
-    Enqueue(std::move(t));
+  if (interval.count() <= 0 && next_host_start_.empty()) {
+    Enqueue(std::move(t));  // no rate limit and no throttled host
     return;
   }
   const auto now = Clock::now();
@@ -331,9 +334,16 @@ void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
     std::erase_if(next_host_start_,
                   [now](const auto& kv) { return kv.second <= now; });
   }
-  Clock::time_point& next = next_host_start_[HostOf(t->request.url)];
-  const Clock::time_point slot = std::max(now, next);
-  next = slot + interval;
+  Clock::time_point slot = now;
+  const std::string host = HostOf(t->request.url);
+  if (interval.count() > 0) {
+    Clock::time_point& next = next_host_start_[host];
+    slot = std::max(now, next);
+    next = slot + interval;
+  } else if (auto it = next_host_start_.find(host);
+             it != next_host_start_.end()) {
+    slot = std::max(now, it->second);  // a throttled host (Retry-After)
+  }
   if (slot <= now) {
     Enqueue(std::move(t));
     return;
@@ -781,7 +791,30 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
   }
   resp.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       Clock::now() - t->started);
+  if ((resp.status == 429 || resp.status == 503) &&
+      options_.max_host_throttle.count() > 0) {
+    ThrottleHost(t->request.url, resp.Header("retry-after"));
+  }
   Deliver(std::move(t->done), std::move(resp));
+}
+
+void HttpClient::Impl::ThrottleHost(const std::string& url,
+                                    const std::string& retry_after) {
+  if (retry_after.empty()) return;
+  int64_t seconds = -1;
+  auto [p, ec] = std::from_chars(
+      retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+  if (ec != std::errc() || p != retry_after.data() + retry_after.size()) {
+    const time_t when = curl_getdate(retry_after.c_str(), nullptr);
+    if (when < 0) return;
+    seconds =
+        static_cast<int64_t>(when) - static_cast<int64_t>(::time(nullptr));
+  }
+  if (seconds <= 0) return;
+  seconds = std::min<int64_t>(seconds, options_.max_host_throttle.count());
+  // The server asked the whole host to slow down, not one URL.
+  Clock::time_point& next = next_host_start_[HostOf(url)];
+  next = std::max(next, Clock::now() + std::chrono::seconds(seconds));
 }
 
 // --- public shell ----------------------------------------------------------

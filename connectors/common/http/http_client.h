@@ -78,6 +78,9 @@ struct HttpClientOptions {
   // host name, port ignored); 0 disables. Requests that come too early wait
   // inside the client (timers, no thread).
   std::chrono::milliseconds min_host_interval{0};
+  // A 429 or 503 with Retry-After holds back every later request to that
+  // host until then (at most this long); 0 disables the host-wide pause.
+  std::chrono::seconds max_host_throttle{600};
 };
 
 // True for addresses a page link must not reach unless allowed: loopback,

@@ -243,6 +243,46 @@ TEST(PolitenessTest, RateIsPerHostNotGlobal) {
   EXPECT_LT(Clock::now() - t0, 1500ms);
 }
 
+TEST(PolitenessTest, RetryAfterPausesTheWholeHost) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, Clock::time_point>> seen;
+  LoopbackHttpServer server([&](const TestRequest& req) {
+    {
+      std::lock_guard lock(mu);
+      seen.emplace_back(req.path, Clock::now());
+    }
+    TestResponse r;
+    if (req.path == "/limited") {
+      r.status = 429;
+      r.headers.emplace_back("Retry-After", "1");
+    }
+    return r;
+  });
+  boost::asio::io_context io;
+  HttpClient client(io);  // no per-host rate: only the throttle applies
+  auto first = Get(io, client, Req(server.base_url() + "/limited"));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 429);
+  const auto t0 = Clock::now();
+  // Another host is not held back...
+  auto other =
+      Get(io, client,
+          Req("http://localhost:" + std::to_string(server.port()) + "/x"));
+  ASSERT_TRUE(other);
+  EXPECT_LT(Clock::now() - t0, 500ms);
+  // ...but any URL on the throttled host waits for the Retry-After.
+  auto second = Get(io, client, Req(server.base_url() + "/other"));
+  ASSERT_TRUE(second);
+  EXPECT_GE(Clock::now() - t0, 900ms);
+  // Capped: a server cannot park a host for longer than max_host_throttle.
+  HttpClient capped(io, {.max_host_throttle = std::chrono::seconds(0)});
+  auto a = Get(io, capped, Req(server.base_url() + "/limited"));
+  const auto t1 = Clock::now();
+  auto b = Get(io, capped, Req(server.base_url() + "/other"));
+  ASSERT_TRUE(b);
+  EXPECT_LT(Clock::now() - t1, 500ms);
+}
+
 TEST(PolitenessTest, CancelAllReachesRateDeferredRequests) {
   LoopbackHttpServer server(Ok);
   boost::asio::io_context io;
