@@ -2,11 +2,15 @@
 // SQLite state store, Publisher and JSONL sink) against a real HTTP server
 // on 127.0.0.1 that misbehaves in the ways feed servers do.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <ctime>
 #include <filesystem>
@@ -445,6 +449,35 @@ TEST_F(FetchBehaviourTest, NamedFailures) {
   auto dns = Poller("named-dns", "http://nonexistent.invalid/feed");
   ASSERT_FALSE(Poll(*dns));
   EXPECT_EQ(FetchCount("named-dns", "dns"), 1u);
+  // TLS: a peer that answers the ClientHello with plain text fails the
+  // handshake.
+  {
+    int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(lfd, 4), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+    std::thread plain([lfd] {
+      int c = ::accept(lfd, nullptr, nullptr);
+      if (c < 0) return;
+      const char kReply[] =
+          "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+      (void)!::write(c, kReply, sizeof kReply - 1);
+      ::shutdown(c, SHUT_RDWR);
+      ::close(c);
+    });
+    auto tls = Poller(
+        "named-tls",
+        "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/feed");
+    auto r = Poll(*tls);
+    plain.join();
+    ::close(lfd);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(FetchCount("named-tls", "tls"), 1u) << r.error().ToString();
+  }
   // Too large is a clear message.
   auto big = Poller("named-big2", server.base_url() + "/big");
   auto r = Poll(*big);
@@ -546,6 +579,57 @@ TEST_F(FetchBehaviourTest, AdaptiveIntervalFollowsItemDates) {
   ASSERT_TRUE(Poll(*poller));
   EXPECT_GE(poller->PlannedDelay(), 29min);
   EXPECT_LE(poller->PlannedDelay(), 31min);
+}
+
+TEST_F(FetchBehaviourTest, RunLoopHonoursRetryAfterThenResumes) {
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> hits;
+  LoopbackHttpServer server([&](const TestRequest&) {
+    std::lock_guard lock(mu);
+    hits.push_back(std::chrono::steady_clock::now());
+    if (hits.size() == 1) {
+      TestResponse r;
+      r.status = 429;
+      r.headers.emplace_back("Retry-After", "3");
+      return r;
+    }
+    return Feed(Rss("run"));
+  });
+  config_.scheduler.adaptive = false;
+  FeedConfig feed;
+  feed.name = "run-loop";
+  feed.url = server.base_url() + "/feed";
+  feed.interval = 1s;
+  feed.full_article = FullArticleMode::kNever;
+  auto poller = Poller(feed);
+  boost::asio::co_spawn(io_, FeedPoller::Run(poller, false),
+                        boost::asio::detached);
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return hits.size();
+  };
+  while (count() < 3 && std::chrono::steady_clock::now() < deadline) {
+    io_.run_one_for(20ms);
+  }
+  poller->Stop();
+  while (!poller->finished() && std::chrono::steady_clock::now() < deadline) {
+    io_.run_one_for(20ms);
+  }
+  ASSERT_GE(count(), 3u);
+  std::lock_guard lock(mu);
+  // 1 s interval (2 s with one failure's backoff), but Retry-After says 3 s.
+  EXPECT_GE(hits[1] - hits[0], 2900ms);
+  // After the success the 1 s interval (±10 %) is back.
+  EXPECT_LT(hits[2] - hits[1], 2s);
+  EXPECT_GE(hits[2] - hits[1], 850ms);
+  const std::string text = MetricsRegistry::Global().RenderPrometheus();
+  EXPECT_NE(text.find("newsflow_feed_next_poll_seconds{feed=\"run-loop\"}"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "newsflow_feed_last_success_timestamp_seconds{feed=\"run-loop\"}"),
+      std::string::npos);
 }
 
 // --- outage detector
