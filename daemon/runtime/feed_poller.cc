@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <boost/asio/this_coro.hpp>
 
 #include "daemon/core/logging.h"
@@ -50,8 +51,17 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
   feed_request_.username = feed_.basic_auth_username;
   feed_request_.password = feed_.basic_auth_password;
   current_url_ = feed_.url;
-  // Page links come from the feed's publisher, not the operator: guard them.
+  // Page links come from the feed's publisher, not the operator: guard them,
+  // and keep the feed's credentials away from whatever hosts they name.
   base.allow_private_targets = config.http.allow_private_targets;
+  std::erase_if(base.headers, [](const auto& header) {
+    std::string name = header.first;
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return name == "authorization" || name == "cookie" ||
+           name == "proxy-authorization";
+  });
 
   build_->http = env_.http;
   build_->page_request = base;

@@ -688,20 +688,52 @@ TEST_F(FetchBehaviourTest, PerFeedCookiesAuthAndUserAgent) {
   EXPECT_EQ(req.Header("x-token"), "t");
 }
 
-TEST_F(FetchBehaviourTest, DefaultUserAgentIsHonest) {
-  LoopbackHttpServer server([](const TestRequest&) { return Feed(Rss("ua")); });
-  auto poller = Poller("ua", server.base_url() + "/feed");
-  ASSERT_TRUE(Poll(*poller));
-  EXPECT_NE(server.requests().at(0).Header("user-agent").find("newsflowd/"),
-            std::string::npos);
-}
-
 std::string TeaserFeed(const std::string& page_url) {
   return "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
          "<link>http://example.org/</link><item><guid>urn:teaser</guid>"
          "<title>Teaser</title><link>" +
          page_url +
          "</link><description>Read more</description></item></channel></rss>";
+}
+
+TEST_F(FetchBehaviourTest, FeedCredentialsNeverReachLinkedPages) {
+  LoopbackHttpServer proxy([](const TestRequest& req) {
+    if (req.path == "/feed") {
+      return Feed(TeaserFeed("http://other-site.example/story"));
+    }
+    TestResponse r;
+    r.headers.emplace_back("Content-Type", "text/html");
+    r.body = "<html><body><article><p>" + std::string(500, 'q') +
+             " page</p></article></body></html>";
+    return r;
+  });
+  FeedConfig feed;
+  feed.name = "creds";
+  feed.url = "http://private-feed.example/feed";
+  feed.full_article = FullArticleMode::kAlways;
+  feed.proxy = proxy.base_url();
+  feed.cookies = "sid=1";
+  feed.basic_auth_username = "u";
+  feed.basic_auth_password = "p";
+  feed.headers = {{"Authorization", "Bearer secret"}, {"X-Keep", "yes"}};
+  auto poller = Poller(feed);
+  ASSERT_TRUE(Poll(*poller));
+  auto reqs = proxy.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].Header("authorization"), "Bearer secret");
+  EXPECT_EQ(reqs[0].Header("cookie"), "sid=1");
+  EXPECT_EQ(reqs[1].host, "other-site.example");
+  EXPECT_EQ(reqs[1].Header("authorization"), "");
+  EXPECT_EQ(reqs[1].Header("cookie"), "");
+  EXPECT_EQ(reqs[1].Header("x-keep"), "yes");
+}
+
+TEST_F(FetchBehaviourTest, DefaultUserAgentIsHonest) {
+  LoopbackHttpServer server([](const TestRequest&) { return Feed(Rss("ua")); });
+  auto poller = Poller("ua", server.base_url() + "/feed");
+  ASSERT_TRUE(Poll(*poller));
+  EXPECT_NE(server.requests().at(0).Header("user-agent").find("newsflowd/"),
+            std::string::npos);
 }
 
 TEST_F(FetchBehaviourTest, FeedLinkToLoopbackIsRefusedUnlessAllowed) {
