@@ -468,8 +468,7 @@ class Loader {
     }
     fields.push_back(Str("cookies", &f->cookies));
     fields.push_back(Field{
-        "basic_auth",
-        [this, f](const YAML::Node& n, const std::string& path) {
+        "basic_auth", [this, f](const YAML::Node& n, const std::string& path) {
           return yaml_fields::ReadMap(
               src_, n, path,
               {Str("username", &f->basic_auth_username, CheckNonEmpty),

@@ -39,8 +39,8 @@ namespace {
 // --- server -----------------------------------------------------------------
 
 std::string Filler() {
-  static const char* kWords[] = {"market", "council", "report", "river",
-                                 "season", "budget", "station", "harvest",
+  static const char* kWords[] = {"market",   "council", "report",   "river",
+                                 "season",   "budget",  "station",  "harvest",
                                  "engineer", "archive", "frontier", "ledger"};
   std::string s;
   for (int i = 0; s.size() < 2300; ++i) {
@@ -55,16 +55,18 @@ std::string FeedBody(int feed) {
   const std::string n = std::to_string(feed);
   std::string xml;
   xml.reserve(52 << 10);
-  xml += "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>Feed " +
-         n + "</title><link>http://example.org/" + n +
-         "/</link><description>Loopback feed " + n + "</description>\n";
+  xml +=
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss "
+      "version=\"2.0\"><channel><title>Feed " +
+      n + "</title><link>http://example.org/" + n +
+      "/</link><description>Loopback feed " + n + "</description>\n";
   for (int i = 0; i < 20; ++i) {
     const std::string id = n + "/" + std::to_string(i);
-    xml += "<item><title>Story " + id + "</title><link>http://example.org/" + id +
-           "</link><guid isPermaLink=\"false\">urn:bench:" + id +
+    xml += "<item><title>Story " + id + "</title><link>http://example.org/" +
+           id + "</link><guid isPermaLink=\"false\">urn:bench:" + id +
            "</guid><pubDate>Thu, 09 Oct 2025 " + std::to_string(10 + i % 10) +
-           ":00:00 GMT</pubDate><description>&lt;p&gt;Story " + id + ": " + filler +
-           "&lt;/p&gt;</description></item>\n";
+           ":00:00 GMT</pubDate><description>&lt;p&gt;Story " + id + ": " +
+           filler + "&lt;/p&gt;</description></item>\n";
   }
   xml += "</channel></rss>\n";
   return xml;
@@ -80,19 +82,22 @@ std::string Respond(const std::string& request, int feeds) {
   // Request line: GET /feed/<i> HTTP/1.1
   int feed = -1;
   const size_t p = request.find("/feed/");
-  if (p != std::string::npos && p < request.find('\n')) feed = std::atoi(request.c_str() + p + 6);
+  if (p != std::string::npos && p < request.find('\n'))
+    feed = std::atoi(request.c_str() + p + 6);
   if (feed < 0 || feed >= feeds) {
     return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
   }
   const std::string etag = "\"f" + std::to_string(feed) + "\"";
   size_t inm = request.find("If-None-Match: ");
   if (inm == std::string::npos) inm = request.find("if-none-match: ");
-  if (inm != std::string::npos && request.compare(inm + 15, etag.size(), etag) == 0) {
+  if (inm != std::string::npos &&
+      request.compare(inm + 15, etag.size(), etag) == 0) {
     return "HTTP/1.1 304 Not Modified\r\nETag: " + etag + "\r\n\r\n";
   }
   const std::string body = FeedBody(feed);
-  return "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " + etag +
-         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " +
+         etag + "\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 int Serve(int feeds, const char* port_file) {
@@ -110,7 +115,8 @@ int Serve(int feeds, const char* port_file) {
   socklen_t len = sizeof addr;
   ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
   {
-    std::ofstream(std::string(port_file) + ".tmp") << ntohs(addr.sin_port) << "\n";
+    std::ofstream(std::string(port_file) + ".tmp")
+        << ntohs(addr.sin_port) << "\n";
     std::rename((std::string(port_file) + ".tmp").c_str(), port_file);
   }
   int ep = ::epoll_create1(0);
@@ -127,7 +133,8 @@ int Serve(int feeds, const char* port_file) {
     conns.erase(fd);
   };
   for (;;) {
-    int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+    int n =
+        ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == lfd) {
@@ -166,7 +173,8 @@ int Serve(int feeds, const char* port_file) {
         c.in.erase(0, end + 4);
       }
       while (c.out_pos < c.out.size()) {
-        ssize_t w = ::write(fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
+        ssize_t w =
+            ::write(fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
         if (w <= 0) break;
         c.out_pos += static_cast<size_t>(w);
       }
@@ -180,7 +188,8 @@ int Serve(int feeds, const char* port_file) {
   }
 }
 
-// --- client -------------------------------------------------------------------
+// --- client
+// -------------------------------------------------------------------
 
 double CpuSeconds() {
   rusage ru{};
@@ -195,7 +204,8 @@ double PeakRssMb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
-int Client(const std::string& base, int feeds, size_t concurrency, long host_connections) {
+int Client(const std::string& base, int feeds, size_t concurrency,
+           long host_connections) {
   using namespace newsflow;
   boost::asio::io_context io(1);
   HttpClientOptions options;
@@ -244,14 +254,18 @@ int Client(const std::string& base, int feeds, size_t concurrency, long host_con
       io.run_one_for(std::chrono::milliseconds(100));
       if (io.stopped()) io.restart();  // ran out of work between cycles
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     const double cpu = CpuSeconds() - cpu0;
     std::printf(
-        "{\"tool\":\"newsflow\",\"cycle\":%d,\"feeds\":%d,\"parsed\":%d,\"not_modified\":%d,"
-        "\"failed\":%d,\"items\":%zu,\"bytes\":%zu,\"wall_s\":%.3f,\"cpu_s\":%.3f,"
+        "{\"tool\":\"newsflow\",\"cycle\":%d,\"feeds\":%d,\"parsed\":%d,\"not_"
+        "modified\":%d,"
+        "\"failed\":%d,\"items\":%zu,\"bytes\":%zu,\"wall_s\":%.3f,\"cpu_s\":%."
+        "3f,"
         "\"feeds_per_s\":%.1f,\"peak_rss_mb\":%.1f,\"first_error\":\"%s\"}\n",
-        cycle, feeds, ok, not_modified, failed, items, bytes, wall, cpu, feeds / wall, PeakRssMb(),
-        first_error.substr(0, 120).c_str());
+        cycle, feeds, ok, not_modified, failed, items, bytes, wall, cpu,
+        feeds / wall, PeakRssMb(), first_error.substr(0, 120).c_str());
     std::fflush(stdout);
   }
   return 0;
@@ -264,11 +278,12 @@ int main(int argc, char** argv) {
     return Serve(std::atoi(argv[2]), argv[3]);
   }
   if (argc == 6 && std::strcmp(argv[1], "client") == 0) {
-    return Client(argv[2], std::atoi(argv[3]), static_cast<size_t>(std::atoi(argv[4])),
-                  std::atol(argv[5]));
+    return Client(argv[2], std::atoi(argv[3]),
+                  static_cast<size_t>(std::atoi(argv[4])), std::atol(argv[5]));
   }
-  std::fprintf(stderr,
-               "usage: bench_fetch serve FEEDS PORT_FILE\n"
-               "       bench_fetch client BASE FEEDS CONCURRENCY HOST_CONNECTIONS\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_fetch serve FEEDS PORT_FILE\n"
+      "       bench_fetch client BASE FEEDS CONCURRENCY HOST_CONNECTIONS\n");
   return 2;
 }
