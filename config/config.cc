@@ -470,6 +470,10 @@ class Loader {
         Int("max_redirects", &h.max_redirects, 0, 50),
         Int("max_host_connections", &h.max_host_connections, 1, 1000),
         Int("max_concurrent", &h.max_concurrent, 1, 100000),
+        Dur<std::chrono::milliseconds>("min_host_interval",
+                                       &h.min_host_interval, 0ms, 1h),
+        Enum<bool>("allow_private_targets", &h.allow_private_targets,
+                   {{"false", false}, {"true", true}}),
     };
   }
 
@@ -491,6 +495,9 @@ class Loader {
                                                  1s, 24h * 365)
                     .read(n, path);
               }},
+        Enum<bool>("adaptive", &s.adaptive, {{"true", true}, {"false", false}}),
+        Int("unconditional_every", &s.unconditional_every, 0, 1'000'000),
+        Int("redirect_move_hits", &s.redirect_move_hits, 1, 1000),
     };
   }
 
@@ -583,6 +590,9 @@ class Loader {
             return {};
           }});
     }
+    fields.push_back(Str("cookies", &f->cookies));
+    // Credentials are spelled one way in YAML: `auth:` (below), which
+    // covers basic and bearer; basic_auth_* stay for programmatic use.
     fields.push_back(Str("language", &f->language, [](const std::string& s) {
       return s.empty() ? std::nullopt : CheckLanguage(s);
     }));

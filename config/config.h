@@ -55,6 +55,9 @@ struct FeedConfig {
   // IANA name such as "Europe/Berlin"); "" -> UTC. Validated here; applying
   // it is the parser's/normalizer's job (see config/README.md).
   std::string timezone;
+  std::string cookies;   // Cookie header for feed fetches ("a=1; b=2")
+  std::string basic_auth_username;  // HTTP basic auth for feed fetches
+  std::string basic_auth_password;  // (use ${ENV}); not sent to page links
 
   // Reload compares old and new settings to decide which pollers restart.
   bool operator==(const FeedConfig&) const = default;
@@ -85,6 +88,12 @@ struct HttpConfig {
   int max_redirects = 5;             // redirect chain cap
   long max_host_connections = 2;     // concurrent connections per host
   size_t max_concurrent = 256;       // concurrent transfers overall
+  // Minimum spacing between request starts to one host (0 = no limit).
+  std::chrono::milliseconds min_host_interval{100};
+  // Let links that come from feeds (full-article fetches) reach private,
+  // loopback and link-local addresses (SSRF guard off). Configured feed
+  // URLs may point anywhere regardless.
+  bool allow_private_targets = false;
 };
 
 // Prometheus metrics / health endpoint.
@@ -96,6 +105,12 @@ struct MetricsConfig {
 struct SchedulerConfig {
   std::chrono::seconds min_interval{300};    // lower clamp, >= 1s
   std::chrono::seconds max_interval{86400};  // upper clamp, >= min_interval
+  bool adaptive = true;  // derive the interval from the items' publish rate
+  // Every Nth poll ignores ETag/Last-Modified (servers that wrongly answer
+  // 304); 0 = never.
+  int unconditional_every = 24;
+  // Consistent 301/308 answers needed before the stored feed URL moves.
+  int redirect_move_hits = 3;
 };
 
 // Pipeline limits.

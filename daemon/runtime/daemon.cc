@@ -117,6 +117,7 @@ Result<void> Daemon::Impl::Start() {
   http_options.default_user_agent = config_.http.user_agent;
   http_options.max_concurrent = config_.http.max_concurrent;
   http_options.max_host_connections = config_.http.max_host_connections;
+  http_options.min_host_interval = config_.http.min_host_interval;
   http_ = std::make_unique<HttpClient>(io_, http_options);
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);

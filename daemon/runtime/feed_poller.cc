@@ -3,29 +3,28 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <boost/asio/this_coro.hpp>
 
 #include "daemon/core/logging.h"
+#include "daemon/core/metrics.h"
 #include "daemon/normalizer/normalizer.h"
 
 namespace newsflow {
 
-std::chrono::milliseconds NextPollDelay(std::chrono::seconds interval,
-                                        const SchedulerConfig& scheduler,
-                                        int consecutive_failures,
-                                        double jitter) {
-  using std::chrono::milliseconds;
-  const auto min_ms = std::chrono::duration_cast<milliseconds>(scheduler.min_interval);
-  const auto max_ms = std::chrono::duration_cast<milliseconds>(scheduler.max_interval);
-  auto base = std::clamp(std::chrono::duration_cast<milliseconds>(interval),
-                         min_ms, std::max(min_ms, max_ms));
-  // Exponential backoff, never giving up: the delay stops growing at
-  // max_interval but the feed keeps being polled.
-  for (int i = 0; i < consecutive_failures && base < max_ms; ++i) base *= 2;
-  base = std::min(base, std::max(min_ms, max_ms));
-  const double factor = 1.0 + 0.1 * std::clamp(jitter, -1.0, 1.0);
-  return milliseconds(static_cast<int64_t>(static_cast<double>(base.count()) * factor));
+namespace {
+
+std::string HostOfUrl(const std::string& url) {
+  size_t begin = url.find("://");
+  begin = begin == std::string::npos ? 0 : begin + 3;
+  size_t end = url.find_first_of("/?#", begin);
+  return url.substr(begin,
+                    end == std::string::npos ? std::string::npos : end - begin);
 }
+
+MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
+
+}  // namespace
 
 FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
                        FeedConfig feed, const DaemonConfig& config)
@@ -47,6 +46,22 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
   base.max_redirects = config.http.max_redirects;
   feed_request_ = base;
   feed_request_.url = feed_.url;
+  // Credentials go to the feed only, never to the pages its items link to.
+  feed_request_.cookie = feed_.cookies;
+  feed_request_.username = feed_.basic_auth_username;
+  feed_request_.password = feed_.basic_auth_password;
+  current_url_ = feed_.url;
+  // Page links come from the feed's publisher, not the operator: guard them,
+  // and keep the feed's credentials away from whatever hosts they name.
+  base.allow_private_targets = config.http.allow_private_targets;
+  std::erase_if(base.headers, [](const auto& header) {
+    std::string name = header.first;
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return name == "authorization" || name == "cookie" ||
+           name == "proxy-authorization";
+  });
 
   build_->http = env_.http;
   build_->page_request = base;
@@ -63,8 +78,23 @@ void FeedPoller::Stop() {
   sleep_.cancel();
 }
 
+std::chrono::milliseconds FeedPoller::PlannedDelay() const {
+  PollPlan plan;
+  plan.interval =
+      scheduler_.adaptive && adaptive_ ? *adaptive_ : feed_.interval;
+  plan.consecutive_failures = consecutive_failures_;
+  plan.hints = hints_;
+  plan.hints.ttl = ttl_;
+  return NextPollDelay(plan, scheduler_);
+}
+
 Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
   auto log = GetLogger("feed." + self->feed_.name);
+  auto& metrics = MetricsRegistry::Global();
+  Gauge& next_poll =
+      metrics.GetGauge("newsflow_feed_next_poll_seconds",
+                       "Seconds until the feed's next scheduled poll.",
+                       FeedLabel(self->feed_.name));
   std::uniform_real_distribution<double> jitter(-1.0, 1.0);
   while (!self->stopped_) {
     Result<PollSummary> summary = Error::Internal("poll did not run");
@@ -73,21 +103,25 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     } catch (const std::exception& e) {
       // The edge: nothing below should throw, but one feed must never take
       // the daemon down.
-      summary = Error::Internal(std::string("unexpected exception: ") + e.what(),
-                                "feed " + self->feed_.name);
+      summary =
+          Error::Internal(std::string("unexpected exception: ") + e.what(),
+                          "feed " + self->feed_.name);
+      ++self->consecutive_failures_;
     }
     self->last_poll_failed_ = !summary;
-    if (!summary) {
-      ++self->consecutive_failures_;
-      log->warn("Feed poll failed. error={} consecutive_failures={}",
-                summary.error().ToString(), self->consecutive_failures_);
-    } else {
-      self->consecutive_failures_ = 0;
-    }
     if (once || self->stopped_) break;
-    const auto delay = NextPollDelay(self->feed_.interval, self->scheduler_,
-                                     self->consecutive_failures_,
-                                     jitter(self->rng_));
+    PollPlan plan;
+    plan.interval = self->scheduler_.adaptive && self->adaptive_
+                        ? *self->adaptive_
+                        : self->feed_.interval;
+    plan.consecutive_failures = self->consecutive_failures_;
+    plan.hints = self->hints_;
+    plan.hints.ttl = self->ttl_;
+    plan.jitter = jitter(self->rng_);
+    const auto delay = NextPollDelay(plan, self->scheduler_);
+    next_poll.Set(std::chrono::duration<double>(delay).count());
+    log->debug("Next poll scheduled. delay_ms={} consecutive_failures={}",
+               delay.count(), self->consecutive_failures_);
     self->sleep_.expires_after(delay);
     co_await self->sleep_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -96,29 +130,149 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
 
 Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   auto log = GetLogger("feed." + feed_.name);
+  auto& metrics = MetricsRegistry::Global();
   auto state = env_.store->LoadFeed(feed_.name);
   if (!state) co_return state.error();
+  consecutive_failures_ = state->consecutive_failures;  // survives restarts
+  // A permanent redirect seen often enough replaces the configured URL.
+  const int move_hits = std::max(1, scheduler_.redirect_move_hits);
+  const bool moved = !state->moved_to.empty() &&
+                     state->moved_hits >= move_hits &&
+                     state->url == state->moved_to;
+  current_url_ = moved ? state->moved_to : feed_.url;
   FeedPollRequest request;
   request.feed_name = feed_.name;
   request.http = feed_request_;
+  request.http.url = current_url_;
   // Validators are only trusted for the URL they were stored for.
-  if (state->url == feed_.url) {
+  if (state->url == current_url_) {
     request.previous = {state->etag, state->last_modified, state->body_hash};
   }
-  Result<FeedPollResult> result = co_await AsyncPollFeed(*env_.http, request);
-  state->last_attempt = Now();
+  // Servers that answer 304 to anything would hide changes for ever: every
+  // Nth poll asks without validators (the body hash still avoids rework).
+  ++polls_;
+  request.unconditional = scheduler_.unconditional_every > 0 &&
+                          polls_ % scheduler_.unconditional_every == 0;
+  const std::string where = "feed " + feed_.name + " (" + current_url_ + ")";
+  Result<HttpResponse> response =
+      co_await AsyncFetch(*env_.http, ConditionalRequest(request));
+  const TimePoint now = Now();
+  Result<FeedPollResult> result = Error::Internal("unclassified", where);
+  if (response) {
+    hints_ = HintsFromResponse(*response, now);
+    result = ClassifyFeedResponse(request, std::move(*response));
+  } else {
+    hints_ = {};
+    // Name the feed in `where`; curl's message already carries the URL.
+    const Error& e = response.error();
+    result = Error(e.code(), e.message(), where, e.http_status());
+  }
+  const std::string outcome = FetchOutcomeName(result);
+  metrics
+      .GetCounter("newsflow_feed_fetches_total", "Feed fetches by outcome.",
+                  {{"feed", feed_.name}, {"outcome", outcome}})
+      .Inc();
+  OutageDetector& outage =
+      env_.outage != nullptr ? *env_.outage : OutageDetector::Global();
+  const bool network_failure = !result && IsNetworkFailure(result.error());
+  outage.Record(HostOfUrl(current_url_), network_failure, now);
+  state->last_attempt = now;
+  Gauge& failures_gauge =
+      metrics.GetGauge("newsflow_feed_consecutive_failures",
+                       "Failed polls of the feed since its last success.",
+                       FeedLabel(feed_.name));
   if (!result) {
     state->last_error = result.error().ToString();
-    state->consecutive_failures += 1;
+    if (network_failure && outage.InOutage(now)) {
+      // Many hosts unreachable at once: our network, not this feed. Retry
+      // at the normal interval instead of backing off.
+      log->warn(
+          "Feed poll failed during a suspected local network outage; "
+          "not backing off. outcome={} error={}",
+          outcome, result.error().ToString());
+    } else {
+      state->consecutive_failures += 1;
+      log->warn(
+          "Feed poll failed. feed={} outcome={} error={} "
+          "consecutive_failures={}",
+          feed_.name, outcome, result.error().ToString(),
+          state->consecutive_failures);
+    }
+    consecutive_failures_ = state->consecutive_failures;
+    failures_gauge.Set(consecutive_failures_);
     (void)env_.store->SaveFeed(*state);
     co_return result.error();
   }
+  // Redirect bookkeeping: only consistent permanent redirects move the feed.
+  const std::string target = result->effective_url;
+  const bool permanent = (result->first_redirect_status == 301 ||
+                          result->first_redirect_status == 308) &&
+                         !target.empty() && target != current_url_;
+  bool move_confirmed = false;
+  if (permanent) {
+    if (state->moved_to == target) {
+      state->moved_hits += 1;
+    } else {
+      state->moved_to = target;
+      state->moved_hits = 1;
+    }
+    move_confirmed = state->moved_hits >= move_hits;
+    if (move_confirmed) {
+      log->warn(
+          "Feed moved permanently; polling the new URL from now on "
+          "(update the configuration). feed={} from={} to={} hits={}",
+          feed_.name, current_url_, target, state->moved_hits);
+      metrics
+          .GetCounter("newsflow_feed_moves_total",
+                      "Confirmed permanent redirects of feed URLs.",
+                      FeedLabel(feed_.name))
+          .Inc();
+    } else {
+      log->info("Feed permanently redirected. feed={} to={} hits={}/{}",
+                feed_.name, target, state->moved_hits, move_hits);
+    }
+  } else if (!moved) {
+    state->moved_to.clear();
+    state->moved_hits = 0;
+  }
+  const std::string stored_url = move_confirmed ? target : current_url_;
+  const std::string moved_to = state->moved_to;
+  const int moved_hits = state->moved_hits;
+  consecutive_failures_ = 0;
+  failures_gauge.Set(0);
+  metrics
+      .GetGauge("newsflow_feed_last_success_timestamp_seconds",
+                "Unix time of the feed's last successful poll.",
+                FeedLabel(feed_.name))
+      .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
+  if (result->validators_distrusted) {
+    log->info(
+        "Server repeated its validators with a different body; "
+        "ignoring them. feed={}",
+        feed_.name);
+  }
   PollSummary summary;
   summary.status = result->status;
+  if (result->status != FeedPollStatus::kNotModified &&
+      result->status != FeedPollStatus::kUnchangedBody) {
+    const ParsedFeed& doc = result->feed;
+    ttl_.reset();
+    if (doc.ttl_minutes && *doc.ttl_minutes > 0) {
+      ttl_ = std::chrono::minutes(*doc.ttl_minutes);
+    }
+    std::vector<TimePoint> dates;
+    for (const FeedItem& item : doc.items) {
+      if (item.published) {
+        dates.push_back(*item.published);
+      } else if (item.updated) {
+        dates.push_back(*item.updated);
+      }
+    }
+    adaptive_ = AdaptiveInterval(dates, now);
+  }
   if (result->status != FeedPollStatus::kNew) {
-    log->debug("Feed unchanged. status={}",
-               result->status == FeedPollStatus::kNotModified ? "304" : "same_body");
-    state->url = feed_.url;
+    log->debug("Feed unchanged. status={}", outcome);
+    state->url = stored_url;
     state->etag = result->validators.etag;
     state->last_modified = result->validators.last_modified;
     state->last_success = Now();
@@ -132,7 +286,9 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   if (!processed) co_return processed.error();
   state = env_.store->LoadFeed(feed_.name);
   if (!state) co_return state.error();
-  state->url = feed_.url;
+  state->url = stored_url;
+  state->moved_to = moved_to;
+  state->moved_hits = moved_hits;
   state->last_success = Now();
   state->last_error.clear();
   state->consecutive_failures = 0;
@@ -147,7 +303,8 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     state->last_modified.clear();
     state->body_hash.clear();
   }
-  if (auto saved = env_.store->SaveFeed(*state); !saved) co_return saved.error();
+  if (auto saved = env_.store->SaveFeed(*state); !saved)
+    co_return saved.error();
   log->info("Feed polled. items={} published={} unchanged={} incomplete={}",
             processed->items, processed->published, processed->unchanged,
             processed->incomplete);

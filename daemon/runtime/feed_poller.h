@@ -18,6 +18,7 @@
 #include "daemon/runtime/article_builder.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/runtime/publisher.h"
+#include "daemon/runtime/scheduler.h"
 #include "daemon/state/state_store.h"
 
 namespace newsflow {
@@ -27,25 +28,18 @@ struct PollerEnv {
   HttpClient* http = nullptr;
   StateStore* store = nullptr;
   Publisher* publisher = nullptr;
+  // Shared outage detector; nullptr = OutageDetector::Global().
+  OutageDetector* outage = nullptr;
 };
 
 // What one poll did.
 struct PollSummary {
   FeedPollStatus status = FeedPollStatus::kNew;
-  size_t items = 0;        // items in the document
-  size_t published = 0;    // handed to the sink and acknowledged
-  size_t unchanged = 0;    // known items skipped
-  size_t incomplete = 0;   // items to retry on the next poll
+  size_t items = 0;       // items in the document
+  size_t published = 0;   // handed to the sink and acknowledged
+  size_t unchanged = 0;   // known items skipped
+  size_t incomplete = 0;  // items to retry on the next poll
 };
-
-// Delay before the next poll: the feed's interval clamped to
-// [min_interval, max_interval], doubled per consecutive failure up to
-// max_interval, with ±10 % jitter so feeds of one host do not fire
-// together. `jitter` is in [-1, 1].
-std::chrono::milliseconds NextPollDelay(std::chrono::seconds interval,
-                                        const SchedulerConfig& scheduler,
-                                        int consecutive_failures,
-                                        double jitter);
 
 class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
  public:
@@ -58,8 +52,16 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   // failed poll is logged and retried with backoff.
   static Awaitable<void> Run(std::shared_ptr<FeedPoller> self, bool once);
 
-  // One poll. Errors name the feed and URL.
+  // One poll. Errors name the feed and URL. Sends the stored validators
+  // (every scheduler.unconditional_every-th poll none), follows a confirmed
+  // permanent move, records the outcome (metrics, outage detector) and the
+  // scheduling hints used by Run().
   Awaitable<Result<PollSummary>> PollOnce();
+
+  // Delay Run() would sleep after the latest poll (jitter 0); for tests.
+  std::chrono::milliseconds PlannedDelay() const;
+  // URL the next poll fetches (the configured one, or a confirmed move).
+  const std::string& current_url() const { return current_url_; }
 
   // Ends Run() at the next opportunity: a sleeping poller wakes at once, a
   // polling one stops before its next item. Idempotent.
@@ -85,6 +87,12 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   asio::steady_timer sleep_;
   std::mt19937 rng_;
   int consecutive_failures_ = 0;
+  // Scheduling state from the latest polls.
+  std::string current_url_;
+  int64_t polls_ = 0;
+  ScheduleHints hints_;
+  std::optional<std::chrono::seconds> ttl_;       // from the last document
+  std::optional<std::chrono::seconds> adaptive_;  // from the last document
   bool stopped_ = false;
   bool finished_ = false;
   bool last_poll_failed_ = false;

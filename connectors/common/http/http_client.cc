@@ -1,7 +1,10 @@
 #include "connectors/common/http/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,7 +13,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
 #include <charconv>
+#include <cstring>
+#include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -93,7 +99,85 @@ Errc MapCurlCode(CURLcode code) {
   }
 }
 
+// Host name of `url` in lower case ("" when unparsable): the key of the
+// per-host rate limit and of the literal-IP check behind a proxy.
+std::string HostOf(const std::string& url) {
+  CURLU* u = curl_url();
+  std::string host;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* h = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h != nullptr) {
+      host = Lower(h);
+      curl_free(h);
+    }
+  }
+  curl_url_cleanup(u);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+bool IsPrivateV4(uint32_t a) {  // host byte order
+  auto in = [a](uint32_t net, int bits) {
+    return (a >> (32 - bits)) == (net >> (32 - bits));
+  };
+  return in(0x00000000, 8) ||   // 0/8 "this network"
+         in(0x0A000000, 8) ||   // 10/8
+         in(0x64400000, 10) ||  // 100.64/10 CGNAT
+         in(0x7F000000, 8) ||   // 127/8 loopback
+         in(0xA9FE0000, 16) ||  // 169.254/16 link-local (cloud metadata)
+         in(0xAC100000, 12) ||  // 172.16/12
+         in(0xC0000000, 24) ||  // 192.0.0/24 IETF protocol assignments
+         in(0xC0A80000, 16) ||  // 192.168/16
+         in(0xC6120000, 15) ||  // 198.18/15 benchmarking
+         in(0xE0000000, 4) ||   // multicast
+         in(0xF0000000, 4);     // reserved + broadcast
+}
+
+bool IsPrivateSockaddr(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(sa);
+    return IsPrivateV4(ntohl(v4->sin_addr.s_addr));
+  }
+  if (sa->sa_family == AF_INET6) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    return IsPrivateAddress(text);
+  }
+  return true;  // unix sockets and the like: never for page links
+}
+
 }  // namespace
+
+bool IsPrivateAddress(std::string_view ip) {
+  std::string s(ip);
+  in_addr v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    return IsPrivateV4(ntohl(v4.s_addr));
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return true;
+  const uint8_t* b = v6.s6_addr;
+  static const uint8_t kZero[16] = {};
+  if (std::memcmp(b, kZero, 15) == 0 && (b[15] == 0 || b[15] == 1)) {
+    return true;  // :: and ::1
+  }
+  // IPv4-mapped ::ffff:a.b.c.d and NAT64 64:ff9b::a.b.c.d: judge the v4.
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0,
+                                     0, 0,    0,    0,    0, 0};
+  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
+    return IsPrivateV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
+                       (uint32_t{b[14]} << 8) | b[15]);
+  }
+  if ((b[0] & 0xfe) == 0xfc) return true;                  // fc00::/7 ULA
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;  // fe80::/10
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true;  // fec0::/10
+  if (b[0] == 0xff) return true;                           // multicast
+  return false;
+}
 
 const std::string& HttpResponse::Header(std::string_view name) const {
   static const std::string kEmpty;
@@ -111,7 +195,7 @@ class HttpClient::Impl {
   void Fetch(HttpRequest request, FetchCallback done);
   void CancelAll();
   size_t Active() const {
-    return running_.size() + queue_.size() + undelivered_;
+    return running_.size() + queue_.size() + deferred_.size() + undelivered_;
   }
 
  private:
@@ -126,6 +210,9 @@ class HttpClient::Impl {
     int current_status = 0;
     int first_status = 0;
     bool too_large = false;
+    bool guard = false;    // SSRF guard active for this transfer
+    bool blocked = false;  // the guard refused a peer
+    std::string blocked_peer;
     Clock::time_point started;
     char error_buffer[CURL_ERROR_SIZE] = {};
 
@@ -153,6 +240,16 @@ class HttpClient::Impl {
   static int OnCloseSocket(void* clientp, curl_socket_t fd);
   static size_t OnWrite(char* data, size_t size, size_t n, void* userp);
   static size_t OnHeader(char* data, size_t size, size_t n, void* userp);
+  static curl_socket_t OnOpenSocket(void* clientp, curlsocktype purpose,
+                                    curl_sockaddr* address);
+  static int OnPrereq(void* clientp, char* primary_ip, char* local_ip,
+                      int primary_port, int local_port);
+
+  // Enqueues now or, when the host's rate slot is in the future, later.
+  void Admit(std::unique_ptr<Transfer> t);
+  void Enqueue(std::unique_ptr<Transfer> t);
+  // Pauses requests to the host of `url` per a 429/503's Retry-After.
+  void ThrottleHost(const std::string& url, const std::string& retry_after);
 
   void Start(std::unique_ptr<Transfer> t);
   void StartQueued();
@@ -177,6 +274,12 @@ class HttpClient::Impl {
   std::deque<std::unique_ptr<Transfer>> queue_;
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches_;
   size_t undelivered_ = 0;
+  // Per-host rate limit: the earliest start of the next request per host,
+  // and transfers waiting for their slot (keyed by a sequence number so a
+  // timer can find its transfer, or learn that CancelAll took it).
+  std::unordered_map<std::string, Clock::time_point> next_host_start_;
+  std::map<uint64_t, std::unique_ptr<Transfer>> deferred_;
+  uint64_t next_deferred_id_ = 0;
 };
 
 HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
@@ -200,6 +303,7 @@ HttpClient::Impl::~Impl() {
     curl_multi_remove_handle(multi_, easy);
   running_.clear();
   queue_.clear();
+  deferred_.clear();
   curl_multi_cleanup(multi_);
   for (auto& [fd, w] : watches_) {
     boost::system::error_code ec;
@@ -215,6 +319,50 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
   t->impl = this;
   t->request = std::move(request);
   t->done = std::move(done);
+  Admit(std::move(t));
+}
+
+void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
+  const auto interval = options_.min_host_interval;
+  if (interval.count() <= 0 && next_host_start_.empty()) {
+    Enqueue(std::move(t));  // no rate limit and no throttled host
+    return;
+  }
+  const auto now = Clock::now();
+  if (next_host_start_.size() > 4096) {
+    // Bounded memory: forget hosts whose slot is already in the past.
+    std::erase_if(next_host_start_,
+                  [now](const auto& kv) { return kv.second <= now; });
+  }
+  Clock::time_point slot = now;
+  const std::string host = HostOf(t->request.url);
+  if (interval.count() > 0) {
+    Clock::time_point& next = next_host_start_[host];
+    slot = std::max(now, next);
+    next = slot + interval;
+  } else if (auto it = next_host_start_.find(host);
+             it != next_host_start_.end()) {
+    slot = std::max(now, it->second);  // a throttled host (Retry-After)
+  }
+  if (slot <= now) {
+    Enqueue(std::move(t));
+    return;
+  }
+  const uint64_t id = next_deferred_id_++;
+  deferred_.emplace(id, std::move(t));
+  auto timer = std::make_shared<asio::steady_timer>(io_, slot);
+  timer->async_wait(
+      [this, id, timer, alive = alive_](const boost::system::error_code&) {
+        if (!*alive) return;
+        auto it = deferred_.find(id);
+        if (it == deferred_.end()) return;  // cancelled meanwhile
+        auto transfer = std::move(it->second);
+        deferred_.erase(it);
+        Enqueue(std::move(transfer));
+      });
+}
+
+void HttpClient::Impl::Enqueue(std::unique_ptr<Transfer> t) {
   if (running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
     Start(std::move(t));
   } else {
@@ -279,6 +427,21 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (!r.cookie.empty()) set(CURLOPT_COOKIE, r.cookie.c_str());
+  if (!r.username.empty()) {
+    set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    set(CURLOPT_USERNAME, r.username.c_str());
+    set(CURLOPT_PASSWORD, r.password.c_str());
+  }
+  t->guard = !r.allow_private_targets;
+  if (t->guard) {
+    set(CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(t.get()));
+    // A reused connection skips OnOpenSocket; the pre-request check sees
+    // the peer of every request, reused or not, redirects included.
+    set(CURLOPT_PREREQFUNCTION, &Impl::OnPrereq);
+    set(CURLOPT_PREREQDATA, static_cast<void*>(t.get()));
+  }
   if (rc != CURLE_OK) {
     Error e(MapCurlCode(rc), std::string(curl_easy_strerror(rc)) + ": " + r.url,
             r.url);
@@ -311,6 +474,8 @@ void HttpClient::Impl::CancelAll() {
   running_.clear();
   auto queued = std::move(queue_);
   queue_.clear();
+  for (auto& [id, t] : deferred_) queued.push_back(std::move(t));
+  deferred_.clear();
   for (auto& [easy, t] : running) {
     curl_multi_remove_handle(multi_, easy);
     Deliver(std::move(t->done),
@@ -370,6 +535,69 @@ int HttpClient::Impl::OnCloseSocket(void* clientp, curl_socket_t fd) {
   // so a reactor registration never outlives its fd.
   static_cast<Impl*>(clientp)->RemoveSocket(fd);
   return ::close(fd);
+}
+
+curl_socket_t HttpClient::Impl::OnOpenSocket(void* clientp,
+                                             curlsocktype /*purpose*/,
+                                             curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(clientp);
+  // Behind a proxy the peer is the operator's proxy: not ours to judge.
+  if (t->request.proxy.empty() && IsPrivateSockaddr(&address->addr)) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw =
+        address->family == AF_INET6
+            ? static_cast<const void*>(
+                  &reinterpret_cast<const sockaddr_in6*>(&address->addr)
+                       ->sin6_addr)
+            : static_cast<const void*>(
+                  &reinterpret_cast<const sockaddr_in*>(&address->addr)
+                       ->sin_addr);
+    inet_ntop(address->family, raw, text, sizeof text);
+    t->blocked = true;
+    t->blocked_peer = text;
+    return CURL_SOCKET_BAD;  // curl fails the connect; Complete() names it
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
+}
+
+int HttpClient::Impl::OnPrereq(void* clientp, char* primary_ip,
+                               char* /*local_ip*/, int /*primary_port*/,
+                               int /*local_port*/) {
+  auto* t = static_cast<Transfer*>(clientp);
+  std::string peer;
+  if (t->request.proxy.empty()) {
+    peer = primary_ip != nullptr ? primary_ip : "";
+  } else {
+    // The proxy resolves names; we can still refuse a literal private IP
+    // or localhost in the URL being requested (redirect hops included).
+    char* effective = nullptr;
+    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &effective);
+    std::string host = HostOf(effective != nullptr ? effective : "");
+    if (host == "localhost" || host.ends_with(".localhost")) {
+      peer = host;
+    } else {
+      in_addr v4{};
+      in6_addr v6{};
+      if (inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+          inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+        peer = host;
+      }
+    }
+    if (peer.empty()) return CURL_PREREQFUNC_OK;
+    if (peer != "localhost" && !peer.ends_with(".localhost") &&
+        !IsPrivateAddress(peer)) {
+      return CURL_PREREQFUNC_OK;
+    }
+    t->blocked = true;
+    t->blocked_peer = peer;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  if (IsPrivateAddress(peer)) {
+    t->blocked = true;
+    t->blocked_peer = peer;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
 }
 
 size_t HttpClient::Impl::OnWrite(char* data, size_t size, size_t n,
@@ -522,6 +750,16 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
   curl_multi_remove_handle(multi_, easy);
 
   const std::string& url = t->request.url;
+  if (t->blocked) {
+    Deliver(std::move(t->done),
+            Error(Errc::kBlocked,
+                  "blocked: " + t->blocked_peer +
+                      " is a private, loopback or link-local address "
+                      "(http.allow_private_targets is false): " +
+                      url,
+                  url));
+    return;
+  }
   if (t->too_large) {
     Deliver(
         std::move(t->done),
@@ -553,7 +791,30 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
   }
   resp.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       Clock::now() - t->started);
+  if ((resp.status == 429 || resp.status == 503) &&
+      options_.max_host_throttle.count() > 0) {
+    ThrottleHost(t->request.url, resp.Header("retry-after"));
+  }
   Deliver(std::move(t->done), std::move(resp));
+}
+
+void HttpClient::Impl::ThrottleHost(const std::string& url,
+                                    const std::string& retry_after) {
+  if (retry_after.empty()) return;
+  int64_t seconds = -1;
+  auto [p, ec] = std::from_chars(
+      retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+  if (ec != std::errc() || p != retry_after.data() + retry_after.size()) {
+    const time_t when = curl_getdate(retry_after.c_str(), nullptr);
+    if (when < 0) return;
+    seconds =
+        static_cast<int64_t>(when) - static_cast<int64_t>(::time(nullptr));
+  }
+  if (seconds <= 0) return;
+  seconds = std::min<int64_t>(seconds, options_.max_host_throttle.count());
+  // The server asked the whole host to slow down, not one URL.
+  Clock::time_point& next = next_host_start_[HostOf(url)];
+  next = std::max(next, Clock::now() + std::chrono::seconds(seconds));
 }
 
 // --- public shell ----------------------------------------------------------

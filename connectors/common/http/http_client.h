@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,23 +30,33 @@ namespace newsflow {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string url;                       // http:// or https:// only
-  HttpHeaders headers;                   // extra request headers
-  std::string etag;                      // sends If-None-Match when set
-  std::string last_modified;             // sends If-Modified-Since when set
-  std::string user_agent;                // empty: the client's default
-  std::string proxy;                     // e.g. "http://127.0.0.1:3128"; empty: none
+  std::string url;            // http:// or https:// only
+  HttpHeaders headers;        // extra request headers
+  std::string etag;           // sends If-None-Match when set
+  std::string last_modified;  // sends If-Modified-Since when set
+  std::string user_agent;     // empty: the client's default
+  std::string proxy;          // e.g. "http://127.0.0.1:3128"; empty: none
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds total_timeout{30'000};
-  size_t max_body_bytes = 16 << 20;      // decompressed; larger → kTooLarge
-  int max_redirects = 5;                 // longer chains → kTooManyRedirects
+  size_t max_body_bytes = 16 << 20;  // decompressed; larger → kTooLarge
+  int max_redirects = 5;             // longer chains → kTooManyRedirects
+  std::string cookie;                // Cookie header value ("a=1; b=2")
+  std::string username;              // HTTP basic auth when non-empty
+  std::string password;              // (never sent across hosts)
+  // SSRF guard: false refuses (kBlocked) any connection — first hop,
+  // redirects and reused connections alike — whose resolved peer address is
+  // private, loopback, link-local, CGNAT, multicast or unspecified. Checked
+  // on the address curl connects to (after DNS), so DNS rebinding fails.
+  // With a proxy the peer is the proxy, which the operator chose: the guard
+  // then only checks a literal-IP target URL (the proxy resolves names).
+  bool allow_private_targets = true;
 };
 
 struct HttpResponse {
-  int status = 0;                 // final status after redirects
-  std::string effective_url;      // URL after redirects
-  HttpHeaders headers;            // of the final response; names lower-cased
-  std::string body;               // decompressed
+  int status = 0;             // final status after redirects
+  std::string effective_url;  // URL after redirects
+  HttpHeaders headers;        // of the final response; names lower-cased
+  std::string body;           // decompressed
   int redirect_count = 0;
   // Status of the first response when it was a redirect (301/302/307/308),
   // else 0; lets callers tell permanent from temporary moves.
@@ -57,12 +68,26 @@ struct HttpResponse {
 };
 
 struct HttpClientOptions {
-  std::string default_user_agent = "newsflowd/0.1 (+https://github.com/newsflow)";
+  std::string default_user_agent =
+      "newsflowd/0.1 (+https://github.com/newsflow)";
   // Limit on transfers running at once; more are queued inside the client.
   size_t max_concurrent = 256;
   // Limit on connections to one host (CURLMOPT_MAX_HOST_CONNECTIONS).
   long max_host_connections = 2;
+  // Minimum spacing between the starts of two requests to one host (per
+  // host name, port ignored); 0 disables. Requests that come too early wait
+  // inside the client (timers, no thread).
+  std::chrono::milliseconds min_host_interval{0};
+  // A 429 or 503 with Retry-After holds back every later request to that
+  // host until then (at most this long); 0 disables the host-wide pause.
+  std::chrono::seconds max_host_throttle{600};
 };
+
+// True for addresses a page link must not reach unless allowed: loopback,
+// RFC 1918, link-local, CGNAT (100.64/10), unspecified, multicast,
+// broadcast, IPv6 ULA/link-local and IPv4-mapped forms of those. `ip` is a
+// numeric address; anything unparsable counts as private.
+bool IsPrivateAddress(std::string_view ip);
 
 using FetchCallback = std::function<void(Result<HttpResponse>)>;
 
@@ -76,13 +101,15 @@ class HttpClient {
   // Starts a GET. `done` receives the response for any HTTP status (the
   // caller decides what a 404 means) or an Error for transport failures:
   // kDns, kConnect, kTls, kTimeout, kConnectionReset, kTooLarge,
-  // kTooManyRedirects, kInvalidArgument (bad URL or scheme).
+  // kTooManyRedirects, kInvalidArgument (bad URL or scheme), kBlocked
+  // (SSRF guard, see HttpRequest::allow_private_targets).
   void Fetch(HttpRequest request, FetchCallback done);
 
   // Aborts every transfer; their callbacks receive kCancelled.
   void CancelAll();
 
-  // Transfers started and not yet completed (including queued ones).
+  // Transfers started and not yet completed (including queued ones and
+  // ones waiting for their host's rate slot).
   size_t Active() const;
 
  private:

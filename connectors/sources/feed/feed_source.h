@@ -24,10 +24,10 @@ struct FeedValidators {
 };
 
 struct FeedPollRequest {
-  std::string feed_name;          // for error messages
-  HttpRequest http;               // url, proxy, UA, timeouts, caps
-  FeedValidators previous;        // sent as If-None-Match / If-Modified-Since
-  bool unconditional = false;     // ignore validators (periodic full refetch)
+  std::string feed_name;       // for error messages
+  HttpRequest http;            // url, proxy, UA, timeouts, caps
+  FeedValidators previous;     // sent as If-None-Match / If-Modified-Since
+  bool unconditional = false;  // ignore validators (periodic full refetch)
 };
 
 // How a poll ended when it did not fail.
@@ -39,15 +39,23 @@ enum class FeedPollStatus {
 
 struct FeedPollResult {
   FeedPollStatus status = FeedPollStatus::kNew;
-  ParsedFeed feed;              // only for kNew
-  FeedValidators validators;    // what to store once the poll's items are done
-  std::string effective_url;    // after redirects
+  ParsedFeed feed;            // only for kNew
+  FeedValidators validators;  // what to store once the poll's items are done
+  std::string effective_url;  // after redirects
   int first_redirect_status = 0;
   std::chrono::milliseconds elapsed{0};
   size_t body_bytes = 0;
+  // The server sent the validators we already had with a different body
+  // (ETag/Last-Modified that never change): they were dropped from
+  // `validators`, so later polls rely on the body hash instead.
+  bool validators_distrusted = false;
 };
 
 using FeedPollCallback = std::function<void(Result<FeedPollResult>)>;
+
+// The HTTP request PollFeed sends: `request.http` plus If-None-Match /
+// If-Modified-Since from `previous` unless `unconditional`.
+HttpRequest ConditionalRequest(const FeedPollRequest& request);
 
 // Polls once. Errors carry the feed name and URL in `where`: transport
 // errors from HttpClient, kHttpStatus (non-2xx other than 304), kEmptyBody,
@@ -56,8 +64,26 @@ void PollFeed(HttpClient& client, FeedPollRequest request,
               FeedPollCallback done);
 
 // Classifies a finished HTTP exchange; the pure part of PollFeed (exposed
-// for tests).
+// for tests). Defences against broken servers:
+//  - a 304 to a request that carried no validator is an error (kHttpStatus,
+//    status 304), never "not modified";
+//  - "Expires: 0" → the response's validators are not stored;
+//  - a 200 that repeats our validators with a different body → validators
+//    dropped (validators_distrusted) and the body processed;
+//  - a 200 whose body hash equals the last one → kUnchangedBody.
+// Bot walls (cf-mitigated: challenge, or a Cloudflare/DataDome/Akamai
+// challenge page on 403/429/503) are kHttpStatus errors whose message starts
+// with "bot wall".
 Result<FeedPollResult> ClassifyFeedResponse(const FeedPollRequest& request,
                                             HttpResponse response);
+
+// The stable outcome label of a poll for logs and
+// newsflow_feed_fetches_total{outcome}: new, not_modified, unchanged_body,
+// dns, connect, tls, timeout, connection_reset, too_many_redirects,
+// http_401, http_403, bot_wall, http_404, http_410, http_429, http_5xx,
+// http_4xx (other 4xx), http_304_unsolicited, http_other, empty_body,
+// too_large, not_a_feed, parse, blocked, invalid_url, cancelled, or the
+// ErrcName of anything else.
+std::string FetchOutcomeName(const Result<FeedPollResult>& result);
 
 }  // namespace newsflow
