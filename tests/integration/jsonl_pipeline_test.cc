@@ -31,7 +31,8 @@ TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "state:\n  path: " << (dir / "state.db").string() << "\n"
+  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
+                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
                         << "http:\n  proxy: \"" << server->base_url() << "\"\n"
                         << "sinks: [jsonl]\n"
                         << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
@@ -71,7 +72,8 @@ TEST(JsonlPipelineTest, UnreachableFeedFailsOnceRunWithOneLineNamingIt) {
   const fs::path dir = fs::temp_directory_path() / ("nf_jsonl_bad_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "state:\n  path: " << (dir / "state.db").string() << "\n"
+  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
+                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
                         << "sinks: [jsonl]\njsonl_path: " << (dir / "out.jsonl").string() << "\n"
                         << "feeds:\n  - name: dead-feed\n    url: http://127.0.0.1:1/feed.xml\n";
   auto r = RunDaemonCommand({"run", "--config", config, "--once"});

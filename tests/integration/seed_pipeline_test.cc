@@ -39,6 +39,7 @@ class SeedPipelineTest : public ::testing::Test {
                                 << "  brokers: \"" << bootstrap_ << "\"\n"
                                 << "  topic: " << topic_ << "\n"
                                 << "  librdkafka: { linger.ms: \"5\" }\n"
+                                << "metrics:\n  listen: \"\"\n"
                                 << "state:\n"
                                 << "  path: " << (dir_ / "state.db").string() << "\n"
                                 << "http:\n"
