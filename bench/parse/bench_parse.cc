@@ -1,0 +1,133 @@
+// bench_parse: newsflow's feed parser over corpus/realfeeds.
+//
+// Parses every file `rounds` times per repeat, `repeats` times, and prints
+// one JSON line {"tool","bytes","items","ok","feeds","failed","mbps",
+// "items_per_s"} with the median repeat. "Including normalization": every
+// item also gets what the daemon computes per item before any cleaning
+// (feed_poller.cc): CanonicalizeUrl, ArticleId and ItemHash.
+//
+// Usage: bench_parse [realfeeds dir] [rounds] [repeats]
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "connectors/sources/feed/feed_parser.h"
+#include "daemon/normalizer/normalizer.h"
+
+namespace newsflow {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The same plausibility rule the peers' drivers apply: parsed, has a title,
+// the item count matches index.json's rough count (which may count one
+// extra <items>), and every non-empty item has a title and a link.
+bool Plausible(const Result<ParsedFeed>& r, int rough) {
+  if (!r || r->title.empty()) return false;
+  const int got = static_cast<int>(r->items.size());
+  if (got < rough - 1 || got > rough) return false;
+  for (const FeedItem& it : r->items) {
+    if (it.title.empty() && it.link.empty() && it.summary.empty()) continue;
+    if (it.title.empty() || it.link.empty()) return false;
+  }
+  return true;
+}
+
+// Per-item work of the daemon's poll loop before cleaning. Returns a byte of
+// the results so that the compiler cannot drop the work.
+unsigned NormalizeItems(const ParsedFeed& feed) {
+  unsigned sink = 0;
+  for (const FeedItem& item : feed.items) {
+    const std::string& url =
+        !item.source_link.empty() ? item.source_link : item.link;
+    const std::string id = ArticleId("bench", item.guid, CanonicalizeUrl(url));
+    const std::string hash = ItemHash(item);
+    sink += static_cast<unsigned char>(id[0]) +
+            static_cast<unsigned char>(hash[0]);
+  }
+  return sink;
+}
+
+int Main(int argc, char** argv) {
+  const std::string dir =
+      argc > 1 ? argv[1] : std::string(NEWSFLOW_CORPUS_DIR) + "/realfeeds";
+  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;
+
+  auto index = nlohmann::json::parse(ReadFile(dir + "/index.json"), nullptr,
+                                     /*allow_exceptions=*/false);
+  if (!index.is_array()) {
+    std::fprintf(stderr, "bench_parse: no index.json in %s\n", dir.c_str());
+    return 2;
+  }
+  std::vector<std::string> bodies;
+  std::vector<int> rough;
+  std::vector<std::string> files;
+  size_t bytes = 0;
+  for (const auto& entry : index) {
+    files.push_back(entry["file"].get<std::string>());
+    bodies.push_back(ReadFile(dir + "/" + files.back()));
+    rough.push_back(entry["items"].get<int>());
+    bytes += bodies.back().size();
+  }
+
+  int ok = 0;
+  nlohmann::json failed = nlohmann::json::array();
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    if (Plausible(ParseFeed(bodies[i]), rough[i])) {
+      ++ok;
+    } else {
+      failed.push_back(files[i]);
+    }
+  }
+
+  std::vector<double> secs;
+  size_t items = 0;
+  unsigned sink = 0;
+  for (int rep = 0; rep < repeats; ++rep) {
+    items = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < rounds; ++k) {
+      for (const std::string& body : bodies) {
+        Result<ParsedFeed> r = ParseFeed(body);
+        if (!r) continue;
+        items += r->items.size();
+        sink += NormalizeItems(*r);
+      }
+    }
+    secs.push_back(std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+  }
+  std::sort(secs.begin(), secs.end());
+  const double median = secs[secs.size() / 2];
+  nlohmann::json out = {
+      {"tool", "newsflow"},
+      {"bytes", bytes},
+      {"items", items / rounds},
+      {"ok", ok},
+      {"feeds", bodies.size()},
+      {"failed", failed},
+      {"mbps", static_cast<double>(bytes) * rounds / median / 1e6},
+      {"items_per_s", static_cast<double>(items) / median},
+      {"sink", sink & 1},
+  };
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace newsflow
+
+int main(int argc, char** argv) { return newsflow::Main(argc, argv); }
