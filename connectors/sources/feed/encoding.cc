@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace newsflow::feed_internal {
@@ -47,9 +48,43 @@ std::string CanonicalCharset(std::string e) {
   return e;
 }
 
+// windows-1252 (and latin-1, which browsers read as windows-1252) by table:
+// the most common legacy charset, and iconv costs a call per buffer.
+void DecodeWindows1252(std::string_view in, std::string* out) {
+  static const uint16_t k1252[32] = {
+      0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+      0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+  out->clear();
+  out->reserve(in.size() + in.size() / 8);
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t j = i;
+    while (j < in.size() && static_cast<unsigned char>(in[j]) < 0x80) ++j;
+    out->append(in.data() + i, j - i);
+    if (j >= in.size()) break;
+    const unsigned char c = in[j];
+    const uint32_t cp = c < 0xA0 ? k1252[c - 0x80] : c;
+    if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    i = j + 1;
+  }
+}
+
 // Converts with iconv; undecodable bytes become U+FFFD. Returns false when
 // iconv does not know the charset.
 bool Iconv(std::string_view in, const std::string& from, std::string* out) {
+  if (from == "windows-1252") {
+    DecodeWindows1252(in, out);
+    return true;
+  }
   iconv_t cd = iconv_open("UTF-8", from.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
   out->clear();
@@ -207,15 +242,16 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
   if (!wide.empty()) {
     out.encoding = wide;
     out.converted = true;
-    if (!Iconv(body.substr(skip), wide, &out.utf8)) {
-      out.utf8.assign(body.substr(skip));
+    if (!Iconv(body.substr(skip), wide, &out.storage)) {
+      out.storage.assign(body.substr(skip));
     }
+    out.utf8 = out.storage;
     return out;
   }
   std::string_view rest = body.substr(skip);
   if (out.encoding == "utf-8") {  // UTF-8 BOM wins over everything else.
     if (IsValidUtf8(rest)) {
-      out.utf8.assign(rest);
+      out.utf8 = rest;
       return out;
     }
   }
@@ -230,7 +266,7 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
     // UTF-16/32 declared on ASCII-compatible bytes is a lie: read as UTF-8.
     if (valid_utf8) {
       out.encoding = "utf-8";
-      out.utf8.assign(rest);
+      out.utf8 = rest;
       return out;
     }
     if (warnings) {
@@ -243,23 +279,24 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
                           " but the bytes are valid UTF-8; read as UTF-8");
     }
     out.encoding = "utf-8";
-    out.utf8.assign(rest);
+    out.utf8 = rest;
     return out;
   } else if (!HasNonAscii(rest)) {
     out.encoding = chosen;
-    out.utf8.assign(rest);
+    out.utf8 = rest;
     return out;
   }
   out.encoding = chosen;
   out.converted = true;
-  if (!Iconv(rest, chosen, &out.utf8)) {
+  if (!Iconv(rest, chosen, &out.storage)) {
     if (warnings) {
       warnings->push_back("unknown encoding '" + chosen +
                           "'; decoded as windows-1252");
     }
     out.encoding = "windows-1252";
-    if (!Iconv(rest, "windows-1252", &out.utf8)) out.utf8.assign(rest);
+    if (!Iconv(rest, "windows-1252", &out.storage)) out.storage.assign(rest);
   }
+  out.utf8 = out.storage;
   return out;
 }
 

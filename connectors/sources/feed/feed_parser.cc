@@ -19,6 +19,9 @@ using feed_internal::XmlContext;
 constexpr unsigned kPugiOptions = pugi::parse_cdata | pugi::parse_escapes |
                                   pugi::parse_eol | pugi::parse_wconv_attribute;
 
+// Largest repair buffer kept for the next call on the same thread.
+constexpr size_t kMaxKeptBuffer = 8u << 20;
+
 bool LooksLikeJson(std::string_view s) {
   for (char c : s) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
@@ -75,9 +78,19 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
       r->warnings.insert(r->warnings.begin(), warnings.begin(), warnings.end());
     return r;
   }
-  std::string xml;
+  // The repaired copy is pugixml's in-place buffer. It is reused across
+  // calls on this thread: a fresh multi-megabyte buffer per call costs more
+  // in page faults than the parse itself. Every value is copied out of the
+  // tree before returning, so nothing refers to it afterwards.
+  thread_local std::string xml;
   feed_internal::RepairStats stats;
   feed_internal::RepairXml(text.utf8, &xml, &stats);
+  struct ShrinkLater {
+    std::string* s;
+    ~ShrinkLater() {
+      if (s->capacity() > kMaxKeptBuffer) std::string().swap(*s);
+    }
+  } shrink_later{&xml};
   pugi::xml_document doc;
   pugi::xml_parse_result pr = doc.load_buffer_inplace(
       xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);

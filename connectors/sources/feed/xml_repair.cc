@@ -1,6 +1,9 @@
 #include "connectors/sources/feed/xml_repair.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 
@@ -25,6 +28,46 @@ inline bool IsNameChar(unsigned char c) {
 inline bool IsBadControl(unsigned char c) {
   return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
+// Bytes the text loop must look at: '&', '<', 0xC2 (lead of U+0080..U+00BF)
+// and C0 controls other than tab/LF/CR.
+inline bool IsTextSpecial(unsigned char c) {
+  return c == '&' || c == '<' || c == 0xC2 || IsBadControl(c);
+}
+
+// Index of the first byte at or after `i` for which IsTextSpecial (or
+// IsBadControl alone, when `controls_only`) holds; `n` when none. SSE2 picks
+// candidates 16 bytes at a time (any byte < 0x20 is a candidate: tab and
+// newlines are then dismissed one by one).
+size_t ScanSpecial(const char* s, size_t i, size_t n, bool controls_only) {
+  const __m128i amp = _mm_set1_epi8('&');
+  const __m128i lt = _mm_set1_epi8('<');
+  const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  while (i + 16 <= n) {
+    const __m128i v =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);
+    if (!controls_only) {
+      hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(v, amp),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, lt),
+                                                        _mm_cmpeq_epi8(v, c2))));
+    }
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    while (mask != 0) {
+      const size_t k = i + static_cast<size_t>(__builtin_ctz(mask));
+      const auto c = static_cast<unsigned char>(s[k]);
+      if (controls_only ? IsBadControl(c) : IsTextSpecial(c)) return k;
+      mask &= mask - 1;
+    }
+    i += 16;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (controls_only ? IsBadControl(c) : IsTextSpecial(c)) return i;
+  }
+  return n;
+}
+
 inline bool IsXmlChar(uint32_t cp) {
   return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
@@ -39,6 +82,18 @@ uint32_t Cp1252(uint32_t c1) {
   return k1252[c1 - 0x80];
 }
 
+// Bytes inside a tag that need no decision: not a quote, '<', '>', '&' or
+// a control character.
+constexpr auto kTagPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = c >= 0x20 && c != '"' && c != '\'' && c != '<' && c != '>' &&
+           c != '&';
+  }
+  t['\t'] = t['\n'] = t['\r'] = true;
+  return t;
+}();
+
 class Repairer {
  public:
   Repairer(std::string_view in, std::string* out, RepairStats* stats)
@@ -49,12 +104,7 @@ class Repairer {
     const size_t n = in_.size();
     while (i < n) {
       // Copy the run of ordinary text characters in one go.
-      size_t j = i;
-      while (j < n) {
-        unsigned char c = in_[j];
-        if (c == '&' || c == '<' || IsBadControl(c) || c == 0xC2) break;
-        ++j;
-      }
+      size_t j = ScanSpecial(in_.data(), i, n, /*controls_only=*/false);
       out_->append(in_.data() + i, j - i);
       i = j;
       if (i >= n) break;
@@ -177,13 +227,12 @@ class Repairer {
 
   // Copies [i, end) without control characters.
   void CopyClean(size_t i, size_t end) {
-    for (size_t k = i; k < end; ++k) {
-      unsigned char c = in_[k];
-      if (IsBadControl(c)) {
-        ++stats_->control_chars;
-        continue;
-      }
-      out_->push_back(static_cast<char>(c));
+    while (i < end) {
+      const size_t k = ScanSpecial(in_.data(), i, end, /*controls_only=*/true);
+      out_->append(in_.data() + i, k - i);
+      if (k >= end) break;
+      ++stats_->control_chars;
+      i = k + 1;
     }
   }
 
@@ -243,6 +292,12 @@ class Repairer {
     size_t k = i + 1;
     char quote = 0;
     while (k < n) {
+      // Copy the run of bytes that need no decision in one go.
+      size_t run = k;
+      while (run < n && kTagPlain[static_cast<unsigned char>(in_[run])]) ++run;
+      out_->append(in_.data() + k, run - k);
+      k = run;
+      if (k >= n) break;
       unsigned char c = in_[k];
       if (quote) {
         if (c == quote) {
