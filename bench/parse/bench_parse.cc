@@ -2,14 +2,15 @@
 //
 // Parses every file `rounds` times per repeat, `repeats` times, and prints
 // one JSON line {"tool","bytes","items","ok","feeds","failed","mbps",
-// "items_per_s"} with the median repeat. "Including normalization": every
+// "items_per_s","parse_only_mbps"} with the median repeat. "Including normalization": every
 // item also gets what the daemon computes per item before any cleaning
 // (feed_poller.cc): CanonicalizeUrl, ArticleId and ItemHash.
 //
 // Usage: bench_parse [realfeeds dir] [rounds] [repeats]
 
+#include <time.h>
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,14 @@ bool Plausible(const Result<ParsedFeed>& r, int rough) {
   return true;
 }
 
+// Process CPU time: the machine is shared, and CPU time is what "one core"
+// means; wall time would charge us for other processes' slices.
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
 // Per-item work of the daemon's poll loop before cleaning. Returns a byte of
 // the results so that the compiler cannot drop the work.
 unsigned NormalizeItems(const ParsedFeed& feed) {
@@ -74,44 +83,52 @@ int Main(int argc, char** argv) {
   std::vector<std::string> bodies;
   std::vector<int> rough;
   std::vector<std::string> files;
+  // The daemon always passes the feed's URL (relative links resolve against
+  // it); the URL is fictitious, as in realfeeds_test.
+  std::vector<FeedParseOptions> options;
   size_t bytes = 0;
   for (const auto& entry : index) {
     files.push_back(entry["file"].get<std::string>());
     bodies.push_back(ReadFile(dir + "/" + files.back()));
     rough.push_back(entry["items"].get<int>());
+    options.push_back({.document_url = "https://feeds.example/" + files.back()});
     bytes += bodies.back().size();
   }
 
   int ok = 0;
   nlohmann::json failed = nlohmann::json::array();
   for (size_t i = 0; i < bodies.size(); ++i) {
-    if (Plausible(ParseFeed(bodies[i]), rough[i])) {
+    if (Plausible(ParseFeed(bodies[i], options[i]), rough[i])) {
       ++ok;
     } else {
       failed.push_back(files[i]);
     }
   }
 
-  std::vector<double> secs;
+  // One timed run: median seconds over `repeats`, with or without the
+  // per-item normalization.
   size_t items = 0;
   unsigned sink = 0;
-  for (int rep = 0; rep < repeats; ++rep) {
-    items = 0;
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < rounds; ++k) {
-      for (const std::string& body : bodies) {
-        Result<ParsedFeed> r = ParseFeed(body);
-        if (!r) continue;
-        items += r->items.size();
-        sink += NormalizeItems(*r);
+  auto timed = [&](bool normalize) {
+    std::vector<double> secs;
+    for (int rep = 0; rep < repeats; ++rep) {
+      items = 0;
+      const double start = CpuSeconds();
+      for (int k = 0; k < rounds; ++k) {
+        for (size_t i = 0; i < bodies.size(); ++i) {
+          Result<ParsedFeed> r = ParseFeed(bodies[i], options[i]);
+          if (!r) continue;
+          items += r->items.size();
+          if (normalize) sink += NormalizeItems(*r);
+        }
       }
+      secs.push_back(CpuSeconds() - start);
     }
-    secs.push_back(std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-  }
-  std::sort(secs.begin(), secs.end());
-  const double median = secs[secs.size() / 2];
+    std::sort(secs.begin(), secs.end());
+    return secs[secs.size() / 2];
+  };
+  const double parse_only = timed(false);
+  const double median = timed(true);
   nlohmann::json out = {
       {"tool", "newsflow"},
       {"bytes", bytes},
@@ -121,6 +138,8 @@ int Main(int argc, char** argv) {
       {"failed", failed},
       {"mbps", static_cast<double>(bytes) * rounds / median / 1e6},
       {"items_per_s", static_cast<double>(items) / median},
+      {"parse_only_mbps",
+       static_cast<double>(bytes) * rounds / parse_only / 1e6},
       {"sink", sink & 1},
   };
   std::printf("%s\n", out.dump().c_str());

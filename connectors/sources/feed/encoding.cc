@@ -1,5 +1,6 @@
 #include "connectors/sources/feed/encoding.h"
 
+#include <emmintrin.h>
 #include <iconv.h>
 
 #include <cerrno>
@@ -167,44 +168,44 @@ std::string CharsetFromContentType(std::string_view ct) {
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  auto cont = [](unsigned char c) { return (c & 0xC0) == 0x80; };
   while (p < end) {
-    // Fast path over ASCII, 8 bytes at a time.
-    while (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ULL) break;
-      p += 8;
+    // Fast path over ASCII, 16 bytes at a time.
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      if (_mm_movemask_epi8(v) != 0) break;
+      p += 16;
     }
-    if (p >= end) break;
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
+    // Then byte by byte until the next ASCII run (scripts written in
+    // multi-byte characters stay here, with one branch per character).
+    while (p < end) {
+      const unsigned char c = *p;
+      if (c < 0x80) {
+        ++p;
+        if (end - p >= 16 && *p < 0x80) break;
+        continue;
+      }
+      if (c < 0xC2) return false;
+      if (c < 0xE0) {
+        if (end - p < 2 || !cont(p[1])) return false;
+        p += 2;
+      } else if (c < 0xF0) {
+        if (end - p < 3 || !cont(p[1]) || !cont(p[2])) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
+          return false;  // overlong, or a surrogate
+        }
+        p += 3;
+      } else {
+        if (c > 0xF4 || end - p < 4 || !cont(p[1]) || !cont(p[2]) ||
+            !cont(p[3])) {
+          return false;
+        }
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) {
+          return false;  // overlong, or beyond U+10FFFF
+        }
+        p += 4;
+      }
     }
-    int n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int k = 1; k <= n; ++k) {
-      if ((p[k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    p += n + 1;
   }
   return true;
 }

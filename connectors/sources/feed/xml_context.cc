@@ -192,7 +192,14 @@ std::string XmlContext::Text(pugi::xml_node node) {
         break;
     }
   }
-  return Trim(out);
+  // Trim in place: `out` may be a whole article.
+  size_t end = out.size();
+  while (end > 0 && static_cast<unsigned char>(out[end - 1]) <= ' ') --end;
+  out.resize(end);
+  size_t begin = 0;
+  while (begin < end && static_cast<unsigned char>(out[begin]) <= ' ') ++begin;
+  out.erase(0, begin);
+  return out;
 }
 
 std::string XmlContext::InnerXml(pugi::xml_node node) {
@@ -279,35 +286,31 @@ bool IsUrlAttribute(std::string_view name) {
 std::string XmlContext::ResolveHtml(pugi::xml_node node,
                                     std::string html) const {
   if (options_.document_url.empty() && !has_xml_base_) return html;
-  if (html.find("href") == std::string::npos &&
-      html.find("src") == std::string::npos &&
-      html.find("HREF") == std::string::npos &&
-      html.find("SRC") == std::string::npos) {
-    return html;
-  }
-  std::string base = BaseAt(node);
-  if (!HasScheme(base)) return html;
+  // Most feeds carry absolute URLs only: scan without writing and splice
+  // only the relative values, so the common case costs one pass, no copy.
+  std::string base;
+  bool have_base = false;
   std::string out;
-  out.reserve(html.size() + 64);
+  size_t copied = 0;  // html[0, copied) is in `out` (once anything changed)
   size_t i = 0;
   const size_t n = html.size();
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  };
   while (i < n) {
     size_t lt = html.find('<', i);
     if (lt == std::string::npos) break;
-    out.append(html, i, lt + 1 - i);
     i = lt + 1;
     if (i < n && (html[i] == '/' || html[i] == '!' || html[i] == '?')) {
       continue;
     }
     // Inside a start tag: skip the name, then walk the attributes.
-    while (i < n && html[i] != '>' && html[i] != ' ' && html[i] != '\t' &&
-           html[i] != '\n' && html[i] != '\r' && html[i] != '/') {
-      out.push_back(html[i++]);
+    while (i < n && html[i] != '>' && !is_space(html[i]) && html[i] != '/') {
+      ++i;
     }
     while (i < n && html[i] != '>' && html[i] != '<') {
       char c = html[i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/') {
-        out.push_back(c);
+      if (is_space(c) || c == '/') {
         ++i;
         continue;
       }
@@ -317,9 +320,7 @@ std::string XmlContext::ResolveHtml(pugi::xml_node node,
         ++i;
       }
       std::string_view name(html.data() + name_start, i - name_start);
-      out.append(name);
       if (i >= n || html[i] != '=') continue;
-      out.push_back('=');
       ++i;
       char quote = 0;
       if (i < n && (html[i] == '"' || html[i] == '\'')) quote = html[i++];
@@ -330,18 +331,24 @@ std::string XmlContext::ResolveHtml(pugi::xml_node node,
       }
       std::string_view value(html.data() + v, i - v);
       std::string_view trimmed = TrimView(value);
-      const char q = quote ? quote : '"';
-      out.push_back(q);
       if (IsUrlAttribute(name) && !trimmed.empty() && !HasScheme(trimmed)) {
+        if (!have_base) {
+          base = BaseAt(node);
+          have_base = true;
+        }
+        if (!HasScheme(base)) return html;
+        if (copied == 0) out.reserve(n + 64);
+        out.append(html, copied, v - copied);
+        if (!quote) out.push_back('"');
         out.append(ResolveUrl(base, trimmed));
-      } else {
-        out.append(value);
+        if (!quote) out.push_back('"');
+        copied = i;
       }
-      out.push_back(q);
       if (quote && i < n) ++i;
     }
   }
-  if (i < n) out.append(html, i, n - i);
+  if (copied == 0) return html;
+  out.append(html, copied, n - copied);
   return out;
 }
 

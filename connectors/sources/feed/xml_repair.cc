@@ -36,17 +36,23 @@ inline bool IsTextSpecial(unsigned char c) {
 
 // Index of the first byte at or after `i` for which IsTextSpecial (or
 // IsBadControl alone, when `controls_only`) holds; `n` when none. SSE2 picks
-// candidates 16 bytes at a time (any byte < 0x20 is a candidate: tab and
-// newlines are then dismissed one by one).
+// candidates 16 bytes at a time.
 size_t ScanSpecial(const char* s, size_t i, size_t n, bool controls_only) {
   const __m128i amp = _mm_set1_epi8('&');
   const __m128i lt = _mm_set1_epi8('<');
   const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
   const __m128i max_control = _mm_set1_epi8(0x1F);
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
   while (i + 16 <= n) {
     const __m128i v =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);
+    // Bytes < 0x20 other than tab, LF, CR.
+    __m128i hit = _mm_andnot_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, tab),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))),
+        _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v));
     if (!controls_only) {
       hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(v, amp),
                                            _mm_or_si128(_mm_cmpeq_epi8(v, lt),
