@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include "connectors/sources/feed/encoding.h"
+#include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
 #include "connectors/sources/feed/xml_repair.h"
 #include "daemon/core/json_writer.h"
@@ -21,6 +22,17 @@ constexpr unsigned kPugiOptions = pugi::parse_cdata | pugi::parse_escapes |
 
 // Largest repair buffer kept for the next call on the same thread.
 constexpr size_t kMaxKeptBuffer = 8u << 20;
+
+// Scheme and host are case-insensitive: one spelling for every link. Legacy
+// character references in summaries/content get their Unicode spelling.
+void FinishFeed(ParsedFeed* feed) {
+  feed_internal::LowerSchemeAndHost(&feed->link);
+  for (FeedItem& item : feed->items) {
+    feed_internal::LowerSchemeAndHost(&item.link);
+    feed_internal::NormalizeCharRefs(&item.summary);
+    feed_internal::NormalizeCharRefs(&item.content);
+  }
+}
 
 bool LooksLikeJson(std::string_view s) {
   for (char c : s) {
@@ -74,8 +86,10 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   }
   if (LooksLikeJson(text.utf8)) {
     auto r = feed_internal::ParseJsonFeed(text.utf8, options);
-    if (r)
+    if (r) {
       r->warnings.insert(r->warnings.begin(), warnings.begin(), warnings.end());
+      FinishFeed(&*r);
+    }
     return r;
   }
   // The repaired copy is pugixml's in-place buffer. It is reused across
@@ -154,6 +168,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   } else {
     feed_internal::ParseRss(root, ctx, &feed);
   }
+  FinishFeed(&feed);
   return feed;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 
@@ -367,6 +368,44 @@ void AppendUtf8(uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+void NormalizeCharRefs(std::string* html) {
+  size_t amp = html->find("&#");
+  if (amp == std::string::npos) return;
+  std::string out;
+  size_t copied = 0;
+  for (; amp != std::string::npos; amp = html->find("&#", amp + 2)) {
+    const size_t p = amp + 2;
+    if (p < html->size() && (*html)[p] == 'X') {
+      out.append(*html, copied, p - copied);
+      out.push_back('x');
+      copied = p + 1;
+      continue;
+    }
+    // Decimal 128..159 followed by ';'.
+    size_t q = p;
+    uint32_t v = 0;
+    while (q < html->size() && q - p < 4 && (*html)[q] >= '0' &&
+           (*html)[q] <= '9') {
+      v = v * 10 + ((*html)[q] - '0');
+      ++q;
+    }
+    if (q == p || q >= html->size() || (*html)[q] != ';' || v < 128 ||
+        v > 159) {
+      continue;
+    }
+    const uint32_t cp = Cp1252(v);
+    if (cp == 0xFFFD) continue;
+    char ref[16];
+    std::snprintf(ref, sizeof ref, "&#x%x;", cp);
+    out.append(*html, copied, amp - copied);
+    out.append(ref);
+    copied = q + 1;
+  }
+  if (copied == 0) return;
+  out.append(*html, copied, std::string::npos);
+  html->swap(out);
 }
 
 void RepairXml(std::string_view in, std::string* out, RepairStats* stats) {

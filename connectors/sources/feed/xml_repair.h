@@ -37,4 +37,10 @@ uint32_t LookupHtmlEntity(std::string_view name);
 // Appends the UTF-8 encoding of `cp` to `out`.
 void AppendUtf8(uint32_t cp, std::string* out);
 
+// In decoded HTML (a summary or content that carried "&amp;#146;"): the
+// character references &#128;..&#159; are windows-1252 punctuation and
+// become their Unicode references (&#x2019;), and "&#X" is spelled "&#x",
+// as feedparser does. Leaves `html` untouched when it has no "&#".
+void NormalizeCharRefs(std::string* html);
+
 }  // namespace newsflow::feed_internal
