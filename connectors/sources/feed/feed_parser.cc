@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
+
 #include "connectors/sources/feed/encoding.h"
 #include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
@@ -97,21 +99,55 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   // in page faults than the parse itself. Every value is copied out of the
   // tree before returning, so nothing refers to it afterwards.
   thread_local std::string xml;
+  thread_local std::string xml_retry;
+  struct ShrinkLater {
+    ~ShrinkLater() {
+      if (xml.capacity() > kMaxKeptBuffer) std::string().swap(xml);
+      if (xml_retry.capacity() > kMaxKeptBuffer) std::string().swap(xml_retry);
+    }
+  } shrink_later;
   feed_internal::RepairStats stats;
   feed_internal::RepairXml(text.utf8, &xml, &stats);
-  struct ShrinkLater {
-    std::string* s;
-    ~ShrinkLater() {
-      if (s->capacity() > kMaxKeptBuffer) std::string().swap(*s);
-    }
-  } shrink_later{&xml};
-  pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer_inplace(
+  pugi::xml_document first_doc;
+  pugi::xml_document retry_doc;
+  pugi::xml_document* doc = &first_doc;
+  pugi::xml_parse_result pr = first_doc.load_buffer_inplace(
       xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
-  pugi::xml_node root = doc.document_element();
+  bool retried = false;
+  const std::string_view first_root =
+      XmlContext::Local(first_doc.document_element());
+  if (!pr && (first_root == "rss" || first_root == "RDF" ||
+              first_root == "channel")) {
+    // pugixml stops at the first error. The usual cause is HTML that was
+    // not escaped inside an RSS text element ("<br>", an unclosed "<p>"):
+    // repair again with those elements read as text, and keep whichever
+    // tree covers more of the document. RSS only: Atom's text constructs
+    // say what they hold.
+    feed_internal::RepairStats retry_stats;
+    feed_internal::RepairXml(text.utf8, &xml_retry, &retry_stats,
+                             {.text_elements_as_text = true});
+    if (retry_stats.escaped_markup > 0) {
+      pugi::xml_parse_result retry_pr = retry_doc.load_buffer_inplace(
+          xml_retry.data(), xml_retry.size(), kPugiOptions,
+          pugi::encoding_utf8);
+      const double first_share =
+          static_cast<double>(pr.offset) / std::max<size_t>(1, xml.size());
+      const double retry_share =
+          retry_pr ? 1.0
+                   : static_cast<double>(retry_pr.offset) /
+                         std::max<size_t>(1, xml_retry.size());
+      if (retry_share > first_share) {
+        doc = &retry_doc;
+        pr = retry_pr;
+        stats = retry_stats;
+        retried = true;
+      }
+    }
+  }
+  pugi::xml_node root = doc->document_element();
   if (!root) {
     // Nothing parsed; recovery may still find a root if there was one.
-    for (pugi::xml_node c : doc.children()) {
+    for (pugi::xml_node c : doc->children()) {
       if (c.type() == pugi::node_element) {
         root = c;
         break;
@@ -138,6 +174,12 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     feed.warnings.push_back(std::string("XML error at offset ") +
                             std::to_string(pr.offset) + ": " +
                             pr.description() + "; kept what was parsed");
+  }
+  if (retried) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.escaped_markup) +
+                            " unescaped tags in text elements escaped after an "
+                            "XML error");
   }
   if (stats.leading_junk) {
     feed.wellformed = false;

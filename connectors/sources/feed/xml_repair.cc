@@ -103,13 +103,18 @@ constexpr auto kTagPlain = [] {
 
 class Repairer {
  public:
-  Repairer(std::string_view in, std::string* out, RepairStats* stats)
-      : in_(in), out_(out), stats_(stats) {}
+  Repairer(std::string_view in, std::string* out, RepairStats* stats,
+           const RepairOptions& options)
+      : in_(in), out_(out), stats_(stats), options_(options) {}
 
   void Run() {
     size_t i = SkipProlog();
     const size_t n = in_.size();
     while (i < n) {
+      if (!raw_close_.empty()) {
+        i = RawText(i);
+        continue;
+      }
       // Copy the run of ordinary text characters in one go.
       size_t j = ScanSpecial(in_.data(), i, n, /*controls_only=*/false);
       out_->append(in_.data() + i, j - i);
@@ -121,16 +126,7 @@ class Repairer {
       } else if (c == '<') {
         i = Markup(i);
       } else if (c == 0xC2) {
-        // U+0080..U+009F are C1 controls nobody means; they are windows-1252
-        // punctuation decoded as latin-1 somewhere upstream (demoronize).
-        unsigned char d = i + 1 < n ? in_[i + 1] : 0;
-        if (d >= 0x80 && d <= 0x9F) {
-          AppendUtf8(Cp1252(d), out_);
-          i += 2;
-        } else {
-          out_->push_back(static_cast<char>(c));
-          ++i;
-        }
+        i = C1(i);
       } else {
         ++stats_->control_chars;
         ++i;
@@ -139,6 +135,18 @@ class Repairer {
   }
 
  private:
+  // 0xC2 at i. U+0080..U+009F are C1 controls nobody means; they are
+  // windows-1252 punctuation decoded as latin-1 upstream (demoronize).
+  size_t C1(size_t i) {
+    const unsigned char d = i + 1 < in_.size() ? in_[i + 1] : 0;
+    if (d >= 0x80 && d <= 0x9F) {
+      AppendUtf8(Cp1252(d), out_);
+      return i + 2;
+    }
+    out_->push_back('\xC2');
+    return i + 1;
+  }
+
   // Skips junk before the first markup and a leading XML declaration.
   size_t SkipProlog() {
     size_t i = 0;
@@ -295,6 +303,64 @@ class Repairer {
   // A start or end tag: attribute values get the same '&' / '<' repairs.
   size_t Tag(size_t i) {
     const size_t n = in_.size();
+    if (options_.text_elements_as_text && in_[i + 1] != '/') {
+      size_t e = i + 1;
+      while (e < n && IsNameChar(in_[e])) ++e;
+      const std::string_view name = in_.substr(i + 1, e - i - 1);
+      if (IsRssTextElement(name)) {
+        const size_t end = TagBody(i);
+        // Not for an empty-element tag ("<title/>").
+        if (end >= 2 && in_[end - 1] == '>' && in_[end - 2] != '/') {
+          raw_close_ = "</";
+          raw_close_.append(name);
+        }
+        return end;
+      }
+    }
+    return TagBody(i);
+  }
+
+  static bool IsRssTextElement(std::string_view name) {
+    return name == "title" || name == "description" || name == "summary" ||
+           name == "author" || name == "category" || name == "comments" ||
+           name == "link" || name == "guid" || name == "pubDate";
+  }
+
+  // Text up to `raw_close_` (or the end): references repaired as usual,
+  // CDATA kept, every other '<' escaped.
+  size_t RawText(size_t i) {
+    const size_t n = in_.size();
+    size_t end = in_.find(raw_close_, i);
+    if (end == std::string_view::npos) end = n;
+    while (i < end) {
+      size_t j = ScanSpecial(in_.data(), i, end, /*controls_only=*/false);
+      out_->append(in_.data() + i, j - i);
+      i = j;
+      if (i >= end) break;
+      const unsigned char c = in_[i];
+      if (c == '&') {
+        i = Ampersand(i);
+      } else if (c == '<') {
+        if (in_.compare(i, 9, "<![CDATA[") == 0) {
+          i = CopyThrough(i, "]]>");
+        } else {
+          ++stats_->escaped_markup;
+          out_->append("&lt;");
+          ++i;
+        }
+      } else if (c == 0xC2) {
+        i = C1(i);
+      } else {
+        ++stats_->control_chars;
+        ++i;
+      }
+    }
+    raw_close_.clear();
+    return std::max(i, end);
+  }
+
+  size_t TagBody(size_t i) {
+    const size_t n = in_.size();
     out_->push_back('<');
     size_t k = i + 1;
     char quote = 0;
@@ -340,6 +406,8 @@ class Repairer {
   std::string_view in_;
   std::string* out_;
   RepairStats* stats_;
+  const RepairOptions& options_;
+  std::string raw_close_;  // "</name" while inside a text element
 };
 
 }  // namespace
@@ -408,10 +476,11 @@ void NormalizeCharRefs(std::string* html) {
   html->swap(out);
 }
 
-void RepairXml(std::string_view in, std::string* out, RepairStats* stats) {
+void RepairXml(std::string_view in, std::string* out, RepairStats* stats,
+               const RepairOptions& options) {
   out->clear();
   out->reserve(in.size() + 64);
-  Repairer(in, out, stats).Run();
+  Repairer(in, out, stats, options).Run();
 }
 
 }  // namespace newsflow::feed_internal

@@ -127,6 +127,41 @@ TEST(FeedParserTest, RecoversBrokenXml) {
   EXPECT_EQ(r->items[1].title, "second");
 }
 
+// Unescaped HTML inside <description> breaks the tree at the first
+// mismatched end tag; the retry reads RSS text elements as text and keeps
+// every item after it.
+TEST(FeedParserTest, ResyncsAfterHtmlInTextElements) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>one</title><link>http://a.example/1</link>"
+      "<description>line<br>break <p>open &amp; <![CDATA[<b>x</b>]]>"
+      "</description></item>"
+      "<item><title>two</title><link>http://a.example/2</link>"
+      "<description><hr>rule</description></item>"
+      "<item><title>three</title><link>http://a.example/3</link></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(r->wellformed);
+  ASSERT_EQ(r->items.size(), 3u);
+  EXPECT_EQ(r->items[0].summary, "line<br>break <p>open & <b>x</b>");
+  EXPECT_EQ(r->items[1].summary, "<hr>rule");
+  EXPECT_EQ(r->items[2].title, "three");
+  EXPECT_EQ(r->items[2].link, "http://a.example/3");
+}
+
+// Several RSS <link>s: the last non-empty one wins, <link href> counts.
+TEST(FeedParserTest, LastRssLinkWins) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<link>http://a.example</link><link href=\"http://b.example/\"/>"
+      "<item><title>i</title><link>http://a.example/1</link><link/></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->link, "http://b.example/");
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].link, "http://a.example/1");
+}
+
 TEST(FeedParserTest, LegacyEncodings) {
   // "Grüße" in windows-1252 / declared ISO-8859-1.
   auto r = ParseFeed(
