@@ -3,6 +3,11 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "connectors/sources/feed/encoding.h"
 #include "connectors/sources/feed/url_resolve.h"
@@ -25,8 +30,77 @@ constexpr unsigned kPugiOptions = pugi::parse_cdata | pugi::parse_escapes |
 // Largest repair buffer kept for the next call on the same thread.
 constexpr size_t kMaxKeptBuffer = 8u << 20;
 
+// The URL the daemon identifies an item by when it has no GUID.
+const std::string& ItemUrl(const FeedItem& item) {
+  return !item.source_link.empty() ? item.source_link : item.link;
+}
+
+// FNV-1a, 64 bits: deterministic across runs and platforms (std::hash is
+// not), which is all a content-derived GUID needs.
+uint64_t Fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= 0xff;  // field separator
+  return h * 0x100000001b3ULL;
+}
+
+// Item identity (the daemon's ArticleId(feed, guid, canonical link) skips a
+// repeated id within one poll as the same story):
+//  - a GUID shared by items with different links identifies none of them
+//    (CMS bugs: the site URL or "0" as every item's guid): it is cleared,
+//    so each item is known by its link;
+//  - an item with neither GUID nor link would get the id of the empty URL,
+//    shared with every such item of every feed: it gets a GUID derived
+//    from its title, summary and content ("urn:newsflow:item:<hex>"),
+//    stable as long as those are, and never from dates (some feeds stamp
+//    every item with the time of the request).
+void MakeIdsUnique(ParsedFeed* feed) {
+  std::unordered_map<std::string_view, size_t> first_with_guid;
+  std::vector<bool> conflict(feed->items.size(), false);
+  size_t conflicts = 0;
+  for (size_t i = 0; i < feed->items.size(); ++i) {
+    const FeedItem& item = feed->items[i];
+    if (item.guid.empty()) continue;
+    auto [it, inserted] = first_with_guid.emplace(item.guid, i);
+    if (!inserted && ItemUrl(feed->items[it->second]) != ItemUrl(item)) {
+      conflict[i] = true;
+      conflict[it->second] = true;
+    }
+  }
+  for (size_t i = 0; i < feed->items.size(); ++i) {
+    FeedItem& item = feed->items[i];
+    if (conflict[i]) {
+      // Clear every item that shares it, so that ids do not depend on which
+      // one comes first in this poll.
+      item.guid.clear();
+      item.guid_is_permalink = false;
+      ++conflicts;
+    }
+    if (item.guid.empty() && ItemUrl(item).empty() &&
+        !(item.title.empty() && item.summary.empty() && item.content.empty())) {
+      uint64_t h = 0xcbf29ce484222325ULL;
+      h = Fnv1a(h, item.title);
+      h = Fnv1a(h, item.summary);
+      h = Fnv1a(h, item.content);
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx",
+                    static_cast<unsigned long long>(h));
+      item.guid = std::string("urn:newsflow:item:") + hex;
+      item.guid_is_permalink = false;
+    }
+  }
+  if (conflicts > 0) {
+    feed->warnings.push_back(std::to_string(conflicts) +
+                             " items share a GUID with different links; "
+                             "their GUIDs were dropped");
+  }
+}
+
 // Scheme and host are case-insensitive: one spelling for every link. Legacy
 // character references in summaries/content get their Unicode spelling.
+// Then item ids are made unique (MakeIdsUnique).
 void FinishFeed(ParsedFeed* feed) {
   feed_internal::LowerSchemeAndHost(&feed->link);
   for (FeedItem& item : feed->items) {
@@ -34,6 +108,7 @@ void FinishFeed(ParsedFeed* feed) {
     feed_internal::NormalizeCharRefs(&item.summary);
     feed_internal::NormalizeCharRefs(&item.content);
   }
+  MakeIdsUnique(feed);
 }
 
 bool LooksLikeJson(std::string_view s) {

@@ -162,6 +162,52 @@ TEST(FeedParserTest, LastRssLinkWins) {
   EXPECT_EQ(r->items[0].link, "http://a.example/1");
 }
 
+// A GUID shared by items with different links is dropped on all of them
+// (their links identify them); the same GUID and link twice is one story
+// and stays; items without GUID and link get a content-derived GUID that is
+// the same on every parse and differs between items.
+TEST(FeedParserTest, ItemIdsUniqueAndStable) {
+  const std::string body =
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>a</title><link>http://x.example/a</link>"
+      "<guid>http://x.example/</guid></item>"
+      "<item><title>b</title><link>http://x.example/b</link>"
+      "<guid>http://x.example/</guid></item>"
+      "<item><title>c</title><link>http://x.example/c</link>"
+      "<guid isPermaLink=\"false\">c1</guid></item>"
+      "<item><title>c again</title><link>http://x.example/c</link>"
+      "<guid isPermaLink=\"false\">c1</guid></item>"
+      "<item><title>no id</title><description>one</description></item>"
+      "<item><title>no id</title><description>two</description>"
+      "<pubDate>Mon, 06 Sep 2010 00:01:00 +0000</pubDate></item>"
+      "</channel></rss>";
+  auto r1 = ParseFeed(body);
+  ASSERT_TRUE(r1) << r1.error().ToString();
+  ASSERT_EQ(r1->items.size(), 6u);
+  EXPECT_EQ(r1->items[0].guid, "");
+  EXPECT_FALSE(r1->items[0].guid_is_permalink);
+  EXPECT_EQ(r1->items[1].guid, "");
+  EXPECT_EQ(r1->items[0].link, "http://x.example/a");
+  EXPECT_EQ(r1->items[2].guid, "c1");
+  EXPECT_EQ(r1->items[3].guid, "c1");
+  const std::string& g4 = r1->items[4].guid;
+  const std::string& g5 = r1->items[5].guid;
+  EXPECT_EQ(g4.rfind("urn:newsflow:item:", 0), 0u) << g4;
+  EXPECT_EQ(g5.rfind("urn:newsflow:item:", 0), 0u) << g5;
+  EXPECT_NE(g4, g5);
+  // Stable: the same on another parse, and independent of dates and of
+  // the item's position.
+  auto r2 = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>no id</title><description>two</description>"
+      "<pubDate>Tue, 07 Sep 2010 00:01:00 +0000</pubDate></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->items.size(), 1u);
+  EXPECT_EQ(r2->items[0].guid, g5);
+  EXPECT_EQ(ParseFeed(body)->items[4].guid, g4);
+}
+
 TEST(FeedParserTest, LegacyEncodings) {
   // "Grüße" in windows-1252 / declared ISO-8859-1.
   auto r = ParseFeed(
