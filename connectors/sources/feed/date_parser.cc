@@ -38,7 +38,7 @@ bool Digits(std::string_view s, size_t* i, int n, int* out) {
 }
 
 // Month from a word in one of several languages; 0 if not a month. Matches
-// on a lower-cased prefix of at least three letters (UTF-8 kept as is).
+// on a lower-cased prefix of at least three bytes (UTF-8 kept as is).
 int MonthFromWord(std::string_view w) {
   char buf[16];
   size_t n = std::min(w.size(), sizeof buf - 1);
@@ -59,6 +59,21 @@ int MonthFromWord(std::string_view w) {
       {"ago", 8},  {"aoû", 8},  {"aou", 8},  {"sep", 9},  {"set", 9},
       {"oct", 10}, {"okt", 10}, {"out", 10}, {"ott", 10}, {"nov", 11},
       {"dec", 12}, {"dez", 12}, {"dic", 12}, {"déc", 12},
+      // Greek and Russian, as written (capitalised or not; only ASCII is
+      // lower-cased above), accented and plain.
+      {"Ιαν", 1},  {"ιαν", 1},  {"Φεβ", 2},  {"φεβ", 2},  {"Μαρ", 3},
+      {"Μάρ", 3},  {"μαρ", 3},  {"μάρ", 3},  {"Απρ", 4},  {"απρ", 4},
+      {"Μαΐ", 5},  {"Μάι", 5},  {"Μαι", 5},  {"μαΐ", 5},  {"μάι", 5},
+      {"μαι", 5},  {"Ιουν", 6}, {"Ιούν", 6}, {"ιουν", 6}, {"ιούν", 6},
+      {"Ιουλ", 7}, {"Ιούλ", 7}, {"ιουλ", 7}, {"ιούλ", 7}, {"Αυγ", 8},
+      {"Αύγ", 8},  {"αυγ", 8},  {"αύγ", 8},  {"Σεπ", 9},  {"σεπ", 9},
+      {"Οκτ", 10}, {"οκτ", 10}, {"Νοε", 11}, {"Νοέ", 11}, {"νοε", 11},
+      {"νοέ", 11}, {"Δεκ", 12}, {"δεκ", 12}, {"янв", 1},  {"Янв", 1},
+      {"фев", 2},  {"Фев", 2},  {"мар", 3},  {"Мар", 3},  {"апр", 4},
+      {"Апр", 4},  {"май", 5},  {"Май", 5},  {"мая", 5},  {"Мая", 5},
+      {"июн", 6},  {"Июн", 6},  {"июл", 7},  {"Июл", 7},  {"авг", 8},
+      {"Авг", 8},  {"сен", 9},  {"Сен", 9},  {"окт", 10}, {"Окт", 10},
+      {"ноя", 11}, {"Ноя", 11}, {"дек", 12}, {"Дек", 12},
   };
   // French "juillet" vs "juin": both start "jui"; disambiguate.
   if (lw.rfind("juil", 0) == 0) return 7;
