@@ -2,9 +2,9 @@
 //
 // Parses every file `rounds` times per repeat, `repeats` times, and prints
 // one JSON line {"tool","bytes","items","ok","feeds","failed","mbps",
-// "items_per_s","parse_only_mbps"} with the median repeat. "Including normalization": every
-// item also gets what the daemon computes per item before any cleaning
-// (feed_poller.cc): CanonicalizeUrl, ArticleId and ItemHash.
+// "items_per_s","parse_only_mbps"} with the median repeat. "Including
+// normalization": every item also gets what the daemon computes per item before
+// any cleaning (feed_poller.cc): CanonicalizeUrl, ArticleId and ItemHash.
 //
 // Usage: bench_parse [realfeeds dir] [rounds] [repeats]
 
@@ -62,8 +62,8 @@ unsigned NormalizeItems(const ParsedFeed& feed) {
         !item.source_link.empty() ? item.source_link : item.link;
     const std::string id = ArticleId("bench", item.guid, CanonicalizeUrl(url));
     const std::string hash = ItemHash(item);
-    sink += static_cast<unsigned char>(id[0]) +
-            static_cast<unsigned char>(hash[0]);
+    sink +=
+        static_cast<unsigned char>(id[0]) + static_cast<unsigned char>(hash[0]);
   }
   return sink;
 }
@@ -91,7 +91,8 @@ int Main(int argc, char** argv) {
     files.push_back(entry["file"].get<std::string>());
     bodies.push_back(ReadFile(dir + "/" + files.back()));
     rough.push_back(entry["items"].get<int>());
-    options.push_back({.document_url = "https://feeds.example/" + files.back()});
+    options.push_back(
+        {.document_url = "https://feeds.example/" + files.back()});
     bytes += bodies.back().size();
   }
 

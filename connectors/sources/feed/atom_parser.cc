@@ -41,8 +41,7 @@ std::string TextConstruct(xml_node node, const XmlContext& ctx,
       }
     }
     const bool atom10 = type == "xhtml" || ctx.NsOf(node) == Ns::kAtom10;
-    if (atom10 && elements == 1 && !text &&
-        XmlContext::Local(div) == "div") {
+    if (atom10 && elements == 1 && !text && XmlContext::Local(div) == "div") {
       value = XmlContext::InnerXml(div);
     } else {
       value = XmlContext::InnerXml(node);

@@ -1,10 +1,9 @@
 #include "connectors/sources/feed/feed_parser.h"
 
-#include <pugixml.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <pugixml.hpp>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -191,8 +190,8 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   bool retried = false;
   const std::string_view first_root =
       XmlContext::Local(first_doc.document_element());
-  if (!pr && (first_root == "rss" || first_root == "RDF" ||
-              first_root == "channel")) {
+  if (!pr &&
+      (first_root == "rss" || first_root == "RDF" || first_root == "channel")) {
     // pugixml stops at the first error. The usual cause is HTML that was
     // not escaped inside an RSS text element ("<br>", an unclosed "<p>"):
     // repair again with those elements read as text, and keep whichever
@@ -202,9 +201,9 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     feed_internal::RepairXml(text.utf8, &xml_retry, &retry_stats,
                              {.text_elements_as_text = true});
     if (retry_stats.escaped_markup > 0) {
-      pugi::xml_parse_result retry_pr = retry_doc.load_buffer_inplace(
-          xml_retry.data(), xml_retry.size(), kPugiOptions,
-          pugi::encoding_utf8);
+      pugi::xml_parse_result retry_pr =
+          retry_doc.load_buffer_inplace(xml_retry.data(), xml_retry.size(),
+                                        kPugiOptions, pugi::encoding_utf8);
       const double first_share =
           static_cast<double>(pr.offset) / std::max<size_t>(1, xml.size());
       const double retry_share =

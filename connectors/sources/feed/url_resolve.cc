@@ -162,8 +162,8 @@ void LowerSchemeAndHost(std::string* url) {
   if (end == std::string::npos) end = url->size();
   for (size_t i = 0; i < sep; ++i) {
     const char c = (*url)[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' &&
-        c != '-' && c != '.') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' &&
+        c != '.') {
       return;  // not a scheme
     }
   }

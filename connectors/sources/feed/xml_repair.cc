@@ -47,17 +47,18 @@ size_t ScanSpecial(const char* s, size_t i, size_t n, bool controls_only) {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
   while (i + 16 <= n) {
-    const __m128i v =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
     // Bytes < 0x20 other than tab, LF, CR.
     __m128i hit = _mm_andnot_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, tab),
-                     _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))),
+        _mm_or_si128(
+            _mm_cmpeq_epi8(v, tab),
+            _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))),
         _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v));
     if (!controls_only) {
-      hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(v, amp),
-                                           _mm_or_si128(_mm_cmpeq_epi8(v, lt),
-                                                        _mm_cmpeq_epi8(v, c2))));
+      hit = _mm_or_si128(
+          hit, _mm_or_si128(
+                   _mm_cmpeq_epi8(v, amp),
+                   _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, c2))));
     }
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
     while (mask != 0) {
@@ -94,8 +95,8 @@ uint32_t Cp1252(uint32_t c1) {
 constexpr auto kTagPlain = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    t[c] = c >= 0x20 && c != '"' && c != '\'' && c != '<' && c != '>' &&
-           c != '&';
+    t[c] =
+        c >= 0x20 && c != '"' && c != '\'' && c != '<' && c != '>' && c != '&';
   }
   t['\t'] = t['\n'] = t['\r'] = true;
   return t;
