@@ -181,6 +181,17 @@ class Repairer {
   // `&` at i: keeps valid references, decodes HTML names, escapes the rest.
   size_t Ampersand(size_t i) {
     const size_t n = in_.size();
+    // Escaped HTML is full of these: copy them without a name lookup.
+    if (i + 3 < n && in_[i + 3] == ';' && in_[i + 2] == 't' &&
+        (in_[i + 1] == 'l' || in_[i + 1] == 'g')) {
+      out_->append(in_.data() + i, 4);
+      return i + 4;
+    }
+    if (in_.compare(i, 5, "&amp;") == 0 || in_.compare(i, 6, "&quot;") == 0) {
+      const size_t len = in_[i + 1] == 'a' ? 5 : 6;
+      out_->append(in_.data() + i, len);
+      return i + len;
+    }
     size_t j = i + 1;
     if (j < n && in_[j] == '#') {
       ++j;
