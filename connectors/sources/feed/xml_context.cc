@@ -299,8 +299,8 @@ bool IsUrlAttribute(std::string_view name) {
 // absolute URLs only (most feeds) is not walked tag by tag.
 bool MayHaveRelativeUrl(std::string_view html) {
   static constexpr std::string_view kNames[] = {
-      "href", "src", "cite", "poster", "action", "usemap", "longdesc",
-      "background"};
+      "href",   "src",    "cite",     "poster",
+      "action", "usemap", "longdesc", "background"};
   auto lower = [](char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   };
@@ -337,9 +337,8 @@ bool MayHaveRelativeUrl(std::string_view html) {
     if (v < html.size() && (html[v] == '"' || html[v] == '\'')) {
       quote = html[v++];
     }
-    while (v < html.size() &&
-           (html[v] == ' ' || html[v] == '\t' || html[v] == '\n' ||
-            html[v] == '\r')) {
+    while (v < html.size() && (html[v] == ' ' || html[v] == '\t' ||
+                               html[v] == '\n' || html[v] == '\r')) {
       ++v;
     }
     size_t e = v;
