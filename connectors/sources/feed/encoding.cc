@@ -3,9 +3,13 @@
 #include <emmintrin.h>
 #include <iconv.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace newsflow::feed_internal {
 namespace {
@@ -49,29 +53,97 @@ std::string CanonicalCharset(std::string e) {
   return e;
 }
 
-// windows-1252 (and latin-1, which browsers read as windows-1252) by table:
-// the most common legacy charset, and iconv costs a call per buffer.
-void DecodeWindows1252(std::string_view in, std::string* out) {
-  static const uint16_t k1252[32] = {
-      0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
-      0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+// Code points of bytes 0x80..0xFF in a single-byte charset (U+FFFD where
+// the charset has none).
+using HighHalf = std::array<uint32_t, 128>;
+
+// windows-1252 (and latin-1, which browsers read as windows-1252): the most
+// common legacy charset, known without asking iconv.
+const HighHalf& Windows1252() {
+  static const HighHalf table = [] {
+    static const uint16_t k80[32] = {
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+        0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+    HighHalf t{};
+    for (int b = 0x80; b < 0x100; ++b)
+      t[b - 0x80] = b < 0xA0 ? k80[b - 0x80] : b;
+    return t;
+  }();
+  return table;
+}
+
+// Converts one byte with an open iconv descriptor: its code point, 0xFFFD
+// when invalid, or -1 when the byte does not stand alone (a multi-byte or
+// stateful charset).
+int64_t IconvOneByte(iconv_t cd, unsigned char byte) {
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  char in = static_cast<char>(byte);
+  char* src = &in;
+  size_t src_left = 1;
+  unsigned char out[16];
+  char* dst = reinterpret_cast<char*>(out);
+  size_t dst_left = sizeof out;
+  size_t r = iconv(cd, &src, &src_left, &dst, &dst_left);
+  if (r == static_cast<size_t>(-1)) return errno == EILSEQ ? 0xFFFD : -1;
+  if (sizeof out - dst_left != 4) return -1;
+  return out[0] | (out[1] << 8) | (out[2] << 16) | (int64_t{out[3]} << 24);
+}
+
+// The table of an ASCII-compatible single-byte charset, built once per
+// charset from iconv (koi8-r, windows-1251, iso-8859-x ...: one table
+// lookup per byte instead of iconv's per-call machinery); nullptr for
+// multi-byte, stateful or unknown charsets. Thread-safe.
+const HighHalf* SingleByteTable(const std::string& charset) {
+  if (charset == "windows-1252") return &Windows1252();
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<HighHalf>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(charset);
+  if (it != cache.end()) return it->second.get();
+  std::unique_ptr<HighHalf> table;
+  if (cache.size() < 64) {  // bounded: charset names come from the network
+    iconv_t cd = iconv_open("UTF-32LE", charset.c_str());
+    if (cd != reinterpret_cast<iconv_t>(-1)) {
+      table = std::make_unique<HighHalf>();
+      for (int b = 0; b < 0x100 && table; ++b) {
+        const int64_t cp = IconvOneByte(cd, static_cast<unsigned char>(b));
+        if (b < 0x80 ? cp != b : cp < 0) {
+          table.reset();
+        } else if (b >= 0x80) {
+          (*table)[b - 0x80] = static_cast<uint32_t>(cp);
+        }
+      }
+      iconv_close(cd);
+    }
+  }
+  return cache.emplace(charset, std::move(table)).first->second.get();
+}
+
+void DecodeSingleByte(std::string_view in, const HighHalf& table,
+                      std::string* out) {
   out->clear();
-  out->reserve(in.size() + in.size() / 8);
+  out->reserve(in.size() + in.size() / 2);
   size_t i = 0;
   while (i < in.size()) {
     size_t j = i;
     while (j < in.size() && static_cast<unsigned char>(in[j]) < 0x80) ++j;
     out->append(in.data() + i, j - i);
     if (j >= in.size()) break;
-    const unsigned char c = in[j];
-    const uint32_t cp = c < 0xA0 ? k1252[c - 0x80] : c;
-    if (cp < 0x800) {
+    const uint32_t cp = table[static_cast<unsigned char>(in[j]) - 0x80];
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
       out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
       out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
+    } else if (cp < 0x10000) {
       out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
       out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
       out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     }
@@ -82,8 +154,8 @@ void DecodeWindows1252(std::string_view in, std::string* out) {
 // Converts with iconv; undecodable bytes become U+FFFD. Returns false when
 // iconv does not know the charset.
 bool Iconv(std::string_view in, const std::string& from, std::string* out) {
-  if (from == "windows-1252") {
-    DecodeWindows1252(in, out);
+  if (const HighHalf* table = SingleByteTable(from)) {
+    DecodeSingleByte(in, *table, out);
     return true;
   }
   iconv_t cd = iconv_open("UTF-8", from.c_str());

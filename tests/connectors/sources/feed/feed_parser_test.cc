@@ -223,6 +223,24 @@ TEST(FeedParserTest, LegacyEncodings) {
       {.content_type = "application/rss+xml; charset=windows-1251"});
   ASSERT_TRUE(k);
   EXPECT_EQ(k->title, "\u0411\u0406");
+  // Single-byte charsets go through a table built from iconv, multi-byte
+  // ones through iconv itself: KOI8-R "Привет", GB2312 "中文", and
+  // windows-1253 with an unassigned byte (U+FFFD).
+  auto koi = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss><channel>"
+      "<title>\xf0\xd2\xc9\xd7\xc5\xd4</title></channel></rss>");
+  ASSERT_TRUE(koi);
+  EXPECT_EQ(koi->title, "\u041f\u0440\u0438\u0432\u0435\u0442");
+  auto gb = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"gb2312\"?><rss><channel>"
+      "<title>\xd6\xd0\xce\xc4</title></channel></rss>");
+  ASSERT_TRUE(gb);
+  EXPECT_EQ(gb->title, "\u4e2d\u6587");
+  auto cp1253 = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"windows-1253\"?><rss><channel>"
+      "<title>\xc1\xaa</title></channel></rss>");
+  ASSERT_TRUE(cp1253);
+  EXPECT_EQ(cp1253->title, "\u0391\uFFFD");
   // UTF-16LE without BOM.
   std::string u16;
   for (char c : std::string("<rss><channel><title>x</title></channel></rss>")) {
