@@ -1,6 +1,8 @@
 #include "connectors/sources/feed/encoding.h"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 #include <iconv.h>
 
 #include <array>
@@ -242,12 +244,14 @@ bool IsValidUtf8(std::string_view s) {
   const auto* end = p + s.size();
   auto cont = [](unsigned char c) { return (c & 0xC0) == 0x80; };
   while (p < end) {
+#if defined(__SSE2__)
     // Fast path over ASCII, 16 bytes at a time.
     while (end - p >= 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       if (_mm_movemask_epi8(v) != 0) break;
       p += 16;
     }
+#endif
     // Then byte by byte until the next ASCII run (scripts written in
     // multi-byte characters stay here, with one branch per character).
     while (p < end) {

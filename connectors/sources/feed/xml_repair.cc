@@ -1,6 +1,8 @@
 #include "connectors/sources/feed/xml_repair.h"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -39,6 +41,7 @@ inline bool IsTextSpecial(unsigned char c) {
 // IsBadControl alone, when `controls_only`) holds; `n` when none. SSE2 picks
 // candidates 16 bytes at a time.
 size_t ScanSpecial(const char* s, size_t i, size_t n, bool controls_only) {
+#if defined(__SSE2__)
   const __m128i amp = _mm_set1_epi8('&');
   const __m128i lt = _mm_set1_epi8('<');
   const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
@@ -69,6 +72,7 @@ size_t ScanSpecial(const char* s, size_t i, size_t n, bool controls_only) {
     }
     i += 16;
   }
+#endif
   for (; i < n; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (controls_only ? IsBadControl(c) : IsTextSpecial(c)) return i;
