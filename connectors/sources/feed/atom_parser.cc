@@ -26,7 +26,8 @@ std::string TextConstruct(xml_node node, const XmlContext& ctx,
   if (type == "xhtml" || type == "application/xhtml+xml" || mode == "xml") {
     k = "xhtml";
     // Atom 1.0 wraps the content in one xhtml:div, which is not part of it
-    // (RFC 4287 §3.1.1.3); Atom 0.3 has no such rule.
+    // (RFC 4287 §3.1.1.3), whatever the XHTML type is spelled; Atom 0.3 has
+    // no such rule (feedparser keeps the div there; gofeed strips it).
     xml_node div;
     int elements = 0;
     bool text = false;
@@ -39,8 +40,8 @@ std::string TextConstruct(xml_node node, const XmlContext& ctx,
         text = true;
       }
     }
-    if (type == "xhtml" && elements == 1 && !text &&
-        XmlContext::Local(div) == "div") {
+    const bool atom10 = type == "xhtml" || ctx.NsOf(node) == Ns::kAtom10;
+    if (atom10 && elements == 1 && !text && XmlContext::Local(div) == "div") {
       value = XmlContext::InnerXml(div);
     } else {
       value = XmlContext::InnerXml(node);
@@ -118,6 +119,7 @@ void ParseLink(xml_node c, const XmlContext& ctx, std::string* link,
 void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
   std::optional<TimePoint> created;
   item->language = XmlContext::Attr(node, "xml:lang");
+  bool have_published = false;
   for (xml_node c : node.children()) {
     if (!IsElement(c)) continue;
     std::string_view local = XmlContext::Local(c);
@@ -130,8 +132,14 @@ void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
       } else if (local == "id") {
         if (item->guid.empty())
           item->guid = ctx.ResolveAt(c, XmlContext::Text(c));
-      } else if (local == "published" || local == "issued") {
-        if (!item->published) item->published = ParseFeedDate(c.child_value());
+      } else if (local == "published") {
+        // Atom 1.0's element wins over 0.3's <issued>, wherever it is.
+        if (auto t = ParseFeedDate(c.child_value())) {
+          item->published = t;
+          have_published = true;
+        }
+      } else if (local == "issued") {
+        if (!have_published) item->published = ParseFeedDate(c.child_value());
       } else if (local == "created") {
         created = ParseFeedDate(c.child_value());
       } else if (local == "updated" || local == "modified") {

@@ -9,7 +9,8 @@
 //   - RFC 3339 / ISO 8601 / W3C-DTF ("2025-10-12T01:40:00.52Z",
 //     "2018-09-18 10:11:12", "20040105T10:30:00Z", "2003-12", "2003");
 //   - month and day names in English, German, French, Spanish, Portuguese,
-//     Italian and Dutch (e.g. "Seg, 17 Set 2018 10:00:00 -0300").
+//     Italian, Dutch, Greek and Russian (e.g. "Seg, 17 Set 2018 10:00:00
+//     -0300", "Τρι, 29 Ιούν 2004 12:53:00 GMT").
 // Returns nullopt for anything else. Pure; no allocation on the hot path.
 
 #include <optional>

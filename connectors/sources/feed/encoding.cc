@@ -1,9 +1,17 @@
 #include "connectors/sources/feed/encoding.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <iconv.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace newsflow::feed_internal {
 namespace {
@@ -47,9 +55,111 @@ std::string CanonicalCharset(std::string e) {
   return e;
 }
 
+// Code points of bytes 0x80..0xFF in a single-byte charset (U+FFFD where
+// the charset has none).
+using HighHalf = std::array<uint32_t, 128>;
+
+// windows-1252 (and latin-1, which browsers read as windows-1252): the most
+// common legacy charset, known without asking iconv.
+const HighHalf& Windows1252() {
+  static const HighHalf table = [] {
+    static const uint16_t k80[32] = {
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+        0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+    HighHalf t{};
+    for (int b = 0x80; b < 0x100; ++b)
+      t[b - 0x80] = b < 0xA0 ? k80[b - 0x80] : b;
+    return t;
+  }();
+  return table;
+}
+
+// Converts one byte with an open iconv descriptor: its code point, 0xFFFD
+// when invalid, or -1 when the byte does not stand alone (a multi-byte or
+// stateful charset).
+int64_t IconvOneByte(iconv_t cd, unsigned char byte) {
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  char in = static_cast<char>(byte);
+  char* src = &in;
+  size_t src_left = 1;
+  unsigned char out[16];
+  char* dst = reinterpret_cast<char*>(out);
+  size_t dst_left = sizeof out;
+  size_t r = iconv(cd, &src, &src_left, &dst, &dst_left);
+  if (r == static_cast<size_t>(-1)) return errno == EILSEQ ? 0xFFFD : -1;
+  if (sizeof out - dst_left != 4) return -1;
+  return out[0] | (out[1] << 8) | (out[2] << 16) | (int64_t{out[3]} << 24);
+}
+
+// The table of an ASCII-compatible single-byte charset, built once per
+// charset from iconv (koi8-r, windows-1251, iso-8859-x ...: one table
+// lookup per byte instead of iconv's per-call machinery); nullptr for
+// multi-byte, stateful or unknown charsets. Thread-safe.
+const HighHalf* SingleByteTable(const std::string& charset) {
+  if (charset == "windows-1252") return &Windows1252();
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<HighHalf>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(charset);
+  if (it != cache.end()) return it->second.get();
+  std::unique_ptr<HighHalf> table;
+  if (cache.size() < 64) {  // bounded: charset names come from the network
+    iconv_t cd = iconv_open("UTF-32LE", charset.c_str());
+    if (cd != reinterpret_cast<iconv_t>(-1)) {
+      table = std::make_unique<HighHalf>();
+      for (int b = 0; b < 0x100 && table; ++b) {
+        const int64_t cp = IconvOneByte(cd, static_cast<unsigned char>(b));
+        if (b < 0x80 ? cp != b : cp < 0) {
+          table.reset();
+        } else if (b >= 0x80) {
+          (*table)[b - 0x80] = static_cast<uint32_t>(cp);
+        }
+      }
+      iconv_close(cd);
+    }
+  }
+  return cache.emplace(charset, std::move(table)).first->second.get();
+}
+
+void DecodeSingleByte(std::string_view in, const HighHalf& table,
+                      std::string* out) {
+  out->clear();
+  out->reserve(in.size() + in.size() / 2);
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t j = i;
+    while (j < in.size() && static_cast<unsigned char>(in[j]) < 0x80) ++j;
+    out->append(in.data() + i, j - i);
+    if (j >= in.size()) break;
+    const uint32_t cp = table[static_cast<unsigned char>(in[j]) - 0x80];
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    i = j + 1;
+  }
+}
+
 // Converts with iconv; undecodable bytes become U+FFFD. Returns false when
 // iconv does not know the charset.
 bool Iconv(std::string_view in, const std::string& from, std::string* out) {
+  if (const HighHalf* table = SingleByteTable(from)) {
+    DecodeSingleByte(in, *table, out);
+    return true;
+  }
   iconv_t cd = iconv_open("UTF-8", from.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
   out->clear();
@@ -132,44 +242,46 @@ std::string CharsetFromContentType(std::string_view ct) {
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  auto cont = [](unsigned char c) { return (c & 0xC0) == 0x80; };
   while (p < end) {
-    // Fast path over ASCII, 8 bytes at a time.
-    while (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ULL) break;
-      p += 8;
+#if defined(__SSE2__)
+    // Fast path over ASCII, 16 bytes at a time.
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      if (_mm_movemask_epi8(v) != 0) break;
+      p += 16;
     }
-    if (p >= end) break;
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
+#endif
+    // Then byte by byte until the next ASCII run (scripts written in
+    // multi-byte characters stay here, with one branch per character).
+    while (p < end) {
+      const unsigned char c = *p;
+      if (c < 0x80) {
+        ++p;
+        if (end - p >= 16 && *p < 0x80) break;
+        continue;
+      }
+      if (c < 0xC2) return false;
+      if (c < 0xE0) {
+        if (end - p < 2 || !cont(p[1])) return false;
+        p += 2;
+      } else if (c < 0xF0) {
+        if (end - p < 3 || !cont(p[1]) || !cont(p[2])) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
+          return false;  // overlong, or a surrogate
+        }
+        p += 3;
+      } else {
+        if (c > 0xF4 || end - p < 4 || !cont(p[1]) || !cont(p[2]) ||
+            !cont(p[3])) {
+          return false;
+        }
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) {
+          return false;  // overlong, or beyond U+10FFFF
+        }
+        p += 4;
+      }
     }
-    int n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int k = 1; k <= n; ++k) {
-      if ((p[k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    p += n + 1;
   }
   return true;
 }
@@ -207,15 +319,16 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
   if (!wide.empty()) {
     out.encoding = wide;
     out.converted = true;
-    if (!Iconv(body.substr(skip), wide, &out.utf8)) {
-      out.utf8.assign(body.substr(skip));
+    if (!Iconv(body.substr(skip), wide, &out.storage)) {
+      out.storage.assign(body.substr(skip));
     }
+    out.utf8 = out.storage;
     return out;
   }
   std::string_view rest = body.substr(skip);
   if (out.encoding == "utf-8") {  // UTF-8 BOM wins over everything else.
     if (IsValidUtf8(rest)) {
-      out.utf8.assign(rest);
+      out.utf8 = rest;
       return out;
     }
   }
@@ -230,7 +343,7 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
     // UTF-16/32 declared on ASCII-compatible bytes is a lie: read as UTF-8.
     if (valid_utf8) {
       out.encoding = "utf-8";
-      out.utf8.assign(rest);
+      out.utf8 = rest;
       return out;
     }
     if (warnings) {
@@ -243,23 +356,24 @@ DecodedText DecodeToUtf8(std::string_view body, std::string_view content_type,
                           " but the bytes are valid UTF-8; read as UTF-8");
     }
     out.encoding = "utf-8";
-    out.utf8.assign(rest);
+    out.utf8 = rest;
     return out;
   } else if (!HasNonAscii(rest)) {
     out.encoding = chosen;
-    out.utf8.assign(rest);
+    out.utf8 = rest;
     return out;
   }
   out.encoding = chosen;
   out.converted = true;
-  if (!Iconv(rest, chosen, &out.utf8)) {
+  if (!Iconv(rest, chosen, &out.storage)) {
     if (warnings) {
       warnings->push_back("unknown encoding '" + chosen +
                           "'; decoded as windows-1252");
     }
     out.encoding = "windows-1252";
-    if (!Iconv(rest, "windows-1252", &out.utf8)) out.utf8.assign(rest);
+    if (!Iconv(rest, "windows-1252", &out.storage)) out.storage.assign(rest);
   }
+  out.utf8 = out.storage;
   return out;
 }
 

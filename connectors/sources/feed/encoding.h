@@ -18,7 +18,11 @@
 namespace newsflow::feed_internal {
 
 struct DecodedText {
-  std::string utf8;        // the document as UTF-8, without BOM
+  // The document as UTF-8, without BOM: a view of the input when no
+  // conversion was needed (no copy), else of `storage`.
+  // REQUIRES: the input outlives `utf8`; DecodedText is not copied.
+  std::string_view utf8;
+  std::string storage;     // converted bytes when `converted`
   std::string encoding;    // the encoding used, lower case ("utf-8", ...)
   bool converted = false;  // true when `utf8` is not the input bytes
 };

@@ -1,8 +1,15 @@
 #include "connectors/sources/feed/feed_parser.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <pugixml.hpp>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "connectors/sources/feed/encoding.h"
+#include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
 #include "connectors/sources/feed/xml_repair.h"
 #include "daemon/core/json_writer.h"
@@ -18,6 +25,90 @@ using feed_internal::XmlContext;
 // nodes or whitespace-only text nodes, which feeds never need.
 constexpr unsigned kPugiOptions = pugi::parse_cdata | pugi::parse_escapes |
                                   pugi::parse_eol | pugi::parse_wconv_attribute;
+
+// Largest repair buffer kept for the next call on the same thread.
+constexpr size_t kMaxKeptBuffer = 8u << 20;
+
+// The URL the daemon identifies an item by when it has no GUID.
+const std::string& ItemUrl(const FeedItem& item) {
+  return !item.source_link.empty() ? item.source_link : item.link;
+}
+
+// FNV-1a, 64 bits: deterministic across runs and platforms (std::hash is
+// not), which is all a content-derived GUID needs.
+uint64_t Fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= 0xff;  // field separator
+  return h * 0x100000001b3ULL;
+}
+
+// Item identity (the daemon's ArticleId(feed, guid, canonical link) skips a
+// repeated id within one poll as the same story):
+//  - a GUID shared by items with different links identifies none of them
+//    (CMS bugs: the site URL or "0" as every item's guid): it is cleared,
+//    so each item is known by its link;
+//  - an item with neither GUID nor link would get the id of the empty URL,
+//    shared with every such item of every feed: it gets a GUID derived
+//    from its title, summary and content ("urn:newsflow:item:<hex>"),
+//    stable as long as those are, and never from dates (some feeds stamp
+//    every item with the time of the request).
+void MakeIdsUnique(ParsedFeed* feed) {
+  std::unordered_map<std::string_view, size_t> first_with_guid;
+  std::vector<bool> conflict(feed->items.size(), false);
+  size_t conflicts = 0;
+  for (size_t i = 0; i < feed->items.size(); ++i) {
+    const FeedItem& item = feed->items[i];
+    if (item.guid.empty()) continue;
+    auto [it, inserted] = first_with_guid.emplace(item.guid, i);
+    if (!inserted && ItemUrl(feed->items[it->second]) != ItemUrl(item)) {
+      conflict[i] = true;
+      conflict[it->second] = true;
+    }
+  }
+  for (size_t i = 0; i < feed->items.size(); ++i) {
+    FeedItem& item = feed->items[i];
+    if (conflict[i]) {
+      // Clear every item that shares it, so that ids do not depend on which
+      // one comes first in this poll.
+      item.guid.clear();
+      item.guid_is_permalink = false;
+      ++conflicts;
+    }
+    if (item.guid.empty() && ItemUrl(item).empty() &&
+        !(item.title.empty() && item.summary.empty() && item.content.empty())) {
+      uint64_t h = 0xcbf29ce484222325ULL;
+      h = Fnv1a(h, item.title);
+      h = Fnv1a(h, item.summary);
+      h = Fnv1a(h, item.content);
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx",
+                    static_cast<unsigned long long>(h));
+      item.guid = std::string("urn:newsflow:item:") + hex;
+      item.guid_is_permalink = false;
+    }
+  }
+  if (conflicts > 0) {
+    feed->warnings.push_back(std::to_string(conflicts) +
+                             " items share a GUID with different links; "
+                             "their GUIDs were dropped");
+  }
+}
+
+// Scheme and host are case-insensitive: one spelling for every link. Legacy
+// character references in summaries/content get their Unicode spelling.
+// Then item ids are made unique (MakeIdsUnique).
+void FinishFeed(ParsedFeed* feed) {
+  feed_internal::LowerSchemeAndHost(&feed->link);
+  for (FeedItem& item : feed->items) {
+    feed_internal::LowerSchemeAndHost(&item.link);
+    feed_internal::NormalizeCharRefs(&item.summary);
+    feed_internal::NormalizeCharRefs(&item.content);
+  }
+  MakeIdsUnique(feed);
+}
 
 bool LooksLikeJson(std::string_view s) {
   for (char c : s) {
@@ -71,20 +162,66 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   }
   if (LooksLikeJson(text.utf8)) {
     auto r = feed_internal::ParseJsonFeed(text.utf8, options);
-    if (r)
+    if (r) {
       r->warnings.insert(r->warnings.begin(), warnings.begin(), warnings.end());
+      FinishFeed(&*r);
+    }
     return r;
   }
-  std::string xml;
+  // The repaired copy is pugixml's in-place buffer. It is reused across
+  // calls on this thread: a fresh multi-megabyte buffer per call costs more
+  // in page faults than the parse itself. Every value is copied out of the
+  // tree before returning, so nothing refers to it afterwards.
+  thread_local std::string xml;
+  thread_local std::string xml_retry;
+  struct ShrinkLater {
+    ~ShrinkLater() {
+      if (xml.capacity() > kMaxKeptBuffer) std::string().swap(xml);
+      if (xml_retry.capacity() > kMaxKeptBuffer) std::string().swap(xml_retry);
+    }
+  } shrink_later;
   feed_internal::RepairStats stats;
   feed_internal::RepairXml(text.utf8, &xml, &stats);
-  pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer_inplace(
+  pugi::xml_document first_doc;
+  pugi::xml_document retry_doc;
+  pugi::xml_document* doc = &first_doc;
+  pugi::xml_parse_result pr = first_doc.load_buffer_inplace(
       xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
-  pugi::xml_node root = doc.document_element();
+  bool retried = false;
+  const std::string_view first_root =
+      XmlContext::Local(first_doc.document_element());
+  if (!pr &&
+      (first_root == "rss" || first_root == "RDF" || first_root == "channel")) {
+    // pugixml stops at the first error. The usual cause is HTML that was
+    // not escaped inside an RSS text element ("<br>", an unclosed "<p>"):
+    // repair again with those elements read as text, and keep whichever
+    // tree covers more of the document. RSS only: Atom's text constructs
+    // say what they hold.
+    feed_internal::RepairStats retry_stats;
+    feed_internal::RepairXml(text.utf8, &xml_retry, &retry_stats,
+                             {.text_elements_as_text = true});
+    if (retry_stats.escaped_markup > 0) {
+      pugi::xml_parse_result retry_pr =
+          retry_doc.load_buffer_inplace(xml_retry.data(), xml_retry.size(),
+                                        kPugiOptions, pugi::encoding_utf8);
+      const double first_share =
+          static_cast<double>(pr.offset) / std::max<size_t>(1, xml.size());
+      const double retry_share =
+          retry_pr ? 1.0
+                   : static_cast<double>(retry_pr.offset) /
+                         std::max<size_t>(1, xml_retry.size());
+      if (retry_share > first_share) {
+        doc = &retry_doc;
+        pr = retry_pr;
+        stats = retry_stats;
+        retried = true;
+      }
+    }
+  }
+  pugi::xml_node root = doc->document_element();
   if (!root) {
     // Nothing parsed; recovery may still find a root if there was one.
-    for (pugi::xml_node c : doc.children()) {
+    for (pugi::xml_node c : doc->children()) {
       if (c.type() == pugi::node_element) {
         root = c;
         break;
@@ -111,6 +248,12 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     feed.warnings.push_back(std::string("XML error at offset ") +
                             std::to_string(pr.offset) + ": " +
                             pr.description() + "; kept what was parsed");
+  }
+  if (retried) {
+    feed.wellformed = false;
+    feed.warnings.push_back(std::to_string(stats.escaped_markup) +
+                            " unescaped tags in text elements escaped after an "
+                            "XML error");
   }
   if (stats.leading_junk) {
     feed.wellformed = false;
@@ -141,6 +284,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   } else {
     feed_internal::ParseRss(root, ctx, &feed);
   }
+  FinishFeed(&feed);
   return feed;
 }
 

@@ -39,25 +39,23 @@ Person JsonPerson(const json& a) {
   return p;
 }
 
+// The 1.0 `author` first, then 1.1's `authors` (feeds written for both
+// readers carry both; feed-rs reads them in that order), without repeats.
 std::vector<Person> JsonPersons(const json& obj) {
   std::vector<Person> out;
-  auto it = obj.find("authors");
+  auto add = [&out](const json& a) {
+    Person p = JsonPerson(a);
+    if (p.name.empty() && p.email.empty() && p.uri.empty()) return;
+    for (const Person& q : out) {
+      if (q.name == p.name && q.email == p.email && q.uri == p.uri) return;
+    }
+    out.push_back(std::move(p));
+  };
+  auto it = obj.find("author");
+  if (it != obj.end()) add(*it);
+  it = obj.find("authors");
   if (it != obj.end() && it->is_array()) {
-    for (const json& a : *it) {
-      Person p = JsonPerson(a);
-      if (!p.name.empty() || !p.email.empty() || !p.uri.empty()) {
-        out.push_back(std::move(p));
-      }
-    }
-  }
-  if (out.empty()) {
-    it = obj.find("author");
-    if (it != obj.end()) {
-      Person p = JsonPerson(*it);
-      if (!p.name.empty() || !p.email.empty() || !p.uri.empty()) {
-        out.push_back(std::move(p));
-      }
-    }
+    for (const json& a : *it) add(a);
   }
   return out;
 }

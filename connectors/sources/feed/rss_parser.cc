@@ -79,6 +79,12 @@ void ParseMedia(xml_node node, const XmlContext& ctx, FeedItem* item) {
   }
 }
 
+// The text of a core <link>, or its href attribute when it has no text.
+std::string LinkValue(xml_node node) {
+  std::string text = XmlContext::Text(node);
+  return !text.empty() ? text : XmlContext::Attr(node, "href");
+}
+
 // The href of an atom:link with rel alternate (or none).
 bool AtomAlternate(xml_node node) {
   std::string_view rel = TrimView(node.attribute("rel").value());
@@ -89,6 +95,7 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
                FeedItem* item) {
   bool have_pubdate = false;
   bool guid_permalink = false;
+  bool summary_from_summary = false;
   std::string atom_link;
   std::string lang = XmlContext::Attr(node, "xml:lang");
   for (xml_node c : node.children()) {
@@ -101,12 +108,26 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
         if (local == "title") {
           if (item->title.empty()) item->title = XmlContext::Text(c);
         } else if (local == "link") {
-          if (item->link.empty()) {
-            item->link = ctx.ResolveAt(c, XmlContext::Text(c));
-          }
+          // A later <link> replaces an earlier one (gofeed, feedparser);
+          // <link href=".."/> is a common slip for the Atom form.
+          std::string link = LinkValue(c);
+          if (!link.empty()) item->link = ctx.ResolveAt(c, link);
         } else if (local == "description") {
+          // <summary> is not RSS, but feeds use it next to <description>:
+          // the first of the two is the summary, the second the content.
           if (item->summary.empty()) {
             item->summary = ctx.ResolveHtml(c, XmlContext::Text(c));
+          } else if (item->content.empty() && summary_from_summary) {
+            item->content = ctx.ResolveHtml(c, XmlContext::Text(c));
+            item->content_type = "html";
+          }
+        } else if (local == "summary") {
+          if (item->summary.empty()) {
+            item->summary = ctx.ResolveHtml(c, XmlContext::Text(c));
+            summary_from_summary = true;
+          } else if (item->content.empty()) {
+            item->content = ctx.ResolveHtml(c, XmlContext::Text(c));
+            item->content_type = "html";
           }
         } else if (local == "guid") {
           item->guid = XmlContext::Text(c);
@@ -259,9 +280,8 @@ void ParseChannel(xml_node channel, const XmlContext& ctx, ParsedFeed* feed) {
         if (local == "title") {
           if (feed->title.empty()) feed->title = XmlContext::Text(c);
         } else if (local == "link") {
-          if (feed->link.empty()) {
-            feed->link = ctx.ResolveAt(c, XmlContext::Text(c));
-          }
+          std::string link = LinkValue(c);
+          if (!link.empty()) feed->link = ctx.ResolveAt(c, link);
         } else if (local == "description") {
           if (feed->description.empty()) {
             feed->description = XmlContext::Text(c);

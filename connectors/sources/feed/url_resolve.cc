@@ -1,5 +1,7 @@
 #include "connectors/sources/feed/url_resolve.h"
 
+#include <cctype>
+
 namespace newsflow::feed_internal {
 namespace {
 
@@ -151,6 +153,25 @@ std::string ResolveUrl(std::string_view base, std::string_view ref) {
     out.append(r.fragment);
   }
   return out;
+}
+
+void LowerSchemeAndHost(std::string* url) {
+  const size_t sep = url->find("://");
+  if (sep == std::string::npos || sep == 0) return;
+  size_t end = url->find_first_of("/?#", sep + 3);
+  if (end == std::string::npos) end = url->size();
+  for (size_t i = 0; i < sep; ++i) {
+    const char c = (*url)[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' &&
+        c != '.') {
+      return;  // not a scheme
+    }
+  }
+  if (url->find('@', sep + 3) < end) return;
+  for (size_t i = 0; i < end; ++i) {
+    char& c = (*url)[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
 }
 
 }  // namespace newsflow::feed_internal

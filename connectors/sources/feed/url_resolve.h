@@ -16,4 +16,9 @@ bool HasScheme(std::string_view url);
 // `ref` is relative, returns `ref` unchanged (or joined as far as possible).
 std::string ResolveUrl(std::string_view base, std::string_view ref);
 
+// Lower-cases the scheme and host of an absolute URL in place (both are
+// case-insensitive; feed-rs and browsers normalise them). URLs with
+// userinfo or without "://" are left alone.
+void LowerSchemeAndHost(std::string* url);
+
 }  // namespace newsflow::feed_internal

@@ -107,6 +107,9 @@ XmlContext::XmlContext(const FeedParseOptions& options, pugi::xml_node root)
     for (pugi::xml_attribute a : node.attributes()) {
       const char* name = a.name();
       if (std::strcmp(name, "xml:base") == 0) has_xml_base_ = true;
+      if (node != root && std::strcmp(name, "xmlns") == 0) {
+        inner_default_ns_ = true;
+      }
       if (std::strncmp(name, "xmlns:", 6) == 0) {
         std::string_view prefix(name + 6);
         bool seen = false;
@@ -133,6 +136,24 @@ XmlContext::XmlContext(const FeedParseOptions& options, pugi::xml_node root)
     }
     if (node == root) break;
   }
+  root_default_ns_ = DefaultNsAt(root);
+}
+
+// The namespace an unprefixed element inherits: the nearest xmlns="" above
+// (unknown and RSS namespaces count as the dialect's own).
+Ns XmlContext::DefaultNsAt(pugi::xml_node node) {
+  for (pugi::xml_node n = node; n; n = n.parent()) {
+    if (n.type() != pugi::node_element) break;
+    if (!n.first_attribute()) continue;
+    pugi::xml_attribute a = n.attribute("xmlns");
+    if (a) {
+      Ns ns = NsFromUri(a.value());
+      return ns == Ns::kOther || ns == Ns::kRss1 || ns == Ns::kRss090
+                 ? Ns::kCore
+                 : ns;
+    }
+  }
+  return Ns::kCore;
 }
 
 std::string_view XmlContext::Local(pugi::xml_node node) {
@@ -154,18 +175,9 @@ Ns XmlContext::NsOf(pugi::xml_node node) const {
     }
     return NsFromPrefix(prefix);
   }
-  for (pugi::xml_node n = node; n; n = n.parent()) {
-    if (n.type() != pugi::node_element) break;
-    if (!n.first_attribute()) continue;
-    pugi::xml_attribute a = n.attribute("xmlns");
-    if (a) {
-      Ns ns = NsFromUri(a.value());
-      return ns == Ns::kOther || ns == Ns::kRss1 || ns == Ns::kRss090
-                 ? Ns::kCore
-                 : ns;
-    }
-  }
-  return Ns::kCore;
+  // Called for every element: without inner default declarations (nearly
+  // all feeds) the answer is the root's.
+  return inner_default_ns_ ? DefaultNsAt(node) : root_default_ns_;
 }
 
 std::string XmlContext::Text(pugi::xml_node node) {
@@ -192,7 +204,14 @@ std::string XmlContext::Text(pugi::xml_node node) {
         break;
     }
   }
-  return Trim(out);
+  // Trim in place: `out` may be a whole article.
+  size_t end = out.size();
+  while (end > 0 && static_cast<unsigned char>(out[end - 1]) <= ' ') --end;
+  out.resize(end);
+  size_t begin = 0;
+  while (begin < end && static_cast<unsigned char>(out[begin]) <= ' ') ++begin;
+  out.erase(0, begin);
+  return out;
 }
 
 std::string XmlContext::InnerXml(pugi::xml_node node) {
@@ -274,40 +293,101 @@ bool IsUrlAttribute(std::string_view name) {
   return false;
 }
 
+// Cheap pre-check for ResolveHtml, a superset of what it rewrites: is there
+// an '=' right after a URL attribute name (any case, as a suffix) whose value
+// is non-empty and has no scheme? memchr jumps from '=' to '=', so HTML with
+// absolute URLs only (most feeds) is not walked tag by tag.
+bool MayHaveRelativeUrl(std::string_view html) {
+  static constexpr std::string_view kNames[] = {
+      "href",   "src",    "cite",     "poster",
+      "action", "usemap", "longdesc", "background"};
+  auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  size_t eq = 0;
+  while ((eq = html.find('=', eq)) != std::string_view::npos) {
+    const size_t pos = eq++;
+    if (pos < 3) continue;
+    // Most '=' follow class, alt, style, width...: reject on the last two
+    // letters before comparing names.
+    const char b1 = lower(html[pos - 1]);
+    const char b2 = lower(html[pos - 2]);
+    if (!((b2 == 'e' && b1 == 'f') || (b2 == 'r' && b1 == 'c') ||
+          (b2 == 't' && b1 == 'e') || (b2 == 'e' && b1 == 'r') ||
+          (b2 == 'o' && b1 == 'n') || (b2 == 'a' && b1 == 'p') ||
+          (b2 == 's' && b1 == 'c') || (b2 == 'n' && b1 == 'd'))) {
+      continue;
+    }
+    bool url_attribute = false;
+    for (std::string_view name : kNames) {
+      const size_t len = name.size();
+      if (pos < len) continue;
+      bool match = true;
+      for (size_t k = 0; k < len && match; ++k) {
+        match = lower(html[pos - len + k]) == name[k];
+      }
+      if (match) {
+        url_attribute = true;
+        break;
+      }
+    }
+    if (!url_attribute) continue;
+    size_t v = pos + 1;
+    char quote = 0;
+    if (v < html.size() && (html[v] == '"' || html[v] == '\'')) {
+      quote = html[v++];
+    }
+    while (v < html.size() && (html[v] == ' ' || html[v] == '\t' ||
+                               html[v] == '\n' || html[v] == '\r')) {
+      ++v;
+    }
+    size_t e = v;
+    while (e < html.size() && html[e] != '"' && html[e] != '\'' &&
+           html[e] != ' ' && html[e] != '>' && html[e] != '\t' &&
+           html[e] != '\n' && html[e] != '\r') {
+      ++e;
+    }
+    const std::string_view value = html.substr(v, e - v);
+    if (!value.empty() && !HasScheme(value)) return true;
+    // href="'x'": the other quote starts the value; let the full scan see.
+    if (value.empty() && e < html.size() &&
+        (html[e] == '"' || html[e] == '\'') && html[e] != quote) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string XmlContext::ResolveHtml(pugi::xml_node node,
                                     std::string html) const {
   if (options_.document_url.empty() && !has_xml_base_) return html;
-  if (html.find("href") == std::string::npos &&
-      html.find("src") == std::string::npos &&
-      html.find("HREF") == std::string::npos &&
-      html.find("SRC") == std::string::npos) {
-    return html;
-  }
-  std::string base = BaseAt(node);
-  if (!HasScheme(base)) return html;
+  if (!MayHaveRelativeUrl(html)) return html;
+  // Scan without writing and splice only the relative values.
+  std::string base;
+  bool have_base = false;
   std::string out;
-  out.reserve(html.size() + 64);
+  size_t copied = 0;  // html[0, copied) is in `out` (once anything changed)
   size_t i = 0;
   const size_t n = html.size();
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  };
   while (i < n) {
     size_t lt = html.find('<', i);
     if (lt == std::string::npos) break;
-    out.append(html, i, lt + 1 - i);
     i = lt + 1;
     if (i < n && (html[i] == '/' || html[i] == '!' || html[i] == '?')) {
       continue;
     }
     // Inside a start tag: skip the name, then walk the attributes.
-    while (i < n && html[i] != '>' && html[i] != ' ' && html[i] != '\t' &&
-           html[i] != '\n' && html[i] != '\r' && html[i] != '/') {
-      out.push_back(html[i++]);
+    while (i < n && html[i] != '>' && !is_space(html[i]) && html[i] != '/') {
+      ++i;
     }
     while (i < n && html[i] != '>' && html[i] != '<') {
       char c = html[i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/') {
-        out.push_back(c);
+      if (is_space(c) || c == '/') {
         ++i;
         continue;
       }
@@ -317,9 +397,7 @@ std::string XmlContext::ResolveHtml(pugi::xml_node node,
         ++i;
       }
       std::string_view name(html.data() + name_start, i - name_start);
-      out.append(name);
       if (i >= n || html[i] != '=') continue;
-      out.push_back('=');
       ++i;
       char quote = 0;
       if (i < n && (html[i] == '"' || html[i] == '\'')) quote = html[i++];
@@ -330,18 +408,24 @@ std::string XmlContext::ResolveHtml(pugi::xml_node node,
       }
       std::string_view value(html.data() + v, i - v);
       std::string_view trimmed = TrimView(value);
-      const char q = quote ? quote : '"';
-      out.push_back(q);
       if (IsUrlAttribute(name) && !trimmed.empty() && !HasScheme(trimmed)) {
+        if (!have_base) {
+          base = BaseAt(node);
+          have_base = true;
+        }
+        if (!HasScheme(base)) return html;
+        if (copied == 0) out.reserve(n + 64);
+        out.append(html, copied, v - copied);
+        if (!quote) out.push_back('"');
         out.append(ResolveUrl(base, trimmed));
-      } else {
-        out.append(value);
+        if (!quote) out.push_back('"');
+        copied = i;
       }
-      out.push_back(q);
       if (quote && i < n) ++i;
     }
   }
-  if (i < n) out.append(html, i, n - i);
+  if (copied == 0) return html;
+  out.append(html, copied, n - copied);
   return out;
 }
 

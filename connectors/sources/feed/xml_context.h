@@ -75,8 +75,12 @@ class XmlContext {
   const FeedParseOptions& options() const { return options_; }
 
  private:
+  static Ns DefaultNsAt(pugi::xml_node node);
+
   const FeedParseOptions& options_;
   bool has_xml_base_ = false;
+  bool inner_default_ns_ = false;  // an xmlns="" below the root
+  Ns root_default_ns_ = Ns::kCore;
   // prefix → namespace, from every xmlns:prefix declaration (first wins).
   std::vector<std::pair<std::string, Ns>> prefixes_;
 };

@@ -41,6 +41,11 @@ TEST(DateParserTest, Localized) {
   EXPECT_EQ(P("Seg, 17 Set 2018 10:00:00 -0300"), "2018-09-17T13:00:00Z");
   EXPECT_EQ(P("Mar, 18 Dic 2018 10:00:00 +0100"), "2018-12-18T09:00:00Z");
   EXPECT_EQ(P("Di, 18 Mär 2025 10:00:00 +0100"), "2025-03-18T09:00:00Z");
+  // Greek (corpus: feedparser/illformed/http_high_bit_date.xml) and Russian.
+  EXPECT_EQ(P("Τρι, 29 Ιούν 2004 12:53:00 GMT"), "2004-06-29T12:53:00Z");
+  EXPECT_EQ(P("29 ιουλίου 2004 12:53"), "2004-07-29T12:53:00Z");
+  EXPECT_EQ(P("Пт, 05 янв 2024 08:00:00 +0300"), "2024-01-05T05:00:00Z");
+  EXPECT_EQ(P("5 Мая 2024 08:00"), "2024-05-05T08:00:00Z");
 }
 
 TEST(DateParserTest, Rejects) {

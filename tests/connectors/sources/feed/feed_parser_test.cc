@@ -127,6 +127,87 @@ TEST(FeedParserTest, RecoversBrokenXml) {
   EXPECT_EQ(r->items[1].title, "second");
 }
 
+// Unescaped HTML inside <description> breaks the tree at the first
+// mismatched end tag; the retry reads RSS text elements as text and keeps
+// every item after it.
+TEST(FeedParserTest, ResyncsAfterHtmlInTextElements) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>one</title><link>http://a.example/1</link>"
+      "<description>line<br>break <p>open &amp; <![CDATA[<b>x</b>]]>"
+      "</description></item>"
+      "<item><title>two</title><link>http://a.example/2</link>"
+      "<description><hr>rule</description></item>"
+      "<item><title>three</title><link>http://a.example/3</link></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(r->wellformed);
+  ASSERT_EQ(r->items.size(), 3u);
+  EXPECT_EQ(r->items[0].summary, "line<br>break <p>open & <b>x</b>");
+  EXPECT_EQ(r->items[1].summary, "<hr>rule");
+  EXPECT_EQ(r->items[2].title, "three");
+  EXPECT_EQ(r->items[2].link, "http://a.example/3");
+}
+
+// Several RSS <link>s: the last non-empty one wins, <link href> counts.
+TEST(FeedParserTest, LastRssLinkWins) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<link>http://a.example</link><link href=\"http://b.example/\"/>"
+      "<item><title>i</title><link>http://a.example/1</link><link/></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->link, "http://b.example/");
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].link, "http://a.example/1");
+}
+
+// A GUID shared by items with different links is dropped on all of them
+// (their links identify them); the same GUID and link twice is one story
+// and stays; items without GUID and link get a content-derived GUID that is
+// the same on every parse and differs between items.
+TEST(FeedParserTest, ItemIdsUniqueAndStable) {
+  const std::string body =
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>a</title><link>http://x.example/a</link>"
+      "<guid>http://x.example/</guid></item>"
+      "<item><title>b</title><link>http://x.example/b</link>"
+      "<guid>http://x.example/</guid></item>"
+      "<item><title>c</title><link>http://x.example/c</link>"
+      "<guid isPermaLink=\"false\">c1</guid></item>"
+      "<item><title>c again</title><link>http://x.example/c</link>"
+      "<guid isPermaLink=\"false\">c1</guid></item>"
+      "<item><title>no id</title><description>one</description></item>"
+      "<item><title>no id</title><description>two</description>"
+      "<pubDate>Mon, 06 Sep 2010 00:01:00 +0000</pubDate></item>"
+      "</channel></rss>";
+  auto r1 = ParseFeed(body);
+  ASSERT_TRUE(r1) << r1.error().ToString();
+  ASSERT_EQ(r1->items.size(), 6u);
+  EXPECT_EQ(r1->items[0].guid, "");
+  EXPECT_FALSE(r1->items[0].guid_is_permalink);
+  EXPECT_EQ(r1->items[1].guid, "");
+  EXPECT_EQ(r1->items[0].link, "http://x.example/a");
+  EXPECT_EQ(r1->items[2].guid, "c1");
+  EXPECT_EQ(r1->items[3].guid, "c1");
+  const std::string& g4 = r1->items[4].guid;
+  const std::string& g5 = r1->items[5].guid;
+  EXPECT_EQ(g4.rfind("urn:newsflow:item:", 0), 0u) << g4;
+  EXPECT_EQ(g5.rfind("urn:newsflow:item:", 0), 0u) << g5;
+  EXPECT_NE(g4, g5);
+  // Stable: the same on another parse, and independent of dates and of
+  // the item's position.
+  auto r2 = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>no id</title><description>two</description>"
+      "<pubDate>Tue, 07 Sep 2010 00:01:00 +0000</pubDate></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->items.size(), 1u);
+  EXPECT_EQ(r2->items[0].guid, g5);
+  EXPECT_EQ(ParseFeed(body)->items[4].guid, g4);
+}
+
 TEST(FeedParserTest, LegacyEncodings) {
   // "Grüße" in windows-1252 / declared ISO-8859-1.
   auto r = ParseFeed(
@@ -142,6 +223,24 @@ TEST(FeedParserTest, LegacyEncodings) {
       {.content_type = "application/rss+xml; charset=windows-1251"});
   ASSERT_TRUE(k);
   EXPECT_EQ(k->title, "\u0411\u0406");
+  // Single-byte charsets go through a table built from iconv, multi-byte
+  // ones through iconv itself: KOI8-R "Привет", GB2312 "中文", and
+  // windows-1253 with an unassigned byte (U+FFFD).
+  auto koi = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss><channel>"
+      "<title>\xf0\xd2\xc9\xd7\xc5\xd4</title></channel></rss>");
+  ASSERT_TRUE(koi);
+  EXPECT_EQ(koi->title, "\u041f\u0440\u0438\u0432\u0435\u0442");
+  auto gb = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"gb2312\"?><rss><channel>"
+      "<title>\xd6\xd0\xce\xc4</title></channel></rss>");
+  ASSERT_TRUE(gb);
+  EXPECT_EQ(gb->title, "\u4e2d\u6587");
+  auto cp1253 = ParseFeed(
+      "<?xml version=\"1.0\" encoding=\"windows-1253\"?><rss><channel>"
+      "<title>\xc1\xaa</title></channel></rss>");
+  ASSERT_TRUE(cp1253);
+  EXPECT_EQ(cp1253->title, "\u0391\uFFFD");
   // UTF-16LE without BOM.
   std::string u16;
   for (char c : std::string("<rss><channel><title>x</title></channel></rss>")) {
