@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < pages.size(); ++i)
       preds[pages[i].id] = predictions[i];
     out["predictions"] = std::move(preds);
-    std::ofstream(json_path) << out.dump(-1, ' ', false,
-                                         nlohmann::json::error_handler_t::replace);
+    std::ofstream(json_path)
+        << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return 0;
 }

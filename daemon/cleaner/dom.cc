@@ -2,6 +2,7 @@
 
 #include <libxml/parser.h>
 
+#include <cctype>
 #include <climits>
 #include <mutex>
 
@@ -18,7 +19,83 @@ bool IsCharsetChar(char c) {
          c == ':' || c == '.';
 }
 
+bool IsAsciiAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Case-insensitive find of lower-case `needle` in `hay` from `from`.
+size_t FindLower(std::string_view hay, std::string_view needle, size_t from) {
+  while (from + needle.size() <= hay.size()) {
+    size_t lt = hay.find('<', from);
+    if (lt == std::string_view::npos || lt + needle.size() > hay.size())
+      return std::string_view::npos;
+    if (EqualsIgnoreCase(hay.substr(lt, needle.size()), needle)) return lt;
+    from = lt + 1;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
+
+std::string StripRawTextBodies(std::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  size_t i = 0;
+  const size_t n = html.size();
+  while (i < n) {
+    size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      // Comments are copied whole: a "<script" inside one is not a tag.
+      size_t end = html.find("-->", lt + 4);
+      size_t stop = end == std::string_view::npos ? n : end + 3;
+      out.append(html.substr(i, stop - i));
+      i = stop;
+      continue;
+    }
+    if (!IsAsciiAlpha(html[lt + 1])) {
+      out.append(html.substr(i, lt + 1 - i));
+      i = lt + 1;
+      continue;
+    }
+    // A start tag: name, then attributes up to '>' (quotes only count in
+    // value position, as in the HTML tokenizer).
+    size_t j = lt + 1;
+    while (j < n && (std::isalnum(static_cast<unsigned char>(html[j])) ||
+                     html[j] == '-' || html[j] == ':'))
+      ++j;
+    std::string_view name = html.substr(lt + 1, j - lt - 1);
+    bool script = EqualsIgnoreCase(name, "script");
+    bool style = EqualsIgnoreCase(name, "style");
+    while (j < n && html[j] != '>') {
+      if (html[j] == '=') {
+        ++j;
+        while (j < n && (html[j] == ' ' || html[j] == '\t' || html[j] == '\n' ||
+                         html[j] == '\r'))
+          ++j;
+        if (j < n && (html[j] == '"' || html[j] == '\'')) {
+          size_t q = html.find(html[j], j + 1);
+          j = q == std::string_view::npos ? n : q + 1;
+          continue;
+        }
+      }
+      ++j;
+    }
+    size_t tag_end = j < n ? j + 1 : n;
+    out.append(html.substr(i, tag_end - i));
+    i = tag_end;
+    if (!script && !style) continue;
+    size_t close = FindLower(html, script ? "</script" : "</style", i);
+    if (close == std::string_view::npos) close = n;
+    // JSON-LD carries the page metadata: keep it.
+    std::string_view tag = html.substr(lt, tag_end - lt);
+    if (script && ContainsLower(tag, "ld+json"))
+      out.append(html.substr(i, close - i));
+    i = close;
+  }
+  if (i < n) out.append(html.substr(i));
+  return out;
+}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -90,6 +167,18 @@ DocPtr ParseHtml(std::string_view html) {
   // UTF-8 with a BOM, or a declared charset libxml2 does not know, falls
   // back to UTF-8: a few wrong characters beat an empty result.
   if (charset.empty() || charset == "utf8") charset = "utf-8";
+  // Script and style bodies are more than half the bytes of a typical news
+  // page and are dropped anyway; the parser skips them when they are gone
+  // (ASCII-compatible charsets only: the scan is byte-wise).
+  std::string stripped;
+  if (charset.find("16") == std::string::npos &&
+      charset.find("32") == std::string::npos) {
+    stripped = StripRawTextBodies(html);
+    html = stripped;
+    size = html.size() > static_cast<size_t>(INT_MAX)
+               ? INT_MAX
+               : static_cast<int>(html.size());
+  }
   xmlDoc* doc =
       htmlReadMemory(html.data(), size, nullptr, charset.c_str(), flags);
   if (doc == nullptr && charset != "utf-8")

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cleaner/dom.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -182,6 +183,30 @@ TEST(ExtractPageTest, CommentFormTailIsRemoved) {
   EXPECT_EQ(p.content.text.find("Great post"), std::string::npos)
       << p.content.text;
   ExpectNoBoilerplate(p.content);
+}
+
+TEST(DomTest, StripRawTextBodies) {
+  using cleaner::StripRawTextBodies;
+  EXPECT_EQ(StripRawTextBodies("<p>a</p><script>if (a<b) x='</p>';</script>b"),
+            "<p>a</p><script></script>b");
+  EXPECT_EQ(StripRawTextBodies("<STYLE type=x>p{}</Style >c"),
+            "<STYLE type=x></Style >c");
+  // JSON-LD stays (metadata reads it).
+  std::string ld =
+      "<script type=\"application/ld+json\">{\"a\":\"<b>\"}</script>";
+  EXPECT_EQ(StripRawTextBodies(ld), ld);
+  // Not tags: comments, quoted attribute values, "<" in text.
+  std::string keep =
+      "<!-- <script>x</script> --><a title=\"<script>\">t</a> 1 < 2 "
+      "<scripts>y</scripts>";
+  EXPECT_EQ(StripRawTextBodies(keep), keep);
+  // Unterminated: the rest is script text.
+  EXPECT_EQ(StripRawTextBodies("<p>a<script>var x"), "<p>a<script>");
+  EXPECT_EQ(StripRawTextBodies("<script"), "<script");
+  // Parsing the stripped text gives the same visible text.
+  EXPECT_EQ(HtmlToPlainText("<p>one<script>document.write('<p>x')</script> "
+                            "two</p><style>p{}</style><p>three</p>"),
+            "one two\n\nthree");
 }
 
 TEST(ExtractPageTest, NeverFailsOnGarbage) {
