@@ -67,6 +67,7 @@ std::string StripRawTextBodies(std::string_view html) {
     std::string_view name = html.substr(lt + 1, j - lt - 1);
     bool script = EqualsIgnoreCase(name, "script");
     bool style = EqualsIgnoreCase(name, "style");
+    bool svg = EqualsIgnoreCase(name, "svg");
     while (j < n && html[j] != '>') {
       if (html[j] == '=') {
         ++j;
@@ -84,6 +85,33 @@ std::string StripRawTextBodies(std::string_view html) {
     size_t tag_end = j < n ? j + 1 : n;
     out.append(html.substr(i, tag_end - i));
     i = tag_end;
+    if (svg) {
+      // Inline SVG (icons, path data) is dropped with its content by every
+      // caller; skip to its matching end tag, nested <svg> counted.
+      if (tag_end >= 2 && html[tag_end - 2] == '/') continue;
+      int open = 1;
+      size_t k = i;
+      size_t o = FindLower(html, "<svg", k);  // next nested start, cached
+      while (open > 0) {
+        size_t c = FindLower(html, "</svg", k);
+        if (o != std::string_view::npos && o < k)
+          o = FindLower(html, "<svg", k);
+        if (c == std::string_view::npos) {
+          k = std::string_view::npos;
+          break;
+        }
+        if (o != std::string_view::npos && o < c) {
+          ++open;
+          k = o + 4;
+        } else {
+          --open;
+          k = c + 5;
+        }
+      }
+      // Unterminated: keep it (the parser decides).
+      if (k != std::string_view::npos) i = k - 5;
+      continue;
+    }
     if (!script && !style) continue;
     size_t close = FindLower(html, script ? "</script" : "</style", i);
     if (close == std::string_view::npos) close = n;

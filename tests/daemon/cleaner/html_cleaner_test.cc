@@ -200,6 +200,9 @@ TEST(DomTest, StripRawTextBodies) {
       "<!-- <script>x</script> --><a title=\"<script>\">t</a> 1 < 2 "
       "<scripts>y</scripts>";
   EXPECT_EQ(StripRawTextBodies(keep), keep);
+  EXPECT_EQ(StripRawTextBodies("a<svg x=1><svg><path d=\"M0\"/></svg>"
+                               "<title>t</title></SVG>b<svg/>c"),
+            "a<svg x=1></SVG>b<svg/>c");
   // Unterminated: the rest is script text.
   EXPECT_EQ(StripRawTextBodies("<p>a<script>var x"), "<p>a<script>");
   EXPECT_EQ(StripRawTextBodies("<script"), "<script");
