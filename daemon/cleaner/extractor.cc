@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <deque>
 #include <string_view>
-#include <unordered_map>
 
 #include "daemon/cleaner/boilerplate.h"
 #include "daemon/cleaner/dom.h"
@@ -126,19 +127,25 @@ class Scorer {
     } else if (IsHeading(name)) {
       st.heading = st.text;
     }
-    stats_[n] = st;
+    DataOf(n)->stats = st;
     return st;
   }
 
   const Stats& StatsOf(const xmlNode* n) {
     static const Stats kEmpty;
-    auto it = stats_.find(n);
-    return it == stats_.end() ? kEmpty : it->second;
+    const NodeData* d = Find(n);
+    return d ? d->stats : kEmpty;
+  }
+
+  // The node's score, or null when it was never scored.
+  double* FindScore(const xmlNode* n) {
+    NodeData* d = Find(n);
+    return d && d->scored ? &d->score : nullptr;
   }
 
   double* ScoreOf(xmlNode* n) {
-    auto it = scores_.find(n);
-    if (it != scores_.end()) return &it->second;
+    NodeData* d = DataOf(n);
+    if (d->scored) return &d->score;
     std::string_view name = Name(n);
     double s = 0;
     if (name == "div")
@@ -153,7 +160,9 @@ class Scorer {
       s = -5;
     if (flags_.weight_classes) s += ClassifyElement(n).weight;
     candidates_.push_back(n);
-    return &(scores_[n] = s);
+    d->scored = true;
+    d->score = s;
+    return &d->score;
   }
 
   void Propagate(xmlNode* first_ancestor, double score, xmlNode* stop) {
@@ -194,7 +203,7 @@ class Scorer {
     double top_score = 0;
     std::vector<std::pair<double, xmlNode*>> ranked;
     for (xmlNode* c : candidates_) {
-      double& s = scores_[c];
+      double& s = *FindScore(c);
       s *= 1.0 - StatsOf(c).LinkDensity();
       ranked.emplace_back(s, c);
     }
@@ -229,14 +238,14 @@ class Scorer {
     double threshold = last / 3;
     for (xmlNode* p = top->parent; p && IsElement(p) && p != body;
          p = p->parent) {
-      auto it = scores_.find(p);
-      if (it == scores_.end()) continue;
-      if (it->second < threshold) break;
-      if (it->second > last) {
+      const double* ps = FindScore(p);
+      if (!ps) continue;
+      if (*ps < threshold) break;
+      if (*ps > last) {
         top = p;
         break;
       }
-      last = it->second;
+      last = *ps;
     }
     // An only child says nothing: take its parent.
     while (top != body && top->parent && top->parent != body &&
@@ -262,8 +271,8 @@ class Scorer {
       double bonus = 0;
       if (!top_class.empty() && Attr(s, "class") == top_class)
         bonus = top_score * 0.2;
-      auto it = scores_.find(s);
-      if (it != scores_.end() && it->second + bonus >= sibling_threshold) {
+      const double* ss = FindScore(s);
+      if (ss && *ss + bonus >= sibling_threshold) {
         parts.push_back(s);
         continue;
       }
@@ -287,9 +296,27 @@ class Scorer {
   }
 
  private:
+  // Per-element data, reached through libxml2's application pointer
+  // (`_private` holds index + 1; the tree is ours and freshly parsed, so
+  // no other user). A deque keeps references stable while it grows.
+  struct NodeData {
+    Stats stats;
+    double score = 0;
+    bool scored = false;
+  };
+  NodeData* Find(const xmlNode* n) {
+    auto i = reinterpret_cast<uintptr_t>(n->_private);
+    return i == 0 || i > data_.size() ? nullptr : &data_[i - 1];
+  }
+  NodeData* DataOf(xmlNode* n) {
+    if (NodeData* d = Find(n)) return d;
+    data_.emplace_back();
+    n->_private = reinterpret_cast<void*>(uintptr_t{data_.size()});
+    return &data_.back();
+  }
+
   ExtractFlags flags_;
-  std::unordered_map<const xmlNode*, Stats> stats_;
-  std::unordered_map<const xmlNode*, double> scores_;
+  std::deque<NodeData> data_;
   std::vector<xmlNode*> candidates_;
 };
 
