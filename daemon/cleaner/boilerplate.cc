@@ -1,5 +1,6 @@
 #include "daemon/cleaner/boilerplate.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
@@ -51,6 +52,10 @@ constexpr std::array<std::string_view, 25> kNegative = {
     "scroll",  "share",    "shoutbox", "sidebar", "skyscraper",
     "sponsor", "shopping", "tags",     "widget",  "byline"};
 
+constexpr std::array<std::string_view, 5> kEmbeds = {
+    "twitter-tweet", "instagram-media", "tiktok-embed", "social-embed",
+    "media-embed"};
+
 bool StartsWithWord(std::string_view s, std::string_view w) {
   if (s.size() < w.size()) return false;
   if (!EqualsIgnoreCase(s.substr(0, w.size()), w)) return false;
@@ -90,6 +95,15 @@ NameSignals ClassifyElement(const xmlNode* e) {
       s.unlikely = true;
       s.maybe_content = false;
     }
+  }
+  // Embedded posts (tweets, Instagram...) are quoted content even inside a
+  // "social-media-embed" wrapper.
+  if (names.size() > 1 && AnyIn(names, kEmbeds)) {
+    s.unlikely = false;
+    s.boilerplate = false;
+    s.comments = false;
+    s.weight = std::max(s.weight, 0);
+    s.embed = true;
   }
   std::string_view itemprop = Attr(e, "itemprop");
   if (ContainsLower(itemprop, "articlebody")) {

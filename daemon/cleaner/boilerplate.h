@@ -24,6 +24,9 @@ struct NameSignals {
   bool boilerplate = false;
   // Comment section (WordPress #comments/#respond, Disqus...).
   bool comments = false;
+  // An embedded post (tweet, Instagram...): quoted content, never cleaned
+  // away for its links.
+  bool embed = false;
   // Readability-style class weight: +25 positive, -25 negative per match.
   int weight = 0;
 };

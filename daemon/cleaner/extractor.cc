@@ -422,6 +422,7 @@ class ContentCleaner {
  private:
   bool ShouldRemove(xmlNode* n, std::string_view name, const NameSignals& sig,
                     const Stats& st, bool in_figure) {
+    if (sig.embed) return false;
     if (sig.comments && !sig.maybe_content) return true;
     if (sig.boilerplate && st.text < 500) return true;
     if (name == "a") {
