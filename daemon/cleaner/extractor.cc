@@ -352,6 +352,14 @@ void PreCleanRec(xmlNode* n, const ExtractFlags& flags, bool protected_ctx,
   }
 }
 
+// Photo captions and credits: page text reads as the article, not as the
+// picture descriptions around it.
+bool IsCaption(const xmlNode* n, std::string_view name) {
+  if (name == "figcaption") return true;
+  std::string_view cls = Attr(n, "class");
+  return ContainsLower(cls, "caption") || ContainsLower(cls, "credit");
+}
+
 std::string CollapsedText(const xmlNode* n) {
   std::string raw;
   AppendAllText(n, &raw);
@@ -424,6 +432,7 @@ class ContentCleaner {
                     const Stats& st, bool in_figure) {
     if (sig.embed) return false;
     if (sig.comments && !sig.maybe_content) return true;
+    if (!fragment_ && IsCaption(n, name) && st.text < 400) return true;
     if (sig.boilerplate && st.text < 500) return true;
     if (name == "a") {
       std::string t = CollapsedText(n);
