@@ -190,6 +190,52 @@ bool IsFeedTrailer(std::string_view text) {
   return false;
 }
 
+bool IsLeadInBlock(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 30) return false;
+  std::string l = ToLower(text.substr(0, 40));
+  static constexpr std::array<std::string_view, 17> kLeads = {
+      "also read",    "read also",    "see also",
+      "also on ",     "don't miss",   "don\xE2\x80\x99t miss",
+      "see more",     "more:",        "related:",
+      "read more:",   "recommended:", "most read",
+      "most popular", "trending:",    "watch:",
+      "also see",     "more from"};
+  for (std::string_view s : kLeads)
+    if (l.rfind(s, 0) == 0) return true;
+  return false;
+}
+
+bool IsCopyrightLine(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 40) return false;
+  std::string l = ToLower(text);
+  return l.rfind("\xC2\xA9", 0) == 0 || l.rfind("copyright", 0) == 0 ||
+         l.rfind("(c) ", 0) == 0 ||
+         l.find("all rights reserved") != std::string::npos;
+}
+
+bool IsDateline(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 15) return false;
+  bool digit = false;
+  for (char c : text)
+    if (c >= '0' && c <= '9') digit = true;
+  if (!digit) return false;
+  for (std::string_view w : {"updated", "posted", "published", "last updated"})
+    if (StartsWithWord(text, w)) return true;
+  return false;
+}
+
+bool IsShouting(std::string_view text) {
+  int upper = 0, lower = 0;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') ++upper;
+    if (c >= 'a' && c <= 'z') ++lower;
+  }
+  return upper >= 10 && lower * 10 <= upper;
+}
+
 bool IsReadMoreText(std::string_view text) {
   text = Trim(text);
   if (text.empty() || CountWords(text) > 20) return false;

@@ -50,6 +50,21 @@ bool IsFeedTrailer(std::string_view text);
 // True for a "read more" link text ("Continue reading", "Read more", ...).
 bool IsReadMoreText(std::string_view text);
 
+// True for a short block that introduces links to other stories: "DON'T
+// MISS:", "See also", "Also read", "Read more:", "Related:" ...
+bool IsLeadInBlock(std::string_view text);
+
+// True for a copyright line ("© 2019 ...", "Copyright ...", "All rights
+// reserved").
+bool IsCopyrightLine(std::string_view text);
+
+// True for a short "Updated Nov 19, 9:41 AM" / "Posted ..." / "Published
+// ..." dateline.
+bool IsDateline(std::string_view text);
+
+// True when (at least 10) letters are almost all upper-case ASCII.
+bool IsShouting(std::string_view text);
+
 // Number of whitespace-separated words in `text`.
 int CountWords(std::string_view text);
 

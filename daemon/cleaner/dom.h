@@ -25,7 +25,8 @@ using DocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 DocPtr ParseHtml(std::string_view html);
 
 // Copy of `html` without the bodies of <script> (except JSON-LD), <style>
-// and <svg> (nesting counted) elements: their tags stay, the text up to the matching "</script" /
+// and <svg> (nesting counted) elements: their tags stay, the text up to the
+// matching "</script" /
 // "</style" (case-insensitive, as libxml2's parser ends them) goes. Comments
 // are copied whole. Linear in the input.
 std::string StripRawTextBodies(std::string_view html);

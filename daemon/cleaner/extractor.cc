@@ -352,6 +352,26 @@ void PreCleanRec(xmlNode* n, const ExtractFlags& flags, bool protected_ctx,
   }
 }
 
+size_t CountNonSpace(std::string_view s) {
+  size_t n = 0;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) > ' ' &&
+        (static_cast<unsigned char>(c) & 0xC0) != 0x80)
+      ++n;
+  return n;
+}
+
+void CollectLinkText(const xmlNode* n, std::string* out, int depth) {
+  if (depth > kMaxDepth) return;
+  for (const xmlNode* c = n->children; c; c = c->next) {
+    if (!IsElement(c)) continue;
+    if (Name(c) == "a")
+      AppendAllText(c, out);
+    else
+      CollectLinkText(c, out, depth + 1);
+  }
+}
+
 // Photo captions and credits: page text reads as the article, not as the
 // picture descriptions around it.
 bool IsCaption(const xmlNode* n, std::string_view name) {
@@ -496,9 +516,28 @@ bool IsLeafBlock(const xmlNode* n) {
   return true;
 }
 
-// Pre-order over leaf blocks. Removes trailers; at the first terminating
-// block sets *cut and removes it and everything after it.
-void Terminate(xmlNode* n, bool* cut, int depth) {
+// Share of `n`'s text that sits inside links (0 when it has no text).
+double LinkRatio(const xmlNode* n) {
+  std::string all, linked;
+  AppendAllText(n, &all);
+  CollectLinkText(n, &linked, 0);
+  size_t a = CountNonSpace(all);
+  return a ? double(CountNonSpace(linked)) / a : 0.0;
+}
+
+// Leaf blocks that are furniture, not article text: "DON'T MISS"/"See also"
+// link lines, all-caps link-only teasers, copyright lines, "Updated ..."
+// datelines.
+bool IsFurnitureBlock(const xmlNode* n, std::string_view text, bool fragment) {
+  if (IsLeadInBlock(text) && LinkRatio(n) >= 0.4) return true;
+  if (IsCopyrightLine(text) || IsDateline(text)) return true;
+  if (!fragment && IsShouting(text) && LinkRatio(n) >= 0.9) return true;
+  return false;
+}
+
+// Pre-order over leaf blocks. Removes trailers and furniture; at the first
+// terminating block sets *cut and removes it and everything after it.
+void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
   xmlNode* next = nullptr;
   for (xmlNode* c = n->children; c; c = next) {
     next = c->next;
@@ -512,12 +551,12 @@ void Terminate(xmlNode* n, bool* cut, int depth) {
       if (IsTerminatingBlock(t)) {
         *cut = true;
         Remove(c);
-      } else if (IsFeedTrailer(t)) {
+      } else if (IsFeedTrailer(t) || IsFurnitureBlock(c, t, fragment)) {
         Remove(c);
       }
       continue;
     }
-    Terminate(c, cut, depth + 1);
+    Terminate(c, fragment, cut, depth + 1);
   }
 }
 
@@ -556,7 +595,7 @@ void CleanContent(const std::vector<xmlNode*>& parts, const std::string& title,
         }
         continue;
       }
-      if (IsFeedTrailer(t)) {
+      if (IsFeedTrailer(t) || IsFurnitureBlock(p, t, is_fragment)) {
         xmlNode* next = nullptr;
         for (xmlNode* c = p->children; c; c = next) {
           next = c->next;
@@ -565,7 +604,7 @@ void CleanContent(const std::vector<xmlNode*>& parts, const std::string& title,
         continue;
       }
     }
-    Terminate(p, &cut, 0);
+    Terminate(p, is_fragment, &cut, 0);
   }
 }
 
