@@ -157,12 +157,24 @@ bool IsTerminatingBlock(std::string_view text) {
         StartsWithWord(rest, "responses") || StartsWithWord(rest, "replies"))
       return true;
   }
-  static constexpr std::array<std::string_view, 16> kStarts = {
-      "comments",           "post a comment",      "leave a reply",
-      "leave a comment",    "please rate this",    "© reuters",
-      "add a comment",      "join the discussion", "join the conversation",
-      "related posts",      "related articles",    "related stories",
-      "share this:",        "share this article",  "you may also like",
+  static constexpr std::array<std::string_view, 18> kStarts = {
+      "like this story",
+      "like this article",
+      "comments",
+      "post a comment",
+      "leave a reply",
+      "leave a comment",
+      "please rate this",
+      "© reuters",
+      "add a comment",
+      "join the discussion",
+      "join the conversation",
+      "related posts",
+      "related articles",
+      "related stories",
+      "share this:",
+      "share this article",
+      "you may also like",
       "recommended for you"};
   for (std::string_view s : kStarts)
     if (StartsWithWord(l, s) || (s.back() == ':' && l.rfind(s, 0) == 0))
@@ -225,6 +237,32 @@ bool IsDateline(std::string_view text) {
   for (std::string_view w : {"updated", "posted", "published", "last updated"})
     if (StartsWithWord(text, w)) return true;
   return false;
+}
+
+bool IsByline(std::string_view text) {
+  text = Trim(text);
+  if (!StartsWithWord(text, "by") || CountWords(text) > 12) return false;
+  // "By Jane Doe ...": two capitalised words after "By", and not a sentence.
+  std::string_view rest = Trim(text.substr(2));
+  if (rest.empty() || !std::isupper(static_cast<unsigned char>(rest[0])))
+    return false;
+  size_t sp = rest.find(' ');
+  if (sp == std::string_view::npos) return false;
+  std::string_view second = Trim(rest.substr(sp));
+  if (second.empty() || !std::isupper(static_cast<unsigned char>(second[0])))
+    return false;
+  char last = text.back();
+  return last != '.' && last != '?' && last != '!' && last != ':';
+}
+
+bool IsPromoLine(std::string_view text) {
+  text = Trim(text);
+  if (text.empty() || CountWords(text) > 60) return false;
+  std::string l = ToLower(text);
+  auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
+  if (has("newsletter") && (has("sign up") || has("subscribe"))) return true;
+  return has("follow us on") || has("follow him on") || has("follow her on") ||
+         has("follow me on") || has("follow them on");
 }
 
 bool IsShouting(std::string_view text) {

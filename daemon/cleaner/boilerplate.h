@@ -62,6 +62,12 @@ bool IsCopyrightLine(std::string_view text);
 // ..." dateline.
 bool IsDateline(std::string_view text);
 
+// True for a "By Jane Doe - Nov 18, 2019" byline block.
+bool IsByline(std::string_view text);
+
+// True for a newsletter sign-up or "Follow us on ..." promotion line.
+bool IsPromoLine(std::string_view text);
+
 // True when (at least 10) letters are almost all upper-case ASCII.
 bool IsShouting(std::string_view text);
 

@@ -39,7 +39,7 @@ struct Stats {
   int text = 0;     // code points, whitespace runs count one
   double link = 0;  // text inside <a> (in-page "#" links weigh 0.3)
   int commas = 0;
-  int p = 0, img = 0, li = 0, input = 0, embed = 0;
+  int p = 0, img = 0, li = 0, input = 0, embed = 0, a = 0;
   int heading = 0;          // text inside h1-h6
   bool block_desc = false;  // has a kDivBlockers descendant
   int inline_text = 0;      // text of direct inline children (divs)
@@ -54,6 +54,7 @@ struct Stats {
     li += o.li;
     input += o.input;
     embed += o.embed;
+    a += o.a;
     heading += o.heading;
   }
   double LinkDensity() const { return text > 0 ? link / text : 0.0; }
@@ -114,6 +115,7 @@ class Scorer {
     if (name == "a") {
       std::string_view href = Attr(n, "href");
       st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
+      ++st.a;
     } else if (name == "p") {
       ++st.p;
     } else if (name == "img") {
@@ -426,6 +428,7 @@ class ContentCleaner {
     if (name == "a") {
       std::string_view href = Attr(n, "href");
       st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
+      ++st.a;
     } else if (name == "p") {
       ++st.p;
     } else if (name == "img") {
@@ -453,6 +456,10 @@ class ContentCleaner {
     if (sig.embed) return false;
     if (sig.comments && !sig.maybe_content) return true;
     if (!fragment_ && IsCaption(n, name) && st.text < 400) return true;
+    // An inline card (picture plus a handful of links) inside running text
+    // is a hover popup, not prose.
+    if (name == "span" && st.img >= 1 && st.a >= 3 && st.LinkDensity() > 0.8)
+      return true;
     if (sig.boilerplate && st.text < 500) return true;
     if (name == "a") {
       std::string t = CollapsedText(n);
@@ -530,7 +537,9 @@ double LinkRatio(const xmlNode* n) {
 // datelines.
 bool IsFurnitureBlock(const xmlNode* n, std::string_view text, bool fragment) {
   if (IsLeadInBlock(text) && LinkRatio(n) >= 0.4) return true;
-  if (IsCopyrightLine(text) || IsDateline(text)) return true;
+  if (IsCopyrightLine(text) || IsDateline(text) || IsPromoLine(text))
+    return true;
+  if (!fragment && IsByline(text)) return true;
   if (!fragment && IsShouting(text) && LinkRatio(n) >= 0.9) return true;
   return false;
 }
