@@ -215,6 +215,14 @@ bool IsLeadInBlock(std::string_view text) {
       "also see",     "more from"};
   for (std::string_view s : kLeads)
     if (l.rfind(s, 0) == 0) return true;
+  // "More Great WIRED Stories", "More news".
+  if (CountWords(text) <= 6 && StartsWithWord(text, "more")) {
+    std::string full = ToLower(text);
+    for (std::string_view e : {"stories", "articles", "news", "videos"})
+      if (full.size() >= e.size() &&
+          full.compare(full.size() - e.size(), e.size(), e) == 0)
+        return true;
+  }
   return false;
 }
 
@@ -223,7 +231,7 @@ bool IsCopyrightLine(std::string_view text) {
   if (text.empty() || CountWords(text) > 40) return false;
   std::string l = ToLower(text);
   return l.rfind("\xC2\xA9", 0) == 0 || l.rfind("copyright", 0) == 0 ||
-         l.rfind("(c) ", 0) == 0 ||
+         l.rfind("image copyright", 0) == 0 || l.rfind("(c) ", 0) == 0 ||
          l.find("all rights reserved") != std::string::npos;
 }
 
@@ -261,6 +269,10 @@ bool IsPromoLine(std::string_view text) {
   std::string l = ToLower(text);
   auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
   if (has("newsletter") && (has("sign up") || has("subscribe"))) return true;
+  if (l.rfind("subscribe to ", 0) == 0 && CountWords(text) <= 25) return true;
+  if (l.rfind("follow ", 0) == 0 &&
+      (has(" on twitter") || has(" on facebook") || has(" on instagram")))
+    return true;
   return has("follow us on") || has("follow him on") || has("follow her on") ||
          has("follow me on") || has("follow them on");
 }

@@ -548,6 +548,9 @@ bool IsFurnitureBlock(const xmlNode* n, std::string_view text, bool fragment) {
 // terminating block sets *cut and removes it and everything after it.
 void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
   xmlNode* next = nullptr;
+  // A bare "DON'T MISS" / "More Great Stories" label: the link list right
+  // after it goes with it.
+  xmlNode* label = nullptr;
   for (xmlNode* c = n->children; c; c = next) {
     next = c->next;
     if (*cut) {
@@ -555,6 +558,15 @@ void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
       continue;
     }
     if (!IsElement(c) || depth > kMaxDepth) continue;
+    if (label) {
+      xmlNode* l = label;
+      label = nullptr;
+      if (LinkRatio(c) >= 0.5) {
+        Remove(l);
+        Remove(c);
+        continue;
+      }
+    }
     if (IsLeafBlock(c)) {
       std::string t = CollapsedText(c);
       if (IsTerminatingBlock(t)) {
@@ -562,6 +574,8 @@ void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
         Remove(c);
       } else if (IsFeedTrailer(t) || IsFurnitureBlock(c, t, fragment)) {
         Remove(c);
+      } else if (IsLeadInBlock(t) && CountWords(t) <= 6) {
+        label = c;
       }
       continue;
     }
