@@ -162,6 +162,12 @@ TEST(HtmlToPlainTextTest, TextFormat) {
                             "<ul><li>a</li><li>b</li></ul><p>x<br>y</p>"),
             "Head\n\nOne & two three\n\na\nb\n\nx\ny");
   EXPECT_EQ(HtmlToPlainText("  plain   text "), "plain text");
+  // <pre> keeps indentation, blank lines and tabs; its trailing newline
+  // gives way to the paragraph break.
+  EXPECT_EQ(HtmlToPlainText("<p>a</p><pre>\n  x = 1\n\n\ty = <b>2</b>\n</pre>"
+                            "<p>b</p>"),
+            "a\n\n  x = 1\n\n\ty = 2\n\nb");
+  EXPECT_EQ(HtmlToPlainText("<pre>  lead\r\nnext  </pre>"), "  lead\nnext");
   EXPECT_EQ(HtmlToPlainText(""), "");
 }
 
