@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/cleaner/dom.h"
+#include "daemon/cleaner/metadata.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -216,6 +217,30 @@ TEST(DomTest, StripRawTextBodies) {
   EXPECT_EQ(HtmlToPlainText("<p>one<script>document.write('<p>x')</script> "
                             "two</p><style>p{}</style><p>three</p>"),
             "one two\n\nthree");
+}
+
+TEST(MetadataTest, TitleLosesSiteName) {
+  using cleaner::StripSiteName;
+  EXPECT_EQ(StripSiteName("Big news today | The Daily", "The Daily", {}),
+            "Big news today");
+  EXPECT_EQ(StripSiteName("Big news today \xE2\x80\x93 Daily", "the daily", {}),
+            "Big news today");
+  EXPECT_EQ(StripSiteName("Daily - Big news today", "Daily", {}),
+            "Big news today");
+  // No site name, but the <h1> is the headline part.
+  EXPECT_EQ(StripSiteName("Big news today - Example", "", {"Big news today"}),
+            "Big news today");
+  // A dash that belongs to the headline stays.
+  EXPECT_EQ(StripSiteName("Spider-Man - the review", "Example", {}),
+            "Spider-Man - the review");
+  EXPECT_EQ(StripSiteName("Q&A | Interview", "", {}), "Q&A | Interview");
+
+  ExtractedPage p = ExtractPage(
+      "<html><head><title>Storm hits coast | Coast Herald</title>"
+      "<meta property=\"og:site_name\" content=\"Coast Herald\"></head>"
+      "<body><p>Text.</p></body></html>");
+  EXPECT_EQ(p.metadata.title, "Storm hits coast");
+  EXPECT_EQ(p.metadata.site_name, "Coast Herald");
 }
 
 TEST(ExtractPageTest, NeverFailsOnGarbage) {
