@@ -8,6 +8,7 @@
 #include "daemon/cleaner/extractor.h"
 #include "daemon/cleaner/metadata.h"
 #include "daemon/cleaner/sanitizer.h"
+#include "daemon/cleaner/selector.h"
 #include "daemon/cleaner/url_util.h"
 
 namespace newsflow {
@@ -22,79 +23,10 @@ using cleaner::Name;
 // short).
 constexpr size_t kMinExtractedChars = 250;
 
-struct Selector {
-  std::string tag, cls, id;
-};
-
-Selector ParseSelector(std::string_view s) {
-  Selector sel;
-  std::string* cur = &sel.tag;
-  for (char c : s) {
-    if (c == '.') {
-      cur = &sel.cls;
-    } else if (c == '#') {
-      cur = &sel.id;
-    } else if (c != ' ') {
-      cur->push_back(cleaner::ToLower(std::string_view(&c, 1))[0]);
-    }
-  }
-  return sel;
-}
-
-bool HasClassToken(std::string_view classes, std::string_view token) {
-  size_t i = 0;
-  while (i < classes.size()) {
-    while (i < classes.size() && classes[i] == ' ') ++i;
-    size_t j = i;
-    while (j < classes.size() && classes[j] != ' ' && classes[j] != '\t' &&
-           classes[j] != '\n')
-      ++j;
-    if (j > i && cleaner::EqualsIgnoreCase(classes.substr(i, j - i), token))
-      return true;
-    i = j + 1;
-  }
-  return false;
-}
-
-bool Matches(const xmlNode* e, const Selector& s) {
-  if (s.tag.empty() && s.cls.empty() && s.id.empty()) return false;
-  if (!s.tag.empty() && Name(e) != s.tag) return false;
-  if (!s.cls.empty() && !HasClassToken(Attr(e, "class"), s.cls)) return false;
-  if (!s.id.empty() && !cleaner::EqualsIgnoreCase(Attr(e, "id"), s.id))
-    return false;
-  return true;
-}
-
-// Collects (pre-order, outermost only) elements matching any selector.
-void Collect(xmlNode* n, const std::vector<Selector>& sels,
-             std::vector<xmlNode*>* out, int depth) {
-  if (depth > cleaner::kMaxDepth) return;
-  for (xmlNode* c = n->children; c; c = c->next) {
-    if (!IsElement(c)) continue;
-    bool hit = false;
-    for (const Selector& s : sels)
-      if (Matches(c, s)) {
-        hit = true;
-        break;
-      }
-    if (hit) {
-      out->push_back(c);
-      continue;
-    }
-    Collect(c, sels, out, depth + 1);
-  }
-}
-
-std::vector<Selector> ParseSelectors(const std::vector<std::string>& list) {
-  std::vector<Selector> out;
-  for (const std::string& s : list) out.push_back(ParseSelector(s));
-  return out;
-}
-
 void RemoveSelected(xmlNode* root, const std::vector<std::string>& selectors) {
   if (!root || selectors.empty()) return;
   std::vector<xmlNode*> hits;
-  Collect(root, ParseSelectors(selectors), &hits, 0);
+  cleaner::SelectorList(selectors).Collect(root, &hits);
   for (xmlNode* n : hits) {
     xmlUnlinkNode(n);
     xmlFreeNode(n);
@@ -149,7 +81,8 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
     xmlNode* body = cleaner::FindBody(doc.get());
     RemoveSelected(body, options.remove_selectors);
     std::vector<xmlNode*> kept;
-    if (body) Collect(body, ParseSelectors(options.keep_selectors), &kept, 0);
+    if (body)
+      cleaner::SelectorList(options.keep_selectors).Collect(body, &kept);
     if (!kept.empty()) {
       cleaner::ExtractFlags flags;
       flags.strip_unlikely = false;

@@ -9,6 +9,7 @@
 
 #include "daemon/cleaner/dom.h"
 #include "daemon/cleaner/metadata.h"
+#include "daemon/cleaner/selector.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -241,6 +242,42 @@ TEST(MetadataTest, TitleLosesSiteName) {
       "<body><p>Text.</p></body></html>");
   EXPECT_EQ(p.metadata.title, "Storm hits coast");
   EXPECT_EQ(p.metadata.site_name, "Coast Herald");
+}
+
+TEST(SelectorTest, CompoundsCombinatorsGroups) {
+  std::string html =
+      "<html><body><div class=\"article main\" id=\"a1\">"
+      "<p class=\"lead\">Lead</p><section><p>Deep</p></section>"
+      "<div class=\"box\"><span data-x=\"1\">S</span></div></div>"
+      "<div class=\"other\"><p>Other</p></div></body></html>";
+  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  xmlNode* body = cleaner::FindBody(doc.get());
+  auto texts = [&](std::vector<std::string> sel) {
+    std::vector<xmlNode*> hits;
+    cleaner::SelectorList(sel).Collect(body, &hits);
+    std::string out;
+    for (xmlNode* n : hits) {
+      cleaner::AppendAllText(n, &out);
+      out += ";";
+    }
+    return out;
+  };
+  EXPECT_EQ(texts({"div.article p"}), "Lead;Deep;");
+  EXPECT_EQ(texts({"div.article > p"}), "Lead;");
+  EXPECT_EQ(texts({".ARTICLE.main #nope"}), "");
+  EXPECT_EQ(texts({"#a1 span[data-x=\"1\"]"}), "S;");
+  EXPECT_EQ(texts({"span[data-x=2]"}), "");
+  EXPECT_EQ(texts({".other p, p.lead"}), "Lead;Other;");
+  EXPECT_EQ(texts({"body *"}), "LeadDeepS;Other;");  // outermost only
+  EXPECT_EQ(texts({"div *"}), "Lead;Deep;S;Other;");
+  // Unsupported or broken selectors match nothing.
+  EXPECT_EQ(texts({"p:first-child", "> p", "div >", "[", "."}), "");
+
+  CleanOptions options;
+  options.keep_selectors = {"div.article p"};
+  options.remove_selectors = {"section p"};
+  ExtractedPage page = ExtractPage(html, options);
+  EXPECT_EQ(page.content.text, "Lead");
 }
 
 TEST(ExtractPageTest, NeverFailsOnGarbage) {
