@@ -33,6 +33,36 @@ void RemoveSelected(xmlNode* root, const std::vector<std::string>& selectors) {
   }
 }
 
+// JSON-LD articleBody as HTML: markup is taken as is (the sanitizer runs on
+// it); plain text becomes one escaped <p> per line.
+std::string ArticleBodyHtml(std::string_view body) {
+  if (body.find("</") != std::string_view::npos ||
+      body.find("<p") != std::string_view::npos ||
+      body.find("<br") != std::string_view::npos)
+    return std::string(body);
+  std::string html = "<p>";
+  for (char c : body) {
+    switch (c) {
+      case '\n':
+        html += "</p><p>";
+        break;
+      case '&':
+        html += "&amp;";
+        break;
+      case '<':
+        html += "&lt;";
+        break;
+      case '>':
+        html += "&gt;";
+        break;
+      default:
+        html.push_back(c);
+    }
+  }
+  html += "</p>";
+  return html;
+}
+
 CleanedContent RenderParts(const std::vector<xmlNode*>& parts,
                            const std::string& base, bool children_only) {
   cleaner::Sanitizer sanitizer(base);
@@ -73,7 +103,8 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   std::string base = options.base_url;
   std::string base_href = cleaner::DocumentBaseHref(doc.get());
   if (!base_href.empty()) base = cleaner::ResolveUrl(base, base_href);
-  page.metadata = cleaner::ReadMetadata(doc.get(), base);
+  std::string ld_body;
+  page.metadata = cleaner::ReadMetadata(doc.get(), base, &ld_body);
   if (cleaner::UrlScheme(base).empty() && !page.metadata.canonical_url.empty())
     base = page.metadata.canonical_url;
 
@@ -115,6 +146,13 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
     CleanedContent got = RenderParts(parts, base, false);
     if (got.text.size() > best.text.size()) best = std::move(got);
     if (best.text.size() >= kMinExtractedChars) break;
+  }
+  // Baseline: when every attempt came back nearly empty (script-rendered
+  // pages), the publisher's own JSON-LD articleBody is the best text left.
+  if (best.text.size() < kMinExtractedChars &&
+      ld_body.size() > best.text.size()) {
+    CleanedContent from_ld = CleanFragment(ArticleBodyHtml(ld_body), {base});
+    if (from_ld.text.size() >= kMinExtractedChars) best = std::move(from_ld);
   }
   page.content = std::move(best);
   return page;

@@ -45,7 +45,7 @@ std::string DecodeEntities(std::string_view s) {
 
 struct Collected {
   std::string ld_headline, ld_author_joined, ld_published, ld_modified, ld_url,
-      ld_image, ld_publisher, ld_lang, ld_description;
+      ld_image, ld_publisher, ld_lang, ld_description, ld_body;
   std::vector<std::string> ld_authors;
   std::string og_title, og_url, og_image, og_site, og_locale, og_description,
       og_published, og_modified, og_updated;
@@ -138,6 +138,7 @@ void ReadJsonLd(std::string_view text, Collected* c) {
   if (c->ld_image.empty()) c->ld_image = get("image");
   if (c->ld_lang.empty()) c->ld_lang = get("inLanguage");
   if (c->ld_description.empty()) c->ld_description = get("description");
+  if (c->ld_body.empty()) c->ld_body = get("articleBody");
   if (c->ld_publisher.empty()) {
     auto it = a.find("publisher");
     if (it != a.end()) {
@@ -450,12 +451,14 @@ std::string StripSiteName(const std::string& title,
   return title;
 }
 
-PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url) {
+PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url,
+                          std::string* article_body) {
   PageMetadata m;
   xmlNode* root = doc ? xmlDocGetRootElement(doc) : nullptr;
   if (!root) return m;
   Collected c;
   Walk(root, &c, 0);
+  if (article_body) *article_body = std::move(c.ld_body);
 
   m.site_name =
       DecodeEntities(First({&c.og_site, &c.ld_publisher, &c.meta_appname}));

@@ -15,8 +15,10 @@
 namespace newsflow::cleaner {
 
 // Reads metadata from the whole document (call before the tree is pruned).
-// URLs are resolved against `base_url`.
-PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url);
+// URLs are resolved against `base_url`. When `article_body` is not null it
+// receives the JSON-LD articleBody (raw, may be "" or carry markup).
+PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url,
+                          std::string* article_body = nullptr);
 
 // `title` without a site-name affix: "Headline | Site", "Headline – Site",
 // "Headline - Site", "Site | Headline" (also " — ", " :: ", " · ", " » ",

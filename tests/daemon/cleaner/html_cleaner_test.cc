@@ -280,6 +280,31 @@ TEST(SelectorTest, CompoundsCombinatorsGroups) {
   EXPECT_EQ(page.content.text, "Lead");
 }
 
+TEST(ExtractPageTest, JsonLdArticleBodyIsTheBaseline) {
+  // Script-rendered page: no text in the markup, the body only in JSON-LD.
+  const std::string para1 =
+      "First paragraph of a story that only lives in structured data, long "
+      "enough to be a real article body and not a teaser of one.";
+  const std::string para2 =
+      "Second paragraph with more words, so that together they pass the "
+      "minimum length that a full page extraction needs, & a <tag> that is "
+      "text, not markup.";
+  std::string html =
+      "<html><head><script type=\"application/ld+json\">{\"@type\":"
+      "\"NewsArticle\",\"headline\":\"H\",\"articleBody\":\"" +
+      para1 + "\\n" + para2 +
+      "\"}</script></head><body><div id=\"app\"></div></body></html>";
+  ASSERT_GE(para1.size() + para2.size(), 250u);
+  ExtractedPage p = ExtractPage(html);
+  EXPECT_EQ(p.content.text, para1 + "\n\n" + para2);
+  // A page with real text ignores it.
+  ExtractedPage q = ExtractPage(
+      "<html><head><script type=\"application/ld+json\">{\"@type\":"
+      "\"NewsArticle\",\"articleBody\":\"Other text entirely\"}</script>"
+      "</head><body><p>The visible story.</p></body></html>");
+  EXPECT_EQ(q.content.text, "The visible story.");
+}
+
 TEST(ExtractPageTest, NeverFailsOnGarbage) {
   EXPECT_TRUE(ExtractPage("").content.text.empty());
   ExtractPage("<<<>>>&&&\x01\xff");
