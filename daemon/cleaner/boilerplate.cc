@@ -230,6 +230,15 @@ bool IsCopyrightLine(std::string_view text) {
   text = Trim(text);
   if (text.empty() || CountWords(text) > 40) return false;
   std::string l = ToLower(text);
+  // "... are ©2019 Capitol Hill Publishing": the sign next to a year.
+  for (size_t at = l.find("\xC2\xA9"); at != std::string::npos;
+       at = l.find("\xC2\xA9", at + 2)) {
+    size_t y = at + 2;
+    while (y < l.size() && l[y] == ' ') ++y;
+    if (y + 4 <= l.size() && std::isdigit(static_cast<unsigned char>(l[y])) &&
+        std::isdigit(static_cast<unsigned char>(l[y + 3])))
+      return true;
+  }
   return l.rfind("\xC2\xA9", 0) == 0 || l.rfind("copyright", 0) == 0 ||
          l.rfind("image copyright", 0) == 0 || l.rfind("(c) ", 0) == 0 ||
          l.find("all rights reserved") != std::string::npos;
