@@ -2,12 +2,13 @@
 """Peers of newsflow's extractor on the extraction dev split, plus the table.
 
 Runs trafilatura and readability-lxml (pinned in bench/extract/run) over the
-same decompressed pages, single process, `--repeats` timed passes (median),
+same decompressed pages in one process, `--rounds` timed passes (median),
 scores every tool with the benchmark's metric (a port of
 tests/daemon/cleaner/extraction_metric.cc: Python's re.findall(r'\\w+') *is*
-the tokenizer) and prints one table. `--newsflow FILE` is bench_extract's
---json output: its predictions are re-scored here and must give the same
-P/R/F1 as the C++ metric (printed as the cross-check).
+the tokenizer) and prints one table. newsflow runs as the bench_extract
+binary (`--bench-extract`), interleaved with the peers round by round; its
+--json predictions are re-scored here and must give the same P/R/F1 as the
+C++ metric (printed as the cross-check; exit 1 otherwise).
 """
 import argparse
 import gzip
@@ -15,7 +16,9 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 
@@ -106,50 +109,37 @@ def run_readability():
     return "readability-lxml " + version("readability-lxml"), extract
 
 
-def bench(extract, pages, repeats):
-    preds, runs = None, []
-    for _ in range(repeats):
-        out = []
-        t0 = time.perf_counter()
-        for pid, url, html, _gold, _n in pages:
-            try:
-                out.append(extract(html, url))
-            except Exception:  # a peer failing on a page scores empty
-                out.append("")
-        runs.append(time.perf_counter() - t0)
-        if preds is None:
-            preds = out
-    return preds, statistics.median(runs)
+def one_pass(extract, pages):
+    out = []
+    t0 = time.perf_counter()
+    for pid, url, html, _gold, _n in pages:
+        try:
+            out.append(extract(html, url))
+        except Exception:  # a peer failing on a page scores empty
+            out.append("")
+    return out, time.perf_counter() - t0
+
+
+def run_newsflow(binary, corpus, passes, tmpdir):
+    path = os.path.join(tmpdir, "newsflow.json")
+    subprocess.run([binary, "--corpus", corpus, "--repeats", str(passes),
+                    "--json", path], check=True, stdout=subprocess.DEVNULL)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--newsflow", help="bench_extract --json output")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--bench-extract", required=True,
+                    help="path of the bench_extract binary")
     ap.add_argument("--tools", default="trafilatura,readability")
     args = ap.parse_args()
 
     pages = load(args.corpus)
     nbytes = sum(p[4] for p in pages)
-    rows = []
-    exit_code = 0
-    if args.newsflow:
-        with open(args.newsflow, encoding="utf-8") as f:
-            nf = json.load(f)
-        scores = [score_page(nf["predictions"].get(p[0], ""), p[3])
-                  for p in pages]
-        p, r, f1 = aggregate(scores)
-        same = all(abs(a - b) < 1e-9 for a, b in
-                   ((p, nf["precision"]), (r, nf["recall"]), (f1, nf["f1"])))
-        print("metric cross-check on newsflow's output: C++ P/R/F1 "
-              "%.6f/%.6f/%.6f, Python %.6f/%.6f/%.6f: %s" %
-              (nf["precision"], nf["recall"], nf["f1"], p, r, f1,
-               "equal" if same else "DIFFERENT"))
-        if not same:
-            exit_code = 1
-        rows.append(("newsflow", nf["pages_per_s"], nf["mb_per_s"], p, r, f1))
-
+    tools = []
     makers = {"trafilatura": run_trafilatura, "readability": run_readability}
     for name in [t for t in args.tools.split(",") if t]:
         try:
@@ -157,21 +147,57 @@ def main():
         except Exception as e:  # missing peer: say so, keep the others
             print("%s unavailable: %s" % (name, e), file=sys.stderr)
             continue
-        preds, secs = bench(extract, pages, args.repeats)
-        p, r, f1 = aggregate([score_page(pr, pg[3])
-                              for pr, pg in zip(preds, pages)])
-        rows.append((label, len(pages) / secs, nbytes / secs / 1e6, p, r, f1))
+        one_pass(extract, pages[:5])  # warm-up: lazy imports, caches
+        tools.append((label, extract))
 
-    traf = next((row[1] for row in rows if row[0].startswith("trafilatura")),
-                None)
-    print("\n%d pages, %.2f MB of HTML, median of %d runs, one core" %
-          (len(pages), nbytes / 1e6, args.repeats))
+    # Rounds interleave the tools so that load from other processes on a
+    # shared machine hits all of them alike; speed ratios are paired per
+    # round and their median reported.
+    secs = {"newsflow": []}
+    preds = {}
+    nf = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            got = run_newsflow(args.bench_extract, args.corpus, 3, tmp)
+            secs["newsflow"].append(got["seconds"])
+            if nf is None:
+                nf = got
+            for label, extract in tools:
+                out, t = one_pass(extract, pages)
+                secs.setdefault(label, []).append(t)
+                preds.setdefault(label, out)
+
+    exit_code = 0
+    scores = [score_page(nf["predictions"].get(p[0], ""), p[3]) for p in pages]
+    p, r, f1 = aggregate(scores)
+    same = all(abs(a - b) < 1e-9 for a, b in
+               ((p, nf["precision"]), (r, nf["recall"]), (f1, nf["f1"])))
+    print("metric cross-check on newsflow's output: C++ P/R/F1 "
+          "%.6f/%.6f/%.6f, Python %.6f/%.6f/%.6f: %s" %
+          (nf["precision"], nf["recall"], nf["f1"], p, r, f1,
+           "equal" if same else "DIFFERENT"))
+    if not same:
+        exit_code = 1
+    quality = {"newsflow": (p, r, f1)}
+    for label, _ in tools:
+        quality[label] = aggregate([score_page(pr, pg[3])
+                                    for pr, pg in zip(preds[label], pages)])
+
+    traf = next((l for l in secs if l.startswith("trafilatura")), None)
+    print("\n%d pages, %.2f MB of HTML, %d interleaved rounds (newsflow: "
+          "median of 3 passes per round), one core" %
+          (len(pages), nbytes / 1e6, args.rounds))
     print("%-26s %9s %7s %7s %7s %7s %11s" %
           ("tool", "pages/s", "MB/s", "P", "R", "F1", "vs trafi."))
-    for label, pps, mbs, p, r, f1 in rows:
-        ratio = "%.1fx" % (pps / traf) if traf else "-"
+    for label, ts in secs.items():
+        med = statistics.median(ts)
+        ratio = "-"
+        if traf:
+            ratio = "%.1fx" % statistics.median(
+                [t_traf / t for t, t_traf in zip(ts, secs[traf])])
+        p, r, f1 = quality[label]
         print("%-26s %9.1f %7.2f %7.4f %7.4f %7.4f %11s" %
-              (label, pps, mbs, p, r, f1, ratio))
+              (label, len(pages) / med, nbytes / med / 1e6, p, r, f1, ratio))
     return exit_code
 
 

@@ -75,10 +75,32 @@ std::string_view Trim(std::string_view s) {
 
 NameSignals ClassifyElement(const xmlNode* e) {
   NameSignals s;
-  std::string names = ToLower(Attr(e, "class"));
-  names.push_back(' ');
-  names.append(ToLower(Attr(e, "id")));
-  std::string_view role = Attr(e, "role");
+  // One pass over the attributes; class and id lower-cased into a stack
+  // buffer (names past 500 bytes are cut: nothing to learn from them).
+  std::string_view cls, id, role, itemprop;
+  for (const xmlAttr* a = IsElement(e) ? e->properties : nullptr; a;
+       a = a->next) {
+    if (!a->name) continue;
+    std::string_view n(reinterpret_cast<const char*>(a->name));
+    if (EqualsIgnoreCase(n, "class"))
+      cls = Attr(e, "class");
+    else if (EqualsIgnoreCase(n, "id"))
+      id = Attr(e, "id");
+    else if (EqualsIgnoreCase(n, "role"))
+      role = Attr(e, "role");
+    else if (EqualsIgnoreCase(n, "itemprop"))
+      itemprop = Attr(e, "itemprop");
+  }
+  if (cls.empty() && id.empty() && role.empty() && itemprop.empty()) return s;
+  char buf[512];
+  size_t len = 0;
+  for (std::string_view part : {cls, std::string_view(" "), id})
+    for (char c : part) {
+      if (len == sizeof buf) break;
+      buf[len++] =
+          (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+  std::string_view names(buf, len);
   if (names.size() > 1) {
     s.maybe_content = AnyIn(names, kMaybe);
     s.unlikely = AnyIn(names, kUnlikely);
@@ -105,7 +127,6 @@ NameSignals ClassifyElement(const xmlNode* e) {
     s.weight = std::max(s.weight, 0);
     s.embed = true;
   }
-  std::string_view itemprop = Attr(e, "itemprop");
   if (ContainsLower(itemprop, "articlebody")) {
     s.unlikely = false;
     s.boilerplate = false;
