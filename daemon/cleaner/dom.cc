@@ -35,9 +35,37 @@ size_t FindLower(std::string_view hay, std::string_view needle, size_t from) {
   return std::string_view::npos;
 }
 
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// Attributes no part of the cleaner reads and the sanitizer never emits:
+// event handlers, srcset/sizes, data-* (except the lazy-image sources the
+// sanitizer follows) and aria-* (except aria-hidden). Long JSON blobs and
+// image lists live here, and the parser copies attribute values one
+// character at a time.
+bool IsUnusedAttribute(std::string_view a) {
+  if (a.size() > 2 && StartsWithIgnoreCase(a, "on")) return true;
+  if (EqualsIgnoreCase(a, "srcset") || EqualsIgnoreCase(a, "sizes"))
+    return true;
+  if (StartsWithIgnoreCase(a, "data-"))
+    return !(EqualsIgnoreCase(a, "data-src") ||
+             EqualsIgnoreCase(a, "data-lazy-src") ||
+             EqualsIgnoreCase(a, "data-original") ||
+             EqualsIgnoreCase(a, "data-url"));
+  if (StartsWithIgnoreCase(a, "aria-"))
+    return !EqualsIgnoreCase(a, "aria-hidden");
+  return false;
+}
+
 }  // namespace
 
-std::string StripRawTextBodies(std::string_view html) {
+std::string StripRawTextBodies(std::string_view html, bool strip_attributes) {
   std::string out;
   out.reserve(html.size());
   size_t i = 0;
@@ -68,22 +96,39 @@ std::string StripRawTextBodies(std::string_view html) {
     bool script = EqualsIgnoreCase(name, "script");
     bool style = EqualsIgnoreCase(name, "style");
     bool svg = EqualsIgnoreCase(name, "svg");
+    out.append(html.substr(i, j - i));
+    size_t copied = j;  // first byte of the tag not yet copied
     while (j < n && html[j] != '>') {
-      if (html[j] == '=') {
+      if (IsSpace(html[j]) || html[j] == '/') {
         ++j;
-        while (j < n && (html[j] == ' ' || html[j] == '\t' || html[j] == '\n' ||
-                         html[j] == '\r'))
-          ++j;
-        if (j < n && (html[j] == '"' || html[j] == '\'')) {
-          size_t q = html.find(html[j], j + 1);
-          j = q == std::string_view::npos ? n : q + 1;
-          continue;
-        }
+        continue;
       }
-      ++j;
+      size_t a = j;
+      while (j < n && !IsSpace(html[j]) && html[j] != '=' && html[j] != '>' &&
+             html[j] != '/')
+        ++j;
+      if (j == a) ++j;  // a stray '=' is a one-character name
+      std::string_view attr = html.substr(a, j - a);
+      size_t k = j;
+      while (k < n && IsSpace(html[k])) ++k;
+      if (k < n && html[k] == '=') {
+        ++k;
+        while (k < n && IsSpace(html[k])) ++k;
+        if (k < n && (html[k] == '"' || html[k] == '\'')) {
+          size_t q = html.find(html[k], k + 1);
+          k = q == std::string_view::npos ? n : q + 1;
+        } else {
+          while (k < n && !IsSpace(html[k]) && html[k] != '>') ++k;
+        }
+        j = k;
+      }
+      if (strip_attributes && IsUnusedAttribute(attr)) {
+        out.append(html.substr(copied, a - copied));
+        copied = j;
+      }
     }
     size_t tag_end = j < n ? j + 1 : n;
-    out.append(html.substr(i, tag_end - i));
+    out.append(html.substr(copied, tag_end - copied));
     i = tag_end;
     if (svg) {
       // Inline SVG (icons, path data) is dropped with its content by every
@@ -183,7 +228,7 @@ std::string SniffCharset(std::string_view html) {
   return {};
 }
 
-DocPtr ParseHtml(std::string_view html) {
+DocPtr ParseHtml(std::string_view html, bool all_attributes) {
   InitLibxml();
   if (html.empty()) return nullptr;
   int size = html.size() > static_cast<size_t>(INT_MAX)
@@ -201,7 +246,7 @@ DocPtr ParseHtml(std::string_view html) {
   std::string stripped;
   if (charset.find("16") == std::string::npos &&
       charset.find("32") == std::string::npos) {
-    stripped = StripRawTextBodies(html);
+    stripped = StripRawTextBodies(html, !all_attributes);
     html = stripped;
     size = html.size() > static_cast<size_t>(INT_MAX)
                ? INT_MAX

@@ -23,6 +23,14 @@ using cleaner::Name;
 // short).
 constexpr size_t kMinExtractedChars = 250;
 
+// Selectors may name attributes the parser would otherwise drop.
+bool NeedsAllAttributes(const CleanOptions& o) {
+  for (const auto* list : {&o.remove_selectors, &o.keep_selectors})
+    for (const std::string& s : *list)
+      if (s.find('[') != std::string::npos) return true;
+  return false;
+}
+
 void RemoveSelected(xmlNode* root, const std::vector<std::string>& selectors) {
   if (!root || selectors.empty()) return;
   std::vector<xmlNode*> hits;
@@ -85,7 +93,7 @@ std::string Collapse(std::string_view s) {
 
 CleanedContent CleanFragment(std::string_view html,
                              const CleanOptions& options) {
-  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, NeedsAllAttributes(options));
   xmlNode* body = cleaner::FindBody(doc.get());
   if (!body) return {};
   RemoveSelected(body, options.remove_selectors);
@@ -98,7 +106,8 @@ CleanedContent CleanFragment(std::string_view html,
 
 ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   ExtractedPage page;
-  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  const bool all_attributes = NeedsAllAttributes(options);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, all_attributes);
   if (!doc) return page;
   std::string base = options.base_url;
   std::string base_href = cleaner::DocumentBaseHref(doc.get());
@@ -133,7 +142,7 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   bool first = true;
   for (const cleaner::ExtractFlags& flags : kAttempts) {
     if (!first) {
-      doc = cleaner::ParseHtml(html);
+      doc = cleaner::ParseHtml(html, all_attributes);
       if (!doc) break;
     }
     first = false;

@@ -211,6 +211,17 @@ TEST(DomTest, StripRawTextBodies) {
   EXPECT_EQ(StripRawTextBodies("a<svg x=1><svg><path d=\"M0\"/></svg>"
                                "<title>t</title></SVG>b<svg/>c"),
             "a<svg x=1></SVG>b<svg/>c");
+  // Unused attributes go, the rest of the tag stays byte for byte.
+  EXPECT_EQ(
+      StripRawTextBodies("<img data-props='{\"a\":\"<b>\"}' src=x.png "
+                         "srcset=\"a 1x, b 2x\" data-src=y.png onload=f() "
+                         "aria-label=z aria-hidden=true alt=\"data-x=1\">"),
+      "<img  src=x.png  data-src=y.png   aria-hidden=true "
+      "alt=\"data-x=1\">");
+  EXPECT_EQ(StripRawTextBodies("<p ONCLICK = \"x\" class=a/>"),
+            "<p  class=a/>");
+  EXPECT_EQ(StripRawTextBodies("<p onclick=x data-a=1>", false),
+            "<p onclick=x data-a=1>");
   // Unterminated: the rest is script text.
   EXPECT_EQ(StripRawTextBodies("<p>a<script>var x"), "<p>a<script>");
   EXPECT_EQ(StripRawTextBodies("<script"), "<script");
@@ -250,7 +261,7 @@ TEST(SelectorTest, CompoundsCombinatorsGroups) {
       "<p class=\"lead\">Lead</p><section><p>Deep</p></section>"
       "<div class=\"box\"><span data-x=\"1\">S</span></div></div>"
       "<div class=\"other\"><p>Other</p></div></body></html>";
-  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, /*all_attributes=*/true);
   xmlNode* body = cleaner::FindBody(doc.get());
   auto texts = [&](std::vector<std::string> sel) {
     std::vector<xmlNode*> hits;
@@ -278,6 +289,13 @@ TEST(SelectorTest, CompoundsCombinatorsGroups) {
   options.remove_selectors = {"section p"};
   ExtractedPage page = ExtractPage(html, options);
   EXPECT_EQ(page.content.text, "Lead");
+  // Attribute selectors see every attribute, data-* included.
+  options.keep_selectors = {"[data-x=\"1\"]"};
+  options.remove_selectors = {};
+  EXPECT_EQ(ExtractPage(html, options).content.text, "S");
+  options.keep_selectors = {};
+  options.remove_selectors = {"span[data-x]"};
+  EXPECT_EQ(CleanFragment(html, options).text.find('S'), std::string::npos);
 }
 
 TEST(ExtractPageTest, JsonLdArticleBodyIsTheBaseline) {
