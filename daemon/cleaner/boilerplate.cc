@@ -4,18 +4,12 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <vector>
 
 #include "daemon/cleaner/dom.h"
 
 namespace newsflow::cleaner {
 namespace {
-
-template <size_t N>
-bool AnyIn(std::string_view hay, const std::array<std::string_view, N>& list) {
-  for (std::string_view n : list)
-    if (hay.find(n) != std::string_view::npos) return true;
-  return false;
-}
 
 // Readability's unlikelyCandidates, plus share/newsletter/cookie names.
 constexpr std::array<std::string_view, 41> kUnlikely = {
@@ -55,6 +49,69 @@ constexpr std::array<std::string_view, 25> kNegative = {
 constexpr std::array<std::string_view, 5> kEmbeds = {
     "twitter-tweet", "instagram-media", "tiktok-embed", "social-embed",
     "media-embed"};
+
+enum : unsigned {
+  kListMaybe = 1,
+  kListUnlikely = 2,
+  kListBoilerplate = 4,
+  kListComments = 8,
+  kListPositive = 16,
+  kListNegative = 32,
+  kListEmbeds = 64,
+};
+
+// All the name lists in one index bucketed by first byte: one scan over a
+// class/id string finds every list with a substring hit (instead of one
+// find() per needle).
+class NeedleIndex {
+ public:
+  NeedleIndex() {
+    Add(kMaybe, kListMaybe);
+    Add(kUnlikely, kListUnlikely);
+    Add(kBoilerplate, kListBoilerplate);
+    Add(kComments, kListComments);
+    Add(kPositive, kListPositive);
+    Add(kNegative, kListNegative);
+    Add(kEmbeds, kListEmbeds);
+  }
+  // Bit set of the lists with a needle inside `hay` (lower-case).
+  unsigned Scan(std::string_view hay) const {
+    unsigned hits = 0;
+    for (size_t i = 0; i < hay.size(); ++i) {
+      for (const Entry& e : buckets_[static_cast<unsigned char>(hay[i])]) {
+        if ((hits & e.lists) == e.lists) continue;
+        if (hay.size() - i >= e.text.size() &&
+            hay.compare(i, e.text.size(), e.text) == 0)
+          hits |= e.lists;
+      }
+    }
+    return hits;
+  }
+
+ private:
+  struct Entry {
+    std::string_view text;
+    unsigned lists;
+  };
+  template <size_t N>
+  void Add(const std::array<std::string_view, N>& list, unsigned bit) {
+    for (std::string_view n : list) {
+      auto& bucket = buckets_[static_cast<unsigned char>(n[0])];
+      auto it = std::find_if(bucket.begin(), bucket.end(),
+                             [&](const Entry& e) { return e.text == n; });
+      if (it != bucket.end())
+        it->lists |= bit;
+      else
+        bucket.push_back({n, bit});
+    }
+  }
+  std::array<std::vector<Entry>, 256> buckets_;
+};
+
+const NeedleIndex& NameIndex() {
+  static const NeedleIndex index;
+  return index;
+}
 
 bool StartsWithWord(std::string_view s, std::string_view w) {
   if (s.size() < w.size()) return false;
@@ -101,13 +158,15 @@ NameSignals ClassifyElement(const xmlNode* e) {
           (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     }
   std::string_view names(buf, len);
+  unsigned hits = 0;
   if (names.size() > 1) {
-    s.maybe_content = AnyIn(names, kMaybe);
-    s.unlikely = AnyIn(names, kUnlikely);
-    s.boilerplate = AnyIn(names, kBoilerplate);
-    s.comments = AnyIn(names, kComments);
-    if (AnyIn(names, kPositive)) s.weight += 25;
-    if (AnyIn(names, kNegative)) s.weight -= 25;
+    hits = NameIndex().Scan(names);
+    s.maybe_content = hits & kListMaybe;
+    s.unlikely = hits & kListUnlikely;
+    s.boilerplate = hits & kListBoilerplate;
+    s.comments = hits & kListComments;
+    if (hits & kListPositive) s.weight += 25;
+    if (hits & kListNegative) s.weight -= 25;
   }
   if (!role.empty()) {
     std::string r = ToLower(role);
@@ -120,7 +179,7 @@ NameSignals ClassifyElement(const xmlNode* e) {
   }
   // Embedded posts (tweets, Instagram...) are quoted content even inside a
   // "social-media-embed" wrapper.
-  if (names.size() > 1 && AnyIn(names, kEmbeds)) {
+  if (hits & kListEmbeds) {
     s.unlikely = false;
     s.boilerplate = false;
     s.comments = false;

@@ -382,6 +382,30 @@ bool IsCaption(const xmlNode* n, std::string_view name) {
   return ContainsLower(cls, "caption") || ContainsLower(cls, "credit");
 }
 
+// Every terminating/trailer/furniture rule caps its block at 60 words;
+// longer blocks (most paragraphs) are not copied or tested at all.
+constexpr size_t kShortBlockBytes = 1200;
+
+size_t TextBytes(const xmlNode* n, size_t cap, int depth = 0) {
+  if (depth > kMaxDepth) return 0;
+  if (IsText(n)) return TextContent(n).size();
+  if (!IsElement(n)) return 0;
+  size_t total = 0;
+  for (const xmlNode* c = n->children; c && total <= cap; c = c->next)
+    total += TextBytes(c, cap - total, depth + 1);
+  return total;
+}
+
+std::string CollapsedText(const xmlNode* n);
+
+// The collapsed text of `n` into *out when its raw text is short enough for
+// the block rules; false (nothing copied) otherwise.
+bool ShortText(const xmlNode* n, std::string* out) {
+  if (TextBytes(n, kShortBlockBytes) > kShortBlockBytes) return false;
+  *out = CollapsedText(n);
+  return true;
+}
+
 std::string CollapsedText(const xmlNode* n) {
   std::string raw;
   AppendAllText(n, &raw);
@@ -461,10 +485,9 @@ class ContentCleaner {
     if (name == "span" && st.img >= 1 && st.a >= 3 && st.LinkDensity() > 0.8)
       return true;
     if (sig.boilerplate && st.text < 500) return true;
-    if (name == "a") {
-      std::string t = CollapsedText(n);
-      if (IsReadMoreText(t)) return true;
-    }
+    // "Read more" texts are a few words; skip the text copy otherwise.
+    if (name == "a" && st.text < 200 && IsReadMoreText(CollapsedText(n)))
+      return true;
     std::string_view names_class = Attr(n, "class");
     if ((ContainsLower(names_class, "byline") ||
          ContainsLower(Attr(n, "rel"), "author") ||
@@ -568,7 +591,8 @@ void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
       }
     }
     if (IsLeafBlock(c)) {
-      std::string t = CollapsedText(c);
+      std::string t;
+      if (!ShortText(c, &t)) continue;  // running text: no rule applies
       if (IsTerminatingBlock(t)) {
         *cut = true;
         Remove(c);
