@@ -24,6 +24,9 @@ struct NameSignals {
   bool boilerplate = false;
   // Comment section (WordPress #comments/#respond, Disqus...).
   bool comments = false;
+  // An embedded post (tweet, Instagram...): quoted content, never cleaned
+  // away for its links.
+  bool embed = false;
   // Readability-style class weight: +25 positive, -25 negative per match.
   int weight = 0;
 };
@@ -46,6 +49,27 @@ bool IsFeedTrailer(std::string_view text);
 
 // True for a "read more" link text ("Continue reading", "Read more", ...).
 bool IsReadMoreText(std::string_view text);
+
+// True for a short block that introduces links to other stories: "DON'T
+// MISS:", "See also", "Also read", "Read more:", "Related:" ...
+bool IsLeadInBlock(std::string_view text);
+
+// True for a copyright line ("© 2019 ...", "Copyright ...", "All rights
+// reserved").
+bool IsCopyrightLine(std::string_view text);
+
+// True for a short "Updated Nov 19, 9:41 AM" / "Posted ..." / "Published
+// ..." dateline.
+bool IsDateline(std::string_view text);
+
+// True for a "By Jane Doe - Nov 18, 2019" byline block.
+bool IsByline(std::string_view text);
+
+// True for a newsletter sign-up or "Follow us on ..." promotion line.
+bool IsPromoLine(std::string_view text);
+
+// True when (at least 10) letters are almost all upper-case ASCII.
+bool IsShouting(std::string_view text);
 
 // Number of whitespace-separated words in `text`.
 int CountWords(std::string_view text);

@@ -2,6 +2,7 @@
 
 #include <libxml/parser.h>
 
+#include <cctype>
 #include <climits>
 #include <mutex>
 
@@ -18,7 +19,156 @@ bool IsCharsetChar(char c) {
          c == ':' || c == '.';
 }
 
+bool IsAsciiAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Case-insensitive find of lower-case `needle` in `hay` from `from`.
+size_t FindLower(std::string_view hay, std::string_view needle, size_t from) {
+  while (from + needle.size() <= hay.size()) {
+    size_t lt = hay.find('<', from);
+    if (lt == std::string_view::npos || lt + needle.size() > hay.size())
+      return std::string_view::npos;
+    if (EqualsIgnoreCase(hay.substr(lt, needle.size()), needle)) return lt;
+    from = lt + 1;
+  }
+  return std::string_view::npos;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// Attributes no part of the cleaner reads and the sanitizer never emits:
+// event handlers, srcset/sizes, data-* (except the lazy-image sources the
+// sanitizer follows) and aria-* (except aria-hidden). Long JSON blobs and
+// image lists live here, and the parser copies attribute values one
+// character at a time.
+bool IsUnusedAttribute(std::string_view a) {
+  if (a.size() > 2 && StartsWithIgnoreCase(a, "on")) return true;
+  if (EqualsIgnoreCase(a, "srcset") || EqualsIgnoreCase(a, "sizes"))
+    return true;
+  if (StartsWithIgnoreCase(a, "data-"))
+    return !(EqualsIgnoreCase(a, "data-src") ||
+             EqualsIgnoreCase(a, "data-lazy-src") ||
+             EqualsIgnoreCase(a, "data-original") ||
+             EqualsIgnoreCase(a, "data-url"));
+  if (StartsWithIgnoreCase(a, "aria-"))
+    return !EqualsIgnoreCase(a, "aria-hidden");
+  return false;
+}
+
 }  // namespace
+
+std::string StripRawTextBodies(std::string_view html, bool strip_attributes) {
+  std::string out;
+  out.reserve(html.size());
+  size_t i = 0;
+  const size_t n = html.size();
+  while (i < n) {
+    size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      // Comments are copied whole: a "<script" inside one is not a tag.
+      size_t end = html.find("-->", lt + 4);
+      size_t stop = end == std::string_view::npos ? n : end + 3;
+      out.append(html.substr(i, stop - i));
+      i = stop;
+      continue;
+    }
+    if (!IsAsciiAlpha(html[lt + 1])) {
+      out.append(html.substr(i, lt + 1 - i));
+      i = lt + 1;
+      continue;
+    }
+    // A start tag: name, then attributes up to '>' (quotes only count in
+    // value position, as in the HTML tokenizer).
+    size_t j = lt + 1;
+    while (j < n && (std::isalnum(static_cast<unsigned char>(html[j])) ||
+                     html[j] == '-' || html[j] == ':'))
+      ++j;
+    std::string_view name = html.substr(lt + 1, j - lt - 1);
+    bool script = EqualsIgnoreCase(name, "script");
+    bool style = EqualsIgnoreCase(name, "style");
+    bool svg = EqualsIgnoreCase(name, "svg");
+    out.append(html.substr(i, j - i));
+    size_t copied = j;  // first byte of the tag not yet copied
+    while (j < n && html[j] != '>') {
+      if (IsSpace(html[j]) || html[j] == '/') {
+        ++j;
+        continue;
+      }
+      size_t a = j;
+      while (j < n && !IsSpace(html[j]) && html[j] != '=' && html[j] != '>' &&
+             html[j] != '/')
+        ++j;
+      if (j == a) ++j;  // a stray '=' is a one-character name
+      std::string_view attr = html.substr(a, j - a);
+      size_t k = j;
+      while (k < n && IsSpace(html[k])) ++k;
+      if (k < n && html[k] == '=') {
+        ++k;
+        while (k < n && IsSpace(html[k])) ++k;
+        if (k < n && (html[k] == '"' || html[k] == '\'')) {
+          size_t q = html.find(html[k], k + 1);
+          k = q == std::string_view::npos ? n : q + 1;
+        } else {
+          while (k < n && !IsSpace(html[k]) && html[k] != '>') ++k;
+        }
+        j = k;
+      }
+      if (strip_attributes && IsUnusedAttribute(attr)) {
+        out.append(html.substr(copied, a - copied));
+        copied = j;
+      }
+    }
+    size_t tag_end = j < n ? j + 1 : n;
+    out.append(html.substr(copied, tag_end - copied));
+    i = tag_end;
+    if (svg) {
+      // Inline SVG (icons, path data) is dropped with its content by every
+      // caller; skip to its matching end tag, nested <svg> counted.
+      if (tag_end >= 2 && html[tag_end - 2] == '/') continue;
+      int open = 1;
+      size_t k = i;
+      size_t o = FindLower(html, "<svg", k);  // next nested start, cached
+      while (open > 0) {
+        size_t c = FindLower(html, "</svg", k);
+        if (o != std::string_view::npos && o < k)
+          o = FindLower(html, "<svg", k);
+        if (c == std::string_view::npos) {
+          k = std::string_view::npos;
+          break;
+        }
+        if (o != std::string_view::npos && o < c) {
+          ++open;
+          k = o + 4;
+        } else {
+          --open;
+          k = c + 5;
+        }
+      }
+      // Unterminated: keep it (the parser decides).
+      if (k != std::string_view::npos) i = k - 5;
+      continue;
+    }
+    if (!script && !style) continue;
+    size_t close = FindLower(html, script ? "</script" : "</style", i);
+    if (close == std::string_view::npos) close = n;
+    // JSON-LD carries the page metadata: keep it.
+    std::string_view tag = html.substr(lt, tag_end - lt);
+    if (script && ContainsLower(tag, "ld+json"))
+      out.append(html.substr(i, close - i));
+    i = close;
+  }
+  if (i < n) out.append(html.substr(i));
+  return out;
+}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -78,7 +228,7 @@ std::string SniffCharset(std::string_view html) {
   return {};
 }
 
-DocPtr ParseHtml(std::string_view html) {
+DocPtr ParseHtml(std::string_view html, bool all_attributes) {
   InitLibxml();
   if (html.empty()) return nullptr;
   int size = html.size() > static_cast<size_t>(INT_MAX)
@@ -90,6 +240,18 @@ DocPtr ParseHtml(std::string_view html) {
   // UTF-8 with a BOM, or a declared charset libxml2 does not know, falls
   // back to UTF-8: a few wrong characters beat an empty result.
   if (charset.empty() || charset == "utf8") charset = "utf-8";
+  // Script and style bodies are more than half the bytes of a typical news
+  // page and are dropped anyway; the parser skips them when they are gone
+  // (ASCII-compatible charsets only: the scan is byte-wise).
+  std::string stripped;
+  if (charset.find("16") == std::string::npos &&
+      charset.find("32") == std::string::npos) {
+    stripped = StripRawTextBodies(html, !all_attributes);
+    html = stripped;
+    size = html.size() > static_cast<size_t>(INT_MAX)
+               ? INT_MAX
+               : static_cast<int>(html.size());
+  }
   xmlDoc* doc =
       htmlReadMemory(html.data(), size, nullptr, charset.c_str(), flags);
   if (doc == nullptr && charset != "utf-8")

@@ -22,7 +22,22 @@ using DocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 // The encoding comes from a <meta charset> / http-equiv in the first bytes,
 // UTF-8 otherwise. Returns null only for empty input or when libxml2 cannot
 // build any tree.
-DocPtr ParseHtml(std::string_view html);
+// With `all_attributes` false (the default) the input first goes through
+// StripRawTextBodies with attribute stripping; true keeps every attribute
+// (operator selectors may name any of them).
+DocPtr ParseHtml(std::string_view html, bool all_attributes = false);
+
+// Copy of `html` without the bodies of <script> (except JSON-LD), <style>
+// and <svg> (nesting counted) elements: their tags stay, the text up to the
+// matching "</script" /
+// "</style" (case-insensitive, as libxml2's parser ends them) goes. Start
+// tags lose the attributes nothing downstream reads (on*, srcset, sizes,
+// data-* but the lazy-image sources data-src/data-lazy-src/data-original/
+// data-url, aria-* but aria-hidden). Comments are copied whole. Linear in
+// the input.
+// `strip_attributes` false keeps every attribute.
+std::string StripRawTextBodies(std::string_view html,
+                               bool strip_attributes = true);
 
 // The charset named by a meta tag in the head of `html`, or "".
 std::string SniffCharset(std::string_view html);

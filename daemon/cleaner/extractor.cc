@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <deque>
 #include <string_view>
-#include <unordered_map>
 
 #include "daemon/cleaner/boilerplate.h"
 #include "daemon/cleaner/dom.h"
@@ -38,7 +39,7 @@ struct Stats {
   int text = 0;     // code points, whitespace runs count one
   double link = 0;  // text inside <a> (in-page "#" links weigh 0.3)
   int commas = 0;
-  int p = 0, img = 0, li = 0, input = 0, embed = 0;
+  int p = 0, img = 0, li = 0, input = 0, embed = 0, a = 0;
   int heading = 0;          // text inside h1-h6
   bool block_desc = false;  // has a kDivBlockers descendant
   int inline_text = 0;      // text of direct inline children (divs)
@@ -53,6 +54,7 @@ struct Stats {
     li += o.li;
     input += o.input;
     embed += o.embed;
+    a += o.a;
     heading += o.heading;
   }
   double LinkDensity() const { return text > 0 ? link / text : 0.0; }
@@ -113,6 +115,7 @@ class Scorer {
     if (name == "a") {
       std::string_view href = Attr(n, "href");
       st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
+      ++st.a;
     } else if (name == "p") {
       ++st.p;
     } else if (name == "img") {
@@ -126,19 +129,25 @@ class Scorer {
     } else if (IsHeading(name)) {
       st.heading = st.text;
     }
-    stats_[n] = st;
+    DataOf(n)->stats = st;
     return st;
   }
 
   const Stats& StatsOf(const xmlNode* n) {
     static const Stats kEmpty;
-    auto it = stats_.find(n);
-    return it == stats_.end() ? kEmpty : it->second;
+    const NodeData* d = Find(n);
+    return d ? d->stats : kEmpty;
+  }
+
+  // The node's score, or null when it was never scored.
+  double* FindScore(const xmlNode* n) {
+    NodeData* d = Find(n);
+    return d && d->scored ? &d->score : nullptr;
   }
 
   double* ScoreOf(xmlNode* n) {
-    auto it = scores_.find(n);
-    if (it != scores_.end()) return &it->second;
+    NodeData* d = DataOf(n);
+    if (d->scored) return &d->score;
     std::string_view name = Name(n);
     double s = 0;
     if (name == "div")
@@ -153,7 +162,9 @@ class Scorer {
       s = -5;
     if (flags_.weight_classes) s += ClassifyElement(n).weight;
     candidates_.push_back(n);
-    return &(scores_[n] = s);
+    d->scored = true;
+    d->score = s;
+    return &d->score;
   }
 
   void Propagate(xmlNode* first_ancestor, double score, xmlNode* stop) {
@@ -194,7 +205,7 @@ class Scorer {
     double top_score = 0;
     std::vector<std::pair<double, xmlNode*>> ranked;
     for (xmlNode* c : candidates_) {
-      double& s = scores_[c];
+      double& s = *FindScore(c);
       s *= 1.0 - StatsOf(c).LinkDensity();
       ranked.emplace_back(s, c);
     }
@@ -229,14 +240,14 @@ class Scorer {
     double threshold = last / 3;
     for (xmlNode* p = top->parent; p && IsElement(p) && p != body;
          p = p->parent) {
-      auto it = scores_.find(p);
-      if (it == scores_.end()) continue;
-      if (it->second < threshold) break;
-      if (it->second > last) {
+      const double* ps = FindScore(p);
+      if (!ps) continue;
+      if (*ps < threshold) break;
+      if (*ps > last) {
         top = p;
         break;
       }
-      last = it->second;
+      last = *ps;
     }
     // An only child says nothing: take its parent.
     while (top != body && top->parent && top->parent != body &&
@@ -262,8 +273,8 @@ class Scorer {
       double bonus = 0;
       if (!top_class.empty() && Attr(s, "class") == top_class)
         bonus = top_score * 0.2;
-      auto it = scores_.find(s);
-      if (it != scores_.end() && it->second + bonus >= sibling_threshold) {
+      const double* ss = FindScore(s);
+      if (ss && *ss + bonus >= sibling_threshold) {
         parts.push_back(s);
         continue;
       }
@@ -287,9 +298,27 @@ class Scorer {
   }
 
  private:
+  // Per-element data, reached through libxml2's application pointer
+  // (`_private` holds index + 1; the tree is ours and freshly parsed, so
+  // no other user). A deque keeps references stable while it grows.
+  struct NodeData {
+    Stats stats;
+    double score = 0;
+    bool scored = false;
+  };
+  NodeData* Find(const xmlNode* n) {
+    auto i = reinterpret_cast<uintptr_t>(n->_private);
+    return i == 0 || i > data_.size() ? nullptr : &data_[i - 1];
+  }
+  NodeData* DataOf(xmlNode* n) {
+    if (NodeData* d = Find(n)) return d;
+    data_.emplace_back();
+    n->_private = reinterpret_cast<void*>(uintptr_t{data_.size()});
+    return &data_.back();
+  }
+
   ExtractFlags flags_;
-  std::unordered_map<const xmlNode*, Stats> stats_;
-  std::unordered_map<const xmlNode*, double> scores_;
+  std::deque<NodeData> data_;
   std::vector<xmlNode*> candidates_;
 };
 
@@ -323,6 +352,58 @@ void PreCleanRec(xmlNode* n, const ExtractFlags& flags, bool protected_ctx,
     }
     PreCleanRec(c, flags, prot, depth + 1);
   }
+}
+
+size_t CountNonSpace(std::string_view s) {
+  size_t n = 0;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) > ' ' &&
+        (static_cast<unsigned char>(c) & 0xC0) != 0x80)
+      ++n;
+  return n;
+}
+
+void CollectLinkText(const xmlNode* n, std::string* out, int depth) {
+  if (depth > kMaxDepth) return;
+  for (const xmlNode* c = n->children; c; c = c->next) {
+    if (!IsElement(c)) continue;
+    if (Name(c) == "a")
+      AppendAllText(c, out);
+    else
+      CollectLinkText(c, out, depth + 1);
+  }
+}
+
+// Photo captions and credits: page text reads as the article, not as the
+// picture descriptions around it.
+bool IsCaption(const xmlNode* n, std::string_view name) {
+  if (name == "figcaption") return true;
+  std::string_view cls = Attr(n, "class");
+  return ContainsLower(cls, "caption") || ContainsLower(cls, "credit");
+}
+
+// Every terminating/trailer/furniture rule caps its block at 60 words;
+// longer blocks (most paragraphs) are not copied or tested at all.
+constexpr size_t kShortBlockBytes = 1200;
+
+size_t TextBytes(const xmlNode* n, size_t cap, int depth = 0) {
+  if (depth > kMaxDepth) return 0;
+  if (IsText(n)) return TextContent(n).size();
+  if (!IsElement(n)) return 0;
+  size_t total = 0;
+  for (const xmlNode* c = n->children; c && total <= cap; c = c->next)
+    total += TextBytes(c, cap - total, depth + 1);
+  return total;
+}
+
+std::string CollapsedText(const xmlNode* n);
+
+// The collapsed text of `n` into *out when its raw text is short enough for
+// the block rules; false (nothing copied) otherwise.
+bool ShortText(const xmlNode* n, std::string* out) {
+  if (TextBytes(n, kShortBlockBytes) > kShortBlockBytes) return false;
+  *out = CollapsedText(n);
+  return true;
 }
 
 std::string CollapsedText(const xmlNode* n) {
@@ -371,6 +452,7 @@ class ContentCleaner {
     if (name == "a") {
       std::string_view href = Attr(n, "href");
       st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
+      ++st.a;
     } else if (name == "p") {
       ++st.p;
     } else if (name == "img") {
@@ -395,12 +477,17 @@ class ContentCleaner {
  private:
   bool ShouldRemove(xmlNode* n, std::string_view name, const NameSignals& sig,
                     const Stats& st, bool in_figure) {
+    if (sig.embed) return false;
     if (sig.comments && !sig.maybe_content) return true;
+    if (!fragment_ && IsCaption(n, name) && st.text < 400) return true;
+    // An inline card (picture plus a handful of links) inside running text
+    // is a hover popup, not prose.
+    if (name == "span" && st.img >= 1 && st.a >= 3 && st.LinkDensity() > 0.8)
+      return true;
     if (sig.boilerplate && st.text < 500) return true;
-    if (name == "a") {
-      std::string t = CollapsedText(n);
-      if (IsReadMoreText(t)) return true;
-    }
+    // "Read more" texts are a few words; skip the text copy otherwise.
+    if (name == "a" && st.text < 200 && IsReadMoreText(CollapsedText(n)))
+      return true;
     std::string_view names_class = Attr(n, "class");
     if ((ContainsLower(names_class, "byline") ||
          ContainsLower(Attr(n, "rel"), "author") ||
@@ -459,10 +546,34 @@ bool IsLeafBlock(const xmlNode* n) {
   return true;
 }
 
-// Pre-order over leaf blocks. Removes trailers; at the first terminating
-// block sets *cut and removes it and everything after it.
-void Terminate(xmlNode* n, bool* cut, int depth) {
+// Share of `n`'s text that sits inside links (0 when it has no text).
+double LinkRatio(const xmlNode* n) {
+  std::string all, linked;
+  AppendAllText(n, &all);
+  CollectLinkText(n, &linked, 0);
+  size_t a = CountNonSpace(all);
+  return a ? double(CountNonSpace(linked)) / a : 0.0;
+}
+
+// Leaf blocks that are furniture, not article text: "DON'T MISS"/"See also"
+// link lines, all-caps link-only teasers, copyright lines, "Updated ..."
+// datelines.
+bool IsFurnitureBlock(const xmlNode* n, std::string_view text, bool fragment) {
+  if (IsLeadInBlock(text) && LinkRatio(n) >= 0.4) return true;
+  if (IsCopyrightLine(text) || IsDateline(text) || IsPromoLine(text))
+    return true;
+  if (!fragment && IsByline(text)) return true;
+  if (!fragment && IsShouting(text) && LinkRatio(n) >= 0.9) return true;
+  return false;
+}
+
+// Pre-order over leaf blocks. Removes trailers and furniture; at the first
+// terminating block sets *cut and removes it and everything after it.
+void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
   xmlNode* next = nullptr;
+  // A bare "DON'T MISS" / "More Great Stories" label: the link list right
+  // after it goes with it.
+  xmlNode* label = nullptr;
   for (xmlNode* c = n->children; c; c = next) {
     next = c->next;
     if (*cut) {
@@ -470,17 +581,29 @@ void Terminate(xmlNode* n, bool* cut, int depth) {
       continue;
     }
     if (!IsElement(c) || depth > kMaxDepth) continue;
+    if (label) {
+      xmlNode* l = label;
+      label = nullptr;
+      if (LinkRatio(c) >= 0.5) {
+        Remove(l);
+        Remove(c);
+        continue;
+      }
+    }
     if (IsLeafBlock(c)) {
-      std::string t = CollapsedText(c);
+      std::string t;
+      if (!ShortText(c, &t)) continue;  // running text: no rule applies
       if (IsTerminatingBlock(t)) {
         *cut = true;
         Remove(c);
-      } else if (IsFeedTrailer(t)) {
+      } else if (IsFeedTrailer(t) || IsFurnitureBlock(c, t, fragment)) {
         Remove(c);
+      } else if (IsLeadInBlock(t) && CountWords(t) <= 6) {
+        label = c;
       }
       continue;
     }
-    Terminate(c, cut, depth + 1);
+    Terminate(c, fragment, cut, depth + 1);
   }
 }
 
@@ -519,7 +642,7 @@ void CleanContent(const std::vector<xmlNode*>& parts, const std::string& title,
         }
         continue;
       }
-      if (IsFeedTrailer(t)) {
+      if (IsFeedTrailer(t) || IsFurnitureBlock(p, t, is_fragment)) {
         xmlNode* next = nullptr;
         for (xmlNode* c = p->children; c; c = next) {
           next = c->next;
@@ -528,7 +651,7 @@ void CleanContent(const std::vector<xmlNode*>& parts, const std::string& title,
         continue;
       }
     }
-    Terminate(p, &cut, 0);
+    Terminate(p, is_fragment, &cut, 0);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/cleaner/extractor.h"
 #include "daemon/cleaner/metadata.h"
 #include "daemon/cleaner/sanitizer.h"
+#include "daemon/cleaner/selector.h"
 #include "daemon/cleaner/url_util.h"
 
 namespace newsflow {
@@ -22,83 +23,52 @@ using cleaner::Name;
 // short).
 constexpr size_t kMinExtractedChars = 250;
 
-struct Selector {
-  std::string tag, cls, id;
-};
-
-Selector ParseSelector(std::string_view s) {
-  Selector sel;
-  std::string* cur = &sel.tag;
-  for (char c : s) {
-    if (c == '.') {
-      cur = &sel.cls;
-    } else if (c == '#') {
-      cur = &sel.id;
-    } else if (c != ' ') {
-      cur->push_back(cleaner::ToLower(std::string_view(&c, 1))[0]);
-    }
-  }
-  return sel;
-}
-
-bool HasClassToken(std::string_view classes, std::string_view token) {
-  size_t i = 0;
-  while (i < classes.size()) {
-    while (i < classes.size() && classes[i] == ' ') ++i;
-    size_t j = i;
-    while (j < classes.size() && classes[j] != ' ' && classes[j] != '\t' &&
-           classes[j] != '\n')
-      ++j;
-    if (j > i && cleaner::EqualsIgnoreCase(classes.substr(i, j - i), token))
-      return true;
-    i = j + 1;
-  }
+// Selectors may name attributes the parser would otherwise drop.
+bool NeedsAllAttributes(const CleanOptions& o) {
+  for (const auto* list : {&o.remove_selectors, &o.keep_selectors})
+    for (const std::string& s : *list)
+      if (s.find('[') != std::string::npos) return true;
   return false;
-}
-
-bool Matches(const xmlNode* e, const Selector& s) {
-  if (s.tag.empty() && s.cls.empty() && s.id.empty()) return false;
-  if (!s.tag.empty() && Name(e) != s.tag) return false;
-  if (!s.cls.empty() && !HasClassToken(Attr(e, "class"), s.cls)) return false;
-  if (!s.id.empty() && !cleaner::EqualsIgnoreCase(Attr(e, "id"), s.id))
-    return false;
-  return true;
-}
-
-// Collects (pre-order, outermost only) elements matching any selector.
-void Collect(xmlNode* n, const std::vector<Selector>& sels,
-             std::vector<xmlNode*>* out, int depth) {
-  if (depth > cleaner::kMaxDepth) return;
-  for (xmlNode* c = n->children; c; c = c->next) {
-    if (!IsElement(c)) continue;
-    bool hit = false;
-    for (const Selector& s : sels)
-      if (Matches(c, s)) {
-        hit = true;
-        break;
-      }
-    if (hit) {
-      out->push_back(c);
-      continue;
-    }
-    Collect(c, sels, out, depth + 1);
-  }
-}
-
-std::vector<Selector> ParseSelectors(const std::vector<std::string>& list) {
-  std::vector<Selector> out;
-  for (const std::string& s : list) out.push_back(ParseSelector(s));
-  return out;
 }
 
 void RemoveSelected(xmlNode* root, const std::vector<std::string>& selectors) {
   if (!root || selectors.empty()) return;
   std::vector<xmlNode*> hits;
-  Collect(root, ParseSelectors(selectors), &hits, 0);
+  cleaner::SelectorList(selectors).Collect(root, &hits);
   for (xmlNode* n : hits) {
     xmlUnlinkNode(n);
     xmlFreeNode(n);
   }
+}
+
+// JSON-LD articleBody as HTML: markup is taken as is (the sanitizer runs on
+// it); plain text becomes one escaped <p> per line.
+std::string ArticleBodyHtml(std::string_view body) {
+  if (body.find("</") != std::string_view::npos ||
+      body.find("<p") != std::string_view::npos ||
+      body.find("<br") != std::string_view::npos)
+    return std::string(body);
+  std::string html = "<p>";
+  for (char c : body) {
+    switch (c) {
+      case '\n':
+        html += "</p><p>";
+        break;
+      case '&':
+        html += "&amp;";
+        break;
+      case '<':
+        html += "&lt;";
+        break;
+      case '>':
+        html += "&gt;";
+        break;
+      default:
+        html.push_back(c);
+    }
+  }
+  html += "</p>";
+  return html;
 }
 
 CleanedContent RenderParts(const std::vector<xmlNode*>& parts,
@@ -123,7 +93,7 @@ std::string Collapse(std::string_view s) {
 
 CleanedContent CleanFragment(std::string_view html,
                              const CleanOptions& options) {
-  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, NeedsAllAttributes(options));
   xmlNode* body = cleaner::FindBody(doc.get());
   if (!body) return {};
   RemoveSelected(body, options.remove_selectors);
@@ -136,12 +106,14 @@ CleanedContent CleanFragment(std::string_view html,
 
 ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   ExtractedPage page;
-  cleaner::DocPtr doc = cleaner::ParseHtml(html);
+  const bool all_attributes = NeedsAllAttributes(options);
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, all_attributes);
   if (!doc) return page;
   std::string base = options.base_url;
   std::string base_href = cleaner::DocumentBaseHref(doc.get());
   if (!base_href.empty()) base = cleaner::ResolveUrl(base, base_href);
-  page.metadata = cleaner::ReadMetadata(doc.get(), base);
+  std::string ld_body;
+  page.metadata = cleaner::ReadMetadata(doc.get(), base, &ld_body);
   if (cleaner::UrlScheme(base).empty() && !page.metadata.canonical_url.empty())
     base = page.metadata.canonical_url;
 
@@ -149,7 +121,8 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
     xmlNode* body = cleaner::FindBody(doc.get());
     RemoveSelected(body, options.remove_selectors);
     std::vector<xmlNode*> kept;
-    if (body) Collect(body, ParseSelectors(options.keep_selectors), &kept, 0);
+    if (body)
+      cleaner::SelectorList(options.keep_selectors).Collect(body, &kept);
     if (!kept.empty()) {
       cleaner::ExtractFlags flags;
       flags.strip_unlikely = false;
@@ -169,7 +142,7 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   bool first = true;
   for (const cleaner::ExtractFlags& flags : kAttempts) {
     if (!first) {
-      doc = cleaner::ParseHtml(html);
+      doc = cleaner::ParseHtml(html, all_attributes);
       if (!doc) break;
     }
     first = false;
@@ -182,6 +155,13 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
     CleanedContent got = RenderParts(parts, base, false);
     if (got.text.size() > best.text.size()) best = std::move(got);
     if (best.text.size() >= kMinExtractedChars) break;
+  }
+  // Baseline: when every attempt came back nearly empty (script-rendered
+  // pages), the publisher's own JSON-LD articleBody is the best text left.
+  if (best.text.size() < kMinExtractedChars &&
+      ld_body.size() > best.text.size()) {
+    CleanedContent from_ld = CleanFragment(ArticleBodyHtml(ld_body), {base});
+    if (from_ld.text.size() >= kMinExtractedChars) best = std::move(from_ld);
   }
   page.content = std::move(best);
   return page;

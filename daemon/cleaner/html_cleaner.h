@@ -32,8 +32,9 @@ struct CleanOptions {
   // Absolute URL the HTML came from; relative links and images are resolved
   // against it (or against a <base href> in a page). Empty: left as is.
   std::string base_url;
-  // Operator-supplied CSS-like selectors (".class", "#id", "tag",
-  // "tag.class") whose elements are removed before anything else.
+  // Operator-supplied CSS selectors whose elements are removed before
+  // anything else: tag, .class, #id, [attr], [attr=value], descendant and
+  // child (>) combinators, comma groups ("div.article p", ".ad, #share").
   std::vector<std::string> remove_selectors;
   // Selectors that, when one matches, are taken as the article body
   // (page extraction only).

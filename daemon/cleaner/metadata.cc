@@ -45,7 +45,7 @@ std::string DecodeEntities(std::string_view s) {
 
 struct Collected {
   std::string ld_headline, ld_author_joined, ld_published, ld_modified, ld_url,
-      ld_image, ld_publisher, ld_lang, ld_description;
+      ld_image, ld_publisher, ld_lang, ld_description, ld_body;
   std::vector<std::string> ld_authors;
   std::string og_title, og_url, og_image, og_site, og_locale, og_description,
       og_published, og_modified, og_updated;
@@ -138,6 +138,7 @@ void ReadJsonLd(std::string_view text, Collected* c) {
   if (c->ld_image.empty()) c->ld_image = get("image");
   if (c->ld_lang.empty()) c->ld_lang = get("inLanguage");
   if (c->ld_description.empty()) c->ld_description = get("description");
+  if (c->ld_body.empty()) c->ld_body = get("articleBody");
   if (c->ld_publisher.empty()) {
     auto it = a.find("publisher");
     if (it != a.end()) {
@@ -394,16 +395,81 @@ std::string DocumentBaseHref(xmlDoc* doc) {
   return {};
 }
 
-PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url) {
+namespace {
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// Site names compare without case and without a leading "The ".
+bool SameSite(std::string_view a, std::string_view b) {
+  a = TrimView(a);
+  b = TrimView(b);
+  auto strip_the = [](std::string_view x) {
+    if (x.size() > 4 && EqualsIgnoreCase(x.substr(0, 4), "the "))
+      x.remove_prefix(4);
+    return x;
+  };
+  a = strip_the(a);
+  b = strip_the(b);
+  return !a.empty() && EqualsIgnoreCase(a, b);
+}
+
+}  // namespace
+
+std::string StripSiteName(const std::string& title,
+                          const std::string& site_name,
+                          const std::vector<std::string>& others) {
+  static constexpr std::string_view kSeparators[] = {
+      " | ",  " \xE2\x80\x93 ", " \xE2\x80\x94 ", " - ",
+      " :: ", " \xC2\xB7 ",     " \xC2\xBB ",     " / "};
+  for (std::string_view sep : kSeparators) {
+    // "Headline | Site": the last separator; "Site | Headline": the first.
+    size_t last = title.rfind(sep);
+    if (last != std::string::npos && last > 0) {
+      std::string_view head = TrimView(std::string_view(title).substr(0, last));
+      std::string_view tail =
+          TrimView(std::string_view(title).substr(last + sep.size()));
+      bool other_says_head = false;
+      for (const std::string& o : others)
+        if (!o.empty() && o != title && EqualsIgnoreCase(o, head))
+          other_says_head = true;
+      if (!head.empty() && (SameSite(tail, site_name) || other_says_head))
+        return std::string(head);
+    }
+    size_t first = title.find(sep);
+    if (first != std::string::npos && first > 0) {
+      std::string_view head =
+          TrimView(std::string_view(title).substr(0, first));
+      std::string_view rest =
+          TrimView(std::string_view(title).substr(first + sep.size()));
+      if (!rest.empty() && SameSite(head, site_name)) return std::string(rest);
+    }
+  }
+  return title;
+}
+
+PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url,
+                          std::string* article_body) {
   PageMetadata m;
   xmlNode* root = doc ? xmlDocGetRootElement(doc) : nullptr;
   if (!root) return m;
   Collected c;
   Walk(root, &c, 0);
+  if (article_body) *article_body = std::move(c.ld_body);
 
+  m.site_name =
+      DecodeEntities(First({&c.og_site, &c.ld_publisher, &c.meta_appname}));
   m.title = DecodeEntities(First({&c.ld_headline, &c.og_title, &c.tw_title}));
   if (m.title.empty()) m.title = c.h1.empty() ? c.title_tag : c.h1;
   m.title = Collapse(m.title);
+  m.title =
+      StripSiteName(m.title, Collapse(m.site_name),
+                    {Collapse(c.h1), Collapse(DecodeEntities(c.ld_headline)),
+                     Collapse(DecodeEntities(c.og_title)),
+                     Collapse(DecodeEntities(c.tw_title))});
 
   std::vector<std::string> authors = c.ld_authors;
   if (authors.empty() && !c.meta_author.empty()) {
@@ -429,8 +495,6 @@ PageMetadata ReadMetadata(xmlDoc* doc, const std::string& base_url) {
   if (!canonical.empty()) m.canonical_url = SafeUrl(base_url, canonical, false);
   std::string image = First({&c.og_image, &c.tw_image, &c.ld_image});
   if (!image.empty()) m.image = SafeUrl(base_url, image, false);
-  m.site_name =
-      DecodeEntities(First({&c.og_site, &c.ld_publisher, &c.meta_appname}));
   m.language = NormalizeLang(
       First({&c.html_lang, &c.meta_lang, &c.og_locale, &c.ld_lang}));
   m.description = DecodeEntities(First({&c.og_description, &c.meta_description,

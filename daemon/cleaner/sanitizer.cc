@@ -131,7 +131,56 @@ bool IsDroppedElement(const xmlNode* e) {
   return In(name, kDropped);
 }
 
+void TextBuilder::Flush() {
+  if (!out_.empty()) {
+    if (pending_break_ == 2)
+      out_.append("\n\n");
+    else if (pending_break_ == 1)
+      out_.push_back('\n');
+    else if (pending_space_)
+      out_.push_back(' ');
+  }
+  pending_break_ = 0;
+  pending_space_ = false;
+}
+
+void TextBuilder::AddPreformatted(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+      c = '\n';
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\f') {
+      // Held back until more text follows: trailing whitespace of a <pre>
+      // gives way to the block break after it.
+      pre_space_.push_back(c == '\f' ? ' ' : c);
+      continue;
+    }
+    if (!pre_space_.empty() || pending_break_ || pending_space_) {
+      if (pending_break_ || pending_space_) {
+        Flush();
+        // After a block break only the indentation of the first line stays.
+        size_t nl = pre_space_.rfind('\n');
+        if (nl != std::string::npos) pre_space_.erase(0, nl + 1);
+      }
+      if (out_.empty()) {
+        size_t nl = pre_space_.rfind('\n');
+        if (nl != std::string::npos) pre_space_.erase(0, nl + 1);
+      }
+      out_.append(pre_space_);
+      pre_space_.clear();
+    }
+    out_.push_back(c);
+  }
+}
+
 void TextBuilder::AddText(std::string_view text, bool preformatted) {
+  if (preformatted) {
+    AddPreformatted(text);
+    return;
+  }
+  pre_space_.clear();
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -142,22 +191,10 @@ void TextBuilder::AddText(std::string_view text, bool preformatted) {
       space = true;
     }
     if (space) {
-      if (preformatted && c == '\n')
-        Break(1);
-      else
-        pending_space_ = true;
+      pending_space_ = true;
       continue;
     }
-    if (!out_.empty()) {
-      if (pending_break_ == 2)
-        out_.append("\n\n");
-      else if (pending_break_ == 1)
-        out_.push_back('\n');
-      else if (pending_space_)
-        out_.push_back(' ');
-    }
-    pending_break_ = 0;
-    pending_space_ = false;
+    Flush();
     out_.push_back(static_cast<char>(c));
   }
 }

@@ -14,13 +14,16 @@
 namespace newsflow::cleaner {
 
 // Accumulates plain text: whitespace collapsed, paragraph breaks as a blank
-// line, line breaks as "\n", nothing leading or trailing.
+// line, line breaks as "\n", nothing leading or trailing. Preformatted text
+// (<pre>) keeps its spaces, tabs and newlines (only its trailing whitespace
+// gives way to the following break).
 class TextBuilder {
  public:
   void AddText(std::string_view text, bool preformatted = false);
   // 1 = line break, 2 = paragraph break. Breaks coalesce.
   void Break(int level) {
     if (level > pending_break_) pending_break_ = level;
+    pre_space_.clear();
   }
   // Inline separator (table cells).
   void Space() { pending_space_ = true; }
@@ -28,7 +31,11 @@ class TextBuilder {
   const std::string& str() const { return out_; }
 
  private:
+  void Flush();
+  void AddPreformatted(std::string_view text);
+
   std::string out_;
+  std::string pre_space_;  // whitespace held back inside <pre>
   int pending_break_ = 0;
   bool pending_space_ = false;
 };

@@ -1,6 +1,7 @@
 // libFuzzer target: CleanFragment, ExtractPage, HtmlToPlainText and
 // LooksLikeTeaser must never crash, hang or read out of bounds, and the
-// sanitized HTML must never carry a <script> element.
+// sanitized HTML must never carry a <script> element, also with fuzzed
+// keep/remove selectors.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,5 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   newsflow::ExtractedPage page = newsflow::ExtractPage(html, options);
   if (page.content.html.find("<script") != std::string::npos) std::abort();
   newsflow::HtmlToPlainText(html);
+  // The first line doubles as operator selectors (keep and remove).
+  std::string_view line = html.substr(0, html.find('\n'));
+  if (line.size() <= 80) {
+    newsflow::CleanOptions sel = options;
+    sel.keep_selectors = {std::string(line), "div p"};
+    sel.remove_selectors = {std::string(line.substr(line.size() / 2))};
+    newsflow::ExtractedPage kept = newsflow::ExtractPage(html, sel);
+    if (kept.content.html.find("<script") != std::string::npos) std::abort();
+  }
   return 0;
 }

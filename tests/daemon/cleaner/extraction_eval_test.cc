@@ -20,7 +20,7 @@ namespace newsflow {
 namespace {
 
 // Raised as the extractor improves; never lowered to make a change pass.
-constexpr double kF1Floor = 0.965;
+constexpr double kF1Floor = 0.983;
 
 std::string ReadGzip(const std::string& path) {
   std::string out;

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cleaner/dom.h"
+#include "daemon/cleaner/metadata.h"
+#include "daemon/cleaner/selector.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -161,6 +164,12 @@ TEST(HtmlToPlainTextTest, TextFormat) {
                             "<ul><li>a</li><li>b</li></ul><p>x<br>y</p>"),
             "Head\n\nOne & two three\n\na\nb\n\nx\ny");
   EXPECT_EQ(HtmlToPlainText("  plain   text "), "plain text");
+  // <pre> keeps indentation, blank lines and tabs; its trailing newline
+  // gives way to the paragraph break.
+  EXPECT_EQ(HtmlToPlainText("<p>a</p><pre>\n  x = 1\n\n\ty = <b>2</b>\n</pre>"
+                            "<p>b</p>"),
+            "a\n\n  x = 1\n\n\ty = 2\n\nb");
+  EXPECT_EQ(HtmlToPlainText("<pre>  lead\r\nnext  </pre>"), "  lead\nnext");
   EXPECT_EQ(HtmlToPlainText(""), "");
 }
 
@@ -182,6 +191,136 @@ TEST(ExtractPageTest, CommentFormTailIsRemoved) {
   EXPECT_EQ(p.content.text.find("Great post"), std::string::npos)
       << p.content.text;
   ExpectNoBoilerplate(p.content);
+}
+
+TEST(DomTest, StripRawTextBodies) {
+  using cleaner::StripRawTextBodies;
+  EXPECT_EQ(StripRawTextBodies("<p>a</p><script>if (a<b) x='</p>';</script>b"),
+            "<p>a</p><script></script>b");
+  EXPECT_EQ(StripRawTextBodies("<STYLE type=x>p{}</Style >c"),
+            "<STYLE type=x></Style >c");
+  // JSON-LD stays (metadata reads it).
+  std::string ld =
+      "<script type=\"application/ld+json\">{\"a\":\"<b>\"}</script>";
+  EXPECT_EQ(StripRawTextBodies(ld), ld);
+  // Not tags: comments, quoted attribute values, "<" in text.
+  std::string keep =
+      "<!-- <script>x</script> --><a title=\"<script>\">t</a> 1 < 2 "
+      "<scripts>y</scripts>";
+  EXPECT_EQ(StripRawTextBodies(keep), keep);
+  EXPECT_EQ(StripRawTextBodies("a<svg x=1><svg><path d=\"M0\"/></svg>"
+                               "<title>t</title></SVG>b<svg/>c"),
+            "a<svg x=1></SVG>b<svg/>c");
+  // Unused attributes go, the rest of the tag stays byte for byte.
+  EXPECT_EQ(
+      StripRawTextBodies("<img data-props='{\"a\":\"<b>\"}' src=x.png "
+                         "srcset=\"a 1x, b 2x\" data-src=y.png onload=f() "
+                         "aria-label=z aria-hidden=true alt=\"data-x=1\">"),
+      "<img  src=x.png  data-src=y.png   aria-hidden=true "
+      "alt=\"data-x=1\">");
+  EXPECT_EQ(StripRawTextBodies("<p ONCLICK = \"x\" class=a/>"),
+            "<p  class=a/>");
+  EXPECT_EQ(StripRawTextBodies("<p onclick=x data-a=1>", false),
+            "<p onclick=x data-a=1>");
+  // Unterminated: the rest is script text.
+  EXPECT_EQ(StripRawTextBodies("<p>a<script>var x"), "<p>a<script>");
+  EXPECT_EQ(StripRawTextBodies("<script"), "<script");
+  // Parsing the stripped text gives the same visible text.
+  EXPECT_EQ(HtmlToPlainText("<p>one<script>document.write('<p>x')</script> "
+                            "two</p><style>p{}</style><p>three</p>"),
+            "one two\n\nthree");
+}
+
+TEST(MetadataTest, TitleLosesSiteName) {
+  using cleaner::StripSiteName;
+  EXPECT_EQ(StripSiteName("Big news today | The Daily", "The Daily", {}),
+            "Big news today");
+  EXPECT_EQ(StripSiteName("Big news today \xE2\x80\x93 Daily", "the daily", {}),
+            "Big news today");
+  EXPECT_EQ(StripSiteName("Daily - Big news today", "Daily", {}),
+            "Big news today");
+  // No site name, but the <h1> is the headline part.
+  EXPECT_EQ(StripSiteName("Big news today - Example", "", {"Big news today"}),
+            "Big news today");
+  // A dash that belongs to the headline stays.
+  EXPECT_EQ(StripSiteName("Spider-Man - the review", "Example", {}),
+            "Spider-Man - the review");
+  EXPECT_EQ(StripSiteName("Q&A | Interview", "", {}), "Q&A | Interview");
+
+  ExtractedPage p = ExtractPage(
+      "<html><head><title>Storm hits coast | Coast Herald</title>"
+      "<meta property=\"og:site_name\" content=\"Coast Herald\"></head>"
+      "<body><p>Text.</p></body></html>");
+  EXPECT_EQ(p.metadata.title, "Storm hits coast");
+  EXPECT_EQ(p.metadata.site_name, "Coast Herald");
+}
+
+TEST(SelectorTest, CompoundsCombinatorsGroups) {
+  std::string html =
+      "<html><body><div class=\"article main\" id=\"a1\">"
+      "<p class=\"lead\">Lead</p><section><p>Deep</p></section>"
+      "<div class=\"box\"><span data-x=\"1\">S</span></div></div>"
+      "<div class=\"other\"><p>Other</p></div></body></html>";
+  cleaner::DocPtr doc = cleaner::ParseHtml(html, /*all_attributes=*/true);
+  xmlNode* body = cleaner::FindBody(doc.get());
+  auto texts = [&](std::vector<std::string> sel) {
+    std::vector<xmlNode*> hits;
+    cleaner::SelectorList(sel).Collect(body, &hits);
+    std::string out;
+    for (xmlNode* n : hits) {
+      cleaner::AppendAllText(n, &out);
+      out += ";";
+    }
+    return out;
+  };
+  EXPECT_EQ(texts({"div.article p"}), "Lead;Deep;");
+  EXPECT_EQ(texts({"div.article > p"}), "Lead;");
+  EXPECT_EQ(texts({".ARTICLE.main #nope"}), "");
+  EXPECT_EQ(texts({"#a1 span[data-x=\"1\"]"}), "S;");
+  EXPECT_EQ(texts({"span[data-x=2]"}), "");
+  EXPECT_EQ(texts({".other p, p.lead"}), "Lead;Other;");
+  EXPECT_EQ(texts({"body *"}), "LeadDeepS;Other;");  // outermost only
+  EXPECT_EQ(texts({"div *"}), "Lead;Deep;S;Other;");
+  // Unsupported or broken selectors match nothing.
+  EXPECT_EQ(texts({"p:first-child", "> p", "div >", "[", "."}), "");
+
+  CleanOptions options;
+  options.keep_selectors = {"div.article p"};
+  options.remove_selectors = {"section p"};
+  ExtractedPage page = ExtractPage(html, options);
+  EXPECT_EQ(page.content.text, "Lead");
+  // Attribute selectors see every attribute, data-* included.
+  options.keep_selectors = {"[data-x=\"1\"]"};
+  options.remove_selectors = {};
+  EXPECT_EQ(ExtractPage(html, options).content.text, "S");
+  options.keep_selectors = {};
+  options.remove_selectors = {"span[data-x]"};
+  EXPECT_EQ(CleanFragment(html, options).text.find('S'), std::string::npos);
+}
+
+TEST(ExtractPageTest, JsonLdArticleBodyIsTheBaseline) {
+  // Script-rendered page: no text in the markup, the body only in JSON-LD.
+  const std::string para1 =
+      "First paragraph of a story that only lives in structured data, long "
+      "enough to be a real article body and not a teaser of one.";
+  const std::string para2 =
+      "Second paragraph with more words, so that together they pass the "
+      "minimum length that a full page extraction needs, & a <tag> that is "
+      "text, not markup.";
+  std::string html =
+      "<html><head><script type=\"application/ld+json\">{\"@type\":"
+      "\"NewsArticle\",\"headline\":\"H\",\"articleBody\":\"" +
+      para1 + "\\n" + para2 +
+      "\"}</script></head><body><div id=\"app\"></div></body></html>";
+  ASSERT_GE(para1.size() + para2.size(), 250u);
+  ExtractedPage p = ExtractPage(html);
+  EXPECT_EQ(p.content.text, para1 + "\n\n" + para2);
+  // A page with real text ignores it.
+  ExtractedPage q = ExtractPage(
+      "<html><head><script type=\"application/ld+json\">{\"@type\":"
+      "\"NewsArticle\",\"articleBody\":\"Other text entirely\"}</script>"
+      "</head><body><p>The visible story.</p></body></html>");
+  EXPECT_EQ(q.content.text, "The visible story.");
 }
 
 TEST(ExtractPageTest, NeverFailsOnGarbage) {

@@ -1,0 +1,138 @@
+// bench_extract: newsflow's page extraction over the extraction corpus's dev
+// pages. Decompresses every page into memory first, then times ExtractPage
+// over all pages `--repeats` times (median reported) and scores the output
+// with the benchmark's metric (tests/daemon/cleaner/extraction_metric.h).
+//
+//   bench_extract [--corpus DIR] [--repeats N] [--json FILE]
+//
+// --json writes {"tool", "pages", "bytes", "seconds", "pages_per_s",
+// "mb_per_s", "precision", "recall", "f1", "predictions": {id: text}} so that
+// bench/extract/peers.py can cross-check the metric and print the table.
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "daemon/cleaner/html_cleaner.h"
+#include "tests/daemon/cleaner/extraction_metric.h"
+
+namespace {
+
+std::string ReadGzip(const std::string& path) {
+  std::string out;
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return out;
+  char buf[65536];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
+  gzclose(f);
+  return out;
+}
+
+struct Page {
+  std::string id, url, html, gold;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string corpus = NEWSFLOW_CORPUS_DIR "/extraction/dev";
+  std::string json_path;
+  int repeats = 5;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--corpus" && i + 1 < argc) {
+      corpus = argv[++i];
+    } else if (a == "--repeats" && i + 1 < argc) {
+      repeats = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--json" && i + 1 < argc) {
+      json_path = argv[++i];
+    } else {
+      std::fprintf(stderr,
+                   "usage: bench_extract [--corpus DIR] [--repeats N] "
+                   "[--json FILE]\n");
+      return 2;
+    }
+  }
+  std::ifstream in(corpus + "/ground-truth.json");
+  if (!in) {
+    std::fprintf(stderr, "bench_extract: cannot read %s/ground-truth.json\n",
+                 corpus.c_str());
+    return 1;
+  }
+  nlohmann::json gold = nlohmann::json::parse(in, nullptr, false);
+  if (gold.is_discarded() || !gold.is_object()) {
+    std::fprintf(stderr, "bench_extract: bad ground-truth.json\n");
+    return 1;
+  }
+  std::vector<Page> pages;
+  size_t bytes = 0;
+  for (auto& [id, entry] : gold.items()) {
+    Page p;
+    p.id = id;
+    p.url = entry.value("url", "");
+    p.gold = entry.value("articleBody", "");
+    p.html = ReadGzip(corpus + "/html/" + id + ".html.gz");
+    bytes += p.html.size();
+    pages.push_back(std::move(p));
+  }
+
+  std::vector<std::string> predictions(pages.size());
+  std::vector<double> runs;
+  for (int r = 0; r < repeats; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < pages.size(); ++i) {
+      newsflow::CleanOptions options;
+      options.base_url = pages[i].url;
+      newsflow::ExtractedPage page =
+          newsflow::ExtractPage(pages[i].html, options);
+      if (r == 0) predictions[i] = std::move(page.content.text);
+    }
+    runs.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count());
+  }
+  std::sort(runs.begin(), runs.end());
+  double median = runs[runs.size() / 2];
+
+  std::vector<newsflow::testing::PageScore> scores;
+  for (size_t i = 0; i < pages.size(); ++i)
+    scores.push_back(
+        newsflow::testing::ScorePage(predictions[i], pages[i].gold));
+  newsflow::testing::CorpusScore c = newsflow::testing::Aggregate(scores);
+
+  double pps = pages.size() / median;
+  double mbs = bytes / median / 1e6;
+  std::printf(
+      "newsflow: pages=%zu bytes=%zu repeats=%d median=%.3fs "
+      "pages/s=%.1f MB/s=%.2f P=%.4f R=%.4f F1=%.4f accuracy=%.4f\n",
+      pages.size(), bytes, repeats, median, pps, mbs, c.precision, c.recall,
+      c.f1, c.accuracy);
+
+  if (!json_path.empty()) {
+    nlohmann::json out;
+    out["tool"] = "newsflow";
+    out["pages"] = pages.size();
+    out["bytes"] = bytes;
+    out["seconds"] = median;
+    out["pages_per_s"] = pps;
+    out["mb_per_s"] = mbs;
+    out["precision"] = c.precision;
+    out["recall"] = c.recall;
+    out["f1"] = c.f1;
+    nlohmann::json preds = nlohmann::json::object();
+    for (size_t i = 0; i < pages.size(); ++i)
+      preds[pages[i].id] = predictions[i];
+    out["predictions"] = std::move(preds);
+    std::ofstream(json_path)
+        << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return 0;
+}
