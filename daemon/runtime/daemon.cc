@@ -88,6 +88,7 @@ Result<void> Daemon::Impl::Start() {
   http_ = std::make_unique<HttpClient>(io_, http_options);
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
+  publisher_->SetCategoryTopics(config_.kafka.topics_by_category);
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
 }
@@ -196,8 +197,15 @@ Awaitable<void> Daemon::Impl::HandleSignals() {
 Awaitable<void> Daemon::Impl::Supervise() {
   const auto watchdog = WatchdogInterval();
   auto next_watchdog = std::chrono::steady_clock::now();
+  auto next_prune = next_watchdog;  // at start-up, then hourly
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
+    if (now >= next_prune && !stopping_) {
+      next_prune = now + std::chrono::hours(1);
+      auto pruned = PruneByRetention(*store_, config_.state.retention, Now());
+      if (!pruned) log_->warn("State prune failed. error={}", pruned.error().ToString());
+      else if (*pruned > 0) log_->info("State pruned. tombstoned={}", *pruned);
+    }
     if (watchdog && now >= next_watchdog) {
       NotifyWatchdog();
       next_watchdog = now + *watchdog;

@@ -470,4 +470,10 @@ Result<int64_t> StateStore::CountTombstones() {
   return n;
 }
 
+Result<int64_t> PruneByRetention(StateStore& store,
+                                 std::chrono::hours retention, TimePoint now) {
+  const auto keep = std::chrono::duration_cast<TimePoint::duration>(retention);
+  return store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
+}
+
 }  // namespace newsflow

@@ -16,6 +16,7 @@
 //
 // Errors: every failure is Errc::kState with where() = the database path.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -123,5 +124,13 @@ class StateStore {
   sqlite3* db_;  // owned
   std::unique_ptr<Statements> stmts_;
 };
+
+// Retention as the daemon applies it (hourly, from its Supervise loop):
+// articles last published before now - `retention` become tombstones, and
+// tombstones older than now - kTombstoneRetentionFactor * `retention` are
+// deleted. Returns the number of articles tombstoned.
+inline constexpr int kTombstoneRetentionFactor = 4;
+Result<int64_t> PruneByRetention(StateStore& store,
+                                 std::chrono::hours retention, TimePoint now);
 
 }  // namespace newsflow

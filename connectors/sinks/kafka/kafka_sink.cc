@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <utility>
 
+#include "daemon/core/metrics.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -22,6 +23,8 @@ struct KafkaSink::Pending {
 namespace {
 
 constexpr int kPollIntervalMs = 100;
+constexpr auto kProbeInterval = std::chrono::seconds(5);
+constexpr int kProbeTimeoutMs = 3000;
 
 std::shared_ptr<spdlog::logger> Logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
@@ -70,10 +73,55 @@ void OnLog(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   Logger()->log(spd, "librdkafka {}: {}", fac, buf);
 }
 
+// Longest prefix of `s` of at most `n` bytes that does not split a UTF-8
+// sequence.
+std::string Utf8Prefix(const std::string& s, size_t n) {
+  if (n >= s.size()) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// ArticleToJson writes one compact object; the flag goes before its final
+// brace (core's serializer knows nothing about transport limits).
+std::string WithTruncatedFlag(std::string json) {
+  if (!json.empty() && json.back() == '}') {
+    json.insert(json.size() - 1, ",\"truncated\":true");
+  }
+  return json;
+}
+
 }  // namespace
 
+std::string KafkaRecordValue(const Article& article, size_t max_bytes,
+                             bool* truncated) {
+  if (truncated != nullptr) *truncated = false;
+  std::string json = ArticleToJson(article);
+  if (json.size() <= max_bytes) return json;
+  if (truncated != nullptr) *truncated = true;
+  constexpr size_t kFlagBytes = sizeof(",\"truncated\":true");
+  Article trimmed = article;
+  trimmed.content_html.clear();
+  json = ArticleToJson(trimmed);
+  if (json.size() + kFlagBytes <= max_bytes) return WithTruncatedFlag(json);
+  // JSON escaping can grow text (\uXXXX is 6 bytes for 1): shrink by the
+  // measured excess until it fits; converges in a few rounds.
+  for (int round = 0; round < 8 && json.size() + kFlagBytes > max_bytes;
+       ++round) {
+    const size_t excess = json.size() + kFlagBytes - max_bytes;
+    const size_t keep = trimmed.content_text.size() > excess
+                            ? trimmed.content_text.size() - excess
+                            : 0;
+    trimmed.content_text = Utf8Prefix(trimmed.content_text, keep);
+    if (keep == 0) trimmed.summary.clear();
+    json = ArticleToJson(trimmed);
+  }
+  return WithTruncatedFlag(json);
+}
+
 KafkaSink::KafkaSink(boost::asio::io_context& io, KafkaSinkOptions options)
-    : io_(io), options_(std::move(options)) {}
+    : io_(io),
+      options_(std::move(options)),
+      max_message_bytes_(EffectiveMaxMessageBytes(options_)) {}
 
 Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
     boost::asio::io_context& io, KafkaSinkOptions options) {
@@ -108,8 +156,25 @@ KafkaSink::~KafkaSink() {
 }
 
 void KafkaSink::PollLoop() {
+  auto next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   while (!stop_polling_.load(std::memory_order_acquire)) {
     rd_kafka_poll(producer_, kPollIntervalMs);
+    if (std::chrono::steady_clock::now() < next_probe) continue;
+    // A stalled broker keeps its TCP connections, so ALL_BROKERS_DOWN may
+    // never come: readiness also asks for metadata (broker list only).
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(producer_, 0, nullptr, &md, kProbeTimeoutMs);
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    const bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (healthy_.exchange(ok, std::memory_order_relaxed) != ok) {
+      if (ok) {
+        Logger()->info("broker reachable again");
+      } else {
+        Logger()->warn("broker unreachable: {}", rd_kafka_err2str(err));
+      }
+    }
+    next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   }
 }
 
@@ -124,7 +189,17 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   }
   auto pending = std::make_unique<Pending>();
   pending->key = article.id;
-  pending->value = ArticleToJson(article);
+  bool truncated = false;
+  pending->value = KafkaRecordValue(article, max_message_bytes_, &truncated);
+  if (truncated) {
+    MetricsRegistry::Global()
+        .GetCounter("newsflow_articles_truncated_total",
+                    "Articles trimmed to fit the Kafka message size limit.",
+                    {{"feed", article.feed.id}})
+        .Inc();
+    Logger()->warn("article {} trimmed to {} bytes (limit {})", article.id,
+                   pending->value.size(), max_message_bytes_);
+  }
   pending->done = std::move(done);
 
   // CloudEvents Kafka protocol binding, binary mode: the value is the plain

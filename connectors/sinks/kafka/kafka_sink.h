@@ -28,6 +28,14 @@ typedef struct rd_kafka_message_s rd_kafka_message_t;
 
 namespace newsflow {
 
+// The record value for `article`: ArticleToJson, or, when that exceeds
+// `max_bytes`, a trimmed copy (content_html emptied first, then content_text
+// cut at a UTF-8 boundary) with "truncated": true added. content_hash and
+// word_count keep describing the full text, so the identity of the story
+// does not change. *truncated (optional) tells which happened. Any thread.
+std::string KafkaRecordValue(const Article& article, size_t max_bytes,
+                             bool* truncated = nullptr);
+
 class KafkaSink : public Sink {
  public:
   // Creates the producer (does not wait for a broker: an unreachable one
@@ -50,8 +58,9 @@ class KafkaSink : public Sink {
   void Publish(const Article& article, const std::string& topic,
                DeliveryCallback done) override;
 
-  // False after librdkafka reported all brokers down, until the next
-  // successful delivery. Thread-safe.
+  // Readiness (/readyz): false after librdkafka reported all brokers down or
+  // a periodic metadata probe (every 5 s, 3 s timeout) failed, until the
+  // next successful probe or delivery. Thread-safe.
   bool Healthy() const override;
 
   // Flushes up to `timeout`, stops the poll thread, then purges whatever is
@@ -81,6 +90,7 @@ class KafkaSink : public Sink {
   // Records handed to librdkafka whose delivery report was not served yet
   // (rd_kafka_outq_len also counts pending error events, so it is not used).
   std::atomic<int> in_flight_{0};
+  const size_t max_message_bytes_;
   bool closed_ = false;
 };
 
