@@ -401,6 +401,12 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
   auto code = daemon.Wait(seconds(30));
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << daemon.Log();
+  // The stall outlasted librdkafka's message timeout: deliveries failed,
+  // were reported kRetry, and the daemon's own retry path delivered them.
+  const std::string log = daemon.Log();
+  const auto at = log.find("retried=");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GT(std::atoi(log.c_str() + at + 8), 0) << "no delivery failed: the stall was too short";
 }
 
 }  // namespace
