@@ -6,7 +6,10 @@
 //
 //   deliver_bench --brokers 127.0.0.1:PORT --topic T [--count N]
 //                 [--in-flight 1000] [-X key=value ...]
+//   deliver_bench --dump PATH [--count N]   writes the N record values, one
+//                 per line (ProducerPerformance --payload-file), and exits
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <algorithm>
 #include <chrono>
@@ -70,12 +73,14 @@ int main(int argc, char** argv) {
   std::string brokers = "127.0.0.1:9092", topic = "bench.deliver";
   int count = 20000;
   size_t max_in_flight = 1000;  // the daemon's pipeline.max_in_flight default
+  std::string dump;
   newsflow::KafkaSinkOptions options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--brokers") brokers = value;
     else if (flag == "--topic") topic = value;
     else if (flag == "--count") count = std::stoi(value);
+    else if (flag == "--dump") dump = value;
     else if (flag == "--in-flight") max_in_flight = std::stoul(value);
     else if (flag == "-X" && value.find('=') != std::string::npos) {
       options.librdkafka[value.substr(0, value.find('='))] =
@@ -96,7 +101,18 @@ int main(int argc, char** argv) {
     value_bytes += newsflow::ArticleToJson(articles.back()).size();
   }
 
+  if (!dump.empty()) {
+    FILE* f = std::fopen(dump.c_str(), "w");
+    if (f == nullptr) return 1;
+    for (const auto& a : articles) {
+      std::fprintf(f, "%s\n", newsflow::ArticleToJson(a).c_str());
+    }
+    return std::fclose(f) == 0 ? 0 : 1;
+  }
+
   boost::asio::io_context io(1);
+  // Reports are posted from the sink's poll thread: keep run_one_for waiting.
+  auto work = boost::asio::make_work_guard(io);
   auto sink = newsflow::KafkaSink::Create(io, options);
   if (!sink) {
     std::fprintf(stderr, "%s\n", sink.error().ToString().c_str());
@@ -105,10 +121,15 @@ int main(int argc, char** argv) {
 
   // Warm-up: metadata, topic auto-creation, connection set-up.
   bool warm = false;
-  (*sink)->Publish(articles[0], "", [&](newsflow::DeliveryReport r) {
-    warm = r.outcome == newsflow::DeliveryOutcome::kDelivered;
-  });
-  while (!warm && io.run_one_for(std::chrono::seconds(60)) > 0) {
+  for (int attempt = 0; attempt < 10 && !warm; ++attempt) {
+    bool reported = false;
+    (*sink)->Publish(articles[0], "", [&](newsflow::DeliveryReport r) {
+      reported = true;
+      warm = r.outcome == newsflow::DeliveryOutcome::kDelivered;
+      if (!warm) std::fprintf(stderr, "warm-up: %s\n", r.error.c_str());
+    });
+    while (!reported && io.run_one_for(std::chrono::seconds(60)) > 0) {
+    }
   }
   if (!warm) {
     std::fprintf(stderr, "warm-up message not delivered\n");
@@ -142,6 +163,7 @@ int main(int argc, char** argv) {
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   (void)(*sink)->Close(std::chrono::seconds(10));
+  work.reset();
   io.poll();
 
   std::sort(latency_ms.begin(), latency_ms.end());
