@@ -14,7 +14,9 @@
 #include "daemon/core/logging.h"
 #include "daemon/core/sink_registry.h"
 #include "daemon/runtime/async_util.h"
+#include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/runtime/fanout_sink.h"
+#include "daemon/runtime/feed_events.h"
 #include "daemon/runtime/feed_poller.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/systemd_notify.h"
@@ -55,6 +57,7 @@ class Daemon::Impl {
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<FeedEvents> events_;  // null unless kafka.events_topic
   std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
   // Pollers being stopped (removed or changed by a reload) until they end.
   std::vector<std::shared_ptr<FeedPoller>> retiring_;
@@ -89,13 +92,22 @@ Result<void> Daemon::Impl::Start() {
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
   publisher_->SetCategoryTopics(config_.kafka.topics_by_category);
+  if (!config_.kafka.events_topic.empty()) {
+    KafkaSinkOptions events_options;
+    events_options.brokers = config_.kafka.brokers;
+    events_options.librdkafka = config_.kafka.librdkafka;
+    auto events = FeedEvents::Create(io_, std::move(events_options),
+                                     config_.kafka.events_topic);
+    if (!events) return events.error();
+    events_ = std::move(*events);
+  }
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
 }
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed) {
   auto poller = std::make_shared<FeedPoller>(
-      io_.get_executor(), PollerEnv{http_.get(), store_.get(), publisher_.get()},
+      io_.get_executor(), PollerEnv{http_.get(), store_.get(), publisher_.get(), events_.get()},
       feed, config_);
   pollers_[feed.name] = poller;
   asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
@@ -244,6 +256,7 @@ Awaitable<void> Daemon::Impl::Supervise() {
   if (auto closed = sink_->Close(left); !closed) {
     log_->warn("Sink close reported an error. error={}", closed.error().ToString());
   }
+  if (events_) (void)events_->Close(std::chrono::milliseconds(1000));
 }
 
 int Daemon::Impl::Run() {

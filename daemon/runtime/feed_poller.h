@@ -17,6 +17,8 @@
 #include "config/config.h"
 #include "daemon/runtime/article_builder.h"
 #include "daemon/runtime/async_util.h"
+#include "daemon/runtime/feed_events.h"
+#include "daemon/normalizer/id_policy.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/state/state_store.h"
 
@@ -27,6 +29,7 @@ struct PollerEnv {
   HttpClient* http = nullptr;
   StateStore* store = nullptr;
   Publisher* publisher = nullptr;
+  FeedEvents* events = nullptr;  // optional (kafka.events_topic); may be null
 };
 
 // What one poll did.
@@ -74,6 +77,7 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
 
  private:
   Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result);
+  Result<IdPolicy> ApplyIdPolicy(const std::vector<ItemKey>& keys);
 
   PollerEnv env_;
   const FeedConfig feed_;

@@ -57,6 +57,16 @@ struct FeedState {
   int moved_hits = 0;  // consecutive fetches that redirected to moved_to
 };
 
+// A feed's article id policy (daemon/normalizer/id_policy.h), stored as
+// text so the store does not depend on the normalizer.
+struct FeedIdPolicyRecord {
+  std::string feed_id;
+  std::string policy = "guid";  // "guid" | "url"
+  std::string reason;           // why "url" was chosen
+  std::optional<TimePoint> changed_at;  // when the policy last changed
+  std::string last_items;       // EncodeItemKeys() of the previous document
+};
+
 // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
 class StateStore {
  public:
@@ -102,6 +112,12 @@ class StateStore {
   // (tombstones deleted are not counted). One transaction.
   Result<int64_t> Prune(TimePoint cutoff,
                         std::optional<TimePoint> tombstone_cutoff = {});
+
+  // Returns the stored id policy, or FeedIdPolicyRecord{feed_id} (guid).
+  Result<FeedIdPolicyRecord> LoadIdPolicy(const std::string& feed_id);
+
+  // Inserts or replaces the id policy of record.feed_id.
+  Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
 
   // Number of live (non-tombstone) article rows.
   Result<int64_t> CountArticles();

@@ -221,6 +221,33 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   add("ce_subject", article.id);
   add("schema-version", std::to_string(kSchemaVersion));
 
+  Produce(t, std::move(pending), headers);
+}
+
+void KafkaSink::PublishRecord(
+    const std::string& topic, std::string key, std::string value,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    DeliveryCallback done) {
+  if (closed_) {
+    boost::asio::post(io_, [done = std::move(done)] {
+      done({DeliveryOutcome::kRetry, "kafka sink is closed"});
+    });
+    return;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->key = std::move(key);
+  pending->value = std::move(value);
+  pending->done = std::move(done);
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
+  for (const auto& [name, v] : headers) {
+    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
+                        v.data(), static_cast<ssize_t>(v.size()));
+  }
+  Produce(topic, std::move(pending), h);
+}
+
+void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
+                        rd_kafka_headers_t* headers) {
   Pending* raw = pending.get();
   rd_kafka_resp_err_t err =
       rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(t.c_str()),
@@ -235,7 +262,7 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       Logger()->debug("back-pressure: {}", report.error);
     } else {
-      Logger()->warn("article {} not enqueued: {}", article.id, report.error);
+      Logger()->warn("record {} not enqueued: {}", raw->key, report.error);
     }
     PostReport(pending.release(), std::move(report));
     return;

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/core/sink.h"
@@ -25,6 +27,7 @@ class io_context;
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
+typedef struct rd_kafka_headers_s rd_kafka_headers_t;
 
 namespace newsflow {
 
@@ -58,6 +61,15 @@ class KafkaSink : public Sink {
   void Publish(const Article& article, const std::string& topic,
                DeliveryCallback done) override;
 
+  // Publishes a record that is not an article (feed events): `value` as is,
+  // with the given headers. `topic` must not be empty. Same outcomes and
+  // callback contract as Publish().
+  void PublishRecord(const std::string& topic, std::string key,
+                     std::string value,
+                     const std::vector<std::pair<std::string, std::string>>&
+                         headers,
+                     DeliveryCallback done);
+
   // Readiness (/readyz): false after librdkafka reported all brokers down or
   // a periodic metadata probe (every 5 s, 3 s timeout) failed, until the
   // next successful probe or delivery. Thread-safe.
@@ -79,6 +91,9 @@ class KafkaSink : public Sink {
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
                       void* opaque);
   void PostReport(Pending* pending, DeliveryReport report);
+  // Hands `pending` and `headers` (ownership of both) to librdkafka.
+  void Produce(const std::string& topic, std::unique_ptr<Pending> pending,
+               rd_kafka_headers_t* headers);
   void PollLoop();
 
   boost::asio::io_context& io_;
