@@ -103,18 +103,31 @@ std::string KafkaRecordValue(const Article& article, size_t max_bytes,
   trimmed.content_html.clear();
   json = ArticleToJson(trimmed);
   if (json.size() + kFlagBytes <= max_bytes) return WithTruncatedFlag(json);
-  // JSON escaping can grow text (\uXXXX is 6 bytes for 1): shrink by the
-  // measured excess until it fits; converges in a few rounds.
-  for (int round = 0; round < 8 && json.size() + kFlagBytes > max_bytes;
-       ++round) {
-    const size_t excess = json.size() + kFlagBytes - max_bytes;
-    const size_t keep = trimmed.content_text.size() > excess
-                            ? trimmed.content_text.size() - excess
-                            : 0;
-    trimmed.content_text = Utf8Prefix(trimmed.content_text, keep);
-    if (keep == 0) trimmed.summary.clear();
-    json = ArticleToJson(trimmed);
+  // Longest text prefix that fits. JSON escaping makes the encoded size of
+  // a prefix non-linear in its length (\uXXXX, \"), but monotonic: binary
+  // search on the byte length. Rare path; ~log2(n) serializations.
+  const std::string full_text = std::move(trimmed.content_text);
+  auto fits = [&](size_t n) {
+    trimmed.content_text = Utf8Prefix(full_text, n);
+    return ArticleToJson(trimmed).size() + kFlagBytes <= max_bytes;
+  };
+  size_t lo = 0, hi = full_text.size();  // fits(lo) unknown, !fits(hi)
+  if (!fits(0)) {
+    // Even without a body it is too big (huge title or summary): drop the
+    // summary as well; what remains is metadata only.
+    trimmed.summary.clear();
+    hi = 0;
   }
+  while (lo + 1 < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  trimmed.content_text = Utf8Prefix(full_text, lo);
+  json = ArticleToJson(trimmed);
   return WithTruncatedFlag(json);
 }
 
