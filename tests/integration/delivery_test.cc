@@ -20,7 +20,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -69,6 +71,19 @@ std::string ArticleText(int i, int version) {
   return text;
 }
 
+std::string NoiseText(size_t bytes) {
+  static const char kChars[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string text = "<p>";
+  unsigned state = 12345;
+  while (text.size() < bytes) {
+    state = state * 1103515245u + 12345u;
+    text.push_back(kChars[(state >> 16) % 62]);
+    if ((state >> 8) % 9 == 0) text.push_back(' ');
+  }
+  return text + "</p>";
+}
+
 std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -99,6 +114,18 @@ class GeneratedSite {
     std::lock_guard lock(mu_);
     ++versions_.at(i);
   }
+  // GUIDs become "gen-<salt>-<i>": a CMS that regenerates them.
+  void SetGuidSalt(int salt) {
+    std::lock_guard lock(mu_);
+    guid_salt_ = salt;
+  }
+  // Item i gets `bytes` of high-entropy text (compresses poorly, like a
+  // page full of data tables or inline base64).
+  void SetHugeItem(int i, size_t bytes) {
+    std::lock_guard lock(mu_);
+    huge_item_ = i;
+    huge_bytes_ = bytes;
+  }
   void SetPageDelay(milliseconds d) {
     std::lock_guard lock(mu_);
     page_delay_ = d;
@@ -116,10 +143,13 @@ class GeneratedSite {
       for (int i = 0; i < items_; ++i) {
         x << "<item><title>Story " << i << " v" << versions_[i] << "</title>"
           << "<link>http://gen-news.example/a/" << i << "</link>"
-          << "<guid isPermaLink=\"false\">gen-" << i << "</guid>"
+          << "<guid isPermaLink=\"false\">gen-"
+          << (guid_salt_ ? std::to_string(guid_salt_) + "-" : "") << i << "</guid>"
           << "<category>" << (i % 2 ? "Sports" : "World") << "</category>"
           << "<pubDate>Mon, 06 Oct 2025 10:00:00 GMT</pubDate>"
-          << "<description>" << XmlEscape(ArticleText(i, versions_[i]))
+          << "<description>"
+          << XmlEscape(i == huge_item_ ? NoiseText(huge_bytes_)
+                                       : ArticleText(i, versions_[i]))
           << "</description></item>\n";
       }
       x << "</channel></rss>\n";
@@ -148,6 +178,9 @@ class GeneratedSite {
   int items_;
   std::vector<int> versions_;
   milliseconds page_delay_{0};
+  int guid_salt_ = 0;
+  int huge_item_ = -1;
+  size_t huge_bytes_ = 0;
   std::unique_ptr<LoopbackHttpServer> server_;
 };
 
@@ -196,13 +229,15 @@ class DeliveryTest : public ::testing::Test {
   void WriteConfig(const std::string& bootstrap, const std::string& topic,
                    const std::string& proxy, const std::string& full_article,
                    const std::string& extra_kafka = "",
-                   const std::string& interval = "1h") {
+                   const std::string& interval = "1h",
+                   const std::string& extra_kafka_keys = "") {
     config_path_ = (dir_ / "newsflow.yaml").string();
     std::ofstream(config_path_)
         << "kafka:\n"
         << "  brokers: \"" << bootstrap << "\"\n"
         << "  topic: " << topic << "\n"
         << "  librdkafka: { linger.ms: \"5\"" << extra_kafka << " }\n"
+        << extra_kafka_keys
         << "state:\n"
         << "  path: " << (dir_ / "state.db").string() << "\n"
         << "http:\n"
@@ -321,6 +356,122 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
                 nlohmann::json::parse(copies[0]->value)["title"] == "Story 17 v0";
   }
   EXPECT_TRUE(same_key);
+}
+
+TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
+  auto bootstrap = TestBrokerBootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  const std::string topic = UniqueTopicName("guid");
+  const std::string sports = UniqueTopicName("guid-sports");
+  const std::string events = UniqueTopicName("guid-events");
+  for (const auto& t : {topic, sports, events}) ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
+  GeneratedSite site(10);
+  WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1h",
+              "  events_topic: " + events + "\n  topics_by_category: { Sports: " +
+                  sports + " }\n");
+  auto run = [&] {
+    auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  run();
+  // Category routing: odd items are "Sports".
+  auto world = ConsumeAll(*bootstrap, topic, 5, seconds(30));
+  auto sport = ConsumeAll(*bootstrap, sports, 5, seconds(30));
+  ASSERT_EQ(world.size(), 5u);
+  ASSERT_EQ(sport.size(), 5u);
+  for (const auto& m : sport) {
+    EXPECT_EQ(nlohmann::json::parse(m.value)["categories"][0], "Sports");
+  }
+  ByKey(world);
+  ByKey(sport);
+
+  // The CMS regenerates every GUID: same stories, new GUIDs. The feed
+  // switches to URL ids, announces it, and republishes nothing.
+  site.SetGuidSalt(1);
+  auto second = run();
+  site.SetGuidSalt(2);
+  auto third = run();
+  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(5)).size(), 5u) << second.err << third.err;
+  EXPECT_EQ(ConsumeAll(*bootstrap, sports, 6, seconds(3)).size(), 5u);
+  auto announced = ConsumeAll(*bootstrap, events, 1, seconds(30));
+  ASSERT_EQ(announced.size(), 1u) << second.err;
+  EXPECT_EQ(announced[0].key, "gen");
+  EXPECT_EQ(announced[0].Header("ce_type"), "org.newsflow.feed.id_policy_changed");
+  auto e = nlohmann::json::parse(announced[0].value);
+  EXPECT_EQ(e["type"], "id_policy_changed");
+  EXPECT_EQ(e["feed"]["id"], "gen");
+  EXPECT_EQ(e["details"]["policy"], "url");
+  EXPECT_EQ(e["details"]["reason"], "guids_changed");
+
+  // A new story still gets published (under its URL id).
+  site.SetItems(11);
+  run();
+  auto after = ConsumeAll(*bootstrap, topic, 6, seconds(10));
+  auto after_sports = ConsumeAll(*bootstrap, sports, 6, seconds(3));
+  EXPECT_EQ(after.size() + after_sports.size(), 11u);
+}
+
+// Consumes `topic` until the article with title "Story <i> v0" arrived.
+std::optional<nlohmann::json> FindStory(const std::string& bootstrap,
+                                        const std::string& topic, size_t count,
+                                        int i) {
+  for (const auto& m : ConsumeAll(bootstrap, topic, count, seconds(60))) {
+    EXPECT_EQ(ArticleSchemaErrors(m.value), "") << m.value.substr(0, 300);
+    auto v = nlohmann::json::parse(m.value);
+    if (v["title"] == "Story " + std::to_string(i) + " v0") return v;
+  }
+  return std::nullopt;
+}
+
+TEST_F(DeliveryTest, ArticleOverTheLocalSizeLimitIsTrimmedAndFlagged) {
+  auto bootstrap = TestBrokerBootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  const std::string topic = UniqueTopicName("toolarge");
+  ASSERT_TRUE(CreateTopic(*bootstrap, topic, 1));
+  GeneratedSite site(3);
+  site.SetHugeItem(1, 100000);
+  WriteConfig(*bootstrap, topic, site.proxy(), "never",
+              ", message.max.bytes: \"40000\"");
+  auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto v = FindStory(*bootstrap, topic, 3, 1);
+  ASSERT_TRUE(v.has_value()) << r.err;
+  EXPECT_EQ((*v)["truncated"], true);
+  EXPECT_EQ((*v)["content_html"], "");
+  EXPECT_LE(v->dump().size(), 40000u);
+  EXPECT_GT((*v)["content_text"].get<std::string>().size(), 20000u);
+  // The others are complete and unflagged.
+  auto other = FindStory(*bootstrap, topic, 3, 2);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE(other->contains("truncated"));
+}
+
+TEST_F(DeliveryTest, ArticleOverTheTopicSizeLimitIsRetriedTrimmedNotLost) {
+  auto bootstrap = TestBrokerBootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  const std::string topic = UniqueTopicName("toolarge-broker");
+  ASSERT_TRUE(CreateTopic(*bootstrap, topic, 1));
+  // The topic accepts less than the producer's (default, 1 MB) limit: the
+  // broker itself rejects the record.
+  const char* cache_env = std::getenv("NEWSFLOW_CACHE");
+  const std::string cache = cache_env != nullptr
+                                ? cache_env
+                                : std::string(std::getenv("HOME")) + "/.cache/newsflow";
+  int status = -1;
+  Shell("java -cp '" + cache + "/kafka-libs/*' kafka.admin.ConfigCommand "
+        "--bootstrap-server " + *bootstrap + " --alter --entity-type topics "
+        "--entity-name " + topic + " --add-config max.message.bytes=30000 2>&1",
+        &status);
+  ASSERT_EQ(status, 0) << "could not set the topic's max.message.bytes";
+  GeneratedSite site(1);
+  site.SetHugeItem(0, 100000);
+  WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1s");
+  DaemonProcess daemon({"run", "--config", config_path_}, (dir_ / "run.log").string());
+  auto v = FindStory(*bootstrap, topic, 1, 0);
+  ASSERT_TRUE(v.has_value()) << daemon.Log();
+  EXPECT_EQ((*v)["truncated"], true);
+  EXPECT_NE(daemon.Log().find("too large for the broker"), std::string::npos);
 }
 
 // A private broker (its own state dir), so stalling it does not disturb

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <utility>
 
 #include "daemon/core/metrics.h"
@@ -51,6 +52,11 @@ bool IsPermanent(rd_kafka_resp_err_t err) {
     default:
       return false;
   }
+}
+
+bool IsTooLarge(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
 DeliveryReport ReportFor(rd_kafka_resp_err_t err, const std::string& topic) {
@@ -113,10 +119,12 @@ std::string KafkaRecordValue(const Article& article, size_t max_bytes,
   };
   size_t lo = 0, hi = full_text.size();  // fits(lo) unknown, !fits(hi)
   if (!fits(0)) {
-    // Even without a body it is too big (huge title or summary): drop the
-    // summary as well; what remains is metadata only.
-    trimmed.summary.clear();
-    hi = 0;
+    // Too big even without a body: the summary is huge (feeds that put the
+    // whole story in the description). Keep a teaser-sized summary, or none.
+    constexpr size_t kSummaryBytes = 1000;
+    trimmed.summary = Utf8Prefix(trimmed.summary, kSummaryBytes);
+    if (!fits(0)) trimmed.summary.clear();
+    if (!fits(0)) hi = 0;  // metadata alone is too big; Kafka will refuse it
   }
   while (lo + 1 < hi) {
     const size_t mid = lo + (hi - lo) / 2;
@@ -203,7 +211,8 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   auto pending = std::make_unique<Pending>();
   pending->key = article.id;
   bool truncated = false;
-  pending->value = KafkaRecordValue(article, max_message_bytes_, &truncated);
+  const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
+  pending->value = KafkaRecordValue(article, limit, &truncated);
   if (truncated) {
     MetricsRegistry::Global()
         .GetCounter("newsflow_articles_truncated_total",
@@ -211,7 +220,7 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
                     {{"feed", article.feed.id}})
         .Inc();
     Logger()->warn("article {} trimmed to {} bytes (limit {})", article.id,
-                   pending->value.size(), max_message_bytes_);
+                   pending->value.size(), limit);
   }
   pending->done = std::move(done);
 
@@ -272,6 +281,9 @@ void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
     // Not enqueued: we still own the headers and the pending record.
     rd_kafka_headers_destroy(headers);
     DeliveryReport report = ReportFor(err, t);
+    if (IsTooLarge(err) && LowerSizeLimit(raw->value.size())) {
+      report.outcome = DeliveryOutcome::kRetry;
+    }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       Logger()->debug("back-pressure: {}", report.error);
     } else {
@@ -282,6 +294,31 @@ void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
   }
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   pending.release();  // owned by librdkafka's opaque until OnDelivery
+}
+
+bool KafkaSink::LowerSizeLimit(size_t rejected_size) {
+  // Below 1 KiB an article is metadata only: it cannot shrink further.
+  constexpr size_t kFloor = 1024;
+  // A broker rejects whole batches: small records rejected beside a big one
+  // are retried as they are, only big ones lower the limit.
+  constexpr size_t kLowerFrom = 16 * 1024;
+  if (rejected_size <= kFloor) return false;
+  if (rejected_size < kLowerFrom) return true;
+  // 3/4 of what was rejected: a few steps reach any sane topic limit.
+  const size_t target = std::max(kLowerFrom / 2, rejected_size / 4 * 3);
+  size_t current = max_message_bytes_.load(std::memory_order_relaxed);
+  while (target < current) {
+    if (max_message_bytes_.compare_exchange_weak(current, target,
+                                                 std::memory_order_relaxed)) {
+      Logger()->warn(
+          "a {}-byte record was too large for the broker; trimming articles "
+          "to {} bytes from now on (set librdkafka message.max.bytes to the "
+          "topic's max.message.bytes)",
+          rejected_size, target);
+      break;
+    }
+  }
+  return true;
 }
 
 void KafkaSink::PostReport(Pending* pending, DeliveryReport report) {
@@ -298,6 +335,9 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
   const char* topic =
       message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
   DeliveryReport report = ReportFor(message->err, topic);
+  if (IsTooLarge(message->err) && self->LowerSizeLimit(pending->value.size())) {
+    report.outcome = DeliveryOutcome::kRetry;
+  }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (!self->healthy_.exchange(true, std::memory_order_relaxed)) {
       Logger()->info("deliveries succeed again");

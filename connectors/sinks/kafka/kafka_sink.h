@@ -55,9 +55,10 @@ class KafkaSink : public Sink {
 
   // Enqueues the record; never blocks. Empty `topic`: options.topic.
   // Outcomes: kDelivered once the broker acked (acks=all); kRetry for
-  // transient failures, back-pressure (local queue full), message timeout
-  // and shutdown; kDrop for records Kafka can never accept (too large,
-  // invalid topic name).
+  // transient failures, back-pressure (local queue full), message timeout,
+  // shutdown, and records rejected as too large (the trim limit is lowered,
+  // the next attempt fits); kDrop for records Kafka can never accept
+  // (invalid topic name, or too large even as metadata only).
   void Publish(const Article& article, const std::string& topic,
                DeliveryCallback done) override;
 
@@ -105,7 +106,13 @@ class KafkaSink : public Sink {
   // Records handed to librdkafka whose delivery report was not served yet
   // (rd_kafka_outq_len also counts pending error events, so it is not used).
   std::atomic<int> in_flight_{0};
-  const size_t max_message_bytes_;
+  // Trim threshold (KafkaRecordValue). Starts at EffectiveMaxMessageBytes
+  // and is lowered when the broker rejects a record as too large (a topic
+  // with a smaller max.message.bytes): that record is reported kRetry and
+  // goes out trimmed on the next poll instead of being lost.
+  std::atomic<size_t> max_message_bytes_;
+  // Lowers max_message_bytes_ below `rejected_size`; true when it did.
+  bool LowerSizeLimit(size_t rejected_size);
   bool closed_ = false;
 };
 

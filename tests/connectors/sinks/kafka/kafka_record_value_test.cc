@@ -61,6 +61,16 @@ TEST(KafkaRecordValueTest, TextIsCutAtAUtf8BoundaryWhenNeeded) {
   EXPECT_EQ(testing::ArticleSchemaErrors(v), "");
 }
 
+TEST(KafkaRecordValueTest, HugeSummaryIsCutToATeaser) {
+  Article a = Big(100000, 100000);
+  a.summary = a.content_text;  // a feed whose description is the story
+  const std::string v = KafkaRecordValue(a, 40000);
+  EXPECT_LE(v.size(), 40000u);
+  auto j = nlohmann::json::parse(v);
+  EXPECT_EQ(j["summary"].get<std::string>().size(), 1000u);
+  EXPECT_GT(j["content_text"].get<std::string>().size(), 30000u);
+}
+
 TEST(KafkaRecordValueTest, EffectiveLimitFollowsMessageMaxBytes) {
   KafkaSinkOptions o;
   EXPECT_EQ(EffectiveMaxMessageBytes(o), 1000000u - 4096u);
