@@ -9,9 +9,9 @@
 //   deliver_bench --dump PATH [--count N]   writes the N record values, one
 //                 per line (ProducerPerformance --payload-file), and exits
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -29,9 +29,10 @@ using Clock = std::chrono::steady_clock;
 // Prose with a realistic word distribution; deterministic per index.
 std::string Prose(size_t bytes, unsigned seed) {
   static const char* kWords[] = {
-      "the", "of", "and", "to", "in", "a", "said", "government", "minister",
-      "on", "for", "was", "with", "police", "market", "year", "people", "city",
-      "after", "report", "two", "new", "officials", "week", "than", "border"};
+      "the",        "of",        "and",    "to",   "in",    "a",      "said",
+      "government", "minister",  "on",     "for",  "was",   "with",   "police",
+      "market",     "year",      "people", "city", "after", "report", "two",
+      "new",        "officials", "week",   "than", "border"};
   std::string s;
   unsigned state = seed * 2654435761u + 1;
   while (s.size() < bytes) {
@@ -49,7 +50,8 @@ newsflow::Article MakeArticle(int i) {
   a.id = id;
   a.feed = {"bench-feed", "https://news.example/feed.xml", "Bench News",
             "https://news.example/", "en"};
-  a.url = "https://news.example/2025/10/" + std::to_string(i) + "?utm_source=rss";
+  a.url =
+      "https://news.example/2025/10/" + std::to_string(i) + "?utm_source=rss";
   a.canonical_url = "https://news.example/2025/10/" + std::to_string(i);
   a.title = "Story number " + std::to_string(i) + " about the border market";
   a.authors = {"Staff Reporter"};
@@ -77,11 +79,16 @@ int main(int argc, char** argv) {
   newsflow::KafkaSinkOptions options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--brokers") brokers = value;
-    else if (flag == "--topic") topic = value;
-    else if (flag == "--count") count = std::stoi(value);
-    else if (flag == "--dump") dump = value;
-    else if (flag == "--in-flight") max_in_flight = std::stoul(value);
+    if (flag == "--brokers")
+      brokers = value;
+    else if (flag == "--topic")
+      topic = value;
+    else if (flag == "--count")
+      count = std::stoi(value);
+    else if (flag == "--dump")
+      dump = value;
+    else if (flag == "--in-flight")
+      max_in_flight = std::stoul(value);
     else if (flag == "-X" && value.find('=') != std::string::npos) {
       options.librdkafka[value.substr(0, value.find('='))] =
           value.substr(value.find('=') + 1);
@@ -144,24 +151,28 @@ int main(int argc, char** argv) {
     while (in_flight < max_in_flight && next < count) {
       const auto t0 = Clock::now();
       ++in_flight;
-      (*sink)->Publish(articles[next++], "", [&, t0](newsflow::DeliveryReport r) {
-        --in_flight;
-        if (r.outcome == newsflow::DeliveryOutcome::kDelivered) {
-          ++acked;
-          latency_ms.push_back(
-              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        } else {
-          ++failed;
-        }
-        pump();
-      });
+      (*sink)->Publish(
+          articles[next++], "", [&, t0](newsflow::DeliveryReport r) {
+            --in_flight;
+            if (r.outcome == newsflow::DeliveryOutcome::kDelivered) {
+              ++acked;
+              latency_ms.push_back(
+                  std::chrono::duration<double, std::milli>(Clock::now() - t0)
+                      .count());
+            } else {
+              ++failed;
+            }
+            pump();
+          });
     }
   };
   const auto start = Clock::now();
   pump();
-  while (acked + failed < count && io.run_one_for(std::chrono::seconds(60)) > 0) {
+  while (acked + failed < count &&
+         io.run_one_for(std::chrono::seconds(60)) > 0) {
   }
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
   (void)(*sink)->Close(std::chrono::seconds(10));
   work.reset();
   io.poll();
@@ -170,13 +181,16 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return latency_ms.empty()
                ? 0.0
-               : latency_ms[std::min(latency_ms.size() - 1,
-                                     static_cast<size_t>(p * latency_ms.size()))];
+               : latency_ms[std::min(
+                     latency_ms.size() - 1,
+                     static_cast<size_t>(p * latency_ms.size()))];
   };
   std::printf(
       "{\"articles\":%d,\"failed\":%d,\"seconds\":%.3f,\"articles_per_s\":%.1f,"
-      "\"mb_per_s\":%.2f,\"avg_value_bytes\":%zu,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-      acked, failed, secs, acked / secs, value_bytes / secs / 1e6 * acked / count,
-      value_bytes / count, pct(0.50), pct(0.99));
+      "\"mb_per_s\":%.2f,\"avg_value_bytes\":%zu,\"p50_ms\":%.1f,\"p99_ms\":%."
+      "1f}\n",
+      acked, failed, secs, acked / secs,
+      value_bytes / secs / 1e6 * acked / count, value_bytes / count, pct(0.50),
+      pct(0.99));
   return failed == 0 && acked == count ? 0 : 1;
 }

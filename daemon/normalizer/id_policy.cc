@@ -38,7 +38,8 @@ IdPolicyDecision DecideIdPolicy(const IdPolicyState& previous,
 
   std::unordered_map<std::string, const std::string*> previous_guid;
   for (const ItemKey& item : previous.last_items) {
-    if (!item.guid.empty()) previous_guid.emplace(item.canonical_url, &item.guid);
+    if (!item.guid.empty())
+      previous_guid.emplace(item.canonical_url, &item.guid);
   }
   // Missing: the feed used to have GUIDs and dropped them all.
   if (!items.empty() && with_guid == 0 && !previous_guid.empty()) {
@@ -87,11 +88,12 @@ std::vector<ItemKey> DecodeItemKeys(std::string_view text) {
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     const size_t tab = line.find('\t');
     if (tab == std::string_view::npos) continue;
-    items.push_back({std::string(line.substr(tab + 1)),
-                     std::string(line.substr(0, tab))});
+    items.push_back(
+        {std::string(line.substr(tab + 1)), std::string(line.substr(0, tab))});
   }
   return items;
 }

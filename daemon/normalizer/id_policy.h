@@ -26,7 +26,7 @@ struct ItemKey {
 // What is remembered about a feed between polls (see StateStore).
 struct IdPolicyState {
   IdPolicy policy = IdPolicy::kGuid;
-  std::string reason;            // why kUrl was chosen; "" for kGuid
+  std::string reason;               // why kUrl was chosen; "" for kGuid
   std::vector<ItemKey> last_items;  // the previous document's items
 };
 

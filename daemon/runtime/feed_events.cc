@@ -36,7 +36,8 @@ FeedEvents::~FeedEvents() {
 
 Result<std::unique_ptr<FeedEvents>> FeedEvents::Create(
     boost::asio::io_context& io, KafkaSinkOptions options, std::string topic) {
-  if (topic.empty()) return Error::Config("feed events need a topic", "kafka.events_topic");
+  if (topic.empty())
+    return Error::Config("feed events need a topic", "kafka.events_topic");
   options.topic = topic;
   options.client_id += "-events";
   auto sink = KafkaSink::Create(io, std::move(options));
@@ -47,7 +48,8 @@ Result<std::unique_ptr<FeedEvents>> FeedEvents::Create(
 
 void FeedEvents::Emit(FeedEvent event) {
   if (event.time == TimePoint{}) event.time = Now();
-  GetLogger("events")->info("Feed event. type={} feed={}", event.type, event.feed_id);
+  GetLogger("events")->info("Feed event. type={} feed={}", event.type,
+                            event.feed_id);
   Send(std::make_shared<const FeedEvent>(std::move(event)), 1);
 }
 
@@ -56,8 +58,9 @@ void FeedEvents::Send(std::shared_ptr<const FeedEvent> event, int attempt) {
   ++pending_;
   // ce_id is unique per event: feed, type and time (ms) identify it; a
   // retried send keeps it, so consumers can drop duplicates.
-  const std::string ce_id = event->feed_id + ":" + event->type + ":" +
-                            std::to_string(event->time.time_since_epoch().count());
+  const std::string ce_id =
+      event->feed_id + ":" + event->type + ":" +
+      std::to_string(event->time.time_since_epoch().count());
   sink_->PublishRecord(
       topic_, event->feed_id, FeedEventToJson(*event),
       {{"content-type", "application/json; charset=utf-8"},
@@ -70,8 +73,8 @@ void FeedEvents::Send(std::shared_ptr<const FeedEvent> event, int attempt) {
       [this, event, attempt](DeliveryReport report) {
         --pending_;
         if (report.outcome == DeliveryOutcome::kDelivered) return;
-        if (report.outcome == DeliveryOutcome::kRetry && attempt < kMaxAttempts &&
-            !closed_) {
+        if (report.outcome == DeliveryOutcome::kRetry &&
+            attempt < kMaxAttempts && !closed_) {
           Send(event, attempt + 1);
           return;
         }
@@ -80,8 +83,9 @@ void FeedEvents::Send(std::shared_ptr<const FeedEvent> event, int attempt) {
                         "Feed events given up after retries.",
                         {{"feed", event->feed_id}})
             .Inc();
-        GetLogger("events")->warn("Feed event not delivered. type={} feed={} error={}",
-                                  event->type, event->feed_id, report.error);
+        GetLogger("events")->warn(
+            "Feed event not delivered. type={} feed={} error={}", event->type,
+            event->feed_id, report.error);
       });
 }
 

@@ -69,55 +69,56 @@ void Publisher::Publish(const Article& article, const std::string& topic,
   const bool is_update = article.event == ArticleEvent::kUpdated;
   InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
   const auto started = std::chrono::steady_clock::now();
-  sink_.Publish(article, RouteTopic(article, topic),
-                [this, record = std::move(record), is_update, started,
-                 done = std::move(done)](DeliveryReport report) {
-                  auto& metrics = MetricsRegistry::Global();
-                  LatencyHistogram().Observe(
-                      std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - started)
-                          .count());
-                  if (report.outcome == DeliveryOutcome::kDelivered) {
-                    metrics
-                        .GetCounter("newsflow_articles_published_total",
-                                    "Articles delivered (acked by the sink).",
-                                    {{"feed", record.feed_id},
-                                     {"event", is_update ? "updated" : "created"}})
-                        .Inc();
-                    if (auto r = store_.MarkPublished(record); !r) {
-                      // Delivered but not recorded: it will be published
-                      // again after a restart (a duplicate, never a loss).
-                      ++stats_.state_errors;
-                      GetLogger("state")->error(
-                          "Could not record a delivered article. id={} error={}",
-                          record.id, r.error().ToString());
-                    }
-                    ++(is_update ? stats_.updated : stats_.published);
-                  } else if (report.outcome == DeliveryOutcome::kRetry) {
-                    ++stats_.retried;
-                    metrics
-                        .GetCounter("newsflow_articles_failed_total",
-                                    "Deliveries that failed (retry: offered "
-                                    "again next poll; drop: never accepted).",
-                                    {{"feed", record.feed_id}, {"outcome", "retry"}})
-                        .Inc();
-                  } else {
-                    metrics
-                        .GetCounter("newsflow_articles_failed_total",
-                                    "Deliveries that failed (retry: offered "
-                                    "again next poll; drop: never accepted).",
-                                    {{"feed", record.feed_id}, {"outcome", "drop"}})
-                        .Inc();
-                    ++stats_.dropped;
-                    GetLogger(std::string(sink_.Name()))
-                        ->error("Article dropped by the sink. id={} error={}",
-                                record.id, report.error);
-                  }
-                  in_flight_ids_.erase(record.id);
-                  InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
-                  changed_.NotifyAll();
-                  if (done) done(report);
-                });
+  sink_.Publish(
+      article, RouteTopic(article, topic),
+      [this, record = std::move(record), is_update, started,
+       done = std::move(done)](DeliveryReport report) {
+        auto& metrics = MetricsRegistry::Global();
+        LatencyHistogram().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          started)
+                .count());
+        if (report.outcome == DeliveryOutcome::kDelivered) {
+          metrics
+              .GetCounter("newsflow_articles_published_total",
+                          "Articles delivered (acked by the sink).",
+                          {{"feed", record.feed_id},
+                           {"event", is_update ? "updated" : "created"}})
+              .Inc();
+          if (auto r = store_.MarkPublished(record); !r) {
+            // Delivered but not recorded: it will be published
+            // again after a restart (a duplicate, never a loss).
+            ++stats_.state_errors;
+            GetLogger("state")->error(
+                "Could not record a delivered article. id={} error={}",
+                record.id, r.error().ToString());
+          }
+          ++(is_update ? stats_.updated : stats_.published);
+        } else if (report.outcome == DeliveryOutcome::kRetry) {
+          ++stats_.retried;
+          metrics
+              .GetCounter("newsflow_articles_failed_total",
+                          "Deliveries that failed (retry: offered "
+                          "again next poll; drop: never accepted).",
+                          {{"feed", record.feed_id}, {"outcome", "retry"}})
+              .Inc();
+        } else {
+          metrics
+              .GetCounter("newsflow_articles_failed_total",
+                          "Deliveries that failed (retry: offered "
+                          "again next poll; drop: never accepted).",
+                          {{"feed", record.feed_id}, {"outcome", "drop"}})
+              .Inc();
+          ++stats_.dropped;
+          GetLogger(std::string(sink_.Name()))
+              ->error("Article dropped by the sink. id={} error={}", record.id,
+                      report.error);
+        }
+        in_flight_ids_.erase(record.id);
+        InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
+        changed_.NotifyAll();
+        if (done) done(report);
+      });
 }
 
 }  // namespace newsflow

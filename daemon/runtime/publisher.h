@@ -12,8 +12,8 @@
 // Threading: io_context thread only. Owns nothing it is given; the sink and
 // the store must outlive it.
 
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -27,10 +27,10 @@
 namespace newsflow {
 
 struct PublisherStats {
-  uint64_t published = 0;   // delivered, event=created
-  uint64_t updated = 0;     // delivered, event=updated
-  uint64_t retried = 0;     // reported kRetry (offered again next poll)
-  uint64_t dropped = 0;     // reported kDrop
+  uint64_t published = 0;  // delivered, event=created
+  uint64_t updated = 0;    // delivered, event=updated
+  uint64_t retried = 0;    // reported kRetry (offered again next poll)
+  uint64_t dropped = 0;    // reported kDrop
   uint64_t state_errors = 0;
 };
 
@@ -73,9 +73,9 @@ class Publisher {
   // state store records (id, feed, item_hash, content_hash). `done` runs
   // after that, on the io_context thread. Metrics (MetricsRegistry::Global):
   // newsflow_articles_published_total{feed,event},
-  // newsflow_articles_failed_total{feed,outcome=retry|drop}, newsflow_in_flight,
-  // newsflow_delivery_latency_seconds (Publish() to delivery report).
-  // REQUIRES: !IsInFlight(article.id).
+  // newsflow_articles_failed_total{feed,outcome=retry|drop},
+  // newsflow_in_flight, newsflow_delivery_latency_seconds (Publish() to
+  // delivery report). REQUIRES: !IsInFlight(article.id).
   void Publish(const Article& article, const std::string& topic,
                std::string item_hash,
                std::function<void(const DeliveryReport&)> done);

@@ -61,10 +61,10 @@ struct FeedState {
 // text so the store does not depend on the normalizer.
 struct FeedIdPolicyRecord {
   std::string feed_id;
-  std::string policy = "guid";  // "guid" | "url"
-  std::string reason;           // why "url" was chosen
+  std::string policy = "guid";          // "guid" | "url"
+  std::string reason;                   // why "url" was chosen
   std::optional<TimePoint> changed_at;  // when the policy last changed
-  std::string last_items;       // EncodeItemKeys() of the previous document
+  std::string last_items;  // EncodeItemKeys() of the previous document
 };
 
 // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.

@@ -18,13 +18,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <map>
-#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -88,10 +88,17 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -139,12 +146,14 @@ class GeneratedSite {
       std::ostringstream x;
       x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<rss version=\"2.0\"><channel><title>Generated News</title>"
-        << "<link>http://gen-news.example/</link><description>test</description>\n";
+        << "<link>http://gen-news.example/</link><description>test</"
+           "description>\n";
       for (int i = 0; i < items_; ++i) {
         x << "<item><title>Story " << i << " v" << versions_[i] << "</title>"
           << "<link>http://gen-news.example/a/" << i << "</link>"
           << "<guid isPermaLink=\"false\">gen-"
-          << (guid_salt_ ? std::to_string(guid_salt_) + "-" : "") << i << "</guid>"
+          << (guid_salt_ ? std::to_string(guid_salt_) + "-" : "") << i
+          << "</guid>"
           << "<category>" << (i % 2 ? "Sports" : "World") << "</category>"
           << "<pubDate>Mon, 06 Oct 2025 10:00:00 GMT</pubDate>"
           << "<description>"
@@ -193,8 +202,10 @@ std::string Shell(const std::string& cmd, int* status = nullptr) {
     const int rc = ::pclose(p);
     if (status != nullptr) *status = rc;
   }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  if (auto nl = out.rfind('\n'); nl != std::string::npos) out = out.substr(nl + 1);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  if (auto nl = out.rfind('\n'); nl != std::string::npos)
+    out = out.substr(nl + 1);
   return out;
 }
 
@@ -237,8 +248,7 @@ class DeliveryTest : public ::testing::Test {
         << "  brokers: \"" << bootstrap << "\"\n"
         << "  topic: " << topic << "\n"
         << "  librdkafka: { linger.ms: \"5\"" << extra_kafka << " }\n"
-        << extra_kafka_keys
-        << "state:\n"
+        << extra_kafka_keys << "state:\n"
         << "  path: " << (dir_ / "state.db").string() << "\n"
         << "http:\n"
         << "  proxy: \"" << proxy << "\"\n"
@@ -269,7 +279,8 @@ std::map<std::string, std::vector<const ConsumedMessage*>> ByKey(
     auto v = nlohmann::json::parse(m.value);
     EXPECT_EQ(m.key, v["id"].get<std::string>());
     EXPECT_EQ(m.Header("ce_subject"), m.key);
-    EXPECT_EQ(m.Header("ce_id"), m.key + ":" + v["content_hash"].get<std::string>());
+    EXPECT_EQ(m.Header("ce_id"),
+              m.key + ":" + v["content_hash"].get<std::string>());
     EXPECT_EQ(m.Header("ce_type"),
               "org.newsflow.article." + v["event"].get<std::string>());
     by_key[m.key].push_back(&m);
@@ -300,7 +311,8 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
     before_kill = ConsumeAll(*bootstrap, topic, 0, seconds(5)).size();
   }
   ASSERT_LT(before_kill, static_cast<size_t>(kItems))
-      << "the kill came after everything was published; the test proves nothing";
+      << "the kill came after everything was published; the test proves "
+         "nothing";
 
   // Restart: the rest (and whatever was in flight) is published.
   site.SetPageDelay(milliseconds(0));
@@ -315,7 +327,8 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   for (const auto& [key, copies] : by_key) {
     for (size_t i = 1; i < copies.size(); ++i) {
       ++duplicates;
-      EXPECT_EQ(StableContent(copies[i]->value), StableContent(copies[0]->value))
+      EXPECT_EQ(StableContent(copies[i]->value),
+                StableContent(copies[0]->value))
           << "duplicate of " << key << " differs";
     }
     for (const auto* c : copies) {
@@ -329,8 +342,10 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   auto third = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                                 seconds(120));
   ASSERT_EQ(third.exit_code, 0) << third.err;
-  auto after_restart = ConsumeAll(*bootstrap, topic, all.size() + 1, seconds(5));
-  EXPECT_EQ(after_restart.size(), all.size()) << "restart republished\n" << third.err;
+  auto after_restart =
+      ConsumeAll(*bootstrap, topic, all.size() + 1, seconds(5));
+  EXPECT_EQ(after_restart.size(), all.size()) << "restart republished\n"
+                                              << third.err;
 
   // Editing one article: exactly one `updated` event, same key.
   site.Edit(17);
@@ -341,19 +356,22 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   ASSERT_EQ(after_edit.size(), all.size() + 1) << fourth.err;
   std::vector<const ConsumedMessage*> updated;
   for (const auto& m : after_edit) {
-    if (m.Header("ce_type") == "org.newsflow.article.updated") updated.push_back(&m);
+    if (m.Header("ce_type") == "org.newsflow.article.updated")
+      updated.push_back(&m);
   }
   ASSERT_EQ(updated.size(), 1u);
   auto v = nlohmann::json::parse(updated[0]->value);
   EXPECT_EQ(ArticleSchemaErrors(updated[0]->value), "");
   EXPECT_EQ(v["event"], "updated");
   EXPECT_EQ(v["title"], "Story 17 v1");
-  EXPECT_NE(v["content_text"].get<std::string>().find("(v1)"), std::string::npos);
+  EXPECT_NE(v["content_text"].get<std::string>().find("(v1)"),
+            std::string::npos);
   // Same id as the original publication of item 17.
   bool same_key = false;
   for (const auto& [key, copies] : by_key) {
-    same_key |= key == updated[0]->key &&
-                nlohmann::json::parse(copies[0]->value)["title"] == "Story 17 v0";
+    same_key |=
+        key == updated[0]->key &&
+        nlohmann::json::parse(copies[0]->value)["title"] == "Story 17 v0";
   }
   EXPECT_TRUE(same_key);
 }
@@ -364,13 +382,15 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   const std::string topic = UniqueTopicName("guid");
   const std::string sports = UniqueTopicName("guid-sports");
   const std::string events = UniqueTopicName("guid-events");
-  for (const auto& t : {topic, sports, events}) ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
+  for (const auto& t : {topic, sports, events})
+    ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
   GeneratedSite site(10);
   WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1h",
-              "  events_topic: " + events + "\n  topics_by_category: { Sports: " +
-                  sports + " }\n");
+              "  events_topic: " + events +
+                  "\n  topics_by_category: { Sports: " + sports + " }\n");
   auto run = [&] {
-    auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+    auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                              seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r;
   };
@@ -392,12 +412,14 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   auto second = run();
   site.SetGuidSalt(2);
   auto third = run();
-  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(5)).size(), 5u) << second.err << third.err;
+  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(5)).size(), 5u)
+      << second.err << third.err;
   EXPECT_EQ(ConsumeAll(*bootstrap, sports, 6, seconds(3)).size(), 5u);
   auto announced = ConsumeAll(*bootstrap, events, 1, seconds(30));
   ASSERT_EQ(announced.size(), 1u) << second.err;
   EXPECT_EQ(announced[0].key, "gen");
-  EXPECT_EQ(announced[0].Header("ce_type"), "org.newsflow.feed.id_policy_changed");
+  EXPECT_EQ(announced[0].Header("ce_type"),
+            "org.newsflow.feed.id_policy_changed");
   auto e = nlohmann::json::parse(announced[0].value);
   EXPECT_EQ(e["type"], "id_policy_changed");
   EXPECT_EQ(e["feed"]["id"], "gen");
@@ -433,7 +455,8 @@ TEST_F(DeliveryTest, ArticleOverTheLocalSizeLimitIsTrimmedAndFlagged) {
   site.SetHugeItem(1, 100000);
   WriteConfig(*bootstrap, topic, site.proxy(), "never",
               ", message.max.bytes: \"40000\"");
-  auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  auto r = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                            seconds(60));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto v = FindStory(*bootstrap, topic, 3, 1);
   ASSERT_TRUE(v.has_value()) << r.err;
@@ -455,19 +478,25 @@ TEST_F(DeliveryTest, ArticleOverTheTopicSizeLimitIsRetriedTrimmedNotLost) {
   // The topic accepts less than the producer's (default, 1 MB) limit: the
   // broker itself rejects the record.
   const char* cache_env = std::getenv("NEWSFLOW_CACHE");
-  const std::string cache = cache_env != nullptr
-                                ? cache_env
-                                : std::string(std::getenv("HOME")) + "/.cache/newsflow";
+  const std::string cache =
+      cache_env != nullptr
+          ? cache_env
+          : std::string(std::getenv("HOME")) + "/.cache/newsflow";
   int status = -1;
-  Shell("java -cp '" + cache + "/kafka-libs/*' kafka.admin.ConfigCommand "
-        "--bootstrap-server " + *bootstrap + " --alter --entity-type topics "
-        "--entity-name " + topic + " --add-config max.message.bytes=30000 2>&1",
+  Shell("java -cp '" + cache +
+            "/kafka-libs/*' kafka.admin.ConfigCommand "
+            "--bootstrap-server " +
+            *bootstrap +
+            " --alter --entity-type topics "
+            "--entity-name " +
+            topic + " --add-config max.message.bytes=30000 2>&1",
         &status);
   ASSERT_EQ(status, 0) << "could not set the topic's max.message.bytes";
   GeneratedSite site(1);
   site.SetHugeItem(0, 100000);
   WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1s");
-  DaemonProcess daemon({"run", "--config", config_path_}, (dir_ / "run.log").string());
+  DaemonProcess daemon({"run", "--config", config_path_},
+                       (dir_ / "run.log").string());
   auto v = FindStory(*bootstrap, topic, 1, 0);
   ASSERT_TRUE(v.has_value()) << daemon.Log();
   EXPECT_EQ((*v)["truncated"], true);
@@ -501,8 +530,9 @@ class PrivateBroker {
 
  private:
   std::string Run(const std::string& verb) {
-    return Shell("NEWSFLOW_KAFKA_DIR=" + dir_ + " " NEWSFLOW_SOURCE_DIR
-                 "/scripts/kafka-broker " + verb + " 2>/dev/null");
+    return Shell("NEWSFLOW_KAFKA_DIR=" + dir_ +
+                 " " NEWSFLOW_SOURCE_DIR "/scripts/kafka-broker " + verb +
+                 " 2>/dev/null");
   }
   std::string dir_;
   std::string address_;
@@ -522,7 +552,8 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
               "1s");
   DaemonProcess daemon({"run", "--config", config_path_},
                        (dir_ / "run.log").string());
-  auto first = ConsumeAll(broker.address(), topic, 20, seconds(60), milliseconds(500));
+  auto first =
+      ConsumeAll(broker.address(), topic, 20, seconds(60), milliseconds(500));
   ASSERT_EQ(first.size(), 20u) << daemon.Log();
   const long rss_before = VmRssKb(daemon.pid());
 
@@ -538,16 +569,19 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
 
   auto all = ConsumeAll(broker.address(), topic, 400, seconds(120), seconds(2));
   auto by_key = ByKey(all);
-  EXPECT_EQ(by_key.size(), 400u) << "lost articles across the stall; messages="
-                                 << all.size() << "\n" << daemon.Log().substr(0, 20000);
-  std::printf("[ delivery ] rss before=%ld KB max during stall=%ld KB messages=%zu\n",
-              rss_before, rss_max, all.size());
+  EXPECT_EQ(by_key.size(), 400u)
+      << "lost articles across the stall; messages=" << all.size() << "\n"
+      << daemon.Log().substr(0, 20000);
+  std::printf(
+      "[ delivery ] rss before=%ld KB max during stall=%ld KB messages=%zu\n",
+      rss_before, rss_max, all.size());
   // Bounded: pipeline.max_in_flight (50) articles of < 10 KB plus buffers;
   // an unbounded queue of 380 articles with their HTML would also fit in
   // 64 MB, so the real proof is the in-flight cap below; this catches leaks.
   EXPECT_LT(rss_max - rss_before, 64 * 1024) << "RSS grew during the stall";
   // Readiness noticed the outage (metadata probe), and retries happened.
-  EXPECT_NE(stalled_log.find("broker unreachable"), std::string::npos) << stalled_log;
+  EXPECT_NE(stalled_log.find("broker unreachable"), std::string::npos)
+      << stalled_log;
   daemon.Signal(SIGTERM);
   auto code = daemon.Wait(seconds(30));
   ASSERT_TRUE(code.has_value());
@@ -557,7 +591,8 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
   const std::string log = daemon.Log();
   const auto at = log.find("retried=");
   ASSERT_NE(at, std::string::npos) << log;
-  EXPECT_GT(std::atoi(log.c_str() + at + 8), 0) << "no delivery failed: the stall was too short";
+  EXPECT_GT(std::atoi(log.c_str() + at + 8), 0)
+      << "no delivery failed: the stall was too short";
 }
 
 }  // namespace

@@ -65,11 +65,10 @@ class KafkaSink : public Sink {
   // Publishes a record that is not an article (feed events): `value` as is,
   // with the given headers. `topic` must not be empty. Same outcomes and
   // callback contract as Publish().
-  void PublishRecord(const std::string& topic, std::string key,
-                     std::string value,
-                     const std::vector<std::pair<std::string, std::string>>&
-                         headers,
-                     DeliveryCallback done);
+  void PublishRecord(
+      const std::string& topic, std::string key, std::string value,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      DeliveryCallback done);
 
   // Readiness (/readyz): false after librdkafka reported all brokers down or
   // a periodic metadata probe (every 5 s, 3 s timeout) failed, until the

@@ -7,7 +7,8 @@
 namespace newsflow {
 namespace {
 
-std::vector<ItemKey> Items(std::initializer_list<std::pair<const char*, const char*>> guid_url) {
+std::vector<ItemKey> Items(
+    std::initializer_list<std::pair<const char*, const char*>> guid_url) {
   std::vector<ItemKey> items;
   for (const auto& [guid, url] : guid_url) items.push_back({guid, url});
   return items;
@@ -16,35 +17,40 @@ std::vector<ItemKey> Items(std::initializer_list<std::pair<const char*, const ch
 TEST(IdPolicyTest, StableGuidsKeepGuidPolicy) {
   IdPolicyState prev;
   prev.last_items = Items({{"a", "http://x/1"}, {"b", "http://x/2"}});
-  auto d = DecideIdPolicy(prev, Items({{"c", "http://x/3"}, {"a", "http://x/1"},
-                                       {"b", "http://x/2"}}));
+  auto d = DecideIdPolicy(
+      prev,
+      Items({{"c", "http://x/3"}, {"a", "http://x/1"}, {"b", "http://x/2"}}));
   EXPECT_EQ(d.policy, IdPolicy::kGuid);
   EXPECT_FALSE(d.changed);
 }
 
 TEST(IdPolicyTest, FirstPollWithoutHistoryKeepsGuid) {
-  auto d = DecideIdPolicy({}, Items({{"a", "http://x/1"}, {"b", "http://x/2"}}));
+  auto d =
+      DecideIdPolicy({}, Items({{"a", "http://x/1"}, {"b", "http://x/2"}}));
   EXPECT_EQ(d.policy, IdPolicy::kGuid);
   EXPECT_FALSE(d.changed);
 }
 
 TEST(IdPolicyTest, GuidSharedByDifferentStoriesSwitchesToUrl) {
-  auto d = DecideIdPolicy({}, Items({{"same", "http://x/1"}, {"same", "http://x/2"}}));
+  auto d = DecideIdPolicy(
+      {}, Items({{"same", "http://x/1"}, {"same", "http://x/2"}}));
   EXPECT_EQ(d.policy, IdPolicy::kUrl);
   EXPECT_EQ(d.reason, "guids_repeated");
   EXPECT_TRUE(d.changed);
 }
 
 TEST(IdPolicyTest, SameItemListedTwiceIsNotARepeat) {
-  auto d = DecideIdPolicy({}, Items({{"a", "http://x/1"}, {"a", "http://x/1"}}));
+  auto d =
+      DecideIdPolicy({}, Items({{"a", "http://x/1"}, {"a", "http://x/1"}}));
   EXPECT_EQ(d.policy, IdPolicy::kGuid);
 }
 
 TEST(IdPolicyTest, GuidsChangingForTheSameUrlsSwitchToUrl) {
   IdPolicyState prev;
-  prev.last_items = Items({{"t1-a", "http://x/1"}, {"t1-b", "http://x/2"},
-                           {"t1-c", "http://x/3"}});
-  auto d = DecideIdPolicy(prev, Items({{"t2-a", "http://x/1"}, {"t2-b", "http://x/2"},
+  prev.last_items = Items(
+      {{"t1-a", "http://x/1"}, {"t1-b", "http://x/2"}, {"t1-c", "http://x/3"}});
+  auto d = DecideIdPolicy(prev, Items({{"t2-a", "http://x/1"},
+                                       {"t2-b", "http://x/2"},
                                        {"t1-c", "http://x/3"}}));
   EXPECT_EQ(d.policy, IdPolicy::kUrl);
   EXPECT_EQ(d.reason, "guids_changed");
@@ -52,16 +58,19 @@ TEST(IdPolicyTest, GuidsChangingForTheSameUrlsSwitchToUrl) {
 
 TEST(IdPolicyTest, OneEditedGuidIsTolerated) {
   IdPolicyState prev;
-  prev.last_items = Items({{"a", "http://x/1"}, {"b", "http://x/2"}, {"c", "http://x/3"}});
-  auto d = DecideIdPolicy(prev, Items({{"a2", "http://x/1"}, {"b", "http://x/2"},
-                                       {"c", "http://x/3"}}));
+  prev.last_items =
+      Items({{"a", "http://x/1"}, {"b", "http://x/2"}, {"c", "http://x/3"}});
+  auto d = DecideIdPolicy(
+      prev,
+      Items({{"a2", "http://x/1"}, {"b", "http://x/2"}, {"c", "http://x/3"}}));
   EXPECT_EQ(d.policy, IdPolicy::kGuid);
 }
 
 TEST(IdPolicyTest, GuidsDisappearingSwitchToUrl) {
   IdPolicyState prev;
   prev.last_items = Items({{"a", "http://x/1"}});
-  auto d = DecideIdPolicy(prev, Items({{"", "http://x/1"}, {"", "http://x/2"}}));
+  auto d =
+      DecideIdPolicy(prev, Items({{"", "http://x/1"}, {"", "http://x/2"}}));
   EXPECT_EQ(d.policy, IdPolicy::kUrl);
   EXPECT_EQ(d.reason, "guids_missing");
 }

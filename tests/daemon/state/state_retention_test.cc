@@ -53,9 +53,10 @@ TEST(StateRetentionTest, ExpiredArticlesBecomeTombstonesThenGoAway) {
 }
 
 TEST(StateRetentionTest, IdPolicyDefaultsToGuidAndSurvivesReopen) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("nf_idpolicy_" + std::to_string(::getpid()) + ".db"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("nf_idpolicy_" + std::to_string(::getpid()) + ".db"))
+          .string();
   std::filesystem::remove(path);
   {
     auto store = StateStore::Open(path);

@@ -11,7 +11,8 @@
 namespace newsflow {
 namespace {
 
-Article Big(size_t html_bytes, size_t text_bytes, const std::string& unit = "ab ") {
+Article Big(size_t html_bytes, size_t text_bytes,
+            const std::string& unit = "ab ") {
   Article a;
   a.id = std::string(32, 'a');
   a.feed = {"feed-x", "http://x/feed", "X", "http://x/", "en"};
@@ -19,7 +20,8 @@ Article Big(size_t html_bytes, size_t text_bytes, const std::string& unit = "ab 
   a.title = "Title";
   a.fetched_at = Now();
   a.summary = "Summary";
-  while (a.content_html.size() < html_bytes) a.content_html += "<p>" + unit + "</p>";
+  while (a.content_html.size() < html_bytes)
+    a.content_html += "<p>" + unit + "</p>";
   while (a.content_text.size() < text_bytes) a.content_text += unit;
   a.content_hash = std::string(64, 'f');
   a.word_count = 1000;
@@ -54,7 +56,7 @@ TEST(KafkaRecordValueTest, TextIsCutAtAUtf8BoundaryWhenNeeded) {
   const std::string v = KafkaRecordValue(a, 30000, &truncated);
   EXPECT_TRUE(truncated);
   EXPECT_LE(v.size(), 30000u);
-  EXPECT_GT(v.size(), 25000u);  // trimmed to the limit, not to nothing
+  EXPECT_GT(v.size(), 25000u);        // trimmed to the limit, not to nothing
   auto j = nlohmann::json::parse(v);  // throws on invalid UTF-8
   const std::string text = j["content_text"];
   EXPECT_EQ(a.content_text.rfind(text, 0), 0u) << "not a prefix";
