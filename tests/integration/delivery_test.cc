@@ -308,7 +308,7 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
     ASSERT_GE(some.size(), 40u) << daemon.Log();
     ::kill(daemon.pid(), SIGKILL);
     daemon.Wait(seconds(10));
-    before_kill = ConsumeAll(*bootstrap, topic, 0, seconds(5)).size();
+    before_kill = ConsumeAll(*bootstrap, topic, kItems, seconds(10)).size();
   }
   ASSERT_LT(before_kill, static_cast<size_t>(kItems))
       << "the kill came after everything was published; the test proves "
@@ -343,7 +343,7 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
                                 seconds(120));
   ASSERT_EQ(third.exit_code, 0) << third.err;
   auto after_restart =
-      ConsumeAll(*bootstrap, topic, all.size() + 1, seconds(5));
+      ConsumeAll(*bootstrap, topic, all.size() + 1, seconds(10));
   EXPECT_EQ(after_restart.size(), all.size()) << "restart republished\n"
                                               << third.err;
 
@@ -352,7 +352,7 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   auto fourth = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                                  seconds(120));
   ASSERT_EQ(fourth.exit_code, 0) << fourth.err;
-  auto after_edit = ConsumeAll(*bootstrap, topic, all.size() + 2, seconds(5));
+  auto after_edit = ConsumeAll(*bootstrap, topic, all.size() + 2, seconds(10));
   ASSERT_EQ(after_edit.size(), all.size() + 1) << fourth.err;
   std::vector<const ConsumedMessage*> updated;
   for (const auto& m : after_edit) {
@@ -412,9 +412,9 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   auto second = run();
   site.SetGuidSalt(2);
   auto third = run();
-  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(5)).size(), 5u)
+  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(10)).size(), 5u)
       << second.err << third.err;
-  EXPECT_EQ(ConsumeAll(*bootstrap, sports, 6, seconds(3)).size(), 5u);
+  EXPECT_EQ(ConsumeAll(*bootstrap, sports, 6, seconds(10)).size(), 5u);
   auto announced = ConsumeAll(*bootstrap, events, 1, seconds(30));
   ASSERT_EQ(announced.size(), 1u) << second.err;
   EXPECT_EQ(announced[0].key, "gen");
@@ -430,7 +430,7 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   site.SetItems(11);
   run();
   auto after = ConsumeAll(*bootstrap, topic, 6, seconds(10));
-  auto after_sports = ConsumeAll(*bootstrap, sports, 6, seconds(3));
+  auto after_sports = ConsumeAll(*bootstrap, sports, 6, seconds(10));
   EXPECT_EQ(after.size() + after_sports.size(), 11u);
 }
 

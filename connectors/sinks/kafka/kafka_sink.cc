@@ -19,6 +19,12 @@ struct KafkaSink::Pending {
   std::string key;
   std::string value;
   DeliveryCallback done;
+  // Trim limit the value was built for; 0 for records that cannot be
+  // trimmed (PublishRecord). A value above it is metadata only, too big.
+  size_t limit = 0;
+
+  // Whether a retry could produce a smaller value.
+  bool Shrinkable() const { return value.size() <= limit; }
 };
 
 namespace {
@@ -213,6 +219,7 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   bool truncated = false;
   const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
   pending->value = KafkaRecordValue(article, limit, &truncated);
+  pending->limit = limit;
   if (truncated) {
     MetricsRegistry::Global()
         .GetCounter("newsflow_articles_truncated_total",
@@ -281,7 +288,8 @@ void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
     // Not enqueued: we still own the headers and the pending record.
     rd_kafka_headers_destroy(headers);
     DeliveryReport report = ReportFor(err, t);
-    if (IsTooLarge(err) && LowerSizeLimit(raw->value.size())) {
+    if (IsTooLarge(err) && raw->Shrinkable()) {
+      LowerSizeLimit(raw->value.size());
       report.outcome = DeliveryOutcome::kRetry;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -296,16 +304,13 @@ void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
   pending.release();  // owned by librdkafka's opaque until OnDelivery
 }
 
-bool KafkaSink::LowerSizeLimit(size_t rejected_size) {
-  // Below 1 KiB an article is metadata only: it cannot shrink further.
-  constexpr size_t kFloor = 1024;
+void KafkaSink::LowerSizeLimit(size_t rejected_size) {
   // A broker rejects whole batches: small records rejected beside a big one
-  // are retried as they are, only big ones lower the limit.
+  // are retried as they are; only big ones lower the limit, to 3/4 of what
+  // was rejected (a few steps reach any sane topic limit).
   constexpr size_t kLowerFrom = 16 * 1024;
-  if (rejected_size <= kFloor) return false;
-  if (rejected_size < kLowerFrom) return true;
-  // 3/4 of what was rejected: a few steps reach any sane topic limit.
-  const size_t target = std::max(kLowerFrom / 2, rejected_size / 4 * 3);
+  if (rejected_size < kLowerFrom) return;
+  const size_t target = rejected_size / 4 * 3;
   size_t current = max_message_bytes_.load(std::memory_order_relaxed);
   while (target < current) {
     if (max_message_bytes_.compare_exchange_weak(current, target,
@@ -315,10 +320,9 @@ bool KafkaSink::LowerSizeLimit(size_t rejected_size) {
           "to {} bytes from now on (set librdkafka message.max.bytes to the "
           "topic's max.message.bytes)",
           rejected_size, target);
-      break;
+      return;
     }
   }
-  return true;
 }
 
 void KafkaSink::PostReport(Pending* pending, DeliveryReport report) {
@@ -335,7 +339,8 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
   const char* topic =
       message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
   DeliveryReport report = ReportFor(message->err, topic);
-  if (IsTooLarge(message->err) && self->LowerSizeLimit(pending->value.size())) {
+  if (IsTooLarge(message->err) && pending->Shrinkable()) {
+    self->LowerSizeLimit(pending->value.size());
     report.outcome = DeliveryOutcome::kRetry;
   }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -58,7 +58,7 @@ class KafkaSink : public Sink {
   // transient failures, back-pressure (local queue full), message timeout,
   // shutdown, and records rejected as too large (the trim limit is lowered,
   // the next attempt fits); kDrop for records Kafka can never accept
-  // (invalid topic name, or too large even as metadata only).
+  // (invalid topic name, or too large even trimmed to metadata only).
   void Publish(const Article& article, const std::string& topic,
                DeliveryCallback done) override;
 
@@ -110,8 +110,8 @@ class KafkaSink : public Sink {
   // with a smaller max.message.bytes): that record is reported kRetry and
   // goes out trimmed on the next poll instead of being lost.
   std::atomic<size_t> max_message_bytes_;
-  // Lowers max_message_bytes_ below `rejected_size`; true when it did.
-  bool LowerSizeLimit(size_t rejected_size);
+  // Lowers max_message_bytes_ below a big `rejected_size`.
+  void LowerSizeLimit(size_t rejected_size);
   bool closed_ = false;
 };
 
