@@ -275,7 +275,7 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
       ++summary.incomplete;
       continue;
     }
-    const std::string item_hash = ItemHash(item);
+    const std::string item_hash = ItemHash(item, *policy == IdPolicy::kGuid);
     auto known = env_.store->FindArticle(id);
     if (!known) co_return known.error();
     if (*known && (*known)->item_hash == item_hash) {

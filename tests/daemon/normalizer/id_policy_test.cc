@@ -100,6 +100,19 @@ TEST(IdPolicyTest, UrlPolicyIdsIgnoreGuids) {
             PolicyArticleId("f", IdPolicy::kGuid, {"g2", "http://x/1"}));
 }
 
+TEST(IdPolicyTest, ItemHashCanIgnoreChurningGuids) {
+  FeedItem a;
+  a.title = "T";
+  a.link = "http://x/1";
+  a.guid = "g1";
+  FeedItem b = a;
+  b.guid = "g2";
+  EXPECT_NE(ItemHash(a), ItemHash(b));
+  EXPECT_EQ(ItemHash(a, false), ItemHash(b, false));
+  b.title = "T2";
+  EXPECT_NE(ItemHash(a, false), ItemHash(b, false));
+}
+
 TEST(IdPolicyTest, ItemKeysRoundTrip) {
   auto items = Items({{"g\t1", "http://x/1"}, {"", "http://x/2?a=b"}});
   auto back = DecodeItemKeys(EncodeItemKeys(items));

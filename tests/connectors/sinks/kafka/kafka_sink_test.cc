@@ -175,8 +175,9 @@ TEST_F(KafkaSinkTest, TooLargeRecordIsTrimmedFlaggedAndDelivered) {
   EXPECT_LE(got[0].value.size(), 3000u);
   auto v = nlohmann::json::parse(got[0].value);
   EXPECT_EQ(v["truncated"], true);
-  EXPECT_EQ(v["content_text"].get<std::string>(),
-            big.content_text.substr(0, v["content_text"].get<std::string>().size()));
+  EXPECT_EQ(
+      v["content_text"].get<std::string>(),
+      big.content_text.substr(0, v["content_text"].get<std::string>().size()));
 }
 
 TEST_F(KafkaSinkTest, RecordTooLargeEvenWithoutBodyIsDropped) {
