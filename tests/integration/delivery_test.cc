@@ -1,7 +1,8 @@
 // Delivery guarantees end to end, with real parts only: the real newsflowd
 // binary, a real loopback HTTP server serving a generated feed of a few
 // hundred articles (reached through the daemon's HTTP proxy setting) and a
-// real Kafka broker (scripts/kafka-broker).
+// real Kafka broker (scripts/kafka-broker, a private instance per test
+// process).
 //
 //   * kill -9 in the middle of publishing, restart: every article is in the
 //     topic at least once, duplicates carry the same key and content;
@@ -226,8 +227,58 @@ nlohmann::json StableContent(const std::string& value) {
   return v;
 }
 
+// A private broker for this binary (its own state dir, started once): the
+// stall test SIGSTOPs it without disturbing other tests on the shared one,
+// and other test runs stopping the shared broker cannot disturb these.
+class PrivateBroker {
+ public:
+  PrivateBroker()
+      : dir_("/tmp/nf-delivery-broker-" + std::to_string(::getpid())) {
+    address_ = Run("start");
+  }
+  ~PrivateBroker() {
+    Resume();
+    Run("stop");
+    fs::remove_all(dir_);
+  }
+  const std::string& address() const { return address_; }
+  pid_t pid() const {
+    std::ifstream in(dir_ + "/pid");
+    pid_t p = -1;
+    in >> p;
+    return p;
+  }
+  void Pause() { ::kill(pid(), SIGSTOP); }
+  void Resume() {
+    if (pid() > 0) ::kill(pid(), SIGCONT);
+  }
+
+ private:
+  std::string Run(const std::string& verb) {
+    return Shell("NEWSFLOW_KAFKA_DIR=" + dir_ +
+                 " " NEWSFLOW_SOURCE_DIR "/scripts/kafka-broker " + verb +
+                 " 2>/dev/null");
+  }
+  std::string dir_;
+  std::string address_;
+};
+
 class DeliveryTest : public ::testing::Test {
  protected:
+  static void SetUpTestSuite() { broker_ = new PrivateBroker(); }
+  static void TearDownTestSuite() {
+    delete broker_;
+    broker_ = nullptr;
+  }
+  // The private broker's address, or an error for ASSERT.
+  static Result<std::string> Bootstrap() {
+    if (broker_->address().find("127.0.0.1:") == std::string::npos) {
+      return Error::Internal("private test broker did not start");
+    }
+    return broker_->address();
+  }
+  static PrivateBroker* broker_;
+
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
            ("nf_delivery_" + std::to_string(::getpid()) + "_" +
@@ -270,6 +321,8 @@ class DeliveryTest : public ::testing::Test {
   fs::path dir_;
 };
 
+PrivateBroker* DeliveryTest::broker_ = nullptr;
+
 // Checks schema, key/header coherence; returns messages grouped by key.
 std::map<std::string, std::vector<const ConsumedMessage*>> ByKey(
     const std::vector<ConsumedMessage>& messages) {
@@ -290,7 +343,7 @@ std::map<std::string, std::vector<const ConsumedMessage*>> ByKey(
 
 TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   constexpr int kItems = 300;
-  auto bootstrap = TestBrokerBootstrap();
+  auto bootstrap = Bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
   const std::string topic = UniqueTopicName("delivery");
   ASSERT_TRUE(CreateTopic(*bootstrap, topic, 3));
@@ -377,7 +430,7 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
 }
 
 TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
-  auto bootstrap = TestBrokerBootstrap();
+  auto bootstrap = Bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
   const std::string topic = UniqueTopicName("guid");
   const std::string sports = UniqueTopicName("guid-sports");
@@ -447,7 +500,7 @@ std::optional<nlohmann::json> FindStory(const std::string& bootstrap,
 }
 
 TEST_F(DeliveryTest, ArticleOverTheLocalSizeLimitIsTrimmedAndFlagged) {
-  auto bootstrap = TestBrokerBootstrap();
+  auto bootstrap = Bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
   const std::string topic = UniqueTopicName("toolarge");
   ASSERT_TRUE(CreateTopic(*bootstrap, topic, 1));
@@ -471,7 +524,7 @@ TEST_F(DeliveryTest, ArticleOverTheLocalSizeLimitIsTrimmedAndFlagged) {
 }
 
 TEST_F(DeliveryTest, ArticleOverTheTopicSizeLimitIsRetriedTrimmedNotLost) {
-  auto bootstrap = TestBrokerBootstrap();
+  auto bootstrap = Bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
   const std::string topic = UniqueTopicName("toolarge-broker");
   ASSERT_TRUE(CreateTopic(*bootstrap, topic, 1));
@@ -503,45 +556,10 @@ TEST_F(DeliveryTest, ArticleOverTheTopicSizeLimitIsRetriedTrimmedNotLost) {
   EXPECT_NE(daemon.Log().find("too large for the broker"), std::string::npos);
 }
 
-// A private broker (its own state dir), so stalling it does not disturb
-// other tests using the shared one.
-class PrivateBroker {
- public:
-  PrivateBroker()
-      : dir_("/tmp/nf-delivery-broker-" + std::to_string(::getpid())) {
-    address_ = Run("start");
-  }
-  ~PrivateBroker() {
-    Resume();
-    Run("stop");
-    fs::remove_all(dir_);
-  }
-  const std::string& address() const { return address_; }
-  pid_t pid() const {
-    std::ifstream in(dir_ + "/pid");
-    pid_t p = -1;
-    in >> p;
-    return p;
-  }
-  void Pause() { ::kill(pid(), SIGSTOP); }
-  void Resume() {
-    if (pid() > 0) ::kill(pid(), SIGCONT);
-  }
-
- private:
-  std::string Run(const std::string& verb) {
-    return Shell("NEWSFLOW_KAFKA_DIR=" + dir_ +
-                 " " NEWSFLOW_SOURCE_DIR "/scripts/kafka-broker " + verb +
-                 " 2>/dev/null");
-  }
-  std::string dir_;
-  std::string address_;
-};
-
 TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
-  PrivateBroker broker;
-  ASSERT_NE(broker.address().find("127.0.0.1:"), std::string::npos)
-      << "private broker did not start";
+  auto bootstrap = Bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  PrivateBroker& broker = *broker_;
   const std::string topic = UniqueTopicName("outage");
   ASSERT_TRUE(CreateTopic(broker.address(), topic, 3));
   GeneratedSite site(20);
