@@ -113,6 +113,11 @@ class GeneratedSite {
         [this](const TestRequest& req) { return Serve(req); });
   }
   std::string proxy() const { return server_->base_url(); }
+  size_t FeedRequests() const {
+    size_t n = 0;
+    for (const auto& r : server_->requests()) n += r.path == "/feed.xml";
+    return n;
+  }
   void SetItems(int n) {
     std::lock_guard lock(mu_);
     items_ = n;
@@ -577,12 +582,18 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
 
   broker.Pause();
   site.SetItems(400);  // 380 new articles while the broker is stalled
+  std::this_thread::sleep_for(seconds(3));  // the poll that sees them starts
+  const size_t feed_requests_stalled = site.FeedRequests();
   long rss_max = rss_before;
   for (int s = 0; s < 25; ++s) {
     std::this_thread::sleep_for(seconds(1));
     rss_max = std::max(rss_max, VmRssKb(daemon.pid()));
   }
   const std::string stalled_log = daemon.Log();
+  // Fetching paused: the poll holding undelivered articles did not end, so
+  // the feed (interval 1 s) was not fetched again during the stall, beyond
+  // one poll that may have started around the pause.
+  EXPECT_LE(site.FeedRequests(), feed_requests_stalled + 1);
   broker.Resume();
 
   auto all = ConsumeAll(broker.address(), topic, 400, seconds(120), seconds(2));
@@ -600,6 +611,7 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
   // Readiness noticed the outage (metadata probe), and retries happened.
   EXPECT_NE(stalled_log.find("broker unreachable"), std::string::npos)
       << stalled_log;
+  EXPECT_NE(daemon.Log().find("broker reachable again"), std::string::npos);
   daemon.Signal(SIGTERM);
   auto code = daemon.Wait(seconds(30));
   ASSERT_TRUE(code.has_value());
