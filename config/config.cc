@@ -433,6 +433,23 @@ class Loader {
                 }
                 return {};
               }},
+        Field{"topics_by_category",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto m = yaml_fields::ReadStringMap(src_, n, path);
+                if (!m) return m.error();
+                for (auto& [category, topic] : *m) {
+                  if (auto bad = CheckTopic(topic)) {
+                    return src_.ErrorAt(n, path + "." + category + ": " + *bad);
+                  }
+                  cfg_.kafka.topics_by_category[category] = topic;
+                }
+                return {};
+              }},
+        Str("events_topic", &k.events_topic,
+            [](const std::string& t) -> std::optional<std::string> {
+              return t.empty() ? std::nullopt : CheckTopic(t);
+            }),
     };
   }
 

@@ -69,6 +69,12 @@ struct KafkaConfig {
   std::string topic = "news.articles.v1";  // default topic for articles
   // librdkafka properties passed through verbatim (override our defaults).
   std::map<std::string, std::string> librdkafka;
+  // Article category (exact, case-sensitive) -> topic, for feeds without
+  // their own topic; the first of an article's categories that matches wins.
+  std::map<std::string, std::string> topics_by_category;
+  // Topic for feed-level events (fetch failures, recoveries, moved feeds,
+  // id-policy changes); "" = not published.
+  std::string events_topic;
 };
 
 // State store (SQLite) settings.

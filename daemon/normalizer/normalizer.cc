@@ -120,11 +120,11 @@ std::string ArticleId(std::string_view feed_id, std::string_view guid,
   return Sha256Hex(key).substr(0, 32);
 }
 
-std::string ItemHash(const FeedItem& item) {
+std::string ItemHash(const FeedItem& item, bool include_guid) {
   std::string key;
   AppendField(key, item.title);
   AppendField(key, item.link);
-  AppendField(key, item.guid);
+  AppendField(key, include_guid ? std::string_view(item.guid) : std::string_view());
   AppendField(key, item.summary);
   AppendField(key, item.content);
   AppendField(key, item.published ? FormatRfc3339(*item.published) : "");

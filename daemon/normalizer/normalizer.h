@@ -35,8 +35,10 @@ std::string ArticleId(std::string_view feed_id, std::string_view guid,
                       std::string_view canonical_url);
 
 // Hash of the raw feed item (title, link, guid, summary, content, dates):
-// lets a poll skip unchanged items before any cleaning work.
-std::string ItemHash(const FeedItem& item);
+// lets a poll skip unchanged items before any cleaning work. Without
+// `include_guid` (feeds on the URL id policy, whose GUIDs churn) a new GUID
+// alone does not make the item look changed.
+std::string ItemHash(const FeedItem& item, bool include_guid = true);
 
 // Number of words in plain text (runs of letters/digits; a CJK run counts
 // one word per character).
@@ -44,12 +46,12 @@ int CountWords(std::string_view text);
 
 // Everything the normalizer needs for one article.
 struct NormalizeInput {
-  FeedRef feed;                      // id/url from config, rest from the feed
-  const FeedItem* item = nullptr;    // REQUIRES: non-null
+  FeedRef feed;                    // id/url from config, rest from the feed
+  const FeedItem* item = nullptr;  // REQUIRES: non-null
   const CleanedContent* content = nullptr;  // REQUIRES: non-null
   ContentSource content_source = ContentSource::kFeed;
   const PageMetadata* page = nullptr;  // set when the page was fetched
-  std::string language_override;    // from config; "" = detect
+  std::string language_override;       // from config; "" = detect
   TimePoint fetched_at{};
 };
 

@@ -18,7 +18,9 @@
 #include "daemon/core/metrics.h"
 #include "daemon/core/sink_registry.h"
 #include "daemon/runtime/async_util.h"
+#include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/runtime/fanout_sink.h"
+#include "daemon/runtime/feed_events.h"
 #include "daemon/runtime/feed_poller.h"
 #include "daemon/runtime/metrics_server.h"
 #include "daemon/runtime/publisher.h"
@@ -69,6 +71,7 @@ class Daemon::Impl {
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<FeedEvents> events_;  // null unless kafka.events_topic
   std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
   // Pollers being stopped (removed or changed by a reload) until they end.
   std::vector<std::shared_ptr<FeedPoller>> retiring_;
@@ -121,13 +124,23 @@ Result<void> Daemon::Impl::Start() {
   http_ = std::make_unique<HttpClient>(io_, http_options);
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
+  publisher_->SetCategoryTopics(config_.kafka.topics_by_category);
+  if (!config_.kafka.events_topic.empty()) {
+    KafkaSinkOptions events_options;
+    events_options.brokers = config_.kafka.brokers;
+    events_options.librdkafka = config_.kafka.librdkafka;
+    auto events = FeedEvents::Create(io_, std::move(events_options),
+                                     config_.kafka.events_topic);
+    if (!events) return events.error();
+    events_ = std::move(*events);
+  }
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
 }
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed) {
   auto poller = std::make_shared<FeedPoller>(
-      io_.get_executor(), PollerEnv{http_.get(), store_.get(), publisher_.get()},
+      io_.get_executor(), PollerEnv{http_.get(), store_.get(), publisher_.get(), events_.get()},
       feed, config_);
   pollers_[feed.name] = poller;
   asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
@@ -270,8 +283,15 @@ Awaitable<void> Daemon::Impl::HandleSignals() {
 Awaitable<void> Daemon::Impl::Supervise() {
   const auto watchdog = WatchdogInterval();
   auto next_watchdog = std::chrono::steady_clock::now();
+  auto next_prune = next_watchdog;  // at start-up, then hourly
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
+    if (now >= next_prune && !stopping_) {
+      next_prune = now + std::chrono::hours(1);
+      auto pruned = PruneByRetention(*store_, config_.state.retention, Now());
+      if (!pruned) log_->warn("State prune failed. error={}", pruned.error().ToString());
+      else if (*pruned > 0) log_->info("State pruned. tombstoned={}", *pruned);
+    }
     if (watchdog && now >= next_watchdog) {
       NotifyWatchdog();
       next_watchdog = now + *watchdog;
@@ -310,6 +330,7 @@ Awaitable<void> Daemon::Impl::Supervise() {
   if (auto closed = sink_->Close(left); !closed) {
     log_->warn("Sink close reported an error. error={}", closed.error().ToString());
   }
+  if (events_) (void)events_->Close(std::chrono::milliseconds(1000));
 }
 
 int Daemon::Impl::Run() {

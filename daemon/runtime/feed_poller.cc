@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 #include <boost/asio/this_coro.hpp>
 
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
+#include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 
 namespace newsflow {
@@ -322,7 +324,75 @@ struct PollBatch {
   AsyncEvent done;
 };
 
+// When a feed switches to URL ids, the articles it already published under
+// GUID ids are re-keyed (a copy of their record under the URL id), so the
+// switch does not republish the whole feed. Candidates for an item's old id:
+// its GUID in this document (when no other story shares it) and the GUID
+// its URL had in the previous document.
+void AdoptUrlIds(StateStore& store, const std::string& feed_id,
+                 const std::vector<ItemKey>& items,
+                 const std::vector<ItemKey>& previous) {
+  std::unordered_map<std::string, int> guid_uses;
+  for (const ItemKey& k : items) ++guid_uses[k.guid];
+  std::unordered_map<std::string, std::string> previous_guid;
+  for (const ItemKey& k : previous) previous_guid.emplace(k.canonical_url, k.guid);
+  for (const ItemKey& k : items) {
+    if (k.canonical_url.empty()) continue;
+    const std::string url_id = PolicyArticleId(feed_id, IdPolicy::kUrl, k);
+    auto existing = store.FindArticle(url_id);
+    if (!existing || *existing) continue;
+    std::vector<std::string> old_guids;
+    if (!k.guid.empty() && guid_uses[k.guid] == 1) old_guids.push_back(k.guid);
+    if (auto it = previous_guid.find(k.canonical_url);
+        it != previous_guid.end() && !it->second.empty()) {
+      old_guids.push_back(it->second);
+    }
+    for (const std::string& guid : old_guids) {
+      auto old = store.FindArticle(ArticleId(feed_id, guid, k.canonical_url));
+      if (!old || !*old) continue;
+      ArticleRecord record = **old;
+      record.id = url_id;
+      record.feed_id = feed_id;
+      record.tombstone = false;
+      (void)store.MarkPublished(record);
+      break;
+    }
+  }
+}
+
 }  // namespace
+
+// Loads the feed's id policy, decides it for this document (see
+// id_policy.h), records it with the document's items, and announces a
+// change. Returns the policy to use.
+Result<IdPolicy> FeedPoller::ApplyIdPolicy(const std::vector<ItemKey>& keys) {
+  auto record = env_.store->LoadIdPolicy(feed_.name);
+  if (!record) return record.error();
+  IdPolicyState previous;
+  previous.policy = record->policy == "url" ? IdPolicy::kUrl : IdPolicy::kGuid;
+  previous.reason = record->reason;
+  previous.last_items = DecodeItemKeys(record->last_items);
+  const IdPolicyDecision decision = DecideIdPolicy(previous, keys);
+  if (decision.changed) {
+    GetLogger("feed." + feed_.name)
+        ->warn("Article ids now come from URLs; the feed's GUIDs are unreliable. reason={}",
+               decision.reason);
+    AdoptUrlIds(*env_.store, feed_.name, keys, previous.last_items);
+    record->changed_at = Now();
+    if (env_.events != nullptr) {
+      env_.events->Emit({"id_policy_changed", feed_.name, feed_.url, Now(),
+                         {{"policy", std::string(IdPolicyName(decision.policy))},
+                          {"previous", std::string(IdPolicyName(previous.policy))},
+                          {"reason", decision.reason}}});
+    }
+  }
+  record->policy = std::string(IdPolicyName(decision.policy));
+  record->reason = decision.reason;
+  // An empty document says nothing about GUIDs: keep the previous items.
+  if (!keys.empty()) record->last_items = EncodeItemKeys(keys);
+  if (auto saved = env_.store->SaveIdPolicy(*record); !saved) return saved.error();
+  return decision.policy;
+}
 
 Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
   auto log = GetLogger("feed." + feed_.name);
@@ -340,20 +410,29 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
   auto batch = std::make_shared<PollBatch>(co_await asio::this_coro::executor);
   std::unordered_set<std::string> seen_this_poll;
 
-  for (FeedItem& item : feed.items) {
+  std::vector<ItemKey> keys;
+  keys.reserve(feed.items.size());
+  for (const FeedItem& item : feed.items) {
+    const std::string& url = !item.source_link.empty() ? item.source_link : item.link;
+    keys.push_back({item.guid, CanonicalizeUrl(url)});
+  }
+  auto policy = ApplyIdPolicy(keys);
+  if (!policy) co_return policy.error();
+
+  for (size_t index = 0; index < feed.items.size(); ++index) {
+    FeedItem& item = feed.items[index];
     if (stopped_) {
       ++summary.incomplete;
       continue;
     }
-    const std::string url = !item.source_link.empty() ? item.source_link : item.link;
-    const std::string id = ArticleId(feed_.name, item.guid, CanonicalizeUrl(url));
-    // A GUID repeated inside one document is the same story: first wins.
+    const std::string id = PolicyArticleId(feed_.name, *policy, keys[index]);
+    // An id repeated inside one document is the same story: first wins.
     if (!seen_this_poll.insert(id).second) continue;
     if (env_.publisher->IsInFlight(id)) {
       ++summary.incomplete;
       continue;
     }
-    const std::string item_hash = ItemHash(item);
+    const std::string item_hash = ItemHash(item, *policy == IdPolicy::kGuid);
     auto known = env_.store->FindArticle(id);
     if (!known) co_return known.error();
     if (*known && (*known)->item_hash == item_hash) {
@@ -373,6 +452,9 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
       ++summary.unchanged;
       continue;
     }
+    // The id the store knows the story by (the normalizer may have used a
+    // page's canonical URL, or the GUID under the URL policy).
+    article->id = id;
     article->event = *known ? ArticleEvent::kUpdated : ArticleEvent::kCreated;
     co_await env_.publisher->WaitForCapacity();
     if (env_.publisher->IsInFlight(id)) {  // another feed got there first

@@ -17,6 +17,8 @@
 #include "config/config.h"
 #include "daemon/runtime/article_builder.h"
 #include "daemon/runtime/async_util.h"
+#include "daemon/runtime/feed_events.h"
+#include "daemon/normalizer/id_policy.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/scheduler.h"
 #include "daemon/state/state_store.h"
@@ -30,6 +32,7 @@ struct PollerEnv {
   Publisher* publisher = nullptr;
   // Shared outage detector; nullptr = OutageDetector::Global().
   OutageDetector* outage = nullptr;
+  FeedEvents* events = nullptr;  // optional (kafka.events_topic); may be null
 };
 
 // What one poll did.
@@ -76,6 +79,7 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
 
  private:
   Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result);
+  Result<IdPolicy> ApplyIdPolicy(const std::vector<ItemKey>& keys);
 
   PollerEnv env_;
   const FeedConfig feed_;

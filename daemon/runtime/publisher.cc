@@ -5,8 +5,39 @@
 #include <cassert>
 
 #include "daemon/core/logging.h"
+#include "daemon/core/metrics.h"
 
 namespace newsflow {
+
+namespace {
+
+Gauge& InFlightGauge() {
+  static Gauge& g = MetricsRegistry::Global().GetGauge(
+      "newsflow_in_flight", "Articles handed to sinks and not yet acked.");
+  return g;
+}
+
+Histogram& LatencyHistogram() {
+  static Histogram& h = MetricsRegistry::Global().GetHistogram(
+      "newsflow_delivery_latency_seconds",
+      "Time from handing an article to the sink to its delivery report.",
+      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300});
+  return h;
+}
+
+}  // namespace
+
+const std::string& Publisher::RouteTopic(const Article& article,
+                                         const std::string& topic) const {
+  if (!topic.empty() || category_topics_.empty()) return topic;
+  for (const std::string& category : article.categories) {
+    if (auto it = category_topics_.find(category);
+        it != category_topics_.end()) {
+      return it->second;
+    }
+  }
+  return topic;
+}
 
 Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
                      StateStore& store, size_t max_in_flight)
@@ -36,31 +67,58 @@ void Publisher::Publish(const Article& article, const std::string& topic,
   record.first_published = article.fetched_at;
   record.last_published = article.fetched_at;
   const bool is_update = article.event == ArticleEvent::kUpdated;
-  sink_.Publish(article, topic,
-                [this, record = std::move(record), is_update,
-                 done = std::move(done)](DeliveryReport report) {
-                  if (report.outcome == DeliveryOutcome::kDelivered) {
-                    if (auto r = store_.MarkPublished(record); !r) {
-                      // Delivered but not recorded: it will be published
-                      // again after a restart (a duplicate, never a loss).
-                      ++stats_.state_errors;
-                      GetLogger("state")->error(
-                          "Could not record a delivered article. id={} error={}",
-                          record.id, r.error().ToString());
-                    }
-                    ++(is_update ? stats_.updated : stats_.published);
-                  } else if (report.outcome == DeliveryOutcome::kRetry) {
-                    ++stats_.retried;
-                  } else {
-                    ++stats_.dropped;
-                    GetLogger(std::string(sink_.Name()))
-                        ->error("Article dropped by the sink. id={} error={}",
-                                record.id, report.error);
-                  }
-                  in_flight_ids_.erase(record.id);
-                  changed_.NotifyAll();
-                  if (done) done(report);
-                });
+  InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
+  const auto started = std::chrono::steady_clock::now();
+  sink_.Publish(
+      article, RouteTopic(article, topic),
+      [this, record = std::move(record), is_update, started,
+       done = std::move(done)](DeliveryReport report) {
+        auto& metrics = MetricsRegistry::Global();
+        LatencyHistogram().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          started)
+                .count());
+        if (report.outcome == DeliveryOutcome::kDelivered) {
+          metrics
+              .GetCounter("newsflow_articles_published_total",
+                          "Articles delivered (acked by the sink).",
+                          {{"feed", record.feed_id},
+                           {"event", is_update ? "updated" : "created"}})
+              .Inc();
+          if (auto r = store_.MarkPublished(record); !r) {
+            // Delivered but not recorded: it will be published
+            // again after a restart (a duplicate, never a loss).
+            ++stats_.state_errors;
+            GetLogger("state")->error(
+                "Could not record a delivered article. id={} error={}",
+                record.id, r.error().ToString());
+          }
+          ++(is_update ? stats_.updated : stats_.published);
+        } else if (report.outcome == DeliveryOutcome::kRetry) {
+          ++stats_.retried;
+          metrics
+              .GetCounter("newsflow_articles_failed_total",
+                          "Deliveries that failed (retry: offered "
+                          "again next poll; drop: never accepted).",
+                          {{"feed", record.feed_id}, {"outcome", "retry"}})
+              .Inc();
+        } else {
+          metrics
+              .GetCounter("newsflow_articles_failed_total",
+                          "Deliveries that failed (retry: offered "
+                          "again next poll; drop: never accepted).",
+                          {{"feed", record.feed_id}, {"outcome", "drop"}})
+              .Inc();
+          ++stats_.dropped;
+          GetLogger(std::string(sink_.Name()))
+              ->error("Article dropped by the sink. id={} error={}", record.id,
+                      report.error);
+        }
+        in_flight_ids_.erase(record.id);
+        InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
+        changed_.NotifyAll();
+        if (done) done(report);
+      });
 }
 
 }  // namespace newsflow

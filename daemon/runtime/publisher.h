@@ -12,8 +12,10 @@
 // Threading: io_context thread only. Owns nothing it is given; the sink and
 // the store must outlive it.
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_set>
 
@@ -25,10 +27,10 @@
 namespace newsflow {
 
 struct PublisherStats {
-  uint64_t published = 0;   // delivered, event=created
-  uint64_t updated = 0;     // delivered, event=updated
-  uint64_t retried = 0;     // reported kRetry (offered again next poll)
-  uint64_t dropped = 0;     // reported kDrop
+  uint64_t published = 0;  // delivered, event=created
+  uint64_t updated = 0;    // delivered, event=updated
+  uint64_t retried = 0;    // reported kRetry (offered again next poll)
+  uint64_t dropped = 0;    // reported kDrop
   uint64_t state_errors = 0;
 };
 
@@ -50,12 +52,30 @@ class Publisher {
     return in_flight_ids_.contains(id);
   }
   size_t in_flight() const { return in_flight_ids_.size(); }
+
+  // Readiness for /readyz: the sink believes its destination is reachable
+  // (KafkaSink: false while no broker answers). Cheap; io_context thread.
+  bool SinkHealthy() const { return sink_.Healthy(); }
+
+  // Category routing (config kafka.topics_by_category): an article published
+  // with an empty topic goes to the topic of its first category found here,
+  // else to the sink's default. An explicit per-feed topic always wins.
+  void SetCategoryTopics(std::map<std::string, std::string> by_category) {
+    category_topics_ = std::move(by_category);
+  }
+
+  // The topic Publish() would use for `article` given the feed's `topic`.
+  const std::string& RouteTopic(const Article& article,
+                                const std::string& topic) const;
   const PublisherStats& stats() const { return stats_; }
 
-  // Publishes `article` to `topic` ("" = sink default). On kDelivered the
+  // Publishes `article` to RouteTopic(article, topic). On kDelivered the
   // state store records (id, feed, item_hash, content_hash). `done` runs
-  // after that, on the io_context thread.
-  // REQUIRES: !IsInFlight(article.id).
+  // after that, on the io_context thread. Metrics (MetricsRegistry::Global):
+  // newsflow_articles_published_total{feed,event},
+  // newsflow_articles_failed_total{feed,outcome=retry|drop},
+  // newsflow_in_flight, newsflow_delivery_latency_seconds (Publish() to
+  // delivery report). REQUIRES: !IsInFlight(article.id).
   void Publish(const Article& article, const std::string& topic,
                std::string item_hash,
                std::function<void(const DeliveryReport&)> done);
@@ -65,6 +85,7 @@ class Publisher {
   StateStore& store_;
   const size_t max_in_flight_;
   std::unordered_set<std::string> in_flight_ids_;
+  std::map<std::string, std::string> category_topics_;
   AsyncEvent changed_;
   PublisherStats stats_;
 };

@@ -46,6 +46,17 @@ CREATE TABLE feeds (
 PRAGMA user_version = 1;
 )sql";
 
+// Per-feed article id policy (see daemon/normalizer/id_policy.h).
+constexpr const char* kIdPolicyTable = R"sql(
+CREATE TABLE IF NOT EXISTS feed_id_policy (
+  feed_id    TEXT PRIMARY KEY,
+  policy     TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  changed_at INTEGER,
+  last_items TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 int64_t ToMillis(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromMillis(int64_t ms) {
   return TimePoint(std::chrono::milliseconds(ms));
@@ -223,6 +234,10 @@ Result<void> StateStore::Init() {
     }
     if (auto r = Exec("COMMIT"); !r) return r;
   }
+
+  // Added after version 1 shipped; additive, so no version bump: older
+  // binaries simply ignore it.
+  if (auto r = Exec(kIdPolicyTable); !r) return r;
 
   Statements& st = *stmts_;
   const std::pair<Statement*, const char*> all[] = {
@@ -454,6 +469,59 @@ Result<int64_t> StateStore::Prune(TimePoint cutoff,
   return pruned;
 }
 
+Result<FeedIdPolicyRecord> StateStore::LoadIdPolicy(
+    const std::string& feed_id) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT policy, reason, changed_at, last_items FROM "
+                         "feed_id_policy WHERE feed_id = ?1",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return SqlError("LoadIdPolicy");
+  }
+  sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
+                    SQLITE_TRANSIENT);
+  FeedIdPolicyRecord record;
+  record.feed_id = feed_id;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    record.policy = ColumnText(s, 0);
+    record.reason = ColumnText(s, 1);
+    record.changed_at = ColumnTime(s, 2);
+    record.last_items = ColumnText(s, 3);
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError("LoadIdPolicy");
+  return record;
+}
+
+Result<void> StateStore::SaveIdPolicy(const FeedIdPolicyRecord& record) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT OR REPLACE INTO feed_id_policy (feed_id, "
+                         "policy, reason, changed_at, last_items) VALUES "
+                         "(?1, ?2, ?3, ?4, ?5)",
+                         -1, &s, nullptr) != SQLITE_OK) {
+    return SqlError("SaveIdPolicy");
+  }
+  auto text = [s](int col, const std::string& v) {
+    sqlite3_bind_text(s, col, v.data(), static_cast<int>(v.size()),
+                      SQLITE_TRANSIENT);
+  };
+  text(1, record.feed_id);
+  text(2, record.policy);
+  text(3, record.reason);
+  if (record.changed_at) {
+    sqlite3_bind_int64(s, 4, ToMillis(*record.changed_at));
+  } else {
+    sqlite3_bind_null(s, 4);
+  }
+  text(5, record.last_items);
+  const int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return SqlError("SaveIdPolicy");
+  return {};
+}
+
 Result<int64_t> StateStore::CountArticles() {
   sqlite3_stmt* s = stmts_->count_articles.Use();
   if (sqlite3_step(s) != SQLITE_ROW) return SqlError("CountArticles");
@@ -468,6 +536,12 @@ Result<int64_t> StateStore::CountTombstones() {
   int64_t n = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
   return n;
+}
+
+Result<int64_t> PruneByRetention(StateStore& store,
+                                 std::chrono::hours retention, TimePoint now) {
+  const auto keep = std::chrono::duration_cast<TimePoint::duration>(retention);
+  return store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
 }
 
 }  // namespace newsflow

@@ -16,6 +16,7 @@
 //
 // Errors: every failure is Errc::kState with where() = the database path.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -54,6 +55,16 @@ struct FeedState {
   int consecutive_failures = 0;           // failures since the last success
   std::string moved_to;                   // candidate permanent-redirect target
   int moved_hits = 0;  // consecutive fetches that redirected to moved_to
+};
+
+// A feed's article id policy (daemon/normalizer/id_policy.h), stored as
+// text so the store does not depend on the normalizer.
+struct FeedIdPolicyRecord {
+  std::string feed_id;
+  std::string policy = "guid";          // "guid" | "url"
+  std::string reason;                   // why "url" was chosen
+  std::optional<TimePoint> changed_at;  // when the policy last changed
+  std::string last_items;  // EncodeItemKeys() of the previous document
 };
 
 // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
@@ -102,6 +113,12 @@ class StateStore {
   Result<int64_t> Prune(TimePoint cutoff,
                         std::optional<TimePoint> tombstone_cutoff = {});
 
+  // Returns the stored id policy, or FeedIdPolicyRecord{feed_id} (guid).
+  Result<FeedIdPolicyRecord> LoadIdPolicy(const std::string& feed_id);
+
+  // Inserts or replaces the id policy of record.feed_id.
+  Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
+
   // Number of live (non-tombstone) article rows.
   Result<int64_t> CountArticles();
 
@@ -123,5 +140,13 @@ class StateStore {
   sqlite3* db_;  // owned
   std::unique_ptr<Statements> stmts_;
 };
+
+// Retention as the daemon applies it (hourly, from its Supervise loop):
+// articles last published before now - `retention` become tombstones, and
+// tombstones older than now - kTombstoneRetentionFactor * `retention` are
+// deleted. Returns the number of articles tombstoned.
+inline constexpr int kTombstoneRetentionFactor = 4;
+Result<int64_t> PruneByRetention(StateStore& store,
+                                 std::chrono::hours retention, TimePoint now);
 
 }  // namespace newsflow

@@ -3,10 +3,12 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <utility>
 
+#include "daemon/core/metrics.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -17,11 +19,19 @@ struct KafkaSink::Pending {
   std::string key;
   std::string value;
   DeliveryCallback done;
+  // Trim limit the value was built for; 0 for records that cannot be
+  // trimmed (PublishRecord). A value above it is metadata only, too big.
+  size_t limit = 0;
+
+  // Whether a retry could produce a smaller value.
+  bool Shrinkable() const { return value.size() <= limit; }
 };
 
 namespace {
 
 constexpr int kPollIntervalMs = 100;
+constexpr auto kProbeInterval = std::chrono::seconds(5);
+constexpr int kProbeTimeoutMs = 3000;
 
 std::shared_ptr<spdlog::logger> Logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
@@ -50,6 +60,11 @@ bool IsPermanent(rd_kafka_resp_err_t err) {
   }
 }
 
+bool IsTooLarge(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
 DeliveryReport ReportFor(rd_kafka_resp_err_t err, const std::string& topic) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   DeliveryReport report;
@@ -70,10 +85,70 @@ void OnLog(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   Logger()->log(spd, "librdkafka {}: {}", fac, buf);
 }
 
+// Longest prefix of `s` of at most `n` bytes that does not split a UTF-8
+// sequence.
+std::string Utf8Prefix(const std::string& s, size_t n) {
+  if (n >= s.size()) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// ArticleToJson writes one compact object; the flag goes before its final
+// brace (core's serializer knows nothing about transport limits).
+std::string WithTruncatedFlag(std::string json) {
+  if (!json.empty() && json.back() == '}') {
+    json.insert(json.size() - 1, ",\"truncated\":true");
+  }
+  return json;
+}
+
 }  // namespace
 
+std::string KafkaRecordValue(const Article& article, size_t max_bytes,
+                             bool* truncated) {
+  if (truncated != nullptr) *truncated = false;
+  std::string json = ArticleToJson(article);
+  if (json.size() <= max_bytes) return json;
+  if (truncated != nullptr) *truncated = true;
+  constexpr size_t kFlagBytes = sizeof(",\"truncated\":true");
+  Article trimmed = article;
+  trimmed.content_html.clear();
+  json = ArticleToJson(trimmed);
+  if (json.size() + kFlagBytes <= max_bytes) return WithTruncatedFlag(json);
+  // Longest text prefix that fits. JSON escaping makes the encoded size of
+  // a prefix non-linear in its length (\uXXXX, \"), but monotonic: binary
+  // search on the byte length. Rare path; ~log2(n) serializations.
+  const std::string full_text = std::move(trimmed.content_text);
+  auto fits = [&](size_t n) {
+    trimmed.content_text = Utf8Prefix(full_text, n);
+    return ArticleToJson(trimmed).size() + kFlagBytes <= max_bytes;
+  };
+  size_t lo = 0, hi = full_text.size();  // fits(lo) unknown, !fits(hi)
+  if (!fits(0)) {
+    // Too big even without a body: the summary is huge (feeds that put the
+    // whole story in the description). Keep a teaser-sized summary, or none.
+    constexpr size_t kSummaryBytes = 1000;
+    trimmed.summary = Utf8Prefix(trimmed.summary, kSummaryBytes);
+    if (!fits(0)) trimmed.summary.clear();
+    if (!fits(0)) hi = 0;  // metadata alone is too big; Kafka will refuse it
+  }
+  while (lo + 1 < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  trimmed.content_text = Utf8Prefix(full_text, lo);
+  json = ArticleToJson(trimmed);
+  return WithTruncatedFlag(json);
+}
+
 KafkaSink::KafkaSink(boost::asio::io_context& io, KafkaSinkOptions options)
-    : io_(io), options_(std::move(options)) {}
+    : io_(io),
+      options_(std::move(options)),
+      max_message_bytes_(EffectiveMaxMessageBytes(options_)) {}
 
 Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
     boost::asio::io_context& io, KafkaSinkOptions options) {
@@ -108,8 +183,25 @@ KafkaSink::~KafkaSink() {
 }
 
 void KafkaSink::PollLoop() {
+  auto next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   while (!stop_polling_.load(std::memory_order_acquire)) {
     rd_kafka_poll(producer_, kPollIntervalMs);
+    if (std::chrono::steady_clock::now() < next_probe) continue;
+    // A stalled broker keeps its TCP connections, so ALL_BROKERS_DOWN may
+    // never come: readiness also asks for metadata (broker list only).
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(producer_, 0, nullptr, &md, kProbeTimeoutMs);
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    const bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (healthy_.exchange(ok, std::memory_order_relaxed) != ok) {
+      if (ok) {
+        Logger()->info("broker reachable again");
+      } else {
+        Logger()->warn("broker unreachable: {}", rd_kafka_err2str(err));
+      }
+    }
+    next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   }
 }
 
@@ -124,7 +216,19 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   }
   auto pending = std::make_unique<Pending>();
   pending->key = article.id;
-  pending->value = ArticleToJson(article);
+  bool truncated = false;
+  const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
+  pending->value = KafkaRecordValue(article, limit, &truncated);
+  pending->limit = limit;
+  if (truncated) {
+    MetricsRegistry::Global()
+        .GetCounter("newsflow_articles_truncated_total",
+                    "Articles trimmed to fit the Kafka message size limit.",
+                    {{"feed", article.feed.id}})
+        .Inc();
+    Logger()->warn("article {} trimmed to {} bytes (limit {})", article.id,
+                   pending->value.size(), limit);
+  }
   pending->done = std::move(done);
 
   // CloudEvents Kafka protocol binding, binary mode: the value is the plain
@@ -146,6 +250,33 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
   add("ce_subject", article.id);
   add("schema-version", std::to_string(kSchemaVersion));
 
+  Produce(t, std::move(pending), headers);
+}
+
+void KafkaSink::PublishRecord(
+    const std::string& topic, std::string key, std::string value,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    DeliveryCallback done) {
+  if (closed_) {
+    boost::asio::post(io_, [done = std::move(done)] {
+      done({DeliveryOutcome::kRetry, "kafka sink is closed"});
+    });
+    return;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->key = std::move(key);
+  pending->value = std::move(value);
+  pending->done = std::move(done);
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
+  for (const auto& [name, v] : headers) {
+    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
+                        v.data(), static_cast<ssize_t>(v.size()));
+  }
+  Produce(topic, std::move(pending), h);
+}
+
+void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
+                        rd_kafka_headers_t* headers) {
   Pending* raw = pending.get();
   rd_kafka_resp_err_t err =
       rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(t.c_str()),
@@ -157,16 +288,41 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
     // Not enqueued: we still own the headers and the pending record.
     rd_kafka_headers_destroy(headers);
     DeliveryReport report = ReportFor(err, t);
+    if (IsTooLarge(err) && raw->Shrinkable()) {
+      LowerSizeLimit(raw->value.size());
+      report.outcome = DeliveryOutcome::kRetry;
+    }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       Logger()->debug("back-pressure: {}", report.error);
     } else {
-      Logger()->warn("article {} not enqueued: {}", article.id, report.error);
+      Logger()->warn("record {} not enqueued: {}", raw->key, report.error);
     }
     PostReport(pending.release(), std::move(report));
     return;
   }
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   pending.release();  // owned by librdkafka's opaque until OnDelivery
+}
+
+void KafkaSink::LowerSizeLimit(size_t rejected_size) {
+  // A broker rejects whole batches: small records rejected beside a big one
+  // are retried as they are; only big ones lower the limit, to 3/4 of what
+  // was rejected (a few steps reach any sane topic limit).
+  constexpr size_t kLowerFrom = 16 * 1024;
+  if (rejected_size < kLowerFrom) return;
+  const size_t target = rejected_size / 4 * 3;
+  size_t current = max_message_bytes_.load(std::memory_order_relaxed);
+  while (target < current) {
+    if (max_message_bytes_.compare_exchange_weak(current, target,
+                                                 std::memory_order_relaxed)) {
+      Logger()->warn(
+          "a {}-byte record was too large for the broker; trimming articles "
+          "to {} bytes from now on (set librdkafka message.max.bytes to the "
+          "topic's max.message.bytes)",
+          rejected_size, target);
+      return;
+    }
+  }
 }
 
 void KafkaSink::PostReport(Pending* pending, DeliveryReport report) {
@@ -183,6 +339,10 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
   const char* topic =
       message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
   DeliveryReport report = ReportFor(message->err, topic);
+  if (IsTooLarge(message->err) && pending->Shrinkable()) {
+    self->LowerSizeLimit(pending->value.size());
+    report.outcome = DeliveryOutcome::kRetry;
+  }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (!self->healthy_.exchange(true, std::memory_order_relaxed)) {
       Logger()->info("deliveries succeed again");

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/core/sink.h"
@@ -25,8 +27,17 @@ class io_context;
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
+typedef struct rd_kafka_headers_s rd_kafka_headers_t;
 
 namespace newsflow {
+
+// The record value for `article`: ArticleToJson, or, when that exceeds
+// `max_bytes`, a trimmed copy (content_html emptied first, then content_text
+// cut at a UTF-8 boundary) with "truncated": true added. content_hash and
+// word_count keep describing the full text, so the identity of the story
+// does not change. *truncated (optional) tells which happened. Any thread.
+std::string KafkaRecordValue(const Article& article, size_t max_bytes,
+                             bool* truncated = nullptr);
 
 class KafkaSink : public Sink {
  public:
@@ -44,14 +55,24 @@ class KafkaSink : public Sink {
 
   // Enqueues the record; never blocks. Empty `topic`: options.topic.
   // Outcomes: kDelivered once the broker acked (acks=all); kRetry for
-  // transient failures, back-pressure (local queue full), message timeout
-  // and shutdown; kDrop for records Kafka can never accept (too large,
-  // invalid topic name).
+  // transient failures, back-pressure (local queue full), message timeout,
+  // shutdown, and records rejected as too large (the trim limit is lowered,
+  // the next attempt fits); kDrop for records Kafka can never accept
+  // (invalid topic name, or too large even trimmed to metadata only).
   void Publish(const Article& article, const std::string& topic,
                DeliveryCallback done) override;
 
-  // False after librdkafka reported all brokers down, until the next
-  // successful delivery. Thread-safe.
+  // Publishes a record that is not an article (feed events): `value` as is,
+  // with the given headers. `topic` must not be empty. Same outcomes and
+  // callback contract as Publish().
+  void PublishRecord(
+      const std::string& topic, std::string key, std::string value,
+      const std::vector<std::pair<std::string, std::string>>& headers,
+      DeliveryCallback done);
+
+  // Readiness (/readyz): false after librdkafka reported all brokers down or
+  // a periodic metadata probe (every 5 s, 3 s timeout) failed, until the
+  // next successful probe or delivery. Thread-safe.
   bool Healthy() const override;
 
   // Flushes up to `timeout`, stops the poll thread, then purges whatever is
@@ -70,6 +91,9 @@ class KafkaSink : public Sink {
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
                       void* opaque);
   void PostReport(Pending* pending, DeliveryReport report);
+  // Hands `pending` and `headers` (ownership of both) to librdkafka.
+  void Produce(const std::string& topic, std::unique_ptr<Pending> pending,
+               rd_kafka_headers_t* headers);
   void PollLoop();
 
   boost::asio::io_context& io_;
@@ -81,6 +105,13 @@ class KafkaSink : public Sink {
   // Records handed to librdkafka whose delivery report was not served yet
   // (rd_kafka_outq_len also counts pending error events, so it is not used).
   std::atomic<int> in_flight_{0};
+  // Trim threshold (KafkaRecordValue). Starts at EffectiveMaxMessageBytes
+  // and is lowered when the broker rejects a record as too large (a topic
+  // with a smaller max.message.bytes): that record is reported kRetry and
+  // goes out trimmed on the next poll instead of being lost.
+  std::atomic<size_t> max_message_bytes_;
+  // Lowers max_message_bytes_ below a big `rejected_size`.
+  void LowerSizeLimit(size_t rejected_size);
   bool closed_ = false;
 };
 

@@ -52,4 +52,20 @@ Result<RdKafkaConfPtr> BuildProducerConf(const KafkaSinkOptions& options) {
   return conf;
 }
 
+size_t EffectiveMaxMessageBytes(const KafkaSinkOptions& options) {
+  if (options.max_message_bytes > 0) return options.max_message_bytes;
+  size_t limit = 1000000;  // librdkafka's default message.max.bytes
+  if (auto it = options.librdkafka.find("message.max.bytes");
+      it != options.librdkafka.end()) {
+    try {
+      limit = std::stoul(it->second);
+    } catch (const std::exception&) {
+      // rd_kafka_conf_set() rejects it with a proper error; keep the default.
+    }
+  }
+  // Key (32 bytes), ~10 headers and the record/batch framing fit in 4 KiB.
+  constexpr size_t kOverhead = 4096;
+  return limit > 2 * kOverhead ? limit - kOverhead : limit / 2;
+}
+
 }  // namespace newsflow

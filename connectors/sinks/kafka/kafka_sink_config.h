@@ -3,6 +3,7 @@
 // Options of the Kafka sink and the librdkafka producer configuration built
 // from them. Pure configuration: no I/O, usable without a broker.
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,12 @@ struct KafkaSinkOptions {
   // "message.timeout.ms": how long librdkafka keeps retrying one message
   // before reporting it (then kRetry); librdkafka's default, 5 minutes.
   int message_timeout_ms = 300000;
+  // Largest record value we hand to librdkafka. A bigger article is trimmed
+  // (content_html emptied, then content_text cut at a UTF-8 boundary) and
+  // flagged "truncated": true instead of being rejected. 0 = derive it from
+  // librdkafka "message.max.bytes" (default 1000000) minus 4 KiB for the key,
+  // headers and record overhead. Keep it below the topic's max.message.bytes.
+  size_t max_message_bytes = 0;
   // Raw librdkafka properties, applied LAST so they override everything
   // above and our fixed defaults (e.g. {"message.max.bytes", "4000000"}).
   std::map<std::string, std::string> librdkafka;
@@ -48,5 +55,13 @@ using RdKafkaConfPtr = std::unique_ptr<rd_kafka_conf_t, RdKafkaConfDeleter>;
 // a property or value. Cross-property conflicts (e.g. acks=1 with
 // idempotence) are only detected by rd_kafka_new(), i.e. KafkaSink::Create().
 Result<RdKafkaConfPtr> BuildProducerConf(const KafkaSinkOptions& options);
+
+}  // namespace newsflow
+
+namespace newsflow {
+
+// The effective value limit: options.max_message_bytes, else librdkafka's
+// "message.max.bytes" (from options.librdkafka, default 1000000) - 4096.
+size_t EffectiveMaxMessageBytes(const KafkaSinkOptions& options);
 
 }  // namespace newsflow

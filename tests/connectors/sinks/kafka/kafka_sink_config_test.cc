@@ -67,6 +67,21 @@ TEST(KafkaSinkConfigTest, PassThroughOverridesEverything) {
   EXPECT_EQ(Get(c, "enable.idempotence"), "true");  // untouched default
 }
 
+TEST(KafkaSinkConfigTest, TlsAndSaslPropertiesPassThrough) {
+  KafkaSinkOptions options;
+  options.librdkafka = {{"security.protocol", "SASL_SSL"},
+                        {"sasl.mechanisms", "SCRAM-SHA-512"},
+                        {"sasl.username", "newsflow"},
+                        {"sasl.password", "secret"},
+                        {"ssl.endpoint.identification.algorithm", "https"}};
+  auto conf = BuildProducerConf(options);
+  ASSERT_TRUE(conf) << conf.error().ToString();
+  EXPECT_EQ(Get(conf->get(), "security.protocol"), "sasl_ssl");
+  EXPECT_EQ(Get(conf->get(), "sasl.mechanisms"), "SCRAM-SHA-512");
+  EXPECT_EQ(Get(conf->get(), "sasl.username"), "newsflow");
+  EXPECT_EQ(Get(conf->get(), "ssl.endpoint.identification.algorithm"), "https");
+}
+
 TEST(KafkaSinkConfigTest, UnknownPropertyIsAnErrorNamingIt) {
   KafkaSinkOptions options;
   options.librdkafka = {{"no.such.property", "1"}};

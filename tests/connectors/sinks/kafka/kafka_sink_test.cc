@@ -151,8 +151,37 @@ TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
   EXPECT_EQ(routed_msgs[0].Header("ce_source"), "/feeds/feed-1");
 }
 
-TEST_F(KafkaSinkTest, TooLargeRecordIsDropped) {
+TEST_F(KafkaSinkTest, TooLargeRecordIsTrimmedFlaggedAndDelivered) {
   const std::string topic = testing::UniqueTopicName("nf-sink-large");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.max_message_bytes = 3000;
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  Article big = MakeArticle(1);
+  big.content_text.assign(10000, 'x');
+  std::optional<DeliveryReport> report;
+  (*sink)->Publish(big, "", [&](DeliveryReport r) { report = std::move(r); });
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(10000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kDelivered) << report->error;
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+  auto got = testing::ConsumeAll(bootstrap_, topic, 1, seconds(30));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_LE(got[0].value.size(), 3000u);
+  auto v = nlohmann::json::parse(got[0].value);
+  EXPECT_EQ(v["truncated"], true);
+  EXPECT_EQ(
+      v["content_text"].get<std::string>(),
+      big.content_text.substr(0, v["content_text"].get<std::string>().size()));
+}
+
+TEST_F(KafkaSinkTest, RecordTooLargeEvenWithoutBodyIsDropped) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-huge-meta");
   ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
   boost::asio::io_context io;
   KafkaSinkOptions options;
@@ -163,7 +192,7 @@ TEST_F(KafkaSinkTest, TooLargeRecordIsDropped) {
   ASSERT_TRUE(sink) << sink.error().ToString();
 
   Article big = MakeArticle(1);
-  big.content_text.assign(10000, 'x');
+  big.title.assign(5000, 't');  // metadata alone exceeds the limit
   std::optional<DeliveryReport> report;
   (*sink)->Publish(big, "", [&](DeliveryReport r) { report = std::move(r); });
   EXPECT_FALSE(report.has_value());

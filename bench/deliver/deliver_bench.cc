@@ -1,0 +1,196 @@
+// deliver_bench: pushes N realistic articles (2-8 KB of JSON each) through
+// the real KafkaSink code path (ArticleToJson, CloudEvents headers,
+// idempotent acks=all zstd producer) into a broker, keeping at most
+// --in-flight outstanding like the daemon's Publisher, and prints one JSON
+// line: articles/s, MB/s, publish->ack latency p50/p99.
+//
+//   deliver_bench --brokers 127.0.0.1:PORT --topic T [--count N]
+//                 [--in-flight 1000] [-X key=value ...]
+//   deliver_bench --dump PATH [--count N]   writes the N record values, one
+//                 per line (ProducerPerformance --payload-file), and exits
+
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "connectors/sinks/kafka/kafka_sink.h"
+#include "daemon/core/article.h"
+#include "daemon/core/time_util.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Prose with a realistic word distribution; deterministic per index.
+std::string Prose(size_t bytes, unsigned seed) {
+  static const char* kWords[] = {
+      "the",        "of",        "and",    "to",   "in",    "a",      "said",
+      "government", "minister",  "on",     "for",  "was",   "with",   "police",
+      "market",     "year",      "people", "city", "after", "report", "two",
+      "new",        "officials", "week",   "than", "border"};
+  std::string s;
+  unsigned state = seed * 2654435761u + 1;
+  while (s.size() < bytes) {
+    state = state * 1103515245u + 12345u;
+    s += kWords[(state >> 16) % (sizeof(kWords) / sizeof(kWords[0]))];
+    s += (state >> 8) % 17 == 0 ? ".\n\n" : " ";
+  }
+  return s;
+}
+
+newsflow::Article MakeArticle(int i) {
+  newsflow::Article a;
+  char id[40];
+  std::snprintf(id, sizeof(id), "%032x", static_cast<unsigned>(i * 40503u));
+  a.id = id;
+  a.feed = {"bench-feed", "https://news.example/feed.xml", "Bench News",
+            "https://news.example/", "en"};
+  a.url =
+      "https://news.example/2025/10/" + std::to_string(i) + "?utm_source=rss";
+  a.canonical_url = "https://news.example/2025/10/" + std::to_string(i);
+  a.title = "Story number " + std::to_string(i) + " about the border market";
+  a.authors = {"Staff Reporter"};
+  a.categories = {"World", "Economy"};
+  a.published = newsflow::Now();
+  a.fetched_at = newsflow::Now();
+  a.summary = Prose(200, i + 7);
+  // Total value 2-8 KB: text + the same text as HTML paragraphs.
+  const size_t text_bytes = 800 + (static_cast<size_t>(i) * 7919u) % 2600;
+  a.content_text = Prose(text_bytes, i);
+  a.content_html = "<p>" + a.content_text + "</p>";
+  a.language = "en";
+  a.word_count = 400;
+  a.content_hash = std::string(64, 'a');
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string brokers = "127.0.0.1:9092", topic = "bench.deliver";
+  int count = 20000;
+  size_t max_in_flight = 1000;  // the daemon's pipeline.max_in_flight default
+  std::string dump;
+  newsflow::KafkaSinkOptions options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--brokers")
+      brokers = value;
+    else if (flag == "--topic")
+      topic = value;
+    else if (flag == "--count")
+      count = std::stoi(value);
+    else if (flag == "--dump")
+      dump = value;
+    else if (flag == "--in-flight")
+      max_in_flight = std::stoul(value);
+    else if (flag == "-X" && value.find('=') != std::string::npos) {
+      options.librdkafka[value.substr(0, value.find('='))] =
+          value.substr(value.find('=') + 1);
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  options.brokers = brokers;
+  options.topic = topic;
+
+  std::vector<newsflow::Article> articles;
+  articles.reserve(count);
+  size_t value_bytes = 0;
+  for (int i = 0; i < count; ++i) {
+    articles.push_back(MakeArticle(i));
+    value_bytes += newsflow::ArticleToJson(articles.back()).size();
+  }
+
+  if (!dump.empty()) {
+    FILE* f = std::fopen(dump.c_str(), "w");
+    if (f == nullptr) return 1;
+    for (const auto& a : articles) {
+      std::fprintf(f, "%s\n", newsflow::ArticleToJson(a).c_str());
+    }
+    return std::fclose(f) == 0 ? 0 : 1;
+  }
+
+  boost::asio::io_context io(1);
+  // Reports are posted from the sink's poll thread: keep run_one_for waiting.
+  auto work = boost::asio::make_work_guard(io);
+  auto sink = newsflow::KafkaSink::Create(io, options);
+  if (!sink) {
+    std::fprintf(stderr, "%s\n", sink.error().ToString().c_str());
+    return 1;
+  }
+
+  // Warm-up: metadata, topic auto-creation, connection set-up.
+  bool warm = false;
+  for (int attempt = 0; attempt < 10 && !warm; ++attempt) {
+    bool reported = false;
+    (*sink)->Publish(articles[0], "", [&](newsflow::DeliveryReport r) {
+      reported = true;
+      warm = r.outcome == newsflow::DeliveryOutcome::kDelivered;
+      if (!warm) std::fprintf(stderr, "warm-up: %s\n", r.error.c_str());
+    });
+    while (!reported && io.run_one_for(std::chrono::seconds(60)) > 0) {
+    }
+  }
+  if (!warm) {
+    std::fprintf(stderr, "warm-up message not delivered\n");
+    return 1;
+  }
+
+  std::vector<double> latency_ms;
+  latency_ms.reserve(count);
+  int next = 0, acked = 0, failed = 0;
+  size_t in_flight = 0;
+  std::function<void()> pump = [&] {
+    while (in_flight < max_in_flight && next < count) {
+      const auto t0 = Clock::now();
+      ++in_flight;
+      (*sink)->Publish(
+          articles[next++], "", [&, t0](newsflow::DeliveryReport r) {
+            --in_flight;
+            if (r.outcome == newsflow::DeliveryOutcome::kDelivered) {
+              ++acked;
+              latency_ms.push_back(
+                  std::chrono::duration<double, std::milli>(Clock::now() - t0)
+                      .count());
+            } else {
+              ++failed;
+            }
+            pump();
+          });
+    }
+  };
+  const auto start = Clock::now();
+  pump();
+  while (acked + failed < count &&
+         io.run_one_for(std::chrono::seconds(60)) > 0) {
+  }
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  (void)(*sink)->Close(std::chrono::seconds(10));
+  work.reset();
+  io.poll();
+
+  std::sort(latency_ms.begin(), latency_ms.end());
+  auto pct = [&](double p) {
+    return latency_ms.empty()
+               ? 0.0
+               : latency_ms[std::min(
+                     latency_ms.size() - 1,
+                     static_cast<size_t>(p * latency_ms.size()))];
+  };
+  std::printf(
+      "{\"articles\":%d,\"failed\":%d,\"seconds\":%.3f,\"articles_per_s\":%.1f,"
+      "\"mb_per_s\":%.2f,\"avg_value_bytes\":%zu,\"p50_ms\":%.1f,\"p99_ms\":%."
+      "1f}\n",
+      acked, failed, secs, acked / secs,
+      value_bytes / secs / 1e6 * acked / count, value_bytes / count, pct(0.50),
+      pct(0.99));
+  return failed == 0 && acked == count ? 0 : 1;
+}
