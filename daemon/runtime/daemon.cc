@@ -139,9 +139,12 @@ Result<void> Daemon::Impl::Start() {
 }
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed) {
-  auto poller = std::make_shared<FeedPoller>(
-      io_.get_executor(), PollerEnv{http_.get(), store_.get(), publisher_.get(), events_.get()},
-      feed, config_);
+  PollerEnv env;
+  env.http = http_.get();
+  env.store = store_.get();
+  env.publisher = publisher_.get();
+  env.events = events_.get();
+  auto poller = std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   pollers_[feed.name] = poller;
   asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
                  [log = log_, name = feed.name](std::exception_ptr e) {

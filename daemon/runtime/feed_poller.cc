@@ -200,6 +200,13 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
           feed_.name, outcome, result.error().ToString(),
           state->consecutive_failures);
     }
+    // One event per failure streak, not per poll: operators alert on it.
+    if (env_.events != nullptr && consecutive_failures_ == 0 &&
+        state->consecutive_failures > 0) {
+      env_.events->Emit({"fetch_failed", feed_.name, feed_.url, now,
+                         {{"outcome", outcome},
+                          {"error", result.error().ToString()}}});
+    }
     consecutive_failures_ = state->consecutive_failures;
     failures_gauge.Set(consecutive_failures_);
     (void)env_.store->SaveFeed(*state);
@@ -224,6 +231,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
           "Feed moved permanently; polling the new URL from now on "
           "(update the configuration). feed={} from={} to={} hits={}",
           feed_.name, current_url_, target, state->moved_hits);
+      if (env_.events != nullptr) {
+        env_.events->Emit({"moved", feed_.name, feed_.url, now,
+                           {{"from", current_url_}, {"to", target}}});
+      }
       metrics
           .GetCounter("newsflow_feed_moves_total",
                       "Confirmed permanent redirects of feed URLs.",
@@ -240,6 +251,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   const std::string stored_url = move_confirmed ? target : current_url_;
   const std::string moved_to = state->moved_to;
   const int moved_hits = state->moved_hits;
+  if (env_.events != nullptr && consecutive_failures_ > 0) {
+    env_.events->Emit({"recovered", feed_.name, feed_.url, now,
+                       {{"failed_polls", std::to_string(consecutive_failures_)}}});
+  }
   consecutive_failures_ = 0;
   failures_gauge.Set(0);
   metrics

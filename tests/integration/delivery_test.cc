@@ -127,6 +127,11 @@ class GeneratedSite {
     std::lock_guard lock(mu_);
     ++versions_.at(i);
   }
+  // The feed answers 503 while down.
+  void SetFeedDown(bool down) {
+    std::lock_guard lock(mu_);
+    feed_down_ = down;
+  }
   // GUIDs become "gen-<salt>-<i>": a CMS that regenerates them.
   void SetGuidSalt(int salt) {
     std::lock_guard lock(mu_);
@@ -148,6 +153,11 @@ class GeneratedSite {
   TestResponse Serve(const TestRequest& req) {
     TestResponse resp;
     std::unique_lock lock(mu_);
+    if (req.path == "/feed.xml" && feed_down_) {
+      resp.status = 503;
+      resp.body = "down for maintenance";
+      return resp;
+    }
     if (req.path == "/feed.xml") {
       std::ostringstream x;
       x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -194,6 +204,7 @@ class GeneratedSite {
   std::vector<int> versions_;
   milliseconds page_delay_{0};
   int guid_salt_ = 0;
+  bool feed_down_ = false;
   int huge_item_ = -1;
   size_t huge_bytes_ = 0;
   std::unique_ptr<LoopbackHttpServer> server_;
@@ -490,6 +501,36 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   auto after = ConsumeAll(*bootstrap, topic, 6, seconds(10));
   auto after_sports = ConsumeAll(*bootstrap, sports, 6, seconds(10));
   EXPECT_EQ(after.size() + after_sports.size(), 11u);
+}
+
+TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
+  auto bootstrap = Bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  const std::string topic = UniqueTopicName("failevt");
+  const std::string events = UniqueTopicName("failevt-events");
+  for (const auto& t : {topic, events}) ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
+  GeneratedSite site(3);
+  WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1h",
+              "  events_topic: " + events + "\n");
+  site.SetFeedDown(true);
+  auto failed = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;  // --once: a feed failed
+  // A second failing poll is the same streak: no second event.
+  auto failed_again = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  EXPECT_EQ(failed_again.exit_code, 1) << failed_again.err;
+  site.SetFeedDown(false);
+  auto ok = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 3, seconds(30)).size(), 3u);
+  auto announced = ConsumeAll(*bootstrap, events, 2, seconds(30));
+  ASSERT_EQ(announced.size(), 2u) << failed.err << ok.err;
+  auto first = nlohmann::json::parse(announced[0].value);
+  auto second = nlohmann::json::parse(announced[1].value);
+  EXPECT_EQ(first["type"], "fetch_failed");
+  EXPECT_EQ(first["feed"]["id"], "gen");
+  EXPECT_NE(first["details"]["error"].get<std::string>().find("503"), std::string::npos);
+  EXPECT_EQ(second["type"], "recovered");
+  EXPECT_EQ(second["details"]["failed_polls"], "2");
 }
 
 // Consumes `topic` until the article with title "Story <i> v0" arrived.
