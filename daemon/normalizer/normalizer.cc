@@ -26,6 +26,17 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+std::string ToHex(const unsigned char* digest, unsigned int len) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
 // Appends `s` followed by a separator that cannot occur in UTF-8 text, so
 // that ("ab","c") and ("a","bc") hash differently.
 void AppendField(std::string& out, std::string_view s) {
@@ -94,14 +105,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xF]);
-  }
-  return out;
+  return ToHex(digest, len);
 }
 
 std::string ArticleId(std::string_view feed_id, std::string_view guid,
@@ -120,16 +124,45 @@ std::string ArticleId(std::string_view feed_id, std::string_view guid,
   return Sha256Hex(key).substr(0, 32);
 }
 
+namespace {
+
+// Streams fields into one SHA-256 without concatenating them first: item
+// hashes run for every item of every poll, and feed bodies can be large.
+class FieldHasher {
+ public:
+  FieldHasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~FieldHasher() { EVP_MD_CTX_free(ctx_); }
+  FieldHasher(const FieldHasher&) = delete;
+  FieldHasher& operator=(const FieldHasher&) = delete;
+
+  // Same bytes as AppendField(): the value, then a separator byte.
+  void Add(std::string_view s) {
+    EVP_DigestUpdate(ctx_, s.data(), s.size());
+    EVP_DigestUpdate(ctx_, "\xff", 1);
+  }
+  std::string HexDigest() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, digest, &len);
+    return ToHex(digest, len);
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+}  // namespace
+
 std::string ItemHash(const FeedItem& item, bool include_guid) {
-  std::string key;
-  AppendField(key, item.title);
-  AppendField(key, item.link);
-  AppendField(key, include_guid ? std::string_view(item.guid) : std::string_view());
-  AppendField(key, item.summary);
-  AppendField(key, item.content);
-  AppendField(key, item.published ? FormatRfc3339(*item.published) : "");
-  AppendField(key, item.updated ? FormatRfc3339(*item.updated) : "");
-  return Sha256Hex(key);
+  FieldHasher h;
+  h.Add(item.title);
+  h.Add(item.link);
+  h.Add(include_guid ? std::string_view(item.guid) : std::string_view());
+  h.Add(item.summary);
+  h.Add(item.content);
+  h.Add(item.published ? FormatRfc3339(*item.published) : "");
+  h.Add(item.updated ? FormatRfc3339(*item.updated) : "");
+  return h.HexDigest();
 }
 
 int CountWords(std::string_view text) {
