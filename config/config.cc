@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "config/yaml_fields.h"
+#include "daemon/core/text_util.h"
 
 namespace newsflow {
 namespace {
@@ -713,7 +714,7 @@ class Loader {
       }
       if (!auth.header.empty()) {
         for (const auto& [name, value] : feed.headers) {
-          if (Lower(name) == "authorization") {
+          if (ToLowerAscii(name) == "authorization") {
             return src_.ErrorAt(auth.node,
                                 path +
                                     ".auth: conflicts with an Authorization "
@@ -738,11 +739,6 @@ class Loader {
     return {};
   }
 
-  static std::string Lower(std::string s) {
-    for (char& c : s)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
 
   // Appends `feed` unless its name is taken; `where` locates its name.
   Result<void> AddFeed(FeedConfig feed, const std::string& where,

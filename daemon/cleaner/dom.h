@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/core/text_util.h"
+
 namespace newsflow::cleaner {
 
 struct XmlDocDeleter {
@@ -70,8 +72,10 @@ std::string_view Attr(const xmlNode* n, std::string_view name,
                       bool* present = nullptr);
 
 // ASCII lower-case copy.
-std::string ToLower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+inline std::string ToLower(std::string_view s) { return ToLowerAscii(s); }
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return EqualsIgnoreCaseAscii(a, b);
+}
 // Case-insensitive substring test; `needle` must be lower-case.
 bool ContainsLower(std::string_view hay, std::string_view needle);
 

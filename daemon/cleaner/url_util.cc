@@ -5,6 +5,8 @@
 #include <cctype>
 #include <vector>
 
+#include "daemon/core/url.h"
+
 namespace newsflow::cleaner {
 namespace {
 
@@ -131,18 +133,6 @@ std::string Join(std::string_view scheme, bool has_auth, std::string_view auth,
   return out;
 }
 
-bool IsTrackingKey(std::string_view key) {
-  std::string k;
-  k.reserve(key.size());
-  for (char c : key) k.push_back(Lower(c));
-  if (k.rfind("utm_", 0) == 0) return true;
-  static constexpr std::array<std::string_view, 16> kKeys = {
-      "fbclid",     "gclid",   "dclid",    "mc_cid",  "mc_eid",  "igshid",
-      "yclid",      "_hsenc",  "_hsmi",    "msclkid", "mkt_tok", "oly_anon_id",
-      "oly_enc_id", "vero_id", "wickedid", "__s"};
-  return std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end();
-}
-
 }  // namespace
 
 std::string UrlScheme(std::string_view url) {
@@ -204,7 +194,7 @@ std::string StripTrackingParams(std::string_view url) {
     if (j == std::string_view::npos) j = query.size();
     std::string_view pair = query.substr(i, j - i);
     std::string_view key = pair.substr(0, pair.find('='));
-    if (!pair.empty() && !IsTrackingKey(key)) {
+    if (!pair.empty() && !IsTrackingParameter(key)) {
       if (!kept.empty()) kept.push_back('&');
       kept.append(pair);
     }

@@ -8,20 +8,16 @@
 #include <cctype>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/text_util.h"
 
 namespace newsflow {
 namespace {
 
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
+      return false;
   }
   return true;
 }
@@ -46,16 +42,6 @@ void AppendField(std::string& out, std::string_view s) {
 
 }  // namespace
 
-bool IsTrackingParameter(std::string_view name) {
-  static constexpr std::array<std::string_view, 16> kExact = {
-      "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "mc_cid", "mc_eid",
-      "igshid", "yclid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
-      "oly_enc_id", "rb_clickid", "wt_mc"};
-  const std::string lower = ToLowerAscii(name);
-  if (lower.rfind("utm_", 0) == 0) return true;
-  return std::find(kExact.begin(), kExact.end(), lower) != kExact.end();
-}
-
 std::string CanonicalizeUrl(std::string_view url) {
   size_t scheme_len;
   if (StartsWithNoCase(url, "http://")) {
@@ -75,8 +61,10 @@ std::string CanonicalizeUrl(std::string_view url) {
       authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
   std::string host = ToLowerAscii(authority);
   const bool https = scheme_len == 8;
-  if (https && host.size() > 4 && host.ends_with(":443")) host.resize(host.size() - 4);
-  if (!https && host.size() > 3 && host.ends_with(":80")) host.resize(host.size() - 3);
+  if (https && host.size() > 4 && host.ends_with(":443"))
+    host.resize(host.size() - 4);
+  if (!https && host.size() > 3 && host.ends_with(":80"))
+    host.resize(host.size() - 3);
 
   std::string out = https ? "https://" : "http://";
   out += host;
@@ -130,7 +118,9 @@ namespace {
 // hashes run for every item of every poll, and feed bodies can be large.
 class FieldHasher {
  public:
-  FieldHasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  FieldHasher() : ctx_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  }
   ~FieldHasher() { EVP_MD_CTX_free(ctx_); }
   FieldHasher(const FieldHasher&) = delete;
   FieldHasher& operator=(const FieldHasher&) = delete;
@@ -182,13 +172,15 @@ int CountWords(std::string_view text) {
     size_t len = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
     uint32_t cp = 0;
     if (len == 3 && i + 2 < text.size()) {
-      cp = ((c & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) | (text[i + 2] & 0x3F);
+      cp = ((c & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) |
+           (text[i + 2] & 0x3F);
     }
     const bool cjk = (cp >= 0x3040 && cp <= 0x30FF) ||
                      (cp >= 0x3400 && cp <= 0x9FFF) ||
                      (cp >= 0xAC00 && cp <= 0xD7AF);
-    const bool space = (cp == 0x3000) || (c == 0xC2 && i + 1 < text.size() &&
-                                          static_cast<unsigned char>(text[i + 1]) == 0xA0);
+    const bool space =
+        (cp == 0x3000) || (c == 0xC2 && i + 1 < text.size() &&
+                           static_cast<unsigned char>(text[i + 1]) == 0xA0);
     if (cjk) {
       ++words;
       in_word = false;
@@ -221,13 +213,14 @@ Article Normalize(const NormalizeInput& in) {
     std::string name = !p.name.empty() ? p.name : p.email;
     if (!name.empty()) a.authors.push_back(std::move(name));
   }
-  if (a.authors.empty() && !item.author.empty()) a.authors.push_back(item.author);
+  if (a.authors.empty() && !item.author.empty())
+    a.authors.push_back(item.author);
   if (a.authors.empty() && page != nullptr) a.authors = page->authors;
 
   for (const std::string& c : item.categories) {
     std::string text = HtmlToPlainText(c);
-    if (!text.empty() &&
-        std::find(a.categories.begin(), a.categories.end(), text) == a.categories.end()) {
+    if (!text.empty() && std::find(a.categories.begin(), a.categories.end(),
+                                   text) == a.categories.end()) {
       a.categories.push_back(std::move(text));
     }
   }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "daemon/core/article.h"
+#include "daemon/core/url.h"
 #include "daemon/core/feed_item.h"
 
 namespace newsflow {
@@ -22,8 +23,6 @@ struct PageMetadata;
 // absolute http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
 
-// True for query parameter names that only track the reader.
-bool IsTrackingParameter(std::string_view name);
 
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);

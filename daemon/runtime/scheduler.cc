@@ -5,6 +5,7 @@
 #include <set>
 
 #include "connectors/sources/feed/date_parser.h"
+#include "daemon/core/text_util.h"
 
 namespace newsflow {
 namespace {
@@ -33,13 +34,6 @@ std::optional<int64_t> ParseUnsigned(std::string_view s) {
   return v;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Ten years: anything larger is nonsense and would overflow arithmetic.
 constexpr int64_t kMaxHintSeconds = 10LL * 365 * 24 * 3600;
 
@@ -58,7 +52,8 @@ std::optional<seconds> ParseRetryAfter(std::string_view value, TimePoint now) {
 
 ScheduleHints HintsFromResponse(const HttpResponse& response, TimePoint now) {
   ScheduleHints hints;
-  const std::string cache_control = Lower(response.Header("cache-control"));
+  const std::string cache_control =
+      ToLowerAscii(response.Header("cache-control"));
   if (!cache_control.empty() &&
       cache_control.find("no-store") == std::string::npos &&
       cache_control.find("no-cache") == std::string::npos) {

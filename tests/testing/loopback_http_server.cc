@@ -14,22 +14,13 @@
 #include <cstring>
 #include <system_error>
 
+#include "daemon/core/text_util.h"
+
 namespace newsflow::testing {
 
 namespace {
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -154,7 +145,7 @@ bool ParseHead(std::string_view head, TestRequest& req) {
 
 std::string TestRequest::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
-    if (IEquals(name, lower_name)) return value;
+    if (EqualsIgnoreCaseAscii(name, lower_name)) return value;
   }
   return {};
 }
@@ -347,8 +338,8 @@ void LoopbackHttpServer::Serve(Connection* conn) {
 
     std::string connection = req.Header("connection");
     bool keep_alive = req.version == "HTTP/1.1"
-                          ? !IEquals(connection, "close")
-                          : IEquals(connection, "keep-alive");
+                          ? !EqualsIgnoreCaseAscii(connection, "close")
+                          : EqualsIgnoreCaseAscii(connection, "keep-alive");
     keep_alive = keep_alive && !resp.close_after && !resp.reset_after_headers;
 
     std::string body = resp.gzip ? Gzip(resp.body) : std::move(resp.body);

@@ -20,6 +20,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "daemon/core/text_util.h"
+
 namespace newsflow {
 
 namespace {
@@ -30,14 +32,6 @@ using Clock = std::chrono::steady_clock;
 void GlobalInitOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -107,7 +101,7 @@ std::string HostOf(const std::string& url) {
   if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
     char* h = nullptr;
     if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h != nullptr) {
-      host = Lower(h);
+      host = ToLowerAscii(h);
       curl_free(h);
     }
   }
@@ -651,7 +645,7 @@ size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t n,
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return bytes;  // folded or junk line
-  t->response.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
+  t->response.headers.emplace_back(ToLowerAscii(Trim(line.substr(0, colon))),
                                    std::string(Trim(line.substr(colon + 1))));
   return bytes;
 }

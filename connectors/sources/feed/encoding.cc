@@ -13,16 +13,10 @@
 #include <memory>
 #include <mutex>
 
+#include "daemon/core/text_util.h"
+
 namespace newsflow::feed_internal {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsUtf8Name(std::string_view e) {
   return e == "utf-8" || e == "utf8" || e == "unicode-1-1-utf-8";
@@ -134,21 +128,7 @@ void DecodeSingleByte(std::string_view in, const HighHalf& table,
     out->append(in.data() + i, j - i);
     if (j >= in.size()) break;
     const uint32_t cp = table[static_cast<unsigned char>(in[j]) - 0x80];
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+    AppendUtf8(cp, out);
     i = j + 1;
   }
 }
@@ -212,7 +192,7 @@ std::string DeclaredEncoding(std::string_view s) {
   char q = decl[p++];
   size_t e = decl.find(q, p);
   if (e == std::string_view::npos || e - p > 64) return {};
-  return Lower(decl.substr(p, e - p));
+  return ToLowerAscii(decl.substr(p, e - p));
 }
 
 bool HasNonAscii(std::string_view s) {
@@ -225,7 +205,7 @@ bool HasNonAscii(std::string_view s) {
 }  // namespace
 
 std::string CharsetFromContentType(std::string_view ct) {
-  std::string lower = Lower(ct);
+  std::string lower = ToLowerAscii(ct);
   size_t p = lower.find("charset");
   if (p == std::string::npos) return {};
   p += 7;

@@ -4,20 +4,10 @@
 #include <cstring>
 
 #include "connectors/sources/feed/url_resolve.h"
+#include "daemon/core/text_util.h"
 
 namespace newsflow::feed_internal {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 Ns NsFromPrefix(std::string_view p) {
   if (p == "dc") return Ns::kDc;
@@ -86,13 +76,13 @@ Ns NsFromUri(std::string_view uri) {
       {"http://purl.org/net/rss1.1", Ns::kRss1},
   };
   for (const Known& k : kKnown) {
-    if (IEquals(uri, k.uri)) return k.ns;
+    if (EqualsIgnoreCaseAscii(uri, k.uri)) return k.ns;
   }
   // "https://" variants of the well-known namespaces.
   if (uri.substr(0, 8) == "https://") {
     std::string http = "http://" + std::string(uri.substr(8));
     for (const Known& k : kKnown) {
-      if (IEquals(http, k.uri)) return k.ns;
+      if (EqualsIgnoreCaseAscii(http, k.uri)) return k.ns;
     }
   }
   return Ns::kOther;

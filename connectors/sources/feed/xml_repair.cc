@@ -10,6 +10,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "daemon/core/text_util.h"
+
 namespace newsflow::feed_internal {
 namespace {
 
@@ -434,24 +436,6 @@ uint32_t LookupHtmlEntity(std::string_view name) {
       [](const Entity& e, std::string_view n) { return e.name < n; });
   if (it != std::end(kEntities) && name == it->name) return it->cp;
   return 0;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 void NormalizeCharRefs(std::string* html) {

@@ -45,8 +45,6 @@ void RepairXml(std::string_view in, std::string* out, RepairStats* stats,
 // point or 0.
 uint32_t LookupHtmlEntity(std::string_view name);
 
-// Appends the UTF-8 encoding of `cp` to `out`.
-void AppendUtf8(uint32_t cp, std::string* out);
 
 // In decoded HTML (a summary or content that carried "&amp;#146;"): the
 // character references &#128;..&#159; are windows-1252 punctuation and

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/text_util.h"
 
 namespace newsflow {
 namespace {
@@ -27,11 +28,6 @@ std::string ReadFile(const std::filesystem::path& p) {
   return ss.str();
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Escaped HTML lives in text content; inline XHTML lives as child elements.
 // Collect both forms for every element of the feed.
@@ -62,7 +58,7 @@ void CollectPayloads(xmlNode* n, std::vector<std::string>* out) {
 // Unsafe markers in sanitized output. The output is our own serialization
 // (every attribute quoted), so attribute names appear as ` name="`.
 std::string FindUnsafe(const std::string& html) {
-  std::string l = Lower(html);
+  std::string l = ToLowerAscii(html);
   if (l.find("<script") != std::string::npos) return "<script";
   if (l.find("<style") != std::string::npos) return "<style";
   if (l.find("<form") != std::string::npos) return "<form";
