@@ -345,7 +345,7 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
   }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (!self->healthy_.exchange(true, std::memory_order_relaxed)) {
-      Logger()->info("deliveries succeed again");
+      Logger()->info("broker reachable again: deliveries succeed");
     }
   } else if (report.outcome == DeliveryOutcome::kDrop) {
     Logger()->error("dropping article {}: {}", pending->key, report.error);
