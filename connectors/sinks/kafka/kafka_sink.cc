@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "daemon/core/metrics.h"
+#include "daemon/core/logging.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -34,12 +35,9 @@ constexpr auto kProbeInterval = std::chrono::seconds(5);
 constexpr int kProbeTimeoutMs = 3000;
 
 std::shared_ptr<spdlog::logger> Logger() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto existing = spdlog::get("sink.kafka")) return existing;
-    auto l = spdlog::default_logger()->clone("sink.kafka");
-    spdlog::register_logger(l);
-    return l;
-  }();
+  // The daemon's shared logger: same format, sink and URL redaction as
+  // every other component.
+  static std::shared_ptr<spdlog::logger> logger = GetLogger("sink.kafka");
   return logger;
 }
 
