@@ -91,8 +91,9 @@ int Main(int argc, char** argv) {
     files.push_back(entry["file"].get<std::string>());
     bodies.push_back(ReadFile(dir + "/" + files.back()));
     rough.push_back(entry["items"].get<int>());
-    options.push_back(
-        {.document_url = "https://feeds.example/" + files.back()});
+    FeedParseOptions o;
+    o.document_url = "https://feeds.example/" + files.back();
+    options.push_back(std::move(o));
     bytes += bodies.back().size();
   }
 
