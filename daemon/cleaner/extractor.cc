@@ -60,6 +60,28 @@ struct Stats {
   double LinkDensity() const { return text > 0 ? link / text : 0.0; }
 };
 
+// Adds what element `n` itself (named `name`) contributes to its subtree's
+// stats, once its children have been added.
+void CountOwnElement(const xmlNode* n, std::string_view name, Stats* st) {
+  if (name == "a") {
+    std::string_view href = Attr(n, "href");
+    st->link = (!href.empty() && href[0] == '#') ? st->text * 0.3 : st->text;
+    ++st->a;
+  } else if (name == "p") {
+    ++st->p;
+  } else if (name == "img") {
+    ++st->img;
+  } else if (name == "li") {
+    ++st->li;
+  } else if (name == "input" || name == "textarea" || name == "select") {
+    ++st->input;
+  } else if (name == "object" || name == "embed" || name == "iframe") {
+    ++st->embed;
+  } else if (IsHeading(name)) {
+    st->heading = st->text;
+  }
+}
+
 void CountText(std::string_view s, Stats* st) {
   bool space = false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -112,23 +134,7 @@ class Scorer {
         st.inline_commas += cs.commas;
       }
     }
-    if (name == "a") {
-      std::string_view href = Attr(n, "href");
-      st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
-      ++st.a;
-    } else if (name == "p") {
-      ++st.p;
-    } else if (name == "img") {
-      ++st.img;
-    } else if (name == "li") {
-      ++st.li;
-    } else if (name == "input" || name == "textarea" || name == "select") {
-      ++st.input;
-    } else if (name == "object" || name == "embed" || name == "iframe") {
-      ++st.embed;
-    } else if (IsHeading(name)) {
-      st.heading = st.text;
-    }
+    CountOwnElement(n, name, &st);
     DataOf(n)->stats = st;
     return st;
   }
@@ -449,23 +455,7 @@ class ContentCleaner {
       next = c->next;
       Clean(c, false, figure, depth + 1, &st);
     }
-    if (name == "a") {
-      std::string_view href = Attr(n, "href");
-      st.link = (!href.empty() && href[0] == '#') ? st.text * 0.3 : st.text;
-      ++st.a;
-    } else if (name == "p") {
-      ++st.p;
-    } else if (name == "img") {
-      ++st.img;
-    } else if (name == "li") {
-      ++st.li;
-    } else if (name == "input" || name == "textarea" || name == "select") {
-      ++st.input;
-    } else if (name == "object" || name == "embed" || name == "iframe") {
-      ++st.embed;
-    } else if (IsHeading(name)) {
-      st.heading = st.text;
-    }
+    CountOwnElement(n, name, &st);
     if (!is_root && ShouldRemove(n, name, sig, st, figure)) {
       Remove(n);
       return false;
