@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/seed_fixture.h"
@@ -113,7 +114,8 @@ TEST(CommandLineTest, ParsePrintsTheParsersView) {
 
 // The feed's `timezone` reaches the parser: a zone-less pubDate (QQ style) is
 // read in that zone; without the key it stays UTC.
-std::string PublishedWithTimezone(const std::string& timezone_line) {
+// `fetch` instead of `run --once` when use_fetch.
+std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fetch = false) {
   const std::string feed =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<rss version=\"2.0\"><channel><title>TZ</title>"
@@ -155,8 +157,18 @@ std::string PublishedWithTimezone(const std::string& timezone_line) {
                         << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
                         << "feeds:\n  - name: tz-feed\n    url: http://tz.example/feed.xml\n"
                         << timezone_line;
-  auto r = RunDaemonCommand({"run", "--config", config, "--once"});
-  auto lines = Lines(dir / "out.jsonl");
+  auto r = use_fetch ? RunDaemonCommand({"fetch", "http://tz.example/feed.xml", "--config",
+                                         config, "--proxy", server.base_url()})
+                     : RunDaemonCommand({"run", "--config", config, "--once"});
+  std::vector<std::string> lines;
+  if (use_fetch) {
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) lines.push_back(line);
+    }
+  } else {
+    lines = Lines(dir / "out.jsonl");
+  }
   fs::remove_all(dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (lines.size() != 1u) return "lines=" + std::to_string(lines.size()) + " " + r.err;
@@ -168,6 +180,11 @@ TEST(JsonlPipelineTest, FeedTimezoneAppliesToZonelessDates) {
   EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n"), "2018-09-18T02:11:12Z");
   EXPECT_EQ(PublishedWithTimezone("    timezone: \"+05:30\"\n"), "2018-09-18T04:41:12Z");
   EXPECT_EQ(PublishedWithTimezone(""), "2018-09-18T10:11:12Z");
+}
+
+TEST(JsonlPipelineTest, FetchCommandAppliesTheConfiguredFeedsTimezone) {
+  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n", true), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(PublishedWithTimezone("", true), "2018-09-18T10:11:12Z");
 }
 
 }  // namespace
