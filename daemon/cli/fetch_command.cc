@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "daemon/cli/commands.h"
+#include "daemon/core/timezone.h"
 #include "daemon/runtime/article_builder.h"
 
 namespace newsflow {
@@ -26,7 +27,8 @@ Awaitable<int> FetchAndPrint(HttpClient* http, FeedPollRequest request,
   for (FeedItem& item : polled->feed.items) {
     auto article = co_await BuildArticle(ctx, std::move(item));
     if (!article) {
-      std::fprintf(stderr, "newsflowd: %s\n", article.error().ToString().c_str());
+      std::fprintf(stderr, "newsflowd: %s\n",
+                   article.error().ToString().c_str());
       rc = kExitBadInput;
       continue;
     }
@@ -45,7 +47,8 @@ int RunFetchCommand(const std::string& url, bool full_article,
   if (!config_path.empty()) {
     auto loaded = LoadConfigFile(config_path);
     if (!loaded) {
-      std::fprintf(stderr, "newsflowd: %s\n", loaded.error().ToString().c_str());
+      std::fprintf(stderr, "newsflowd: %s\n",
+                   loaded.error().ToString().c_str());
       return kExitBadInput;
     }
     config = std::move(*loaded);
@@ -64,8 +67,11 @@ int RunFetchCommand(const std::string& url, bool full_article,
   http_options.default_user_agent = config.http.user_agent;
   HttpClient http(io, http_options);
   HttpRequest base;
-  base.user_agent = feed.user_agent.empty() ? config.http.user_agent : feed.user_agent;
-  base.proxy = !proxy.empty() ? proxy : !feed.proxy.empty() ? feed.proxy : config.http.proxy;
+  base.user_agent =
+      feed.user_agent.empty() ? config.http.user_agent : feed.user_agent;
+  base.proxy = !proxy.empty()        ? proxy
+               : !feed.proxy.empty() ? feed.proxy
+                                     : config.http.proxy;
   base.headers = feed.headers;
   base.connect_timeout = config.http.connect_timeout;
   base.total_timeout = config.http.total_timeout;
@@ -76,6 +82,15 @@ int RunFetchCommand(const std::string& url, bool full_article,
   request.feed_name = feed.name;
   request.http = base;
   request.http.url = url;
+  if (!feed.timezone.empty()) {
+    auto zone = TimeZone::Load(feed.timezone);
+    if (!zone) {
+      std::fprintf(stderr, "newsflowd: warning: %s; dates read as UTC\n",
+                   zone.error().ToString().c_str());
+    } else {
+      request.assumed_zone = std::make_shared<const TimeZone>(std::move(*zone));
+    }
+  }
   auto build = std::make_shared<BuildContext>();
   build->http = &http;
   build->page_request = base;
@@ -93,7 +108,8 @@ int RunFetchCommand(const std::string& url, bool full_article,
                      try {
                        std::rethrow_exception(e);
                      } catch (const std::exception& ex) {
-                       std::fprintf(stderr, "newsflowd: internal error: %s\n", ex.what());
+                       std::fprintf(stderr, "newsflowd: internal error: %s\n",
+                                    ex.what());
                      }
                      rc = kExitInternal;
                      return;

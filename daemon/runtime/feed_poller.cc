@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/this_coro.hpp>
 #include <cctype>
 #include <unordered_map>
-#include <boost/asio/this_coro.hpp>
 
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
@@ -39,7 +39,8 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
       sleep_(executor),
       rng_(std::random_device{}()) {
   HttpRequest base;
-  base.user_agent = feed_.user_agent.empty() ? config.http.user_agent : feed_.user_agent;
+  base.user_agent =
+      feed_.user_agent.empty() ? config.http.user_agent : feed_.user_agent;
   base.proxy = feed_.proxy.empty() ? config.http.proxy : feed_.proxy;
   base.headers = feed_.headers;
   base.connect_timeout = config.http.connect_timeout;
@@ -53,6 +54,18 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
   feed_request_.username = feed_.basic_auth_username;
   feed_request_.password = feed_.basic_auth_password;
   current_url_ = feed_.url;
+  if (!feed_.timezone.empty()) {
+    // The config loader validated the name; tzdata may still have vanished
+    // since. Dates then stay UTC rather than the feed being dropped.
+    auto zone = TimeZone::Load(feed_.timezone);
+    if (zone) {
+      assumed_zone_ = std::make_shared<const TimeZone>(std::move(*zone));
+    } else {
+      GetLogger("feed." + feed_.name)
+          ->warn("timezone ignored, zone-less dates read as UTC: {}",
+                 zone.error().ToString());
+    }
+  }
   // Page links come from the feed's publisher, not the operator: guard them,
   // and keep the feed's credentials away from whatever hosts they name.
   base.allow_private_targets = config.http.allow_private_targets;
@@ -146,6 +159,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   request.feed_name = feed_.name;
   request.http = feed_request_;
   request.http.url = current_url_;
+  request.assumed_zone = assumed_zone_;
   // Validators are only trusted for the URL they were stored for.
   if (state->url == current_url_) {
     request.previous = {state->etag, state->last_modified, state->body_hash};
@@ -203,9 +217,12 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     // One event per failure streak, not per poll: operators alert on it.
     if (env_.events != nullptr && consecutive_failures_ == 0 &&
         state->consecutive_failures > 0) {
-      env_.events->Emit({"fetch_failed", feed_.name, feed_.url, now,
-                         {{"outcome", outcome},
-                          {"error", result.error().ToString()}}});
+      env_.events->Emit(
+          {"fetch_failed",
+           feed_.name,
+           feed_.url,
+           now,
+           {{"outcome", outcome}, {"error", result.error().ToString()}}});
     }
     consecutive_failures_ = state->consecutive_failures;
     failures_gauge.Set(consecutive_failures_);
@@ -232,7 +249,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
           "(update the configuration). feed={} from={} to={} hits={}",
           feed_.name, current_url_, target, state->moved_hits);
       if (env_.events != nullptr) {
-        env_.events->Emit({"moved", feed_.name, feed_.url, now,
+        env_.events->Emit({"moved",
+                           feed_.name,
+                           feed_.url,
+                           now,
                            {{"from", current_url_}, {"to", target}}});
       }
       metrics
@@ -252,8 +272,12 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   const std::string moved_to = state->moved_to;
   const int moved_hits = state->moved_hits;
   if (env_.events != nullptr && consecutive_failures_ > 0) {
-    env_.events->Emit({"recovered", feed_.name, feed_.url, now,
-                       {{"failed_polls", std::to_string(consecutive_failures_)}}});
+    env_.events->Emit(
+        {"recovered",
+         feed_.name,
+         feed_.url,
+         now,
+         {{"failed_polls", std::to_string(consecutive_failures_)}}});
   }
   consecutive_failures_ = 0;
   failures_gauge.Set(0);
@@ -350,7 +374,8 @@ void AdoptUrlIds(StateStore& store, const std::string& feed_id,
   std::unordered_map<std::string, int> guid_uses;
   for (const ItemKey& k : items) ++guid_uses[k.guid];
   std::unordered_map<std::string, std::string> previous_guid;
-  for (const ItemKey& k : previous) previous_guid.emplace(k.canonical_url, k.guid);
+  for (const ItemKey& k : previous)
+    previous_guid.emplace(k.canonical_url, k.guid);
   for (const ItemKey& k : items) {
     if (k.canonical_url.empty()) continue;
     const std::string url_id = PolicyArticleId(feed_id, IdPolicy::kUrl, k);
@@ -390,22 +415,29 @@ Result<IdPolicy> FeedPoller::ApplyIdPolicy(const std::vector<ItemKey>& keys) {
   const IdPolicyDecision decision = DecideIdPolicy(previous, keys);
   if (decision.changed) {
     GetLogger("feed." + feed_.name)
-        ->warn("Article ids now come from URLs; the feed's GUIDs are unreliable. reason={}",
-               decision.reason);
+        ->warn(
+            "Article ids now come from URLs; the feed's GUIDs are unreliable. "
+            "reason={}",
+            decision.reason);
     AdoptUrlIds(*env_.store, feed_.name, keys, previous.last_items);
     record->changed_at = Now();
     if (env_.events != nullptr) {
-      env_.events->Emit({"id_policy_changed", feed_.name, feed_.url, Now(),
-                         {{"policy", std::string(IdPolicyName(decision.policy))},
-                          {"previous", std::string(IdPolicyName(previous.policy))},
-                          {"reason", decision.reason}}});
+      env_.events->Emit(
+          {"id_policy_changed",
+           feed_.name,
+           feed_.url,
+           Now(),
+           {{"policy", std::string(IdPolicyName(decision.policy))},
+            {"previous", std::string(IdPolicyName(previous.policy))},
+            {"reason", decision.reason}}});
     }
   }
   record->policy = std::string(IdPolicyName(decision.policy));
   record->reason = decision.reason;
   // An empty document says nothing about GUIDs: keep the previous items.
   if (!keys.empty()) record->last_items = EncodeItemKeys(keys);
-  if (auto saved = env_.store->SaveIdPolicy(*record); !saved) return saved.error();
+  if (auto saved = env_.store->SaveIdPolicy(*record); !saved)
+    return saved.error();
   return decision.policy;
 }
 
@@ -428,7 +460,8 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
   std::vector<ItemKey> keys;
   keys.reserve(feed.items.size());
   for (const FeedItem& item : feed.items) {
-    const std::string& url = !item.source_link.empty() ? item.source_link : item.link;
+    const std::string& url =
+        !item.source_link.empty() ? item.source_link : item.link;
     keys.push_back({item.guid, CanonicalizeUrl(url)});
   }
   auto policy = ApplyIdPolicy(keys);
@@ -477,16 +510,17 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
       continue;
     }
     ++batch->outstanding;
-    env_.publisher->Publish(*article, default_topic_, item_hash,
-                            [batch](const DeliveryReport& report) {
-                              --batch->outstanding;
-                              if (report.outcome == DeliveryOutcome::kDelivered) {
-                                ++batch->delivered;
-                              } else {
-                                ++batch->failed;
-                              }
-                              batch->done.NotifyAll();
-                            });
+    env_.publisher->Publish(
+        *article, default_topic_, item_hash,
+        [batch](const DeliveryReport& report) {
+          --batch->outstanding;
+          if (report.outcome == DeliveryOutcome::kDelivered) {
+            ++batch->delivered;
+          } else {
+            ++batch->failed;
+          }
+          batch->done.NotifyAll();
+        });
   }
   while (batch->outstanding > 0) co_await batch->done.Wait();
   summary.published = batch->delivered;

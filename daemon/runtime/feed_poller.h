@@ -15,10 +15,11 @@
 #include <unordered_set>
 
 #include "config/config.h"
+#include "daemon/core/timezone.h"
+#include "daemon/normalizer/id_policy.h"
 #include "daemon/runtime/article_builder.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/runtime/feed_events.h"
-#include "daemon/normalizer/id_policy.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/scheduler.h"
 #include "daemon/state/state_store.h"
@@ -88,6 +89,8 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   const std::string default_topic_;
   std::shared_ptr<BuildContext> build_;  // feed title/link refreshed per poll
   HttpRequest feed_request_;
+  // The feed's `timezone`, loaded once; null = UTC.
+  std::shared_ptr<const TimeZone> assumed_zone_;
   asio::steady_timer sleep_;
   std::mt19937 rng_;
   int consecutive_failures_ = 0;

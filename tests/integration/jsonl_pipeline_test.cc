@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/seed_fixture.h"
 #include "tests/testing/daemon_process.h"
+#include "tests/testing/loopback_http_server.h"
 #include "tests/testing/schema_check.h"
 
 namespace newsflow::testing {
@@ -107,6 +109,82 @@ TEST(CommandLineTest, ParsePrintsTheParsersView) {
   EXPECT_EQ(v["format"], "rss2");
   EXPECT_EQ(v["items"].size(), 2u);
   EXPECT_EQ(v["items"][0]["published"], "2025-10-12T01:40:00Z");
+}
+
+
+// The feed's `timezone` reaches the parser: a zone-less pubDate (QQ style) is
+// read in that zone; without the key it stays UTC.
+// `fetch` instead of `run --once` when use_fetch.
+std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fetch = false) {
+  const std::string feed =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<rss version=\"2.0\"><channel><title>TZ</title>"
+      "<link>http://tz.example/</link><description>d</description>"
+      "<item><title>Zone-less date</title>"
+      "<link>http://tz.example/news/1.html</link>"
+      "<guid>http://tz.example/news/1.html</guid>"
+      "<pubDate>2018-09-18 10:11:12</pubDate>"
+      "<description><![CDATA[<p>Full text of the story, long enough to be "
+      "the article body without fetching the page. It keeps going for a "
+      "while so that no teaser heuristic asks for the page.</p><p>Second "
+      "paragraph with more words about the story and its details, written "
+      "to be unmistakably the content of the item.</p>]]></description>"
+      "</item></channel></rss>\n";
+  const std::string page =
+      "<html><head><title>Zone-less date</title></head><body><article><p>"
+      "Full text of the story on the page, long enough to be the article "
+      "body.</p></article></body></html>";
+  LoopbackHttpServer server([&](const TestRequest& req) {
+    TestResponse resp;
+    if (req.path == "/feed.xml") {
+      resp.headers.emplace_back("Content-Type", "application/rss+xml");
+      resp.body = feed;
+    } else {
+      resp.headers.emplace_back("Content-Type", "text/html; charset=UTF-8");
+      resp.body = page;
+    }
+    return resp;
+  });
+  const fs::path dir =
+      fs::temp_directory_path() / ("nf_jsonl_tz_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string config = (dir / "newsflow.yaml").string();
+  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
+                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
+                        << "http:\n  proxy: \"" << server.base_url() << "\"\n"
+                        << "sinks: [jsonl]\n"
+                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
+                        << "feeds:\n  - name: tz-feed\n    url: http://tz.example/feed.xml\n"
+                        << timezone_line;
+  auto r = use_fetch ? RunDaemonCommand({"fetch", "http://tz.example/feed.xml", "--config",
+                                         config, "--proxy", server.base_url()})
+                     : RunDaemonCommand({"run", "--config", config, "--once"});
+  std::vector<std::string> lines;
+  if (use_fetch) {
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) lines.push_back(line);
+    }
+  } else {
+    lines = Lines(dir / "out.jsonl");
+  }
+  fs::remove_all(dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (lines.size() != 1u) return "lines=" + std::to_string(lines.size()) + " " + r.err;
+  auto v = nlohmann::json::parse(lines[0]);
+  return v.value("published", std::string("missing"));
+}
+
+TEST(JsonlPipelineTest, FeedTimezoneAppliesToZonelessDates) {
+  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n"), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(PublishedWithTimezone("    timezone: \"+05:30\"\n"), "2018-09-18T04:41:12Z");
+  EXPECT_EQ(PublishedWithTimezone(""), "2018-09-18T10:11:12Z");
+}
+
+TEST(JsonlPipelineTest, FetchCommandAppliesTheConfiguredFeedsTimezone) {
+  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n", true), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(PublishedWithTimezone("", true), "2018-09-18T10:11:12Z");
 }
 
 }  // namespace

@@ -134,17 +134,21 @@ void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
           item->guid = ctx.ResolveAt(c, XmlContext::Text(c));
       } else if (local == "published") {
         // Atom 1.0's element wins over 0.3's <issued>, wherever it is.
-        if (auto t = ParseFeedDate(c.child_value())) {
+        if (auto t =
+                ParseFeedDate(c.child_value(), ctx.options().assumed_zone)) {
           item->published = t;
           have_published = true;
         }
       } else if (local == "issued") {
-        if (!have_published) item->published = ParseFeedDate(c.child_value());
+        if (!have_published)
+          item->published =
+              ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
       } else if (local == "created") {
-        created = ParseFeedDate(c.child_value());
+        created = ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
       } else if (local == "updated" || local == "modified") {
         // The last value wins, as in feedparser.
-        if (auto t = ParseFeedDate(c.child_value())) item->updated = t;
+        if (auto t = ParseFeedDate(c.child_value(), ctx.options().assumed_zone))
+          item->updated = t;
       } else if (local == "author") {
         Person p = ParseAtomPerson(c, ctx);
         if (item->author.empty()) item->author = PersonDisplay(p);
@@ -191,7 +195,8 @@ void ParseEntry(xml_node node, const XmlContext& ctx, FeedItem* item) {
           std::string cat = XmlContext::Text(c);
           if (!cat.empty()) item->categories.push_back(std::move(cat));
         } else if (local == "date" && !item->published) {
-          item->published = ParseFeedDate(c.child_value());
+          item->published =
+              ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
         }
         break;
       case Ns::kFeedburner:
@@ -245,7 +250,9 @@ void ParseAtom(xml_node root, const XmlContext& ctx, ParsedFeed* feed) {
         feed->description = TextConstruct(c, ctx, nullptr);
       }
     } else if (local == "updated" || local == "modified") {
-      if (!feed->updated) feed->updated = ParseFeedDate(c.child_value());
+      if (!feed->updated)
+        feed->updated =
+            ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
     } else if (local == "logo") {
       feed->image = ctx.ResolveAt(c, XmlContext::Text(c));
     } else if (local == "icon") {

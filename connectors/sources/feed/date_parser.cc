@@ -264,9 +264,10 @@ bool ParseTime(std::string_view s, size_t* i, int* h, int* m, int* sec,
 
 // ISO 8601 / W3C-DTF / RFC 3339 (also "YYYY-MM-DD hh:mm:ss", basic
 // "YYYYMMDDThhmmss").
-std::optional<TimePoint> ParseIso(std::string_view s) {
+std::optional<TimePoint> ParseIso(std::string_view s, const TimeZone* zone) {
   size_t i = 0;
   int y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
+  bool have_time = false, have_zone = false;
   if (!Digits(s, &i, 4, &y)) return std::nullopt;
   bool basic = false;
   if (i < s.size() && s[i] == '-') {
@@ -289,11 +290,14 @@ std::optional<TimePoint> ParseIso(std::string_view s) {
         return std::nullopt;
       }
       Digits(s, &i, 2, &sec);
+      have_time = true;
     } else if (i < s.size() && IsDigit(s[i])) {
       if (!ParseTime(s, &i, &h, &mi, &sec, &ms)) return std::nullopt;
+      have_time = true;
     }
     while (i < s.size() && s[i] == ' ') ++i;
     if (i < s.size()) {
+      have_zone = true;
       if (s[i] == 'Z' || s[i] == 'z') {
         ++i;
       } else if (!NumericZone(s, &i, &off)) {
@@ -304,11 +308,16 @@ std::optional<TimePoint> ParseIso(std::string_view s) {
       }
     }
   }
+  // A bare date ("2003-12-01") is a day, not an instant: it stays midnight
+  // UTC rather than moving to the previous day east of UTC.
+  if (have_time && !have_zone && zone != nullptr) {
+    off = zone->OffsetMinutesForLocal(y, mo, d, h, mi, sec);
+  }
   return MakeUtc(y, mo, d, h, mi, sec, ms, off);
 }
 
 // RFC 822 and relatives, token by token so the order may vary.
-std::optional<TimePoint> ParseRfc822(std::string_view s) {
+std::optional<TimePoint> ParseRfc822(std::string_view s, const TimeZone* zone) {
   int day = -1, month = 0, year = -1, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
   bool have_time = false, have_zone = false;
   size_t i = 0;
@@ -384,19 +393,23 @@ std::optional<TimePoint> ParseRfc822(std::string_view s) {
     ++i;  // any other punctuation
   }
   if (day < 0 || month == 0 || year < 0) return std::nullopt;
+  if (have_time && !have_zone && zone != nullptr) {
+    off = zone->OffsetMinutesForLocal(year, month, day, h, mi, sec);
+  }
   return MakeUtc(year, month, day, h, mi, sec, ms, off);
 }
 
 }  // namespace
 
-std::optional<TimePoint> ParseFeedDate(std::string_view text) {
+std::optional<TimePoint> ParseFeedDate(std::string_view text,
+                                       const TimeZone* zone) {
   std::string_view s = Trim(text);
   if (s.size() < 4 || s.size() > 128) return std::nullopt;
   if (IsDigit(s[0]) && IsDigit(s[1]) && IsDigit(s[2]) && IsDigit(s[3]) &&
       (s.size() == 4 || s[4] == '-' || IsDigit(s[4]))) {
-    if (auto t = ParseIso(s)) return t;
+    if (auto t = ParseIso(s, zone)) return t;
   }
-  return ParseRfc822(s);
+  return ParseRfc822(s, zone);
 }
 
 }  // namespace newsflow::feed_internal

@@ -12,14 +12,20 @@
 //     Italian, Dutch, Greek and Russian (e.g. "Seg, 17 Set 2018 10:00:00
 //     -0300", "Τρι, 29 Ιούν 2004 12:53:00 GMT").
 // Returns nullopt for anything else. Pure; no allocation on the hot path.
+//
+// `zone` is the zone assumed for a date-time that carries none (a feed's
+// configured `timezone`); null means UTC. Dates with a zone (including "Z",
+// "GMT", named zones) never use it, nor do bare dates without a time of day.
 
 #include <optional>
 #include <string_view>
 
 #include "daemon/core/time_util.h"
+#include "daemon/core/timezone.h"
 
 namespace newsflow::feed_internal {
 
-std::optional<TimePoint> ParseFeedDate(std::string_view text);
+std::optional<TimePoint> ParseFeedDate(std::string_view text,
+                                       const TimeZone* zone = nullptr);
 
 }  // namespace newsflow::feed_internal

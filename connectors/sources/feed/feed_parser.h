@@ -12,6 +12,7 @@
 
 #include "daemon/core/error.h"
 #include "daemon/core/feed_item.h"
+#include "daemon/core/timezone.h"
 
 namespace newsflow {
 
@@ -24,6 +25,9 @@ struct FeedParseOptions {
   std::string content_type;
   // Upper bound on items returned (the first N in document order).
   size_t max_items = 10'000;
+  // Zone for item/feed dates that carry none (e.g. "2018-09-18 10:11:12");
+  // null = UTC. Not owned; must outlive the ParseFeed call.
+  const TimeZone* assumed_zone = nullptr;
 };
 
 // Parses `body`. Errors: kNotAFeed (well-formed document of another kind, or

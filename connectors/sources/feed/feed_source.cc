@@ -176,6 +176,7 @@ Result<FeedPollResult> ClassifyFeedResponse(const FeedPollRequest& request,
                              ? request.http.url
                              : response.effective_url;
   options.content_type = response.Header("content-type");
+  options.assumed_zone = request.assumed_zone.get();
   auto parsed = ParseFeed(response.body, options);
   if (!parsed) return parsed.error().At(Where(request));
   result.status = FeedPollStatus::kNew;

@@ -8,11 +8,13 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "connectors/common/http/http_client.h"
 #include "daemon/core/error.h"
 #include "daemon/core/feed_item.h"
+#include "daemon/core/timezone.h"
 
 namespace newsflow {
 
@@ -28,6 +30,8 @@ struct FeedPollRequest {
   HttpRequest http;            // url, proxy, UA, timeouts, caps
   FeedValidators previous;     // sent as If-None-Match / If-Modified-Since
   bool unconditional = false;  // ignore validators (periodic full refetch)
+  // Zone for feed dates that carry none (the feed's `timezone`); null = UTC.
+  std::shared_ptr<const TimeZone> assumed_zone;
 };
 
 // How a poll ended when it did not fail.

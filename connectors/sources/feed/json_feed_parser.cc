@@ -104,8 +104,10 @@ Result<ParsedFeed> ParseJsonFeed(std::string_view utf8,
       item.content = std::move(text);
       item.content_type = "text";
     }
-    item.published = ParseFeedDate(Str(it, "date_published"));
-    item.updated = ParseFeedDate(Str(it, "date_modified"));
+    item.published =
+        ParseFeedDate(Str(it, "date_published"), options.assumed_zone);
+    item.updated =
+        ParseFeedDate(Str(it, "date_modified"), options.assumed_zone);
     item.authors = JsonPersons(it);
     if (item.authors.empty()) item.authors = feed_authors;
     if (!item.authors.empty()) {

@@ -135,7 +135,8 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
           guid_permalink =
               pl.empty() ? rss2 : (pl == "true" || pl == "True" || pl == "1");
         } else if (local == "pubDate") {
-          if (auto t = ParseFeedDate(c.child_value())) {
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone)) {
             item->published = t;
             have_pubdate = true;
           }
@@ -183,7 +184,8 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
         if (local == "creator" || local == "author") {
           AddPerson(XmlContext::Text(c), item);
         } else if (local == "date") {
-          if (auto t = ParseFeedDate(c.child_value())) {
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone)) {
             if (!item->published) item->published = t;
             if (!item->updated) item->updated = t;
           }
@@ -202,9 +204,12 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
         break;
       case Ns::kDcTerms:
         if (local == "modified" || local == "updated") {
-          if (auto t = ParseFeedDate(c.child_value())) item->updated = t;
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone))
+            item->updated = t;
         } else if (local == "issued" || local == "created") {
-          if (auto t = ParseFeedDate(c.child_value())) {
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone)) {
             if (!item->published) item->published = t;
           }
         }
@@ -230,9 +235,12 @@ void ParseItem(xml_node node, const XmlContext& ctx, bool rss2,
         if (local == "link" && atom_link.empty() && AtomAlternate(c)) {
           atom_link = ctx.ResolveAt(c, XmlContext::Attr(c, "href"));
         } else if (local == "updated") {
-          if (auto t = ParseFeedDate(c.child_value())) item->updated = t;
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone))
+            item->updated = t;
         } else if (local == "published" && !item->published) {
-          item->published = ParseFeedDate(c.child_value());
+          item->published =
+              ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
         } else if (local == "author" && item->author.empty()) {
           AddPerson(XmlContext::Text(c.child("atom:name")).empty()
                         ? XmlContext::Text(c)
@@ -295,9 +303,13 @@ void ParseChannel(xml_node channel, const XmlContext& ctx, ParsedFeed* feed) {
             feed->image = ctx.ResolveAt(c, XmlContext::Attr(c, "rdf:resource"));
           }
         } else if (local == "lastBuildDate") {
-          if (auto t = ParseFeedDate(c.child_value())) feed->updated = t;
+          if (auto t =
+                  ParseFeedDate(c.child_value(), ctx.options().assumed_zone))
+            feed->updated = t;
         } else if (local == "pubDate") {
-          if (!feed->updated) feed->updated = ParseFeedDate(c.child_value());
+          if (!feed->updated)
+            feed->updated =
+                ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
         } else if (local == "ttl") {
           int64_t v = ParseLength(c.child_value());
           if (v > 0 && v < 1'000'000) feed->ttl_minutes = static_cast<int>(v);
@@ -305,7 +317,8 @@ void ParseChannel(xml_node channel, const XmlContext& ctx, ParsedFeed* feed) {
         break;
       case Ns::kDc:
         if (local == "date" && !feed->updated) {
-          feed->updated = ParseFeedDate(c.child_value());
+          feed->updated =
+              ParseFeedDate(c.child_value(), ctx.options().assumed_zone);
         } else if (local == "language" && feed->language.empty()) {
           feed->language = XmlContext::Text(c);
         } else if (local == "title" && feed->title.empty()) {

@@ -55,5 +55,44 @@ TEST(DateParserTest, Rejects) {
   EXPECT_EQ(P("Sun, 32 Oct 2025 01:40:00 GMT"), "none");
 }
 
+std::string Pz(std::string_view s, const TimeZone& zone) {
+  auto t = ParseFeedDate(s, &zone);
+  return t ? FormatRfc3339(*t) : "none";
+}
+
+TEST(DateParserTest, AssumedZoneShiftsZonelessDates) {
+  auto shanghai = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(shanghai) << shanghai.error().message();
+  auto berlin = TimeZone::Load("Europe/Berlin");
+  ASSERT_TRUE(berlin) << berlin.error().message();
+  auto fixed = TimeZone::Load("-0800");
+  ASSERT_TRUE(fixed);
+  // ISO without offset (the QQ form) and RFC 822 without zone.
+  EXPECT_EQ(Pz("2018-09-18 10:11:12", *shanghai), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(Pz("2018-09-18T10:11:12", *berlin), "2018-09-18T08:11:12Z");
+  EXPECT_EQ(Pz("2018-01-18T10:11:12", *berlin), "2018-01-18T09:11:12Z");
+  EXPECT_EQ(Pz("20180918T101112", *fixed), "2018-09-18T18:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 10:11:12", *shanghai), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 10:11:12", *berlin), "2018-09-18T08:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 23:30", *fixed), "2018-09-19T07:30:00Z");
+  // Without a zone argument nothing changes.
+  EXPECT_EQ(P("2018-09-18 10:11:12"), "2018-09-18T10:11:12Z");
+}
+
+TEST(DateParserTest, AssumedZoneLeavesZonedAndDateOnlyValuesAlone) {
+  auto shanghai = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(shanghai) << shanghai.error().message();
+  EXPECT_EQ(Pz("2018-09-18T10:11:12Z", *shanghai), "2018-09-18T10:11:12Z");
+  EXPECT_EQ(Pz("2018-09-18T10:11:12+02:00", *shanghai), "2018-09-18T08:11:12Z");
+  EXPECT_EQ(Pz("2018-09-18 10:11:12 GMT", *shanghai), "2018-09-18T10:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 10:11:12 +0000", *shanghai),
+            "2018-09-18T10:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 10:11:12 GMT", *shanghai),
+            "2018-09-18T10:11:12Z");
+  EXPECT_EQ(Pz("Tue, 18 Sep 2018 10:11:12 EST", *shanghai),
+            "2018-09-18T15:11:12Z");
+  EXPECT_EQ(Pz("2018-09-18", *shanghai), "2018-09-18T00:00:00Z");
+}
+
 }  // namespace
 }  // namespace newsflow::feed_internal
