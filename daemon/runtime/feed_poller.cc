@@ -323,7 +323,12 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     co_return summary;
   }
   FeedValidators validators = result->validators;
-  auto processed = co_await ProcessItems(std::move(*result));
+  // pipeline.first_poll_backlog: the first successful poll of a feed
+  // publishes at most that many new items; the older backlog is remembered
+  // as seen, not published.
+  const size_t backlog_limit =
+      state->last_success ? 0 : pipeline_.first_poll_backlog;
+  auto processed = co_await ProcessItems(std::move(*result), backlog_limit);
   if (!processed) co_return processed.error();
   state = env_.store->LoadFeed(feed_.name);
   if (!state) co_return state.error();
@@ -441,7 +446,8 @@ Result<IdPolicy> FeedPoller::ApplyIdPolicy(const std::vector<ItemKey>& keys) {
   return decision.policy;
 }
 
-Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
+Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
+                                                      size_t backlog_limit) {
   auto log = GetLogger("feed." + feed_.name);
   ParsedFeed& feed = result.feed;
   // A fresh context per poll: in-flight builds keep the one they started with.
@@ -456,6 +462,7 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
   summary.items = feed.items.size();
   auto batch = std::make_shared<PollBatch>(co_await asio::this_coro::executor);
   std::unordered_set<std::string> seen_this_poll;
+  size_t new_items = 0;  // unknown items met so far (first-poll backlog)
 
   std::vector<ItemKey> keys;
   keys.reserve(feed.items.size());
@@ -484,6 +491,18 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result) {
     auto known = env_.store->FindArticle(id);
     if (!known) co_return known.error();
     if (*known && (*known)->item_hash == item_hash) {
+      ++summary.unchanged;
+      continue;
+    }
+    if (!*known && backlog_limit > 0 && ++new_items > backlog_limit) {
+      // Beyond the first-poll backlog: remembered, never published. An
+      // empty content hash makes a later edit publish as "updated".
+      ArticleRecord record;
+      record.id = id;
+      record.feed_id = feed_.name;
+      record.item_hash = item_hash;
+      record.first_published = record.last_published = Now();
+      if (auto r = env_.store->MarkPublished(record); !r) co_return r.error();
       ++summary.unchanged;
       continue;
     }

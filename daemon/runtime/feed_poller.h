@@ -79,7 +79,10 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   bool last_poll_failed() const { return last_poll_failed_; }
 
  private:
-  Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result);
+  // `backlog_limit` > 0: publish at most that many unknown items (the
+  // feed's first poll); later unknown items are recorded as seen.
+  Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result,
+                                              size_t backlog_limit);
   Result<IdPolicy> ApplyIdPolicy(const std::vector<ItemKey>& keys);
 
   PollerEnv env_;

@@ -53,6 +53,33 @@ TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
   fs::remove_all(dir);
 }
 
+TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
+  auto server = StartSeedServer();
+  const fs::path dir =
+      fs::temp_directory_path() / ("nf_backlog_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string config = (dir / "newsflow.yaml").string();
+  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
+                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
+                        << "http:\n  proxy: \"" << server->base_url() << "\"\n"
+                        << "pipeline:\n  first_poll_backlog: 1\n"
+                        << "sinks: [jsonl]\n"
+                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
+                        << "feeds:\n  - name: frontier-world\n    url: " << kSeedFeedUrl << "\n";
+  auto first = RunDaemonCommand({"run", "--config", config, "--once"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto lines = Lines(dir / "out.jsonl");
+  ASSERT_EQ(lines.size(), 1u) << first.err;
+  EXPECT_NE(lines[0].find("Taliban Claims Killing 58"), std::string::npos)
+      << "the first item in document order is the one published";
+  // The older item was remembered, not queued for later.
+  auto second = RunDaemonCommand({"run", "--config", config, "--once"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(Lines(dir / "out.jsonl").size(), 1u) << second.err;
+  fs::remove_all(dir);
+}
+
 TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
   auto server = StartSeedServer();
   auto result = RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
