@@ -1,6 +1,7 @@
 #include "tests/testing/loopback_http_server.h"
 
 #include <arpa/inet.h>
+#include <brotli/encode.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -68,6 +70,28 @@ const char* Reason(int status) {
     default:
       return "Status";
   }
+}
+
+std::string Brotli(const std::string& in) {
+  std::string out(BrotliEncoderMaxCompressedSize(in.size()), '\0');
+  size_t size = out.size();
+  if (!BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW,
+                             BROTLI_MODE_TEXT, in.size(),
+                             reinterpret_cast<const uint8_t*>(in.data()), &size,
+                             reinterpret_cast<uint8_t*>(out.data()))) {
+    return in;
+  }
+  out.resize(size);
+  return out;
+}
+
+std::string Zstd(const std::string& in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const size_t size =
+      ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+  if (ZSTD_isError(size)) return in;
+  out.resize(size);
+  return out;
 }
 
 std::string Gzip(const std::string& in) {
@@ -342,7 +366,10 @@ void LoopbackHttpServer::Serve(Connection* conn) {
                           : EqualsIgnoreCaseAscii(connection, "keep-alive");
     keep_alive = keep_alive && !resp.close_after && !resp.reset_after_headers;
 
-    std::string body = resp.gzip ? Gzip(resp.body) : std::move(resp.body);
+    std::string body = resp.gzip     ? Gzip(resp.body)
+                       : resp.brotli ? Brotli(resp.body)
+                       : resp.zstd   ? Zstd(resp.body)
+                                     : std::move(resp.body);
     const bool no_body = req.method == "HEAD" || resp.status == 204 ||
                          resp.status == 304 || resp.status < 200;
     std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " +
@@ -351,6 +378,8 @@ void LoopbackHttpServer::Serve(Connection* conn) {
       head += name + ": " + value + "\r\n";
     }
     if (resp.gzip) head += "Content-Encoding: gzip\r\n";
+    if (resp.brotli) head += "Content-Encoding: br\r\n";
+    if (resp.zstd) head += "Content-Encoding: zstd\r\n";
     if (resp.status != 204 && resp.status != 304 && resp.status >= 200) {
       head += resp.chunked
                   ? std::string("Transfer-Encoding: chunked\r\n")

@@ -47,6 +47,9 @@ struct TestResponse {
   std::string body;
   // Compress the body with gzip and add Content-Encoding: gzip.
   bool gzip = false;
+  // Compress with brotli / zstd instead (Content-Encoding: br / zstd).
+  bool brotli = false;
+  bool zstd = false;
   // Send the body with Transfer-Encoding: chunked (no Content-Length).
   bool chunked = false;
   // Slow body: when chunk_size > 0 the body goes out in pieces of

@@ -148,6 +148,30 @@ TEST_F(HttpClientTest, GzipBodyIsDecompressed) {
             std::string::npos);
 }
 
+// libcurl advertises and decodes every encoding it was built with; the
+// daemon relies on br and zstd as well as gzip.
+TEST_F(HttpClientTest, BrotliAndZstdBodiesAreDecompressed) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "story " + std::to_string(i) + "\n";
+  LoopbackHttpServer server([&text](const TestRequest& req) {
+    TestResponse r;
+    r.body = text;
+    r.brotli = req.path == "/br";
+    r.zstd = req.path == "/zstd";
+    return r;
+  });
+  for (const char* encoding : {"br", "zstd"}) {
+    auto r = Get(Req(server.base_url() + "/" + encoding));
+    ASSERT_TRUE(r) << encoding << ": " << r.error().ToString();
+    EXPECT_EQ(r->Header("content-encoding"), encoding);
+    EXPECT_EQ(r->body, text) << encoding;
+  }
+  const std::string accepted =
+      server.requests().at(0).Header("accept-encoding");
+  EXPECT_NE(accepted.find("br"), std::string::npos) << accepted;
+  EXPECT_NE(accepted.find("zstd"), std::string::npos) << accepted;
+}
+
 TEST_F(HttpClientTest, FollowsRedirectAndRecordsFirstStatus) {
   LoopbackHttpServer server([](const TestRequest& req) {
     TestResponse r;
