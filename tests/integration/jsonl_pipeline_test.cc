@@ -18,8 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> Lines(const fs::path& p) {
-  std::ifstream in(p);
+std::vector<std::string> Lines(std::istream& in) {
   std::vector<std::string> out;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) out.push_back(line);
@@ -27,57 +26,80 @@ std::vector<std::string> Lines(const fs::path& p) {
   return out;
 }
 
+std::vector<std::string> Lines(const fs::path& p) {
+  std::ifstream in(p);
+  return Lines(in);
+}
+
+// A scratch directory holding a config for one feed with the jsonl sink
+// (out.jsonl), a state DB and no metrics endpoint; removed when done.
+class JsonlSite {
+ public:
+  // `proxy` may be empty; `extra` is appended at the top level (before
+  // `feeds:`), `feed_extra` inside the feed's mapping.
+  JsonlSite(const std::string& tag, const std::string& feed_name,
+            const std::string& feed_url, const std::string& proxy,
+            const std::string& extra = "", const std::string& feed_extra = "")
+      : dir_(fs::temp_directory_path() /
+             ("nf_jsonl_" + tag + "_" + std::to_string(::getpid()))),
+        config_((dir_ / "newsflow.yaml").string()) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream out(config_);
+    out << "metrics:\n  listen: \"\"\n"
+        << "state:\n  path: " << (dir_ / "state.db").string() << "\n";
+    if (!proxy.empty()) out << "http:\n  proxy: \"" << proxy << "\"\n";
+    out << extra << "sinks: [jsonl]\n"
+        << "jsonl_path: " << (dir_ / "out.jsonl").string() << "\n"
+        << "feeds:\n  - name: " << feed_name << "\n    url: " << feed_url
+        << "\n"
+        << feed_extra;
+  }
+  ~JsonlSite() { fs::remove_all(dir_); }
+  JsonlSite(const JsonlSite&) = delete;
+  JsonlSite& operator=(const JsonlSite&) = delete;
+
+  const std::string& config() const { return config_; }
+  CommandResult RunOnce() const {
+    return RunDaemonCommand({"run", "--config", config_, "--once"});
+  }
+  std::vector<std::string> Output() const { return Lines(dir_ / "out.jsonl"); }
+
+ private:
+  fs::path dir_;
+  std::string config_;
+};
+
 TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
   auto server = StartSeedServer();
-  const fs::path dir = fs::temp_directory_path() / ("nf_jsonl_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
-                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
-                        << "http:\n  proxy: \"" << server->base_url() << "\"\n"
-                        << "sinks: [jsonl]\n"
-                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
-                        << "feeds:\n  - name: frontier-world\n    url: " << kSeedFeedUrl << "\n";
-  auto first = RunDaemonCommand({"run", "--config", config, "--once"});
+  JsonlSite site("seed", "frontier-world", kSeedFeedUrl, server->base_url());
+  auto first = site.RunOnce();
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  auto lines = Lines(dir / "out.jsonl");
+  auto lines = site.Output();
   ASSERT_EQ(lines.size(), 2u) << first.err;
   for (const auto& line : lines) {
     EXPECT_EQ(ArticleSchemaErrors(line), "") << line;
     for (const auto& b : kSeedBoilerplate) EXPECT_EQ(line.find(b), std::string::npos) << b;
   }
-  auto second = RunDaemonCommand({"run", "--config", config, "--once"});
+  auto second = site.RunOnce();
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(Lines(dir / "out.jsonl").size(), 2u) << "second run republished";
-  fs::remove_all(dir);
+  EXPECT_EQ(site.Output().size(), 2u) << "second run republished";
 }
 
 TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
   auto server = StartSeedServer();
-  const fs::path dir =
-      fs::temp_directory_path() / ("nf_backlog_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
-                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
-                        << "http:\n  proxy: \"" << server->base_url() << "\"\n"
-                        << "pipeline:\n  first_poll_backlog: 1\n"
-                        << "sinks: [jsonl]\n"
-                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
-                        << "feeds:\n  - name: frontier-world\n    url: " << kSeedFeedUrl << "\n";
-  auto first = RunDaemonCommand({"run", "--config", config, "--once"});
+  JsonlSite site("backlog", "frontier-world", kSeedFeedUrl, server->base_url(),
+                 "pipeline:\n  first_poll_backlog: 1\n");
+  auto first = site.RunOnce();
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  auto lines = Lines(dir / "out.jsonl");
+  auto lines = site.Output();
   ASSERT_EQ(lines.size(), 1u) << first.err;
   EXPECT_NE(lines[0].find("Taliban Claims Killing 58"), std::string::npos)
       << "the first item in document order is the one published";
   // The older item was remembered, not queued for later.
-  auto second = RunDaemonCommand({"run", "--config", config, "--once"});
+  auto second = site.RunOnce();
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(Lines(dir / "out.jsonl").size(), 1u) << second.err;
-  fs::remove_all(dir);
+  EXPECT_EQ(site.Output().size(), 1u) << second.err;
 }
 
 TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
@@ -98,17 +120,10 @@ TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
 }
 
 TEST(JsonlPipelineTest, UnreachableFeedFailsOnceRunWithOneLineNamingIt) {
-  const fs::path dir = fs::temp_directory_path() / ("nf_jsonl_bad_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
-                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
-                        << "sinks: [jsonl]\njsonl_path: " << (dir / "out.jsonl").string() << "\n"
-                        << "feeds:\n  - name: dead-feed\n    url: http://127.0.0.1:1/feed.xml\n";
-  auto r = RunDaemonCommand({"run", "--config", config, "--once"});
+  JsonlSite site("bad", "dead-feed", "http://127.0.0.1:1/feed.xml", "");
+  auto r = site.RunOnce();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("dead-feed"), std::string::npos) << r.err;
-  fs::remove_all(dir);
 }
 
 TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
@@ -172,31 +187,18 @@ std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fet
     }
     return resp;
   });
-  const fs::path dir =
-      fs::temp_directory_path() / ("nf_jsonl_tz_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\n"
-                        << "state:\n  path: " << (dir / "state.db").string() << "\n"
-                        << "http:\n  proxy: \"" << server.base_url() << "\"\n"
-                        << "sinks: [jsonl]\n"
-                        << "jsonl_path: " << (dir / "out.jsonl").string() << "\n"
-                        << "feeds:\n  - name: tz-feed\n    url: http://tz.example/feed.xml\n"
-                        << timezone_line;
+  JsonlSite site("tz", "tz-feed", "http://tz.example/feed.xml",
+                 server.base_url(), "", timezone_line);
   auto r = use_fetch ? RunDaemonCommand({"fetch", "http://tz.example/feed.xml", "--config",
-                                         config, "--proxy", server.base_url()})
-                     : RunDaemonCommand({"run", "--config", config, "--once"});
+                                         site.config(), "--proxy", server.base_url()})
+                     : site.RunOnce();
   std::vector<std::string> lines;
   if (use_fetch) {
     std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) lines.push_back(line);
-    }
+    lines = Lines(in);
   } else {
-    lines = Lines(dir / "out.jsonl");
+    lines = site.Output();
   }
-  fs::remove_all(dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (lines.size() != 1u) return "lines=" + std::to_string(lines.size()) + " " + r.err;
   auto v = nlohmann::json::parse(lines[0]);
