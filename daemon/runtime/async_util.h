@@ -19,34 +19,42 @@ namespace asio = boost::asio;
 template <class T>
 using Awaitable = asio::awaitable<T>;
 
+// Adapts a callback API to co_await: `start(callback)` must begin the
+// operation and arrange for `callback(Result<T>)` to run exactly once on the
+// awaiting coroutine's executor (all our components guarantee that). The
+// result travels in a shared_ptr because Asio's handler signature wants a
+// default-constructible, cheaply movable argument.
+template <class T, class Start>
+Awaitable<Result<T>> AwaitCallback(Start start) {
+  auto shared = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                              void(std::shared_ptr<Result<T>>)>(
+      [](auto handler, Start start) {
+        // std::function needs a copyable callable; the handler is move-only.
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        start([h](Result<T> r) {
+          (*h)(std::make_shared<Result<T>>(std::move(r)));
+        });
+      },
+      asio::use_awaitable, std::move(start));
+  co_return std::move(*shared);
+}
+
 // co_await-able HttpClient::Fetch.
 inline Awaitable<Result<HttpResponse>> AsyncFetch(HttpClient& client,
                                                   HttpRequest request) {
-  auto shared = co_await asio::async_initiate<
-      const asio::use_awaitable_t<>&, void(std::shared_ptr<Result<HttpResponse>>)>(
-      [&client](auto handler, HttpRequest request) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        client.Fetch(std::move(request), [h](Result<HttpResponse> r) {
-          (*h)(std::make_shared<Result<HttpResponse>>(std::move(r)));
-        });
-      },
-      asio::use_awaitable, std::move(request));
-  co_return std::move(*shared);
+  return AwaitCallback<HttpResponse>(
+      [&client, request = std::move(request)](FetchCallback done) mutable {
+        client.Fetch(std::move(request), std::move(done));
+      });
 }
 
 // co_await-able PollFeed.
 inline Awaitable<Result<FeedPollResult>> AsyncPollFeed(HttpClient& client,
                                                        FeedPollRequest request) {
-  auto shared = co_await asio::async_initiate<
-      const asio::use_awaitable_t<>&, void(std::shared_ptr<Result<FeedPollResult>>)>(
-      [&client](auto handler, FeedPollRequest request) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        PollFeed(client, std::move(request), [h](Result<FeedPollResult> r) {
-          (*h)(std::make_shared<Result<FeedPollResult>>(std::move(r)));
-        });
-      },
-      asio::use_awaitable, std::move(request));
-  co_return std::move(*shared);
+  return AwaitCallback<FeedPollResult>(
+      [&client, request = std::move(request)](FeedPollCallback done) mutable {
+        PollFeed(client, std::move(request), std::move(done));
+      });
 }
 
 // A level-less "something changed" signal for coroutines on one executor:
