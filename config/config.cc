@@ -609,8 +609,8 @@ class Loader {
           }});
     }
     fields.push_back(Str("cookies", &f->cookies));
-    // Credentials are spelled one way in YAML: `auth:` (below), which
-    // covers basic and bearer; basic_auth_* stay for programmatic use.
+    // Credentials are spelled one way: `auth:` (below), which becomes an
+    // Authorization header for feed fetches only.
     fields.push_back(Str("language", &f->language, [](const std::string& s) {
       return s.empty() ? std::nullopt : CheckLanguage(s);
     }));

@@ -56,8 +56,6 @@ struct FeedConfig {
   // it is the parser's/normalizer's job (see config/README.md).
   std::string timezone;
   std::string cookies;   // Cookie header for feed fetches ("a=1; b=2")
-  std::string basic_auth_username;  // HTTP basic auth for feed fetches
-  std::string basic_auth_password;  // (use ${ENV}); not sent to page links
 
   // Reload compares old and new settings to decide which pollers restart.
   bool operator==(const FeedConfig&) const = default;

@@ -51,8 +51,6 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
   feed_request_.url = feed_.url;
   // Credentials go to the feed only, never to the pages its items link to.
   feed_request_.cookie = feed_.cookies;
-  feed_request_.username = feed_.basic_auth_username;
-  feed_request_.password = feed_.basic_auth_password;
   current_url_ = feed_.url;
   if (!feed_.timezone.empty()) {
     // The config loader validated the name; tzdata may still have vanished

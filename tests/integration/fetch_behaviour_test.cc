@@ -675,10 +675,9 @@ TEST_F(FetchBehaviourTest, PerFeedCookiesAuthAndUserAgent) {
   feed.url = server.base_url() + "/feed";
   feed.full_article = FullArticleMode::kNever;
   feed.cookies = "sid=42";
-  feed.basic_auth_username = "u";
-  feed.basic_auth_password = "p";
   feed.user_agent = "custom-agent/1";
-  feed.headers = {{"X-Token", "t"}};
+  // What `auth: {type: basic, username: u, password: p}` loads as.
+  feed.headers = {{"X-Token", "t"}, {"Authorization", "Basic dTpw"}};
   auto poller = Poller(feed);
   ASSERT_TRUE(Poll(*poller));
   auto req = server.requests().at(0);
@@ -713,8 +712,6 @@ TEST_F(FetchBehaviourTest, FeedCredentialsNeverReachLinkedPages) {
   feed.full_article = FullArticleMode::kAlways;
   feed.proxy = proxy.base_url();
   feed.cookies = "sid=1";
-  feed.basic_auth_username = "u";
-  feed.basic_auth_password = "p";
   feed.headers = {{"Authorization", "Bearer secret"}, {"X-Keep", "yes"}};
   auto poller = Poller(feed);
   ASSERT_TRUE(Poll(*poller));
