@@ -381,12 +381,6 @@ Result<void> Daemon::Impl::StartMetricsServer() {
   return {};
 }
 
-// READY=1 means "the sink is connected": for Kafka, a TCP connection to one
-// of kafka.brokers succeeded (librdkafka connects lazily and has no
-// "connected" event we can observe through Sink). After kReadyProbeTimeout
-// READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
-// the pipeline retries deliveries, and a unit stuck in "activating" would
-// only make systemd kill a daemon that would recover by itself.
 // One pass over kafka.brokers: true as soon as one accepts a TCP
 // connection; else `*last_error` says why the last one did not.
 Awaitable<bool> Daemon::Impl::ProbeBrokersOnce(std::string* last_error) {
@@ -522,9 +516,7 @@ void Daemon::Impl::CollectMetrics() {
              "Feeds removed or changed by a reload, finishing their work.")
       .Set(static_cast<double>(retiring_.size()));
   if (publisher_) {
-    r.GetGauge("newsflow_pipeline_in_flight",
-               "Articles handed to the sink and not yet acknowledged.")
-        .Set(static_cast<double>(publisher_->in_flight()));
+    // The depth itself is newsflow_in_flight, kept live by the Publisher.
     r.GetGauge("newsflow_pipeline_in_flight_limit",
                "pipeline.max_in_flight (fetching pauses at this depth).")
         .Set(static_cast<double>(config_.pipeline.max_in_flight));
@@ -566,8 +558,11 @@ std::string EscapeLabel(const std::string& v) {
 
 // Per-feed health from the state store, rendered at scrape time (cheap
 // indexed reads) so that feeds removed by a reload vanish from /metrics.
+// Live per-feed gauges the pollers own (consecutive failures, last success,
+// next poll) are in the registry and are not repeated here: a family may
+// appear only once in the exposition.
 std::string Daemon::Impl::RenderFeedHealth() const {
-  std::string up, success, attempt, next, failures, error;
+  std::string up, attempt, error;
   for (const auto& [name, poller] : pollers_) {
     const std::string label = "{feed=\"" + EscapeLabel(name) + "\"}";
     auto state =
@@ -584,23 +579,9 @@ std::string Daemon::Impl::RenderFeedHealth() const {
         "newsflow_feed_up" + label + " " +
         (state->consecutive_failures == 0 && state->last_success ? "1" : "0") +
         "\n";
-    failures += "newsflow_feed_consecutive_failures" + label + " " +
-                std::to_string(state->consecutive_failures) + "\n";
-    if (state->last_success) {
-      success += "newsflow_feed_last_success_timestamp_seconds" + label + " " +
-                 seconds(*state->last_success) + "\n";
-    }
     if (state->last_attempt) {
       attempt += "newsflow_feed_last_attempt_timestamp_seconds" + label + " " +
                  seconds(*state->last_attempt) + "\n";
-      const auto delay =
-          NextPollDelay(poller->config().interval, config_.scheduler,
-                        state->consecutive_failures, 0.0);
-      next += "newsflow_feed_next_poll_timestamp_seconds" + label + " " +
-              seconds(*state->last_attempt +
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          delay)) +
-              "\n";
     }
     if (!state->last_error.empty()) {
       error += "newsflow_feed_last_error_info{feed=\"" + EscapeLabel(name) +
@@ -614,14 +595,8 @@ std::string Daemon::Impl::RenderFeedHealth() const {
            " gauge\n" + body;
   };
   family("newsflow_feed_up", "1 when the feed's last poll succeeded.", up);
-  family("newsflow_feed_consecutive_failures",
-         "Failed polls since the last success.", failures);
-  family("newsflow_feed_last_success_timestamp_seconds",
-         "Unix time of the feed's last successful poll.", success);
   family("newsflow_feed_last_attempt_timestamp_seconds",
          "Unix time of the feed's last poll attempt.", attempt);
-  family("newsflow_feed_next_poll_timestamp_seconds",
-         "Estimated Unix time of the next poll (+-10% jitter).", next);
   family("newsflow_feed_last_error_info",
          "The kind of the feed's last error, while it is failing.", error);
   return out;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/testing/daemon_process.h"
@@ -310,11 +311,20 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
                 "newsflow_feed_last_success_timestamp_seconds{feed=\"alpha\"}"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_ready 1\n"), std::string::npos);
-  EXPECT_NE(metrics.body.find("newsflow_pipeline_in_flight "),
+  EXPECT_NE(metrics.body.find("newsflow_in_flight "), std::string::npos);
+  EXPECT_NE(metrics.body.find("newsflow_feed_next_poll_seconds{feed=\"alpha\"}"),
             std::string::npos);
-  EXPECT_NE(metrics.body.find(
-                "newsflow_feed_next_poll_timestamp_seconds{feed=\"alpha\"}"),
-            std::string::npos);
+  // Valid exposition: every family is declared exactly once.
+  {
+    std::istringstream lines(metrics.body);
+    std::set<std::string> families;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("# TYPE ", 0) != 0) continue;
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(families.insert(name).second)
+          << "metric family declared twice: " << name;
+    }
+  }
   EXPECT_NE(metrics.body.find("newsflow_sink_healthy 1\n"), std::string::npos);
 
   // Reload: beta removed, gamma added, alpha changed (its User-Agent).
