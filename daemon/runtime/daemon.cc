@@ -529,16 +529,18 @@ void Daemon::Impl::CollectMetrics() {
 
 namespace {
 
-// The stable Errc name a feed's stored last error starts with, if any.
+// The fetch outcome a feed's stored last error starts with (FeedPoller
+// stores "<outcome>: <error>"), or "other" for errors stored otherwise.
 std::string ErrorKind(const std::string& last_error) {
-  for (int c = 0; c <= static_cast<int>(Errc::kInternal); ++c) {
-    const std::string name(ErrcName(static_cast<Errc>(c)));
-    if (last_error.find(name + ":") != std::string::npos ||
-        last_error.find("(" + name + ")") != std::string::npos) {
-      return name;
+  const size_t colon = last_error.find(": ");
+  if (colon == std::string::npos || colon == 0) return "other";
+  const std::string kind = last_error.substr(0, colon);
+  for (char c : kind) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return "other";
     }
   }
-  return "other";
+  return kind;
 }
 
 std::string EscapeLabel(const std::string& v) {

@@ -196,7 +196,10 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
                        "Failed polls of the feed since its last success.",
                        FeedLabel(feed_.name));
   if (!result) {
-    state->last_error = result.error().ToString();
+    // "<outcome>: <error>": the outcome is the stable label of
+    // newsflow_feed_fetches_total, so /metrics can name the kind without
+    // guessing it from the message.
+    state->last_error = outcome + ": " + result.error().ToString();
     if (network_failure && outage.InOutage(now)) {
       // Many hosts unreachable at once: our network, not this feed. Retry
       // at the normal interval instead of backing off.
