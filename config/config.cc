@@ -739,7 +739,6 @@ class Loader {
     return {};
   }
 
-
   // Appends `feed` unless its name is taken; `where` locates its name.
   Result<void> AddFeed(FeedConfig feed, const std::string& where,
                        const std::string& path) {

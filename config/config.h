@@ -55,7 +55,7 @@ struct FeedConfig {
   // IANA name such as "Europe/Berlin"); "" -> UTC. Validated here; applying
   // it is the parser's/normalizer's job (see config/README.md).
   std::string timezone;
-  std::string cookies;   // Cookie header for feed fetches ("a=1; b=2")
+  std::string cookies;  // Cookie header for feed fetches ("a=1; b=2")
 
   // Reload compares old and new settings to decide which pollers restart.
   bool operator==(const FeedConfig&) const = default;

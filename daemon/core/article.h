@@ -25,40 +25,40 @@ enum class ArticleEvent { kCreated, kUpdated };
 // The feed an article came from, as configured and as the feed describes
 // itself.
 struct FeedRef {
-  std::string id;        // the feed's name from config
-  std::string url;       // the configured feed URL (query string kept)
+  std::string id;   // the feed's name from config
+  std::string url;  // the configured feed URL (query string kept)
   std::string title;
   std::string link;
   std::string language;
 };
 
 struct Article {
-  std::string id;                 // stable: see normalizer ArticleId()
+  std::string id;  // stable: see normalizer ArticleId()
   ArticleEvent event = ArticleEvent::kCreated;
   FeedRef feed;
-  std::string url;                // link as published
-  std::string canonical_url;      // tracking parameters removed
-  std::string title;              // plain text
+  std::string url;            // link as published
+  std::string canonical_url;  // tracking parameters removed
+  std::string title;          // plain text
   std::vector<std::string> authors;
   std::vector<std::string> categories;
   std::optional<TimePoint> published;
   std::optional<TimePoint> updated;
   TimePoint fetched_at{};
-  std::string summary;            // plain text
-  std::string content_html;       // sanitized HTML of the body
-  std::string content_text;       // paragraphs separated by a blank line
+  std::string summary;       // plain text
+  std::string content_html;  // sanitized HTML of the body
+  std::string content_text;  // paragraphs separated by a blank line
   ContentSource content_source = ContentSource::kFeed;
-  std::string language;           // BCP 47 tag or ""
-  std::string image;              // URL or "" (serialized as null)
+  std::string language;  // BCP 47 tag or ""
+  std::string image;     // URL or "" (serialized as null)
   std::vector<Enclosure> enclosures;
   int word_count = 0;
-  std::string content_hash;       // hex sha256 of content_text
+  std::string content_hash;  // hex sha256 of content_text
 };
 
 // Serializes `article` as one line of compact JSON (no trailing newline).
 std::string ArticleToJson(const Article& article);
 
-std::string_view ArticleEventName(ArticleEvent e);      // "created"|"updated"
-std::string_view ContentSourceName(ContentSource s);    // "feed"|"page"
+std::string_view ArticleEventName(ArticleEvent e);    // "created"|"updated"
+std::string_view ContentSourceName(ContentSource s);  // "feed"|"page"
 
 }  // namespace newsflow

@@ -6,26 +6,46 @@ namespace newsflow {
 
 std::string_view ErrcName(Errc code) {
   switch (code) {
-    case Errc::kInvalidArgument: return "invalid_argument";
-    case Errc::kConfig: return "config";
-    case Errc::kParse: return "parse";
-    case Errc::kNotAFeed: return "not_a_feed";
-    case Errc::kIo: return "io";
-    case Errc::kNotFound: return "not_found";
-    case Errc::kDns: return "dns";
-    case Errc::kConnect: return "connect";
-    case Errc::kTls: return "tls";
-    case Errc::kTimeout: return "timeout";
-    case Errc::kConnectionReset: return "connection_reset";
-    case Errc::kHttpStatus: return "http_status";
-    case Errc::kTooLarge: return "too_large";
-    case Errc::kTooManyRedirects: return "too_many_redirects";
-    case Errc::kEmptyBody: return "empty_body";
-    case Errc::kBlocked: return "blocked";
-    case Errc::kKafka: return "kafka";
-    case Errc::kState: return "state";
-    case Errc::kCancelled: return "cancelled";
-    case Errc::kInternal: return "internal";
+    case Errc::kInvalidArgument:
+      return "invalid_argument";
+    case Errc::kConfig:
+      return "config";
+    case Errc::kParse:
+      return "parse";
+    case Errc::kNotAFeed:
+      return "not_a_feed";
+    case Errc::kIo:
+      return "io";
+    case Errc::kNotFound:
+      return "not_found";
+    case Errc::kDns:
+      return "dns";
+    case Errc::kConnect:
+      return "connect";
+    case Errc::kTls:
+      return "tls";
+    case Errc::kTimeout:
+      return "timeout";
+    case Errc::kConnectionReset:
+      return "connection_reset";
+    case Errc::kHttpStatus:
+      return "http_status";
+    case Errc::kTooLarge:
+      return "too_large";
+    case Errc::kTooManyRedirects:
+      return "too_many_redirects";
+    case Errc::kEmptyBody:
+      return "empty_body";
+    case Errc::kBlocked:
+      return "blocked";
+    case Errc::kKafka:
+      return "kafka";
+    case Errc::kState:
+      return "state";
+    case Errc::kCancelled:
+      return "cancelled";
+    case Errc::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -7,7 +7,6 @@
 // only at the edges (third-party code that throws) and are converted at once.
 
 #include <boost/system/result.hpp>
-
 #include <string>
 #include <string_view>
 

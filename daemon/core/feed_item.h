@@ -23,16 +23,16 @@ struct Person {
 // A media file attached to an item (RSS <enclosure>, Atom rel="enclosure",
 // media:content, JSON Feed attachments).
 struct Enclosure {
-  std::string url;      // absolute URL
-  std::string type;     // MIME type as given; may be empty
-  int64_t length = 0;   // bytes as given; 0 when unknown
+  std::string url;     // absolute URL
+  std::string type;    // MIME type as given; may be empty
+  int64_t length = 0;  // bytes as given; 0 when unknown
 };
 
 // One entry of a feed, in document order.
 struct FeedItem {
-  std::string title;            // XML-decoded; markup kept when the feed has it
-  std::string link;             // absolute URL of the story ("" if none)
-  std::string guid;             // id as given (RSS guid, Atom id, JSON id)
+  std::string title;  // XML-decoded; markup kept when the feed has it
+  std::string link;   // absolute URL of the story ("" if none)
+  std::string guid;   // id as given (RSS guid, Atom id, JSON id)
   bool guid_is_permalink = false;  // RSS isPermaLink (defaults true in RSS 2.0)
   std::optional<TimePoint> published;
   std::optional<TimePoint> updated;
@@ -43,10 +43,10 @@ struct FeedItem {
   std::string content_type;     // "html", "text" or "xhtml" for `content`
   std::vector<std::string> categories;
   std::vector<Enclosure> enclosures;
-  std::string comments;         // comments page URL
-  std::string image;            // media:thumbnail, itunes:image, JSON image
-  std::string language;         // xml:lang or dc:language of the item
-  std::string source_link;      // feedburner:origLink when present
+  std::string comments;     // comments page URL
+  std::string image;        // media:thumbnail, itunes:image, JSON image
+  std::string language;     // xml:lang or dc:language of the item
+  std::string source_link;  // feedburner:origLink when present
 };
 
 // A whole parsed feed.
@@ -54,14 +54,14 @@ struct ParsedFeed {
   // One of "rss2 rss09x rss1 rss090 atom10 atom03 json" (the corpus names).
   std::string format;
   std::string title;
-  std::string link;           // the site's home page
-  std::string description;    // subtitle / description
+  std::string link;         // the site's home page
+  std::string description;  // subtitle / description
   std::string language;
-  std::string image;          // feed logo / icon
+  std::string image;  // feed logo / icon
   std::optional<TimePoint> updated;
   std::optional<int> ttl_minutes;  // RSS <ttl> or derived from sy:*
   std::vector<FeedItem> items;
-  bool wellformed = true;     // false when recovery was needed
+  bool wellformed = true;             // false when recovery was needed
   std::vector<std::string> warnings;  // what recovery did, one line each
 };
 

@@ -18,16 +18,21 @@ void AtomicAdd(std::atomic<double>& a, double d) {
 std::string EscapeLabelValue(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
   return out;
 }
 
-std::string RenderLabels(const MetricLabels& labels,
-                         const std::pair<std::string, std::string>* extra = nullptr) {
+std::string RenderLabels(
+    const MetricLabels& labels,
+    const std::pair<std::string, std::string>* extra = nullptr) {
   if (labels.empty() && extra == nullptr) return "";
   std::string out = "{";
   bool first = true;
@@ -48,7 +53,8 @@ std::string FormatNumber(double v) {
   // "0.10000000000000001").
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", v);
-  if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
+  if (std::strtod(buf, nullptr) != v)
+    std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
 
@@ -126,15 +132,18 @@ Histogram& MetricsRegistry::GetHistogram(const std::string& name,
   return *slot;
 }
 
-void MetricsRegistry::RemoveSeries(const std::pair<std::string, std::string>& label) {
+void MetricsRegistry::RemoveSeries(
+    const std::pair<std::string, std::string>& label) {
   std::lock_guard lock(mutex_);
   auto has = [&](const MetricLabels& ls) {
     return std::find(ls.begin(), ls.end(), label) != ls.end();
   };
   for (auto& [name, family] : families_) {
-    std::erase_if(family.counters, [&](const auto& kv) { return has(kv.first); });
+    std::erase_if(family.counters,
+                  [&](const auto& kv) { return has(kv.first); });
     std::erase_if(family.gauges, [&](const auto& kv) { return has(kv.first); });
-    std::erase_if(family.histograms, [&](const auto& kv) { return has(kv.first); });
+    std::erase_if(family.histograms,
+                  [&](const auto& kv) { return has(kv.first); });
   }
 }
 
@@ -148,21 +157,26 @@ std::string MetricsRegistry::RenderPrometheus() const {
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + " " + type + "\n";
     for (const auto& [labels, c] : f.counters) {
-      out += name + RenderLabels(labels) + " " + std::to_string(c->value()) + "\n";
+      out +=
+          name + RenderLabels(labels) + " " + std::to_string(c->value()) + "\n";
     }
     for (const auto& [labels, g] : f.gauges) {
-      out += name + RenderLabels(labels) + " " + FormatNumber(g->value()) + "\n";
+      out +=
+          name + RenderLabels(labels) + " " + FormatNumber(g->value()) + "\n";
     }
     for (const auto& [labels, h] : f.histograms) {
       const auto counts = h->CumulativeCounts();
       for (size_t i = 0; i < counts.size(); ++i) {
         const std::pair<std::string, std::string> le{
-            "le", i < h->bounds().size() ? FormatNumber(h->bounds()[i]) : "+Inf"};
+            "le",
+            i < h->bounds().size() ? FormatNumber(h->bounds()[i]) : "+Inf"};
         out += name + "_bucket" + RenderLabels(labels, &le) + " " +
                std::to_string(counts[i]) + "\n";
       }
-      out += name + "_sum" + RenderLabels(labels) + " " + FormatNumber(h->sum()) + "\n";
-      out += name + "_count" + RenderLabels(labels) + " " + std::to_string(h->count()) + "\n";
+      out += name + "_sum" + RenderLabels(labels) + " " +
+             FormatNumber(h->sum()) + "\n";
+      out += name + "_count" + RenderLabels(labels) + " " +
+             std::to_string(h->count()) + "\n";
     }
   }
   return out;

@@ -97,7 +97,8 @@ class MetricsRegistry {
     std::map<MetricLabels, std::unique_ptr<Gauge>> gauges;
     std::map<MetricLabels, std::unique_ptr<Histogram>> histograms;
   };
-  Family& FamilyFor(const std::string& name, const std::string& help, Kind kind);
+  Family& FamilyFor(const std::string& name, const std::string& help,
+                    Kind kind);
 
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;

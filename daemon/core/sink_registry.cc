@@ -5,7 +5,8 @@
 namespace newsflow {
 
 void SinkRegistry::Add(std::string type, SinkFactory factory) {
-  const bool inserted = factories_.emplace(std::move(type), std::move(factory)).second;
+  const bool inserted =
+      factories_.emplace(std::move(type), std::move(factory)).second;
   assert(inserted && "sink type registered twice");
   (void)inserted;
 }
@@ -15,7 +16,8 @@ Result<std::unique_ptr<Sink>> SinkRegistry::Create(
   auto it = factories_.find(type);
   if (it == factories_.end()) {
     std::string known;
-    for (const auto& [name, f] : factories_) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& [name, f] : factories_)
+      known += (known.empty() ? "" : ", ") + name;
     return Error::Config("unknown sink type \"" + std::string(type) +
                          "\" (known: " + known + ")");
   }

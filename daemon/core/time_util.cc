@@ -17,21 +17,19 @@ std::string FormatRfc3339(TimePoint t) {
   char buf[40];
   const int ms = static_cast<int>(hms.subseconds().count());
   if (ms != 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                  static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()), ms);
+    std::snprintf(
+        buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+        static_cast<int>(hms.minutes().count()),
+        static_cast<int>(hms.seconds().count()), ms);
   } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                  static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
+    std::snprintf(
+        buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ",
+        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+        static_cast<int>(hms.minutes().count()),
+        static_cast<int>(hms.seconds().count()));
   }
   return buf;
 }
@@ -53,8 +51,7 @@ std::optional<TimePoint> MakeUtc(int year, int month, int day, int hour,
   if (hour == 24 && (minute != 0 || second != 0)) return std::nullopt;
   if (second == 60) second = 59;  // leap second: clamp, as feed readers do
   return TimePoint{sys_days{ymd}} + hours{hour} + minutes{minute} +
-         seconds{second} + milliseconds{millisecond} -
-         minutes{offset_minutes};
+         seconds{second} + milliseconds{millisecond} - minutes{offset_minutes};
 }
 
 }  // namespace newsflow

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "daemon/core/article.h"
-#include "daemon/core/url.h"
 #include "daemon/core/feed_item.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 
@@ -22,7 +22,6 @@ struct PageMetadata;
 // of the other parameters. Returns `url` unchanged when it is not an
 // absolute http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
-
 
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);

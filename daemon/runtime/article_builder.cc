@@ -49,9 +49,8 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
                 e.ToString());
     } else {
       CleanOptions page_clean = ctx->clean;
-      page_clean.base_url = response->effective_url.empty()
-                                ? item.link
-                                : response->effective_url;
+      page_clean.base_url =
+          response->effective_url.empty() ? item.link : response->effective_url;
       ExtractedPage extracted = ExtractPage(response->body, page_clean);
       // Keep the feed's body when the page yields less (paywall, JS page).
       if (extracted.content.text.size() > content.text.size()) {

@@ -20,11 +20,11 @@
 namespace newsflow {
 
 struct BuildContext {
-  HttpClient* http = nullptr;         // REQUIRES: non-null, outlives builds
-  HttpRequest page_request;           // template for page fetches (proxy, UA, caps)
-  FeedRef feed;                       // id/url from config, rest from the feed
+  HttpClient* http = nullptr;  // REQUIRES: non-null, outlives builds
+  HttpRequest page_request;    // template for page fetches (proxy, UA, caps)
+  FeedRef feed;                // id/url from config, rest from the feed
   FullArticleMode full_article = FullArticleMode::kAuto;
-  CleanOptions clean;                 // per-feed selectors
+  CleanOptions clean;  // per-feed selectors
   std::string language_override;
 };
 

@@ -49,8 +49,8 @@ inline Awaitable<Result<HttpResponse>> AsyncFetch(HttpClient& client,
 }
 
 // co_await-able PollFeed.
-inline Awaitable<Result<FeedPollResult>> AsyncPollFeed(HttpClient& client,
-                                                       FeedPollRequest request) {
+inline Awaitable<Result<FeedPollResult>> AsyncPollFeed(
+    HttpClient& client, FeedPollRequest request) {
   return AwaitCallback<FeedPollResult>(
       [&client, request = std::move(request)](FeedPollCallback done) mutable {
         PollFeed(client, std::move(request), std::move(done));

@@ -14,11 +14,11 @@
 
 #include "config/config.h"
 #include "connectors/builtin.h"
+#include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
 #include "daemon/core/sink_registry.h"
 #include "daemon/runtime/async_util.h"
-#include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/runtime/fanout_sink.h"
 #include "daemon/runtime/feed_events.h"
 #include "daemon/runtime/feed_poller.h"
@@ -144,7 +144,8 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed) {
   env.store = store_.get();
   env.publisher = publisher_.get();
   env.events = events_.get();
-  auto poller = std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
+  auto poller =
+      std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   pollers_[feed.name] = poller;
   asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
                  [log = log_, name = feed.name](std::exception_ptr e) {
@@ -152,8 +153,9 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed) {
                    try {
                      std::rethrow_exception(e);
                    } catch (const std::exception& ex) {
-                     log->error("Feed poller ended by an exception. feed={} error={}",
-                                name, ex.what());
+                     log->error(
+                         "Feed poller ended by an exception. feed={} error={}",
+                         name, ex.what());
                    }
                  });
 }
@@ -203,7 +205,8 @@ void Daemon::Impl::Reload() {
   config_.http.proxy = fresh->http.proxy;
   for (const FeedConfig& f : config_.feeds) {
     if (!pollers_.contains(f.name)) {
-      const bool was_changed = std::find(to_stop.begin(), to_stop.end(), f.name) != to_stop.end();
+      const bool was_changed =
+          std::find(to_stop.begin(), to_stop.end(), f.name) != to_stop.end();
       if (!was_changed) ++added;
       StartFeed(f);
     }
@@ -255,10 +258,12 @@ void Daemon::Impl::Reload() {
 void Daemon::Impl::BeginShutdown(const char* why) {
   if (stopping_) return;
   stopping_ = true;
-  log_->info("Shutting down; draining in-flight articles. reason={} in_flight={}",
-             why, publisher_ ? publisher_->in_flight() : 0);
+  log_->info(
+      "Shutting down; draining in-flight articles. reason={} in_flight={}", why,
+      publisher_ ? publisher_->in_flight() : 0);
   NotifyStopping();
-  drain_deadline_ = std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
+  drain_deadline_ =
+      std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
   for (auto& [name, poller] : pollers_) poller->Stop();
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
@@ -271,7 +276,8 @@ void Daemon::Impl::BeginShutdown(const char* why) {
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
   for (;;) {
-    auto [ec, signo] = co_await signals_.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec, signo] =
+        co_await signals_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     if (signo == SIGHUP && !stopping_) {
       Reload();
@@ -292,8 +298,10 @@ Awaitable<void> Daemon::Impl::Supervise() {
     if (now >= next_prune && !stopping_) {
       next_prune = now + std::chrono::hours(1);
       auto pruned = PruneByRetention(*store_, config_.state.retention, Now());
-      if (!pruned) log_->warn("State prune failed. error={}", pruned.error().ToString());
-      else if (*pruned > 0) log_->info("State pruned. tombstoned={}", *pruned);
+      if (!pruned)
+        log_->warn("State prune failed. error={}", pruned.error().ToString());
+      else if (*pruned > 0)
+        log_->info("State pruned. tombstoned={}", *pruned);
     }
     if (watchdog && now >= next_watchdog) {
       NotifyWatchdog();
@@ -304,19 +312,22 @@ Awaitable<void> Daemon::Impl::Supervise() {
       bool all_done = true;
       for (const auto& [name, p] : pollers_) {
         all_done = all_done && p->finished();
-        any_feed_failed_ = any_feed_failed_ || (p->finished() && p->last_poll_failed());
+        any_feed_failed_ =
+            any_feed_failed_ || (p->finished() && p->last_poll_failed());
       }
       if (all_done) BeginShutdown("--once: every feed polled");
     }
     if (stopping_) {
       bool pollers_done = retiring_.empty();
-      for (const auto& [name, p] : pollers_) pollers_done = pollers_done && p->finished();
+      for (const auto& [name, p] : pollers_)
+        pollers_done = pollers_done && p->finished();
       const bool idle = publisher_->in_flight() == 0;
       if ((pollers_done && idle) || now >= drain_deadline_) {
         if (!idle) {
-          log_->warn("Drain deadline passed; undelivered articles will be "
-                     "published again on the next start. in_flight={}",
-                     publisher_->in_flight());
+          log_->warn(
+              "Drain deadline passed; undelivered articles will be "
+              "published again on the next start. in_flight={}",
+              publisher_->in_flight());
         }
         break;
       }
@@ -327,11 +338,13 @@ Awaitable<void> Daemon::Impl::Supervise() {
   signals_.cancel();
   // Close blocks up to the timeout for outstanding acks, then fails what is
   // left (kRetry callbacks, posted): every poller can then finish.
-  const auto left = std::max(std::chrono::milliseconds(0),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 drain_deadline_ - std::chrono::steady_clock::now()));
+  const auto left =
+      std::max(std::chrono::milliseconds(0),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   drain_deadline_ - std::chrono::steady_clock::now()));
   if (auto closed = sink_->Close(left); !closed) {
-    log_->warn("Sink close reported an error. error={}", closed.error().ToString());
+    log_->warn("Sink close reported an error. error={}",
+               closed.error().ToString());
   }
   if (events_) (void)events_->Close(std::chrono::milliseconds(1000));
 }

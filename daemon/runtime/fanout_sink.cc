@@ -14,9 +14,12 @@ struct Pending {
 // Retry beats drop beats delivered: a retry may still succeed as a whole.
 int Rank(DeliveryOutcome o) {
   switch (o) {
-    case DeliveryOutcome::kDelivered: return 0;
-    case DeliveryOutcome::kDrop: return 1;
-    case DeliveryOutcome::kRetry: return 2;
+    case DeliveryOutcome::kDelivered:
+      return 0;
+    case DeliveryOutcome::kDrop:
+      return 1;
+    case DeliveryOutcome::kRetry:
+      return 2;
   }
   return 2;
 }
@@ -38,7 +41,8 @@ void FanoutSink::Publish(const Article& article, const std::string& topic,
       if (Rank(report.outcome) > Rank(pending->combined.outcome)) {
         pending->combined = std::move(report);
       }
-      if (--pending->remaining == 0) pending->done(std::move(pending->combined));
+      if (--pending->remaining == 0)
+        pending->done(std::move(pending->combined));
     });
   }
 }

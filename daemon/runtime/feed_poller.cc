@@ -448,7 +448,7 @@ Result<IdPolicy> FeedPoller::ApplyIdPolicy(const std::vector<ItemKey>& keys) {
 }
 
 Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
-                                                      size_t backlog_limit) {
+                                                        size_t backlog_limit) {
   auto log = GetLogger("feed." + feed_.name);
   ParsedFeed& feed = result.feed;
   // A fresh context per poll: in-flight builds keep the one they started with.

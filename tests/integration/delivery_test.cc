@@ -508,18 +508,22 @@ TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
   ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
   const std::string topic = UniqueTopicName("failevt");
   const std::string events = UniqueTopicName("failevt-events");
-  for (const auto& t : {topic, events}) ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
+  for (const auto& t : {topic, events})
+    ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
   GeneratedSite site(3);
   WriteConfig(*bootstrap, topic, site.proxy(), "never", "", "1h",
               "  events_topic: " + events + "\n");
   site.SetFeedDown(true);
-  auto failed = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  auto failed = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                                 seconds(60));
   EXPECT_EQ(failed.exit_code, 1) << failed.err;  // --once: a feed failed
   // A second failing poll is the same streak: no second event.
-  auto failed_again = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  auto failed_again = RunDaemonCommand(
+      {"run", "--config", config_path_, "--once"}, seconds(60));
   EXPECT_EQ(failed_again.exit_code, 1) << failed_again.err;
   site.SetFeedDown(false);
-  auto ok = RunDaemonCommand({"run", "--config", config_path_, "--once"}, seconds(60));
+  auto ok = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                             seconds(60));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ConsumeAll(*bootstrap, topic, 3, seconds(30)).size(), 3u);
   auto announced = ConsumeAll(*bootstrap, events, 2, seconds(30));
@@ -528,7 +532,8 @@ TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
   auto second = nlohmann::json::parse(announced[1].value);
   EXPECT_EQ(first["type"], "fetch_failed");
   EXPECT_EQ(first["feed"]["id"], "gen");
-  EXPECT_NE(first["details"]["error"].get<std::string>().find("503"), std::string::npos);
+  EXPECT_NE(first["details"]["error"].get<std::string>().find("503"),
+            std::string::npos);
   EXPECT_EQ(second["type"], "recovered");
   EXPECT_EQ(second["details"]["failed_polls"], "2");
 }

@@ -820,7 +820,8 @@ feeds:
   EXPECT_EQ(cfg->feeds.at(0).cookies, "a=1");
   const auto& headers = cfg->feeds.at(0).headers;
   EXPECT_NE(std::find(headers.begin(), headers.end(),
-                      std::pair<std::string, std::string>{"Authorization", "Basic bWU6cHc="}),
+                      std::pair<std::string, std::string>{"Authorization",
+                                                          "Basic bWU6cHc="}),
             headers.end());
   auto defaults = LoadConfigString("feeds: []\n", "d.yaml");
   ASSERT_TRUE(defaults);

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/integration/seed_fixture.h"
 #include "tests/testing/daemon_process.h"
@@ -79,7 +79,8 @@ TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
   ASSERT_EQ(lines.size(), 2u) << first.err;
   for (const auto& line : lines) {
     EXPECT_EQ(ArticleSchemaErrors(line), "") << line;
-    for (const auto& b : kSeedBoilerplate) EXPECT_EQ(line.find(b), std::string::npos) << b;
+    for (const auto& b : kSeedBoilerplate)
+      EXPECT_EQ(line.find(b), std::string::npos) << b;
   }
   auto second = site.RunOnce();
   ASSERT_EQ(second.exit_code, 0) << second.err;
@@ -104,7 +105,8 @@ TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
 
 TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
   auto server = StartSeedServer();
-  auto result = RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
+  auto result =
+      RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::istringstream in(result.out);
   int n = 0;
@@ -112,8 +114,9 @@ TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
     EXPECT_EQ(ArticleSchemaErrors(line), "") << line;
     auto v = nlohmann::json::parse(line);
     if (n == 0) {
-      EXPECT_EQ(SquashWhitespace(v["content_text"].get<std::string>()),
-                SquashWhitespace(ReadFileOrDie(SeedDir() + "/article.gold.txt")));
+      EXPECT_EQ(
+          SquashWhitespace(v["content_text"].get<std::string>()),
+          SquashWhitespace(ReadFileOrDie(SeedDir() + "/article.gold.txt")));
     }
   }
   EXPECT_EQ(n, 2);
@@ -132,7 +135,8 @@ TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
   auto version = RunDaemonCommand({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("newsflowd ", 0), 0u);
-  auto missing = RunDaemonCommand({"check-config", "/nonexistent/newsflow.yaml"});
+  auto missing =
+      RunDaemonCommand({"check-config", "/nonexistent/newsflow.yaml"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("/nonexistent/newsflow.yaml"), std::string::npos);
 }
@@ -153,11 +157,11 @@ TEST(CommandLineTest, ParsePrintsTheParsersView) {
   EXPECT_EQ(v["items"][0]["published"], "2025-10-12T01:40:00Z");
 }
 
-
 // The feed's `timezone` reaches the parser: a zone-less pubDate (QQ style) is
 // read in that zone; without the key it stays UTC.
 // `fetch` instead of `run --once` when use_fetch.
-std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fetch = false) {
+std::string PublishedWithTimezone(const std::string& timezone_line,
+                                  bool use_fetch = false) {
   const std::string feed =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<rss version=\"2.0\"><channel><title>TZ</title>"
@@ -189,9 +193,11 @@ std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fet
   });
   JsonlSite site("tz", "tz-feed", "http://tz.example/feed.xml",
                  server.base_url(), "", timezone_line);
-  auto r = use_fetch ? RunDaemonCommand({"fetch", "http://tz.example/feed.xml", "--config",
-                                         site.config(), "--proxy", server.base_url()})
-                     : site.RunOnce();
+  auto r =
+      use_fetch
+          ? RunDaemonCommand({"fetch", "http://tz.example/feed.xml", "--config",
+                              site.config(), "--proxy", server.base_url()})
+          : site.RunOnce();
   std::vector<std::string> lines;
   if (use_fetch) {
     std::istringstream in(r.out);
@@ -200,19 +206,23 @@ std::string PublishedWithTimezone(const std::string& timezone_line, bool use_fet
     lines = site.Output();
   }
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  if (lines.size() != 1u) return "lines=" + std::to_string(lines.size()) + " " + r.err;
+  if (lines.size() != 1u)
+    return "lines=" + std::to_string(lines.size()) + " " + r.err;
   auto v = nlohmann::json::parse(lines[0]);
   return v.value("published", std::string("missing"));
 }
 
 TEST(JsonlPipelineTest, FeedTimezoneAppliesToZonelessDates) {
-  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n"), "2018-09-18T02:11:12Z");
-  EXPECT_EQ(PublishedWithTimezone("    timezone: \"+05:30\"\n"), "2018-09-18T04:41:12Z");
+  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n"),
+            "2018-09-18T02:11:12Z");
+  EXPECT_EQ(PublishedWithTimezone("    timezone: \"+05:30\"\n"),
+            "2018-09-18T04:41:12Z");
   EXPECT_EQ(PublishedWithTimezone(""), "2018-09-18T10:11:12Z");
 }
 
 TEST(JsonlPipelineTest, FetchCommandAppliesTheConfiguredFeedsTimezone) {
-  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n", true), "2018-09-18T02:11:12Z");
+  EXPECT_EQ(PublishedWithTimezone("    timezone: Asia/Shanghai\n", true),
+            "2018-09-18T02:11:12Z");
   EXPECT_EQ(PublishedWithTimezone("", true), "2018-09-18T10:11:12Z");
 }
 

@@ -312,8 +312,9 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
             std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_ready 1\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_in_flight "), std::string::npos);
-  EXPECT_NE(metrics.body.find("newsflow_feed_next_poll_seconds{feed=\"alpha\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("newsflow_feed_next_poll_seconds{feed=\"alpha\"}"),
+      std::string::npos);
   // Valid exposition: every family is declared exactly once.
   {
     std::istringstream lines(metrics.body);

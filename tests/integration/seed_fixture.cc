@@ -19,9 +19,11 @@ std::string SeedDir() { return std::string(NEWSFLOW_CORPUS_DIR) + "/seed"; }
 std::unique_ptr<LoopbackHttpServer> StartSeedServer() {
   const std::map<std::string, std::pair<std::string, std::string>> routes = {
       {"/category/world/feed/",
-       {ReadFileOrDie(SeedDir() + "/feed.xml"), "application/rss+xml; charset=UTF-8"}},
+       {ReadFileOrDie(SeedDir() + "/feed.xml"),
+        "application/rss+xml; charset=UTF-8"}},
       {kSeedArticlePath,
-       {ReadFileOrDie(SeedDir() + "/article.html"), "text/html; charset=UTF-8"}},
+       {ReadFileOrDie(SeedDir() + "/article.html"),
+        "text/html; charset=UTF-8"}},
   };
   return std::make_unique<LoopbackHttpServer>([routes](const TestRequest& req) {
     TestResponse resp;

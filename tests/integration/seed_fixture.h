@@ -19,8 +19,12 @@ inline constexpr char kSeedArticlePath[] =
 
 // The boilerplate strings of ../shared/corpus/seed/README.md.
 inline const std::vector<std::string> kSeedBoilerplate = {
-    "Leave a Reply", "Your email address will not be published",
-    "Required fields are marked", "Share this", "Subscribe", "Related Posts",
+    "Leave a Reply",
+    "Your email address will not be published",
+    "Required fields are marked",
+    "Share this",
+    "Subscribe",
+    "Related Posts",
     "appeared first on"};
 
 std::string ReadFileOrDie(const std::string& path);

@@ -45,8 +45,8 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
-CommandResult RunDaemonCommand(const std::vector<std::string>& args,
-                               std::chrono::milliseconds timeout =
-                                   std::chrono::seconds(60));
+CommandResult RunDaemonCommand(
+    const std::vector<std::string>& args,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace newsflow::testing

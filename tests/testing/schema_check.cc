@@ -12,7 +12,8 @@ namespace newsflow::testing {
 
 std::string ArticleSchemaErrors(const std::string& json_text) {
   static const valijson::Schema* schema = [] {
-    std::ifstream in(std::string(NEWSFLOW_SOURCE_DIR) + "/docs/article.schema.json");
+    std::ifstream in(std::string(NEWSFLOW_SOURCE_DIR) +
+                     "/docs/article.schema.json");
     auto doc = new nlohmann::json(nlohmann::json::parse(in));
     auto* s = new valijson::Schema;
     valijson::SchemaParser parser;

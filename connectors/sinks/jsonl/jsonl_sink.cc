@@ -9,16 +9,16 @@
 
 namespace newsflow {
 
-Result<std::unique_ptr<JsonlSink>> JsonlSink::Create(boost::asio::io_context& io,
-                                                     JsonlSinkOptions options) {
+Result<std::unique_ptr<JsonlSink>> JsonlSink::Create(
+    boost::asio::io_context& io, JsonlSinkOptions options) {
   FILE* out = stdout;
   bool owns = false;
   if (options.path != "-") {
     out = std::fopen(options.path.c_str(), "ae");
     if (out == nullptr) {
-      return Error::Io(std::string("cannot open for appending: ") +
-                           std::strerror(errno),
-                       options.path);
+      return Error::Io(
+          std::string("cannot open for appending: ") + std::strerror(errno),
+          options.path);
     }
     owns = true;
   }
@@ -49,9 +49,10 @@ void JsonlSink::Publish(const Article& article, const std::string& /*topic*/,
     std::clearerr(out_);
   }
   // The Sink contract: never call back from inside Publish().
-  boost::asio::post(io_, [done = std::move(done), report = std::move(report)]() mutable {
-    done(std::move(report));
-  });
+  boost::asio::post(
+      io_, [done = std::move(done), report = std::move(report)]() mutable {
+        done(std::move(report));
+      });
 }
 
 Result<void> JsonlSink::Close(std::chrono::milliseconds /*timeout*/) {

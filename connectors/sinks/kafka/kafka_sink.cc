@@ -8,8 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <utility>
 
-#include "daemon/core/metrics.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/metrics.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {

@@ -45,7 +45,6 @@ void RepairXml(std::string_view in, std::string* out, RepairStats* stats,
 // point or 0.
 uint32_t LookupHtmlEntity(std::string_view name);
 
-
 // In decoded HTML (a summary or content that carried "&amp;#146;"): the
 // character references &#128;..&#159; are windows-1252 punctuation and
 // become their Unicode references (&#x2019;), and "&#X" is spelled "&#x",

@@ -28,7 +28,6 @@ std::string ReadFile(const std::filesystem::path& p) {
   return ss.str();
 }
 
-
 // Escaped HTML lives in text content; inline XHTML lives as child elements.
 // Collect both forms for every element of the feed.
 void CollectPayloads(xmlNode* n, std::vector<std::string>* out) {

@@ -11,7 +11,8 @@ TEST(ArticleTest, SerializesEveryDesignField) {
   Article a;
   a.id = "abc";
   a.event = ArticleEvent::kUpdated;
-  a.feed = {"frontier-world", "http://f.example/feed/", "Frontier", "http://f.example/", "en"};
+  a.feed = {"frontier-world", "http://f.example/feed/", "Frontier",
+            "http://f.example/", "en"};
   a.url = "http://f.example/a?utm_source=x";
   a.canonical_url = "http://f.example/a";
   a.title = "Title";
@@ -33,11 +34,13 @@ TEST(ArticleTest, SerializesEveryDesignField) {
   EXPECT_TRUE(j["image"].is_null());
   EXPECT_EQ(j["content_source"], "page");
   EXPECT_EQ(j["enclosures"][0]["length"], 12);
-  for (const char* key :
-       {"id", "event", "feed", "url", "canonical_url", "title", "authors",
-        "categories", "published", "updated", "fetched_at", "summary",
-        "content_html", "content_text", "content_source", "language", "image",
-        "enclosures", "word_count", "content_hash"}) {
+  for (const char* key : {"id",           "event",         "feed",
+                          "url",          "canonical_url", "title",
+                          "authors",      "categories",    "published",
+                          "updated",      "fetched_at",    "summary",
+                          "content_html", "content_text",  "content_source",
+                          "language",     "image",         "enclosures",
+                          "word_count",   "content_hash"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
 }

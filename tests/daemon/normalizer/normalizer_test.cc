@@ -68,7 +68,8 @@ TEST(NormalizeTest, FillsArticleFromItemAndContent) {
   item.summary = "<p>Trade through the crossing.</p>";
   CleanedContent content{"<p>One two.</p><p>Three.</p>", "One two.\n\nThree."};
   NormalizeInput in;
-  in.feed = {"frontier-world", "http://f.example/feed/", "World", "http://f.example/", "en-US"};
+  in.feed = {"frontier-world", "http://f.example/feed/", "World",
+             "http://f.example/", "en-US"};
   in.item = &item;
   in.content = &content;
   in.fetched_at = *MakeUtc(2025, 10, 5, 10, 0, 0);
