@@ -3,6 +3,7 @@
 #include <glob.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cassert>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -13,6 +14,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "config/reload_table.h"
+#include "config/sink_registry.h"
 #include "config/yaml_fields.h"
 #include "daemon/core/text_util.h"
 
@@ -90,18 +93,6 @@ std::optional<std::string> CheckFeedName(const std::string& name) {
   if (ok) return std::nullopt;
   return "invalid feed name " + Quote(name) +
          " (use 1-128 of A-Z a-z 0-9 . _ -)";
-}
-
-std::optional<std::string> CheckTopic(const std::string& topic) {
-  // Kafka's own rule (kafka.common.internals.Topic): legal chars, <= 249.
-  bool ok =
-      !topic.empty() && topic.size() <= 249 && topic != "." && topic != "..";
-  for (char c : topic) {
-    ok = ok && (IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-');
-  }
-  if (ok) return std::nullopt;
-  return "invalid Kafka topic " + Quote(topic) +
-         " (use 1-249 of A-Z a-z 0-9 . _ -)";
 }
 
 std::optional<std::string> CheckNonEmpty(const std::string& s) {
@@ -281,35 +272,48 @@ bool ReadWholeFile(const std::string& path, std::string* out,
 // Reads the YAML tree into a DaemonConfig. One Loader per document.
 class Loader {
  public:
-  explicit Loader(Source src) : src_(std::move(src)) {}
+  Loader(Source src, const SinkRegistry& sinks)
+      : src_(std::move(src)), sinks_(sinks) {}
 
   Result<DaemonConfig> Load(const YAML::Node& root) {
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
       return src_.ErrorAt(root, "the document must be a map of settings");
     }
     YAML::Node defaults_node, feeds_node, sinks_node, include_node, opml_node;
-    std::vector<Field> top = {
-        Section("kafka", KafkaFields()),
-        Section("state", StateFields()),
-        Section("http", HttpFields()),
-        Section("metrics", MetricsFields()),
-        Section("scheduler", SchedulerFields()),
-        Section("pipeline", PipelineFields()),
-        Section("log", LogFields()),
-        Keep("defaults", &defaults_node),
-        Keep("feeds", &feeds_node),
-        Keep("include", &include_node),
-        Keep("opml", &opml_node),
+    std::vector<Field> top;
+    for (auto& [key, fields] : Sections()) {
+      top.push_back(Section(key, std::move(fields)));
+    }
+    top.push_back(Keep("defaults", &defaults_node));
+    top.push_back(Keep("feeds", &feeds_node));
+    top.push_back(Keep("include", &include_node));
+    top.push_back(Keep("opml", &opml_node));
+    top.push_back(
         Field{"sinks",
               [this, &sinks_node](const YAML::Node& n,
                                   const std::string& path) -> Result<void> {
                 sinks_node = n;
                 return ReadSinks(n, path);
-              }},
-        Str("jsonl_path", &cfg_.jsonl_path),
-    };
+              }});
+    // Keys the sinks own are kept and handed to their descriptors below.
+    std::map<std::string, YAML::Node, std::less<>> sink_nodes;
+    for (const SinkDescriptor& d : sinks_.descriptors()) {
+      for (const std::string& key : d.keys) {
+        top.push_back(Keep(key, &sink_nodes[key]));
+      }
+    }
     if (auto r = yaml_fields::ReadMap(src_, root, "", top); !r) {
       return r.error();
+    }
+    for (const SinkDescriptor& d : sinks_.descriptors()) {
+      yaml_fields::SinkYaml yaml{src_, {}};
+      for (const std::string& key : d.keys) yaml.nodes[key] = sink_nodes[key];
+      auto settings = d.parse(yaml);
+      if (!settings) return settings.error();
+      cfg_.sink_settings[d.type] = std::move(*settings);
+    }
+    if (cfg_.sinks.empty() && !sinks_.descriptors().empty()) {
+      cfg_.sinks.push_back(sinks_.descriptors().front().type);
     }
 
     // Cross-field checks, each pointing at the node that is wrong.
@@ -319,11 +323,13 @@ class Loader {
           "scheduler.max_interval: must be >= min_interval (" +
               yaml_fields::FormatDuration(cfg_.scheduler.min_interval) + ")");
     }
-    for (SinkKind kind : cfg_.sinks) {
-      if (kind == SinkKind::kJsonl && cfg_.jsonl_path.empty()) {
+    for (const std::string& type : cfg_.sinks) {
+      const SinkDescriptor* d = sinks_.Find(type);
+      assert(d != nullptr);  // ReadSinks accepts registered types only
+      if (!d->check_enabled) continue;
+      if (auto problem = d->check_enabled(*cfg_.sink_settings.at(type))) {
         return src_.ErrorAt(sinks_node,
-                            "sinks: \"jsonl\" needs jsonl_path (a file, or "
-                            "\"-\" for stdout)");
+                            "sinks: " + Quote(type) + " " + *problem);
       }
     }
 
@@ -419,41 +425,44 @@ class Loader {
         }};
   }
 
-  std::vector<Field> KafkaFields() {
-    KafkaConfig& k = cfg_.kafka;
-    return {
-        Str("brokers", &k.brokers, CheckNonEmpty),
-        Str("topic", &k.topic, CheckTopic),
-        Field{"librdkafka",
-              [this](const YAML::Node& n,
-                     const std::string& path) -> Result<void> {
-                auto m = yaml_fields::ReadStringMap(src_, n, path);
-                if (!m) return m.error();
-                for (auto& [key, value] : *m) {
-                  cfg_.kafka.librdkafka[key] = value;
-                }
-                return {};
-              }},
-        Field{"topics_by_category",
-              [this](const YAML::Node& n,
-                     const std::string& path) -> Result<void> {
-                auto m = yaml_fields::ReadStringMap(src_, n, path);
-                if (!m) return m.error();
-                for (auto& [category, topic] : *m) {
-                  if (auto bad = CheckTopic(topic)) {
-                    return src_.ErrorAt(n, path + "." + category + ": " + *bad);
-                  }
-                  cfg_.kafka.topics_by_category[category] = topic;
-                }
-                return {};
-              }},
-        Str("events_topic", &k.events_topic,
-            [](const std::string& t) -> std::optional<std::string> {
-              return t.empty() ? std::nullopt : CheckTopic(t);
-            }),
-    };
+  // The loader's own sections (sink-owned keys come from the registry).
+  std::vector<std::pair<std::string_view, std::vector<Field>>> Sections() {
+    std::vector<std::pair<std::string_view, std::vector<Field>>> out;
+    out.emplace_back("state", StateFields());
+    out.emplace_back("http", HttpFields());
+    out.emplace_back("metrics", MetricsFields());
+    out.emplace_back("scheduler", SchedulerFields());
+    out.emplace_back("pipeline", PipelineFields());
+    out.emplace_back("log", LogFields());
+    return out;
   }
 
+ public:
+  // For LoaderFieldPaths(): every dotted path the tables above accept.
+  std::vector<std::string> FieldPaths() {
+    std::vector<std::string> out;
+    for (auto& [section, fields] : Sections()) {
+      for (const Field& f : fields) {
+        out.push_back(std::string(section) + "." + std::string(f.key));
+      }
+    }
+    FeedConfig feed;
+    PendingAuth auth;
+    YAML::Node name_node;
+    for (const Field& f : FeedFields(&feed, true, &name_node, &auth)) {
+      out.push_back("feeds[]." + std::string(f.key));
+    }
+    for (const Field& f : FeedFields(&feed, false)) {
+      out.push_back("defaults." + std::string(f.key));
+    }
+    for (const char* key : {"sinks", "include", "opml"}) out.push_back(key);
+    for (const SinkDescriptor& d : sinks_.descriptors()) {
+      for (std::string& path : d.known_paths()) out.push_back(std::move(path));
+    }
+    return out;
+  }
+
+ private:
   std::vector<Field> StateFields() {
     StateConfig& s = cfg_.state;
     return {
@@ -572,7 +581,25 @@ class Loader {
                               {{"auto", FullArticleMode::kAuto},
                                {"always", FullArticleMode::kAlways},
                                {"never", FullArticleMode::kNever}}));
-    fields.push_back(Str("topic", &f->topic, CheckTopic));
+    // Per-feed keys the sinks own (e.g. a feed's own destination).
+    for (const SinkDescriptor& d : sinks_.descriptors()) {
+      for (const std::string& key : d.feed_keys) {
+        fields.push_back(
+            Field{key,
+                  [this, f, &d, &key](const YAML::Node& n,
+                                      const std::string& path) -> Result<void> {
+                    auto v = yaml_fields::ReadString(src_, n, path);
+                    if (!v) return v.error();
+                    if (d.check_feed_value) {
+                      if (auto problem = d.check_feed_value(key, *v)) {
+                        return src_.ErrorAt(n, path + ": " + *problem);
+                      }
+                    }
+                    f->sink_options[key] = std::move(*v);
+                    return {};
+                  }});
+      }
+    }
     fields.push_back(Str("user_agent", &f->user_agent));
     fields.push_back(Str("proxy", &f->proxy));
     fields.push_back(Field{
@@ -664,30 +691,39 @@ class Loader {
   }
 
   Result<void> ReadSinks(const YAML::Node& n, const std::string& path) {
+    std::string known;
+    const auto& all = sinks_.descriptors();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (i > 0) known += i + 1 == all.size() ? " or " : ", ";
+      known += all[i].type;
+    }
     if (!n.IsSequence()) {
-      return src_.ErrorAt(n, path + ": expected a list such as [kafka]");
+      return src_.ErrorAt(n, path + ": expected a list such as [" +
+                                 (all.empty() ? "" : all.front().type) + "]");
     }
     if (n.size() == 0) {
-      return src_.ErrorAt(
-          n, path + ": at least one sink is needed (kafka, jsonl)");
-    }
-    std::vector<SinkKind> sinks;
-    for (size_t i = 0; i < n.size(); ++i) {
-      SinkKind kind = SinkKind::kKafka;
-      std::string item_path = yaml_fields::IndexPath(path, i);
-      auto r = Enum<SinkKind>(
-                   "", &kind,
-                   {{"kafka", SinkKind::kKafka}, {"jsonl", SinkKind::kJsonl}})
-                   .read(n[i], item_path);
-      if (!r) return r.error();
-      for (SinkKind k : sinks) {
-        if (k == kind) {
-          return src_.ErrorAt(n[i], item_path + ": sink " +
-                                        Quote(SinkKindName(kind)) +
-                                        " listed twice");
-        }
+      std::string list;
+      for (const SinkDescriptor& d : all) {
+        list += (list.empty() ? "" : ", ") + d.type;
       }
-      sinks.push_back(kind);
+      return src_.ErrorAt(
+          n, path + ": at least one sink is needed (" + list + ")");
+    }
+    std::vector<std::string> sinks;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string item_path = yaml_fields::IndexPath(path, i);
+      auto type = yaml_fields::ReadString(src_, n[i], item_path);
+      if (!type) return type.error();
+      if (sinks_.Find(*type) == nullptr) {
+        return src_.ErrorAt(n[i], item_path + ": invalid value " +
+                                      Quote(*type) + " (expected " + known +
+                                      ")");
+      }
+      if (std::find(sinks.begin(), sinks.end(), *type) != sinks.end()) {
+        return src_.ErrorAt(
+            n[i], item_path + ": sink " + Quote(*type) + " listed twice");
+      }
+      sinks.push_back(std::move(*type));
     }
     cfg_.sinks = std::move(sinks);
     return {};
@@ -935,6 +971,7 @@ class Loader {
   }
 
   Source src_;
+  const SinkRegistry& sinks_;
   std::string main_name_ = src_.name();
   // Feed name -> where it was first defined, across all files.
   std::map<std::string, std::string> names_;
@@ -956,24 +993,26 @@ std::string_view FullArticleModeName(FullArticleMode mode) {
   return "auto";
 }
 
-std::string_view SinkKindName(SinkKind kind) {
-  switch (kind) {
-    case SinkKind::kKafka:
-      return "kafka";
-    case SinkKind::kJsonl:
-      return "jsonl";
-  }
-  return "kafka";
+const SinkSettings& DaemonConfig::SinkSettingsFor(std::string_view type) const {
+  auto it = sink_settings.find(type);
+  assert(it != sink_settings.end() && it->second != nullptr);
+  return *it->second;
+}
+
+std::vector<std::string> LoaderFieldPaths(const SinkRegistry& sinks) {
+  Loader loader(Source("(field tables)"), sinks);
+  return loader.FieldPaths();
 }
 
 Result<DaemonConfig> LoadConfigString(std::string_view yaml,
-                                      const std::string& source_name) {
+                                      const std::string& source_name,
+                                      const SinkRegistry& sinks) {
   Source src(source_name);
   // yaml-cpp reports failures by throwing; this is the edge where they are
   // converted. Every path below returns an Error instead.
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    Loader loader(src);
+    Loader loader(src, sinks);
     auto cfg = loader.Load(root);
     if (!cfg) return cfg.error();
     cfg->source_path = source_name;
@@ -987,7 +1026,8 @@ Result<DaemonConfig> LoadConfigString(std::string_view yaml,
   }
 }
 
-Result<DaemonConfig> LoadConfigFile(const std::string& path) {
+Result<DaemonConfig> LoadConfigFile(const std::string& path,
+                                    const SinkRegistry& sinks) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Error(Errc::kConfig, "cannot read config file: is a directory",
@@ -1004,7 +1044,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   if (in.bad()) {
     return Error(Errc::kConfig, "cannot read config file: read error", path);
   }
-  return LoadConfigString(buf.str(), path);
+  return LoadConfigString(buf.str(), path, sinks);
 }
 
 }  // namespace newsflow

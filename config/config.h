@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,9 @@
 #include "daemon/core/error.h"
 
 namespace newsflow {
+
+class SinkRegistry;
+class SinkSettings;
 
 // When to fetch the linked page instead of using the feed's own content.
 enum class FullArticleMode {
@@ -42,7 +46,6 @@ struct FeedConfig {
   std::string url;   // required, absolute http:// or https:// URL
   std::chrono::seconds interval{900};  // poll interval (defaults.interval, 15m)
   FullArticleMode full_article = FullArticleMode::kAuto;  // page fetching
-  std::string topic;       // Kafka topic; "" -> kafka.topic
   std::string user_agent;  // User-Agent; "" -> http.user_agent
   std::string proxy;       // proxy URL; "" -> http.proxy
   // Extra request headers, in config order (e.g. Authorization for a
@@ -56,23 +59,12 @@ struct FeedConfig {
   // it is the parser's/normalizer's job (see config/README.md).
   std::string timezone;
   std::string cookies;  // Cookie header for feed fetches ("a=1; b=2")
+  // Per-feed keys owned by sinks (SinkDescriptor::feed_keys, e.g. a feed's
+  // own destination), by key; handed to Sink::Route().
+  std::map<std::string, std::string> sink_options;
 
   // Reload compares old and new settings to decide which pollers restart.
   bool operator==(const FeedConfig&) const = default;
-};
-
-// Kafka sink settings.
-struct KafkaConfig {
-  std::string brokers = "127.0.0.1:9092";  // bootstrap.servers
-  std::string topic = "news.articles.v1";  // default topic for articles
-  // librdkafka properties passed through verbatim (override our defaults).
-  std::map<std::string, std::string> librdkafka;
-  // Article category (exact, case-sensitive) -> topic, for feeds without
-  // their own topic; the first of an article's categories that matches wins.
-  std::map<std::string, std::string> topics_by_category;
-  // Topic for feed-level events (fetch failures, recoveries, moved feeds,
-  // id-policy changes); "" = not published.
-  std::string events_topic;
 };
 
 // State store (SQLite) settings.
@@ -131,37 +123,41 @@ struct LogConfig {
   std::string format = "text";  // text|json
 };
 
-// Where articles go.
-enum class SinkKind { kKafka, kJsonl };
-
-// "kafka" | "jsonl".
-std::string_view SinkKindName(SinkKind kind);
-
 // Everything newsflowd reads from its YAML file.
 struct DaemonConfig {
-  KafkaConfig kafka;
   StateConfig state;
   HttpConfig http;
   MetricsConfig metrics;
   SchedulerConfig scheduler;
   PipelineConfig pipeline;
   LogConfig log;
-  std::vector<SinkKind> sinks{SinkKind::kKafka};  // non-empty, no duplicates
-  std::string jsonl_path;  // JSON lines output file; "-" = stdout
+  // Sink types articles go to, as listed in `sinks:` (registered names, no
+  // duplicates); absent: the first registered type. Non-empty once loaded.
+  std::vector<std::string> sinks;
+  // Settings of every registered sink type (listed in `sinks:` or not), by
+  // type, as read by its descriptor from the keys it owns.
+  std::map<std::string, std::shared_ptr<const SinkSettings>, std::less<>>
+      sink_settings;
   // Feeds from the main file, then from `include:` files (in order, files
   // of one pattern sorted by name), then from `opml:` files. May be empty
   // (the daemon then idles).
   std::vector<FeedConfig> feeds;
   std::string source_path;  // file (or source name) this was loaded from
+
+  // REQUIRES: `type` registered when this config was loaded.
+  const SinkSettings& SinkSettingsFor(std::string_view type) const;
 };
 
-// Reads and validates the YAML file at `path`. An unreadable file is an
-// Errc::kConfig error with where() = path.
-Result<DaemonConfig> LoadConfigFile(const std::string& path);
+// Reads and validates the YAML file at `path`; the keys sinks own are read
+// by their descriptors in `sinks` (connectors/builtin.h: BuiltinSinks()).
+// An unreadable file is an Errc::kConfig error with where() = path.
+Result<DaemonConfig> LoadConfigFile(const std::string& path,
+                                    const SinkRegistry& sinks);
 
 // Same, from memory; `source_name` is used in error locations and stored in
 // source_path.
 Result<DaemonConfig> LoadConfigString(std::string_view yaml,
-                                      const std::string& source_name);
+                                      const std::string& source_name,
+                                      const SinkRegistry& sinks);
 
 }  // namespace newsflow

@@ -255,6 +255,31 @@ Field StringField(const Source& src, std::string_view key, std::string* out) {
                }};
 }
 
+Field StringField(
+    const Source& src, std::string_view key, std::string* out,
+    std::function<std::optional<std::string>(const std::string&)> check) {
+  return Field{
+      key,
+      [&src, out, check = std::move(check)](
+          const YAML::Node& node, const std::string& path) -> Result<void> {
+        auto s = ReadString(src, node, path);
+        if (!s) return s.error();
+        if (check) {
+          if (auto problem = check(*s)) {
+            return src.ErrorAt(node, path + ": " + *problem);
+          }
+        }
+        *out = std::move(*s);
+        return {};
+      }};
+}
+
+YAML::Node SinkYaml::Get(std::string_view key) const {
+  auto it = nodes.find(key);
+  if (it == nodes.end()) return YAML::Node();
+  return it->second;
+}
+
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   std::string_view s = Trim(text);
   if (s.empty()) return std::nullopt;

@@ -1,8 +1,9 @@
 #pragma once
 
 // Field-table helpers for reading YAML into config structs. Internal to the
-// config component (only config.cc and tests include it): it exposes
-// yaml-cpp types.
+// config component and to the sink descriptors' parse functions
+// (connectors/sinks/*/…_descriptor.cc, config/sink_registry.h), which read
+// the keys their sink owns with the same rules: it exposes yaml-cpp types.
 //
 // Every reader returns Result<...>; errors are Errc::kConfig with `where` =
 // "SOURCE:LINE:COL" (1-based) of the offending node and a message that starts
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +107,21 @@ template <class D>
 Field DurationField(const Source& src, std::string_view key, D* out, D min,
                     D max);
 Field StringField(const Source& src, std::string_view key, std::string* out);
+// Same, with `check` (the problem, or nullopt) reported at the value.
+Field StringField(
+    const Source& src, std::string_view key, std::string* out,
+    std::function<std::optional<std::string>(const std::string&)> check);
+
+// What a sink descriptor's parse function reads (config/sink_registry.h):
+// the document and the values of the top-level keys the sink owns.
+struct SinkYaml {
+  const Source& src;
+  // Key -> its value; a null node (read as "unset") when the key is absent.
+  std::map<std::string, YAML::Node, std::less<>> nodes;
+
+  // The value of `key`; a null node when absent or not owned.
+  YAML::Node Get(std::string_view key) const;
+};
 
 // --- Pure helpers (exposed for tests). ---
 

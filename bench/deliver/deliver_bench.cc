@@ -130,11 +130,14 @@ int main(int argc, char** argv) {
   bool warm = false;
   for (int attempt = 0; attempt < 10 && !warm; ++attempt) {
     bool reported = false;
-    (*sink)->Publish(articles[0], "", [&](newsflow::DeliveryReport r) {
-      reported = true;
-      warm = r.outcome == newsflow::DeliveryOutcome::kDelivered;
-      if (!warm) std::fprintf(stderr, "warm-up: %s\n", r.error.c_str());
-    });
+    (*sink)->Publish(articles[0], newsflow::SinkDestination{},
+                     [&](newsflow::DeliveryReport r) {
+                       reported = true;
+                       warm =
+                           r.outcome == newsflow::DeliveryOutcome::kDelivered;
+                       if (!warm)
+                         std::fprintf(stderr, "warm-up: %s\n", r.error.c_str());
+                     });
     while (!reported && io.run_one_for(std::chrono::seconds(60)) > 0) {
     }
   }
@@ -152,7 +155,8 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       ++in_flight;
       (*sink)->Publish(
-          articles[next++], "", [&, t0](newsflow::DeliveryReport r) {
+          articles[next++], newsflow::SinkDestination{},
+          [&, t0](newsflow::DeliveryReport r) {
             --in_flight;
             if (r.outcome == newsflow::DeliveryOutcome::kDelivered) {
               ++acked;

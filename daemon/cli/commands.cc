@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 #include "connectors/sources/feed/feed_parser.h"
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/json_writer.h"
@@ -50,7 +51,8 @@ constexpr char kUsage[] =
     "                  after their in-flight work, changed feeds restart; a "
     "bad\n"
     "                  file is rejected and the running config stays\n"
-    "  SIGTERM/SIGINT  stop polling, drain in-flight articles to Kafka (up to\n"
+    "  SIGTERM/SIGINT  stop polling, drain in-flight articles to the sinks (up "
+    "to\n"
     "                  pipeline.drain_timeout), exit 0\n"
     "\n"
     "endpoints (metrics.listen, default 127.0.0.1:9464):\n"
@@ -168,7 +170,7 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args, size_t from,
 
 int CheckConfig(const ParsedArgs& a) {
   if (a.positional.size() != 1) return Usage("check-config takes one FILE");
-  auto config = LoadConfigFile(a.positional[0]);
+  auto config = LoadConfigFile(a.positional[0], BuiltinSinks());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().ToString().c_str());
     return kExitBadInput;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 #include "daemon/cli/commands.h"
 #include "daemon/core/timezone.h"
 #include "daemon/runtime/article_builder.h"
@@ -45,7 +46,7 @@ int RunFetchCommand(const std::string& url, bool full_article,
                     const std::string& config_path, const std::string& proxy) {
   DaemonConfig config;
   if (!config_path.empty()) {
-    auto loaded = LoadConfigFile(config_path);
+    auto loaded = LoadConfigFile(config_path, BuiltinSinks());
     if (!loaded) {
       std::fprintf(stderr, "newsflowd: %s\n",
                    loaded.error().ToString().c_str());

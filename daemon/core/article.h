@@ -1,6 +1,6 @@
 #pragma once
 
-// The normalized article: the value published to Kafka (schema_version 1,
+// The normalized article: the value sinks publish (schema_version 1,
 // see docs/article.schema.json and ../shared/DESIGN.md). Fields are added,
 // never renamed.
 

@@ -38,8 +38,8 @@ std::string_view ErrcName(Errc code) {
       return "empty_body";
     case Errc::kBlocked:
       return "blocked";
-    case Errc::kKafka:
-      return "kafka";
+    case Errc::kSink:
+      return "sink";
     case Errc::kState:
       return "state";
     case Errc::kCancelled:
@@ -68,7 +68,7 @@ bool Error::IsRetryable() const {
     case Errc::kTimeout:
     case Errc::kConnectionReset:
     case Errc::kEmptyBody:
-    case Errc::kKafka:
+    case Errc::kSink:
     case Errc::kCancelled:  // shutdown interrupted it; the next run retries
       return true;
     case Errc::kHttpStatus:

@@ -2,7 +2,7 @@
 
 // Error vocabulary shared by every component.
 //
-// Expected failures (network, HTTP status, parse, config, Kafka, state) are
+// Expected failures (network, HTTP status, parse, config, sink, state) are
 // values: functions return Result<T>. Bugs are assert()s. Exceptions appear
 // only at the edges (third-party code that throws) and are converted at once.
 
@@ -31,7 +31,7 @@ enum class Errc {
   kTooManyRedirects,  // redirect chain longer than the cap
   kEmptyBody,         // 200 with no body
   kBlocked,           // refused by policy (SSRF guard, scheme not allowed)
-  kKafka,             // producer or broker failure
+  kSink,              // sink failure (producer, broker, destination)
   kState,             // state store (SQLite) failure
   kCancelled,         // operation cancelled by shutdown
   kInternal,          // unexpected failure of a dependency
@@ -80,7 +80,7 @@ class Error {
   Error At(std::string w) &&;
 
   // True for failures that may go away by themselves (network, 5xx, 429,
-  // Kafka transient); a scheduler retries these with backoff.
+  // sink transient); a scheduler retries these with backoff.
   bool IsRetryable() const;
 
   // One line: "<where>: <message>" or "<message>" when no place is known.

@@ -1,7 +1,7 @@
 #pragma once
 
 // Logging: one spdlog logger per component instance, named after it
-// ("daemon", "feed.<name>", "sink.kafka", "http"), all writing to stderr.
+// ("daemon", "feed.<name>", "sink.<type>", "http"), all writing to stderr.
 // Under systemd (JOURNAL_STREAM set) lines carry no timestamp: journald adds
 // its own. Messages follow vector's style: a capitalised sentence ending
 // with a period, then key=value fields.

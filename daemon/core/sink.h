@@ -1,6 +1,8 @@
 #pragma once
 
-// The interface every sink connector implements (Kafka, JSON lines, ...).
+// The interface every sink connector implements (connectors/sinks/*). The
+// daemon knows sinks only through it: routing, event streams and health are
+// the sink's own business.
 //
 // Threading: a sink is created, used and destroyed on the daemon's single
 // io_context thread. Publish() never blocks. Completion callbacks are always
@@ -9,11 +11,14 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/core/article.h"
 #include "daemon/core/error.h"
+#include "daemon/core/feed_event.h"
 
 namespace newsflow {
 
@@ -31,6 +36,24 @@ struct DeliveryReport {
 
 using DeliveryCallback = std::function<void(DeliveryReport)>;
 
+// A feed's sink-owned settings (FeedConfig::sink_options: per-feed keys
+// that sink descriptors declare, e.g. a feed's own destination), by key.
+using FeedSinkOptions = std::map<std::string, std::string>;
+
+// Where one article goes, as chosen by Sink::Route(). Only the sink that
+// made it interprets it; empty name = the sink's default destination.
+struct SinkDestination {
+  std::string name;
+  // FanoutSink: one destination per fanned-out sink, in its order.
+  std::vector<SinkDestination> parts;
+};
+
+// Whether a sink's destination is believed reachable (readiness).
+struct SinkHealth {
+  bool ok = true;
+  std::string problem;  // one line when !ok, e.g. "<what> unreachable (...)"
+};
+
 class Sink {
  public:
   Sink() = default;
@@ -38,18 +61,33 @@ class Sink {
   Sink& operator=(const Sink&) = delete;
   virtual ~Sink() = default;
 
-  // The component instance name, e.g. "sink.kafka"; used in logs/metrics.
+  // The component instance name, e.g. "sink.jsonl"; used in logs/metrics.
   virtual std::string_view Name() const = 0;
 
-  // Hands `article` to the destination. `topic` routes it (empty: the sink's
-  // default). `done` is called exactly once, on the io_context thread, never
-  // from inside Publish() itself.
-  virtual void Publish(const Article& article, const std::string& topic,
+  // The sink's own routing: where `article` of a feed with `feed` options
+  // goes (from the article, e.g. its categories, and the sink's options).
+  // Default: the sink's default destination.
+  virtual SinkDestination Route(const Article& article,
+                                const FeedSinkOptions& feed) const {
+    (void)article;
+    (void)feed;
+    return {};
+  }
+
+  // Hands `article` to `destination` (a Route() result of this sink). `done`
+  // is called exactly once, on the io_context thread, never from inside
+  // Publish() itself.
+  virtual void Publish(const Article& article,
+                       const SinkDestination& destination,
                        DeliveryCallback done) = 0;
 
-  // True while the destination is believed reachable (used for /readyz and
-  // back-pressure decisions).
-  virtual bool Healthy() const { return true; }
+  // Hands a feed-level event to the sink's event stream, if it keeps one
+  // (best effort, never blocks, no callback). Default: ignored.
+  virtual void PublishEvent(const FeedEvent& event) { (void)event; }
+
+  // The sink's health check, asked by readiness (/readyz, READY=1,
+  // STATUS=). Cheap; io_context thread.
+  virtual SinkHealth Health() const { return {}; }
 
   // Blocks up to `timeout` waiting for outstanding deliveries, then cancels
   // what is left (their callbacks receive kRetry). Called once, at shutdown,

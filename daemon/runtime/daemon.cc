@@ -1,118 +1,42 @@
 #include "daemon/runtime/daemon.h"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <cassert>
 #include <csignal>
-#include <map>
-#include <sstream>
 
-#include "config/config.h"
 #include "connectors/builtin.h"
-#include "connectors/sinks/kafka/kafka_sink_config.h"
 #include "daemon/core/logging.h"
-#include "daemon/core/metrics.h"
-#include "daemon/core/sink_registry.h"
-#include "daemon/runtime/async_util.h"
+#include "daemon/runtime/daemon_impl.h"
 #include "daemon/runtime/fanout_sink.h"
-#include "daemon/runtime/feed_events.h"
-#include "daemon/runtime/feed_poller.h"
-#include "daemon/runtime/metrics_server.h"
-#include "daemon/runtime/publisher.h"
 #include "daemon/runtime/systemd_notify.h"
-#include "daemon/state/state_store.h"
 
 namespace newsflow {
 
-// Everything that lives for one Run(). Member order is destruction order in
-// reverse: the io_context outlives every object that holds a timer or a
-// pending operation on it.
-class Daemon::Impl {
- public:
-  Impl(DaemonOptions options, DaemonConfig config)
-      : options_(std::move(options)),
-        config_(std::move(config)),
-        signals_(io_, SIGINT, SIGTERM, SIGHUP),
-        ticker_(io_),
-        log_(GetLogger("daemon")) {}
-
-  int Run();
-
- private:
-  Result<void> Start();
-  void StartFeed(const FeedConfig& feed);
-  void StopFeed(const std::string& name);
-  void Reload();
-  void BeginShutdown(const char* why);
-  Awaitable<void> HandleSignals();
-  Awaitable<void> Supervise();
-  // Operator-facing pieces (metrics endpoint, readiness, STATUS=).
-  Result<void> StartMetricsServer();
-  Awaitable<void> AnnounceReady();
-  Awaitable<bool> ProbeBrokersOnce(std::string* last_error);
-  Awaitable<void> Heartbeat();
-  std::string StatusLine() const;
-  std::optional<std::string> NotReadyReason() const;
-  std::string RenderFeedHealth() const;
-  void CollectMetrics();
-
-  DaemonOptions options_;
-  DaemonConfig config_;
-  asio::io_context io_{1};
-  asio::signal_set signals_;
-  asio::steady_timer ticker_;
-  std::shared_ptr<spdlog::logger> log_;
-  std::unique_ptr<StateStore> store_;
-  std::unique_ptr<Sink> sink_;
-  std::unique_ptr<HttpClient> http_;
-  std::unique_ptr<Publisher> publisher_;
-  std::unique_ptr<FeedEvents> events_;  // null unless kafka.events_topic
-  std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
-  // Pollers being stopped (removed or changed by a reload) until they end.
-  std::vector<std::shared_ptr<FeedPoller>> retiring_;
-  bool stopping_ = false;
-  std::chrono::steady_clock::time_point drain_deadline_{};
-  bool any_feed_failed_ = false;
-  std::unique_ptr<MetricsServer> metrics_server_;
-  asio::steady_timer heartbeat_timer_{io_};
-  asio::steady_timer probe_timer_{io_};
-  // Set by Heartbeat() each second; /healthz fails when it goes stale.
-  std::chrono::steady_clock::time_point last_heartbeat_ =
-      std::chrono::steady_clock::now();
-  // READY=1 was sent (after the broker probe); /readyz needs it.
-  bool announced_ready_ = false;
-  // Result of the start-up TCP probe of kafka.brokers ("" = reachable).
-  std::string broker_probe_problem_;
-  std::string last_status_;
-};
-
-// Successful starts (Start() and reloads) so far; /readyz needs one.
-static Counter& ReloadCounter(const char* result) {
-  return MetricsRegistry::Global().GetCounter(
-      "newsflow_config_reloads_total",
-      "SIGHUP reloads by result (ok, rejected).", {{"result", result}});
-}
+Daemon::Impl::Impl(DaemonOptions options, DaemonConfig config,
+                   const SinkRegistry& sinks)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      sink_types_(sinks),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      ticker_(io_),
+      log_(GetLogger("daemon")) {}
 
 Result<void> Daemon::Impl::Start() {
   auto store = StateStore::Open(config_.state.path);
   if (!store) return store.error();
   store_ = std::move(*store);
 
-  SinkRegistry registry;
-  RegisterBuiltinConnectors(registry);
+  // The loader accepted only registered types, and at least one.
   std::vector<std::unique_ptr<Sink>> sinks;
-  for (SinkKind kind : config_.sinks) {
-    const char* type = kind == SinkKind::kKafka ? "kafka" : "jsonl";
-    auto sink = registry.Create(type, SinkFactoryContext{io_, config_});
+  for (const std::string& type : config_.sinks) {
+    const SinkDescriptor* descriptor = sink_types_.Find(type);
+    assert(descriptor != nullptr);
+    auto sink = descriptor->create(io_, config_.SinkSettingsFor(type));
     if (!sink) return sink.error();
     sinks.push_back(std::move(*sink));
   }
-  if (sinks.empty()) return Error::Config("no sink configured");
+  assert(!sinks.empty());
   sink_ = sinks.size() == 1 ? std::move(sinks.front())
                             : std::make_unique<FanoutSink>(std::move(sinks));
 
@@ -124,16 +48,7 @@ Result<void> Daemon::Impl::Start() {
   http_ = std::make_unique<HttpClient>(io_, http_options);
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
-  publisher_->SetCategoryTopics(config_.kafka.topics_by_category);
-  if (!config_.kafka.events_topic.empty()) {
-    KafkaSinkOptions events_options;
-    events_options.brokers = config_.kafka.brokers;
-    events_options.librdkafka = config_.kafka.librdkafka;
-    auto events = FeedEvents::Create(io_, std::move(events_options),
-                                     config_.kafka.events_topic);
-    if (!events) return events.error();
-    events_ = std::move(*events);
-  }
+  events_ = std::make_unique<FeedEvents>(*sink_);
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
 }
@@ -166,93 +81,6 @@ void Daemon::Impl::StopFeed(const std::string& name) {
   it->second->Stop();
   retiring_.push_back(it->second);
   pollers_.erase(it);
-}
-
-void Daemon::Impl::Reload() {
-  NotifyReloading();
-  auto fresh = LoadConfigFile(options_.config_path);
-  if (!fresh) {
-    log_->error("Reload rejected; the running configuration stays. error={}",
-                fresh.error().ToString());
-    ReloadCounter("rejected").Inc();
-    NotifyStatus(StatusLine() +
-                 "; last reload rejected: " + fresh.error().ToString());
-    NotifyReady();
-    return;
-  }
-  std::map<std::string, const FeedConfig*> wanted;
-  for (const FeedConfig& f : fresh->feeds) wanted[f.name] = &f;
-  size_t added = 0, removed = 0, changed = 0;
-  std::vector<std::string> to_stop;
-  for (const auto& [name, poller] : pollers_) {
-    auto it = wanted.find(name);
-    if (it == wanted.end()) {
-      to_stop.push_back(name);
-      ++removed;
-    } else if (!(*it->second == poller->config())) {
-      to_stop.push_back(name);
-      ++changed;
-    }
-  }
-  for (const auto& name : to_stop) StopFeed(name);
-  // New pollers use the new feed settings; global sections that need new
-  // connections (kafka, state, http client) apply on restart.
-  const DaemonConfig old = config_;
-  config_.feeds = fresh->feeds;
-  config_.scheduler = fresh->scheduler;
-  config_.pipeline.first_poll_backlog = fresh->pipeline.first_poll_backlog;
-  config_.http.user_agent = fresh->http.user_agent;
-  config_.http.proxy = fresh->http.proxy;
-  for (const FeedConfig& f : config_.feeds) {
-    if (!pollers_.contains(f.name)) {
-      const bool was_changed =
-          std::find(to_stop.begin(), to_stop.end(), f.name) != to_stop.end();
-      if (!was_changed) ++added;
-      StartFeed(f);
-    }
-  }
-  // Sections that own connections or sockets apply on restart only; say
-  // which, so that an operator is not left guessing.
-  std::vector<std::string> restart_only;
-  if (!(fresh->kafka.brokers == old.kafka.brokers &&
-        fresh->kafka.topic == old.kafka.topic &&
-        fresh->kafka.librdkafka == old.kafka.librdkafka)) {
-    restart_only.push_back("kafka");
-  }
-  if (fresh->state.path != old.state.path) restart_only.push_back("state");
-  if (fresh->metrics.listen != old.metrics.listen)
-    restart_only.push_back("metrics");
-  if (fresh->log.level != old.log.level ||
-      fresh->log.format != old.log.format) {
-    restart_only.push_back("log");
-  }
-  if (fresh->sinks != old.sinks || fresh->jsonl_path != old.jsonl_path) {
-    restart_only.push_back("sinks");
-  }
-  if (fresh->http.connect_timeout != old.http.connect_timeout ||
-      fresh->http.total_timeout != old.http.total_timeout ||
-      fresh->http.max_body_bytes != old.http.max_body_bytes ||
-      fresh->http.max_redirects != old.http.max_redirects ||
-      fresh->http.max_host_connections != old.http.max_host_connections ||
-      fresh->http.max_concurrent != old.http.max_concurrent ||
-      fresh->pipeline.max_in_flight != old.pipeline.max_in_flight ||
-      fresh->pipeline.drain_timeout != old.pipeline.drain_timeout) {
-    restart_only.push_back("http/pipeline limits");
-  }
-  if (!restart_only.empty()) {
-    std::string which;
-    for (const auto& w : restart_only) which += (which.empty() ? "" : ",") + w;
-    log_->warn(
-        "Reload: these changed settings apply only after a restart. "
-        "sections={}",
-        which);
-  }
-  log_->info("Configuration reloaded. feeds={} added={} removed={} changed={}",
-             pollers_.size(), added, removed, changed);
-  ReloadCounter("ok").Inc();
-  last_status_ = StatusLine();
-  NotifyStatus(last_status_);
-  NotifyReady();
 }
 
 void Daemon::Impl::BeginShutdown(const char* why) {
@@ -346,7 +174,6 @@ Awaitable<void> Daemon::Impl::Supervise() {
     log_->warn("Sink close reported an error. error={}",
                closed.error().ToString());
   }
-  if (events_) (void)events_->Close(std::chrono::milliseconds(1000));
 }
 
 int Daemon::Impl::Run() {
@@ -374,254 +201,11 @@ int Daemon::Impl::Run() {
   return (options_.once && any_feed_failed_) ? 1 : 0;
 }
 
-Result<void> Daemon::Impl::StartMetricsServer() {
-  if (config_.metrics.listen.empty()) return {};
-  MetricsServerProbes probes;
-  probes.collect = [this] { CollectMetrics(); };
-  probes.extra = [this] { return RenderFeedHealth(); };
-  probes.live = [this] {
-    // Heartbeat() ticks every second on this loop; a stale tick means a
-    // coroutine hogs the thread.
-    return stopping_ || std::chrono::steady_clock::now() - last_heartbeat_ <
-                            std::chrono::seconds(10);
-  };
-  probes.ready = [this] { return NotReadyReason(); };
-  auto server =
-      MetricsServer::Start(io_, config_.metrics.listen,
-                           MetricsRegistry::Global(), std::move(probes));
-  if (!server) return server.error();
-  metrics_server_ = std::move(*server);
-  return {};
-}
-
-// One pass over kafka.brokers: true as soon as one accepts a TCP
-// connection; else `*last_error` says why the last one did not.
-Awaitable<bool> Daemon::Impl::ProbeBrokersOnce(std::string* last_error) {
-  asio::ip::tcp::resolver resolver(io_);
-  std::stringstream list(config_.kafka.brokers);
-  std::string broker;
-  while (std::getline(list, broker, ',') && !stopping_) {
-    broker.erase(0, broker.find_first_not_of(" \t"));
-    if (auto scheme = broker.find("://"); scheme != std::string::npos) {
-      broker.erase(0, scheme + 3);
-    }
-    const size_t colon = broker.rfind(':');
-    std::string host = broker.substr(0, colon);
-    const std::string port =
-        colon == std::string::npos ? "9092" : broker.substr(colon + 1);
-    if (host.size() > 2 && host.front() == '[') {
-      host = host.substr(1, host.size() - 2);
-    }
-    auto [rec, endpoints] = co_await resolver.async_resolve(
-        host, port, asio::as_tuple(asio::use_awaitable));
-    if (rec) {
-      *last_error = broker + ": " + rec.message();
-      continue;
-    }
-    asio::ip::tcp::socket socket(io_);
-    asio::steady_timer guard(io_);
-    guard.expires_after(std::chrono::seconds(2));
-    guard.async_wait([&socket](boost::system::error_code ec) {
-      if (!ec) socket.close();
-    });
-    auto [cec, ep] = co_await asio::async_connect(
-        socket, endpoints, asio::as_tuple(asio::use_awaitable));
-    guard.cancel();
-    if (!cec) co_return true;
-    *last_error = broker + ": " + cec.message();
-  }
-  co_return false;
-}
-
-// READY=1 means "the sink is connected": for Kafka, a TCP connection to one
-// of kafka.brokers succeeded (librdkafka connects lazily and has no
-// "connected" event observable through Sink). After kReadyProbeTimeout
-// READY=1 is sent anyway, with a STATUS= naming the unreachable brokers:
-// the pipeline retries deliveries, and a unit stuck in "activating" would
-// only make systemd kill a daemon that recovers by itself. Until a later
-// probe (every 5 s) succeeds, /readyz answers 503.
-Awaitable<void> Daemon::Impl::AnnounceReady() {
-  constexpr auto kReadyProbeTimeout = std::chrono::seconds(5);
-  const bool uses_kafka = std::find(config_.sinks.begin(), config_.sinks.end(),
-                                    SinkKind::kKafka) != config_.sinks.end();
-  std::string last_error;
-  bool reachable = !uses_kafka;
-  const auto deadline = std::chrono::steady_clock::now() + kReadyProbeTimeout;
-  while (!reachable && !stopping_) {
-    reachable = co_await ProbeBrokersOnce(&last_error);
-    if (reachable || std::chrono::steady_clock::now() >= deadline) break;
-    probe_timer_.expires_after(std::chrono::milliseconds(250));
-    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  if (stopping_) co_return;
-  if (!reachable) {
-    broker_probe_problem_ = "Kafka unreachable (" + last_error + ")";
-    log_->warn(
-        "No Kafka broker answered at start; ready anyway, deliveries are "
-        "retried. brokers={} error={}",
-        config_.kafka.brokers, last_error);
-  }
-  announced_ready_ = true;
-  last_status_ = StatusLine();
-  NotifyStatus(last_status_);
-  NotifyReady();
-  log_->info("Ready. status=\"{}\"", last_status_);
-  while (!reachable && !stopping_) {
-    probe_timer_.expires_after(std::chrono::seconds(5));
-    co_await probe_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (stopping_) co_return;
-    reachable = co_await ProbeBrokersOnce(&last_error);
-  }
-  if (!broker_probe_problem_.empty()) {
-    broker_probe_problem_.clear();
-    log_->info("A Kafka broker answers now. brokers={}", config_.kafka.brokers);
-  }
-}
-
-// Once a second: proves the loop turns (for /healthz) and refreshes
-// STATUS= when it changed (e.g. the sink went unhealthy).
-Awaitable<void> Daemon::Impl::Heartbeat() {
-  while (!stopping_) {
-    last_heartbeat_ = std::chrono::steady_clock::now();
-    if (announced_ready_) {
-      std::string status = StatusLine();
-      if (status != last_status_) {
-        last_status_ = std::move(status);
-        NotifyStatus(last_status_);
-      }
-    }
-    heartbeat_timer_.expires_after(std::chrono::seconds(1));
-    co_await heartbeat_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-}
-
-std::string Daemon::Impl::StatusLine() const {
-  std::string status = "Polling " + std::to_string(pollers_.size()) + " feeds";
-  if (publisher_) {
-    status += ", " + std::to_string(publisher_->stats().published) +
-              " published, " + std::to_string(publisher_->in_flight()) +
-              " in flight";
-  }
-  if (!broker_probe_problem_.empty() && announced_ready_) {
-    status += "; " + broker_probe_problem_;
-  }
-  if (sink_ && !sink_->Healthy()) {
-    status += "; sink unhealthy (" + std::string(sink_->Name()) + ")";
-  }
-  return status;
-}
-
-std::optional<std::string> Daemon::Impl::NotReadyReason() const {
-  if (stopping_) return "shutting down";
-  if (!announced_ready_) return "starting (probing the sink)";
-  if (!broker_probe_problem_.empty()) return broker_probe_problem_;
-  if (sink_ && !sink_->Healthy()) {
-    return "sink " + std::string(sink_->Name()) + " is unhealthy";
-  }
-  return std::nullopt;
-}
-
-void Daemon::Impl::CollectMetrics() {
-  auto& r = MetricsRegistry::Global();
-  r.GetGauge("newsflow_feeds", "Feeds currently polled.")
-      .Set(static_cast<double>(pollers_.size()));
-  r.GetGauge("newsflow_feeds_retiring",
-             "Feeds removed or changed by a reload, finishing their work.")
-      .Set(static_cast<double>(retiring_.size()));
-  if (publisher_) {
-    // The depth itself is newsflow_in_flight, kept live by the Publisher.
-    r.GetGauge("newsflow_pipeline_in_flight_limit",
-               "pipeline.max_in_flight (fetching pauses at this depth).")
-        .Set(static_cast<double>(config_.pipeline.max_in_flight));
-  }
-  r.GetGauge("newsflow_sink_healthy", "1 while the sink is believed reachable.")
-      .Set(sink_ && sink_->Healthy() ? 1 : 0);
-  r.GetGauge("newsflow_ready", "1 when /readyz answers 200.")
-      .Set(NotReadyReason() ? 0 : 1);
-}
-
-namespace {
-
-// The fetch outcome a feed's stored last error starts with (FeedPoller
-// stores "<outcome>: <error>"), or "other" for errors stored otherwise.
-std::string ErrorKind(const std::string& last_error) {
-  const size_t colon = last_error.find(": ");
-  if (colon == std::string::npos || colon == 0) return "other";
-  const std::string kind = last_error.substr(0, colon);
-  for (char c : kind) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return "other";
-    }
-  }
-  return kind;
-}
-
-std::string EscapeLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
-// Per-feed health from the state store, rendered at scrape time (cheap
-// indexed reads) so that feeds removed by a reload vanish from /metrics.
-// Live per-feed gauges the pollers own (consecutive failures, last success,
-// next poll) are in the registry and are not repeated here: a family may
-// appear only once in the exposition.
-std::string Daemon::Impl::RenderFeedHealth() const {
-  std::string up, attempt, error;
-  for (const auto& [name, poller] : pollers_) {
-    const std::string label = "{feed=\"" + EscapeLabel(name) + "\"}";
-    auto state =
-        store_ ? store_->LoadFeed(name) : Result<FeedState>(FeedState{});
-    if (!state) continue;
-    auto seconds = [](TimePoint t) {
-      return std::to_string(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              t.time_since_epoch())
-              .count() /
-          1000.0);
-    };
-    up +=
-        "newsflow_feed_up" + label + " " +
-        (state->consecutive_failures == 0 && state->last_success ? "1" : "0") +
-        "\n";
-    if (state->last_attempt) {
-      attempt += "newsflow_feed_last_attempt_timestamp_seconds" + label + " " +
-                 seconds(*state->last_attempt) + "\n";
-    }
-    if (!state->last_error.empty()) {
-      error += "newsflow_feed_last_error_info{feed=\"" + EscapeLabel(name) +
-               "\",kind=\"" + ErrorKind(state->last_error) + "\"} 1\n";
-    }
-  }
-  std::string out;
-  auto family = [&out](const char* name, const char* help,
-                       const std::string& body) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
-           " gauge\n" + body;
-  };
-  family("newsflow_feed_up", "1 when the feed's last poll succeeded.", up);
-  family("newsflow_feed_last_attempt_timestamp_seconds",
-         "Unix time of the feed's last poll attempt.", attempt);
-  family("newsflow_feed_last_error_info",
-         "The kind of the feed's last error, while it is failing.", error);
-  return out;
-}
-
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
 Daemon::~Daemon() = default;
 
 int Daemon::Run() {
-  auto config = LoadConfigFile(options_.config_path);
+  auto config = LoadConfigFile(options_.config_path, BuiltinSinks());
   if (!config) {
     std::fprintf(stderr, "newsflowd: %s\n", config.error().ToString().c_str());
     return 1;
@@ -634,7 +218,7 @@ int Daemon::Run() {
   }
   // SIGPIPE would kill us on a closed stdout (jsonl sink piped to head).
   std::signal(SIGPIPE, SIG_IGN);
-  Impl impl(options_, std::move(*config));
+  Impl impl(options_, std::move(*config), BuiltinSinks());
   return impl.Run();
 }
 

@@ -31,27 +31,46 @@ FanoutSink::FanoutSink(std::vector<std::unique_ptr<Sink>> sinks)
   assert(!sinks_.empty());
 }
 
-void FanoutSink::Publish(const Article& article, const std::string& topic,
+SinkDestination FanoutSink::Route(const Article& article,
+                                  const FeedSinkOptions& feed) const {
+  SinkDestination out;
+  for (const auto& sink : sinks_)
+    out.parts.push_back(sink->Route(article, feed));
+  return out;
+}
+
+void FanoutSink::Publish(const Article& article,
+                         const SinkDestination& destination,
                          DeliveryCallback done) {
+  assert(destination.parts.size() == sinks_.size());
   auto pending = std::make_shared<Pending>();
   pending->remaining = sinks_.size();
   pending->done = std::move(done);
-  for (auto& sink : sinks_) {
-    sink->Publish(article, topic, [pending](DeliveryReport report) {
-      if (Rank(report.outcome) > Rank(pending->combined.outcome)) {
-        pending->combined = std::move(report);
-      }
-      if (--pending->remaining == 0)
-        pending->done(std::move(pending->combined));
-    });
+  for (size_t i = 0; i < sinks_.size(); ++i) {
+    sinks_[i]->Publish(
+        article, destination.parts[i], [pending](DeliveryReport report) {
+          if (Rank(report.outcome) > Rank(pending->combined.outcome)) {
+            pending->combined = std::move(report);
+          }
+          if (--pending->remaining == 0)
+            pending->done(std::move(pending->combined));
+        });
   }
 }
 
-bool FanoutSink::Healthy() const {
+void FanoutSink::PublishEvent(const FeedEvent& event) {
+  for (auto& sink : sinks_) sink->PublishEvent(event);
+}
+
+SinkHealth FanoutSink::Health() const {
+  SinkHealth out;
   for (const auto& sink : sinks_) {
-    if (!sink->Healthy()) return false;
+    SinkHealth h = sink->Health();
+    if (h.ok) continue;
+    out.ok = false;
+    out.problem += (out.problem.empty() ? "" : "; ") + h.problem;
   }
-  return true;
+  return out;
 }
 
 Result<void> FanoutSink::Close(std::chrono::milliseconds timeout) {

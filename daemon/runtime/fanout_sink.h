@@ -1,9 +1,10 @@
 #pragma once
 
-// FanoutSink: publishes every article to several sinks (`sinks: [kafka,
-// jsonl]`). The article counts as delivered only when every sink delivered
-// it; if any says retry, the whole article is retried (a sink that already
-// had it receives a duplicate: at-least-once, never a loss).
+// FanoutSink: publishes every article to several sinks (`sinks: [a, b]`),
+// each to the destination its own Route() chose. The article counts as
+// delivered only when every sink delivered it; if any says retry, the whole
+// article is retried (a sink that already had it receives a duplicate:
+// at-least-once, never a loss).
 //
 // Threading: as every Sink. Owns the sinks it fans out to.
 
@@ -20,9 +21,16 @@ class FanoutSink final : public Sink {
   explicit FanoutSink(std::vector<std::unique_ptr<Sink>> sinks);
 
   std::string_view Name() const override { return "sink.fanout"; }
-  void Publish(const Article& article, const std::string& topic,
+  // parts[i] = sinks[i]->Route(...).
+  SinkDestination Route(const Article& article,
+                        const FeedSinkOptions& feed) const override;
+  // REQUIRES: destination from Route() (one part per sink).
+  void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
-  bool Healthy() const override;
+  // To every sink.
+  void PublishEvent(const FeedEvent& event) override;
+  // Ok when every sink is; else the problems joined with "; ".
+  SinkHealth Health() const override;
   Result<void> Close(std::chrono::milliseconds timeout) override;
 
  private:

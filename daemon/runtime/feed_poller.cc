@@ -34,7 +34,6 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
       feed_(std::move(feed)),
       scheduler_(config.scheduler),
       pipeline_(config.pipeline),
-      default_topic_(feed_.topic),
       build_(std::make_shared<BuildContext>()),
       sleep_(executor),
       rng_(std::random_device{}()) {
@@ -531,7 +530,7 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     }
     ++batch->outstanding;
     env_.publisher->Publish(
-        *article, default_topic_, item_hash,
+        *article, feed_.sink_options, item_hash,
         [batch](const DeliveryReport& report) {
           --batch->outstanding;
           if (report.outcome == DeliveryOutcome::kDelivered) {

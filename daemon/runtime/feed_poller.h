@@ -33,7 +33,7 @@ struct PollerEnv {
   Publisher* publisher = nullptr;
   // Shared outage detector; nullptr = OutageDetector::Global().
   OutageDetector* outage = nullptr;
-  FeedEvents* events = nullptr;  // optional (kafka.events_topic); may be null
+  FeedEvents* events = nullptr;  // feed-level events; may be null
 };
 
 // What one poll did.
@@ -89,7 +89,6 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   const FeedConfig feed_;
   const SchedulerConfig scheduler_;
   const PipelineConfig pipeline_;
-  const std::string default_topic_;
   std::shared_ptr<BuildContext> build_;  // feed title/link refreshed per poll
   HttpRequest feed_request_;
   // The feed's `timezone`, loaded once; null = UTC.

@@ -27,18 +27,6 @@ Histogram& LatencyHistogram() {
 
 }  // namespace
 
-const std::string& Publisher::RouteTopic(const Article& article,
-                                         const std::string& topic) const {
-  if (!topic.empty() || category_topics_.empty()) return topic;
-  for (const std::string& category : article.categories) {
-    if (auto it = category_topics_.find(category);
-        it != category_topics_.end()) {
-      return it->second;
-    }
-  }
-  return topic;
-}
-
 Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
                      StateStore& store, size_t max_in_flight)
     : sink_(sink),
@@ -50,11 +38,7 @@ Awaitable<void> Publisher::WaitForCapacity() {
   while (in_flight_ids_.size() >= max_in_flight_) co_await changed_.Wait();
 }
 
-Awaitable<void> Publisher::WaitIdle() {
-  while (!in_flight_ids_.empty()) co_await changed_.Wait();
-}
-
-void Publisher::Publish(const Article& article, const std::string& topic,
+void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
                         std::string item_hash,
                         std::function<void(const DeliveryReport&)> done) {
   assert(!IsInFlight(article.id));
@@ -70,7 +54,7 @@ void Publisher::Publish(const Article& article, const std::string& topic,
   InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
   const auto started = std::chrono::steady_clock::now();
   sink_.Publish(
-      article, RouteTopic(article, topic),
+      article, sink_.Route(article, feed),
       [this, record = std::move(record), is_update, started,
        done = std::move(done)](DeliveryReport report) {
         auto& metrics = MetricsRegistry::Global();

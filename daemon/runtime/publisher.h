@@ -44,39 +44,26 @@ class Publisher {
   // Suspends until fewer than max_in_flight articles are outstanding.
   Awaitable<void> WaitForCapacity();
 
-  // Suspends until nothing is in flight.
-  Awaitable<void> WaitIdle();
-
   // True while an article with this id awaits its delivery report.
   bool IsInFlight(const std::string& id) const {
     return in_flight_ids_.contains(id);
   }
   size_t in_flight() const { return in_flight_ids_.size(); }
 
-  // Readiness for /readyz: the sink believes its destination is reachable
-  // (KafkaSink: false while no broker answers). Cheap; io_context thread.
-  bool SinkHealthy() const { return sink_.Healthy(); }
+  // The sink's health check says ok. Cheap; io_context thread.
+  bool SinkHealthy() const { return sink_.Health().ok; }
 
-  // Category routing (config kafka.topics_by_category): an article published
-  // with an empty topic goes to the topic of its first category found here,
-  // else to the sink's default. An explicit per-feed topic always wins.
-  void SetCategoryTopics(std::map<std::string, std::string> by_category) {
-    category_topics_ = std::move(by_category);
-  }
-
-  // The topic Publish() would use for `article` given the feed's `topic`.
-  const std::string& RouteTopic(const Article& article,
-                                const std::string& topic) const;
   const PublisherStats& stats() const { return stats_; }
 
-  // Publishes `article` to RouteTopic(article, topic). On kDelivered the
+  // Publishes `article` to where the sink's own routing sends it
+  // (Sink::Route with the feed's sink options). On kDelivered the
   // state store records (id, feed, item_hash, content_hash). `done` runs
   // after that, on the io_context thread. Metrics (MetricsRegistry::Global):
   // newsflow_articles_published_total{feed,event},
   // newsflow_articles_failed_total{feed,outcome=retry|drop},
   // newsflow_in_flight, newsflow_delivery_latency_seconds (Publish() to
   // delivery report). REQUIRES: !IsInFlight(article.id).
-  void Publish(const Article& article, const std::string& topic,
+  void Publish(const Article& article, const FeedSinkOptions& feed,
                std::string item_hash,
                std::function<void(const DeliveryReport&)> done);
 
@@ -85,7 +72,6 @@ class Publisher {
   StateStore& store_;
   const size_t max_in_flight_;
   std::unordered_set<std::string> in_flight_ids_;
-  std::map<std::string, std::string> category_topics_;
   AsyncEvent changed_;
   PublisherStats stats_;
 };

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 
 namespace newsflow {
 namespace {
@@ -32,7 +33,7 @@ class ConfigSourcesTest : public ::testing::Test {
     return p.string();
   }
   std::string Error(const std::string& main_text) {
-    auto cfg = LoadConfigFile(Write("main.yaml", main_text));
+    auto cfg = LoadConfigFile(Write("main.yaml", main_text), BuiltinSinks());
     if (cfg) return "OK";
     EXPECT_EQ(cfg.error().code(), Errc::kConfig);
     return cfg.error().ToString();
@@ -50,7 +51,8 @@ TEST_F(ConfigSourcesTest, IncludeGlobAppliesDefaultsInSortedOrder) {
       Write("main.yaml",
             "defaults: {interval: 5m}\n"
             "include: [conf.d/*.yaml]\n"
-            "feeds:\n  - {name: main, url: \"http://m.example/\"}\n"));
+            "feeds:\n  - {name: main, url: \"http://m.example/\"}\n"),
+      BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   ASSERT_EQ(cfg->feeds.size(), 3u);
   EXPECT_EQ(cfg->feeds[0].name, "main");
@@ -63,7 +65,8 @@ TEST_F(ConfigSourcesTest, IncludeGlobAppliesDefaultsInSortedOrder) {
 TEST_F(ConfigSourcesTest, IncludeDirectoryAndNoMatchIsFine) {
   Write("feeds.d/x.yml", "feeds:\n  - {name: x, url: \"http://x.example/\"}\n");
   auto cfg = LoadConfigFile(
-      Write("main.yaml", "include: [feeds.d, \"nothing/*.yaml\"]\n"));
+      Write("main.yaml", "include: [feeds.d, \"nothing/*.yaml\"]\n"),
+      BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   ASSERT_EQ(cfg->feeds.size(), 1u);
   EXPECT_EQ(cfg->feeds[0].name, "x");
@@ -114,8 +117,10 @@ TEST_F(ConfigSourcesTest, OpmlOutlinesBecomeFeeds) {
   </body>
 </opml>
 )");
-  auto cfg = LoadConfigFile(Write(
-      "main.yaml", "defaults: {full_article: always}\nopml: [subs.opml]\n"));
+  auto cfg = LoadConfigFile(
+      Write("main.yaml",
+            "defaults: {full_article: always}\nopml: [subs.opml]\n"),
+      BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   ASSERT_EQ(cfg->feeds.size(), 2u);
   EXPECT_EQ(cfg->feeds[0].name, "bbc-news-world");
@@ -143,7 +148,8 @@ TEST_F(ConfigSourcesTest, TimezoneIsValidated) {
       Write("main.yaml",
             "feeds:\n"
             "  - {name: a, url: \"http://a/\", timezone: \"+05:30\"}\n"
-            "  - {name: b, url: \"http://b/\", timezone: UTC}\n"));
+            "  - {name: b, url: \"http://b/\", timezone: UTC}\n"),
+      BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->feeds[0].timezone, "+05:30");
   EXPECT_EQ(Error("defaults:\n  timezone: \"+25:00\"\n")
@@ -167,7 +173,8 @@ TEST_F(ConfigSourcesTest, AuthBecomesAnAuthorizationHeader) {
                                   "    auth: {type: basic, username: user, "
                                   "password: \"${NF_TEST_FEED_PASSWORD}\"}\n"
                                   "  - name: b\n    url: http://b/\n    auth: "
-                                  "{type: bearer, token: t0k}\n"));
+                                  "{type: bearer, token: t0k}\n"),
+                            BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   ASSERT_EQ(cfg->feeds[0].headers.size(), 1u);
   EXPECT_EQ(cfg->feeds[0].headers[0].first, "Authorization");
@@ -188,8 +195,8 @@ TEST_F(ConfigSourcesTest, AuthBecomesAnAuthorizationHeader) {
 }
 
 TEST(ConfigFilesTest, InstalledDefaultConfigLoads) {
-  auto cfg =
-      LoadConfigFile(NEWSFLOW_SOURCE_DIR "/config/newsflow.default.yaml");
+  auto cfg = LoadConfigFile(NEWSFLOW_SOURCE_DIR "/config/newsflow.default.yaml",
+                            BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->state.path, "/var/lib/newsflow/state.db");
   EXPECT_EQ(cfg->metrics.listen, "127.0.0.1:9464");

@@ -7,14 +7,28 @@
 #include <filesystem>
 #include <fstream>
 
+#include "connectors/builtin.h"
+#include "connectors/sinks/jsonl/jsonl_sink_descriptor.h"
+#include "connectors/sinks/kafka/kafka_sink_descriptor.h"
+
 namespace newsflow {
 namespace {
 
 using namespace std::chrono_literals;
 
+// The settings the sink descriptors read from their keys.
+const KafkaSinkOptions& Kafka(const DaemonConfig& cfg) {
+  return static_cast<const KafkaSinkSettings&>(cfg.SinkSettingsFor("kafka"))
+      .options;
+}
+const std::string& JsonlPath(const DaemonConfig& cfg) {
+  return static_cast<const JsonlSinkSettings&>(cfg.SinkSettingsFor("jsonl"))
+      .options.path;
+}
+
 // Loads `yaml` as "t.yaml" and returns the error line, or "OK".
 std::string ErrorOf(std::string_view yaml) {
-  auto cfg = LoadConfigString(yaml, "t.yaml");
+  auto cfg = LoadConfigString(yaml, "t.yaml", BuiltinSinks());
   if (cfg) return "OK";
   EXPECT_EQ(cfg.error().code(), Errc::kConfig);
   return cfg.error().ToString();
@@ -41,36 +55,36 @@ feeds:
 )yaml";
 
 TEST(ConfigTest, DesignExampleLoads) {
-  auto cfg = LoadConfigString(kDesignExample, "design.yaml");
+  auto cfg = LoadConfigString(kDesignExample, "design.yaml", BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->source_path, "design.yaml");
-  EXPECT_EQ(cfg->kafka.brokers, "127.0.0.1:9092");
-  EXPECT_EQ(cfg->kafka.topic, "news.articles.v1");
-  ASSERT_EQ(cfg->kafka.librdkafka.size(), 1u);
-  EXPECT_EQ(cfg->kafka.librdkafka.at("compression.type"), "zstd");
+  EXPECT_EQ(Kafka(*cfg).brokers, "127.0.0.1:9092");
+  EXPECT_EQ(Kafka(*cfg).topic, "news.articles.v1");
+  ASSERT_EQ(Kafka(*cfg).librdkafka.size(), 1u);
+  EXPECT_EQ(Kafka(*cfg).librdkafka.at("compression.type"), "zstd");
   EXPECT_EQ(cfg->state.path, "/var/lib/newsflow/state.db");
   EXPECT_EQ(cfg->http.user_agent, "newsflowd/1.0 (+https://example.org/bot)");
   EXPECT_EQ(cfg->http.proxy, "");
   EXPECT_EQ(cfg->metrics.listen, "127.0.0.1:9464");
-  EXPECT_EQ(cfg->sinks, std::vector<SinkKind>{SinkKind::kKafka});
-  EXPECT_EQ(cfg->jsonl_path, "");
+  EXPECT_EQ(cfg->sinks, std::vector<std::string>{"kafka"});
+  EXPECT_EQ(JsonlPath(*cfg), "");
   ASSERT_EQ(cfg->feeds.size(), 1u);
   const FeedConfig& f = cfg->feeds[0];
   EXPECT_EQ(f.name, "frontier-world");
   EXPECT_EQ(f.url, "http://frontier-ledger.example/category/world/feed/");
   EXPECT_EQ(f.interval, 900s);
   EXPECT_EQ(f.full_article, FullArticleMode::kAuto);
-  EXPECT_EQ(f.topic, "");
+  EXPECT_EQ(f.sink_options.count("topic"), 0u);
   EXPECT_TRUE(f.headers.empty());
 }
 
 TEST(ConfigTest, EmptyDocumentGivesDefaults) {
   for (std::string_view doc : {"", "# only a comment\n", "{}"}) {
-    auto cfg = LoadConfigString(doc, "empty.yaml");
+    auto cfg = LoadConfigString(doc, "empty.yaml", BuiltinSinks());
     ASSERT_TRUE(cfg) << cfg.error().ToString();
     DaemonConfig d;
-    EXPECT_EQ(cfg->kafka.brokers, d.kafka.brokers);
-    EXPECT_EQ(cfg->kafka.topic, "news.articles.v1");
+    EXPECT_EQ(Kafka(*cfg).brokers, KafkaSinkOptions{}.brokers);
+    EXPECT_EQ(Kafka(*cfg).topic, "news.articles.v1");
     EXPECT_EQ(cfg->state.path, "/var/lib/newsflow/state.db");
     EXPECT_EQ(cfg->state.retention, std::chrono::hours(24 * 90));
     EXPECT_EQ(cfg->http.connect_timeout, 10s);
@@ -86,7 +100,7 @@ TEST(ConfigTest, EmptyDocumentGivesDefaults) {
     EXPECT_EQ(cfg->pipeline.first_poll_backlog, 0u);
     EXPECT_EQ(cfg->log.level, "info");
     EXPECT_EQ(cfg->log.format, "text");
-    EXPECT_EQ(cfg->sinks, std::vector<SinkKind>{SinkKind::kKafka});
+    EXPECT_EQ(cfg->sinks, std::vector<std::string>{"kafka"});
     EXPECT_TRUE(cfg->feeds.empty());
   }
 }
@@ -127,7 +141,7 @@ sinks: [jsonl, kafka]
 jsonl_path: "-"
 metrics: {listen: "[::1]:0"}
 )yaml";
-  auto cfg = LoadConfigString(kYaml, "t.yaml");
+  auto cfg = LoadConfigString(kYaml, "t.yaml", BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->state.retention, std::chrono::hours(24 * 7));
   EXPECT_EQ(cfg->http.connect_timeout, 500ms);
@@ -143,9 +157,8 @@ metrics: {listen: "[::1]:0"}
   EXPECT_EQ(cfg->pipeline.first_poll_backlog, 5u);
   EXPECT_EQ(cfg->log.level, "debug");
   EXPECT_EQ(cfg->log.format, "json");
-  EXPECT_EQ(cfg->sinks,
-            (std::vector<SinkKind>{SinkKind::kJsonl, SinkKind::kKafka}));
-  EXPECT_EQ(cfg->jsonl_path, "-");
+  EXPECT_EQ(cfg->sinks, (std::vector<std::string>{"jsonl", "kafka"}));
+  EXPECT_EQ(JsonlPath(*cfg), "-");
   EXPECT_EQ(cfg->metrics.listen, "[::1]:0");
   ASSERT_EQ(cfg->feeds.size(), 2u);
 
@@ -163,7 +176,7 @@ metrics: {listen: "[::1]:0"}
   EXPECT_EQ(b.interval, 90s);
   EXPECT_EQ(b.full_article, FullArticleMode::kNever);
   EXPECT_EQ(b.user_agent, "custom");
-  EXPECT_EQ(b.topic, "other.topic");
+  EXPECT_EQ(b.sink_options.at("topic"), "other.topic");
   EXPECT_EQ(b.proxy, "http://p:3128");
   ASSERT_EQ(b.headers.size(), 2u);
   EXPECT_EQ(b.headers[0].first, "X-Api-Key");
@@ -175,7 +188,8 @@ metrics: {listen: "[::1]:0"}
 }
 
 TEST(ConfigTest, NullValueMeansDefault) {
-  auto cfg = LoadConfigString("http:\n  proxy:\n  max_redirects:\n", "t.yaml");
+  auto cfg = LoadConfigString("http:\n  proxy:\n  max_redirects:\n", "t.yaml",
+                              BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->http.max_redirects, 5);
 }
@@ -351,11 +365,11 @@ TEST(ConfigEnvTest, SubstitutesVariables) {
       "    url: https://a.example/$${raw}\n"
       "    interval: ${NF_CFG_TEST_INTERVAL}\n"
       "    headers: {Authorization: \"Bearer ${NF_CFG_TEST_TOKEN}\"}\n",
-      "t.yaml");
+      "t.yaml", BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
-  EXPECT_EQ(cfg->kafka.brokers, "b1:9092,b2:9092");
-  EXPECT_EQ(cfg->kafka.topic, "fallback.topic");
-  EXPECT_EQ(cfg->kafka.librdkafka.at("sasl.password"), "s3cret");
+  EXPECT_EQ(Kafka(*cfg).brokers, "b1:9092,b2:9092");
+  EXPECT_EQ(Kafka(*cfg).topic, "fallback.topic");
+  EXPECT_EQ(Kafka(*cfg).librdkafka.at("sasl.password"), "s3cret");
   EXPECT_EQ(cfg->feeds[0].url, "https://a.example/${raw}");
   EXPECT_EQ(cfg->feeds[0].interval, 120s);
   EXPECT_EQ(cfg->feeds[0].headers[0].second, "Bearer s3cret");
@@ -374,13 +388,13 @@ TEST(ConfigFileTest, ExampleFileLoads) {
   ::unsetenv("EXAMPLE_TOKEN");
   const std::string path =
       std::string(NEWSFLOW_SOURCE_DIR) + "/config/newsflow.example.yaml";
-  auto cfg = LoadConfigFile(path);
+  auto cfg = LoadConfigFile(path, BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->source_path, path);
   // The example documents the defaults, so it must agree with the structs.
   DaemonConfig d;
-  EXPECT_EQ(cfg->kafka.brokers, d.kafka.brokers);
-  EXPECT_EQ(cfg->kafka.topic, d.kafka.topic);
+  EXPECT_EQ(Kafka(*cfg).brokers, KafkaSinkOptions{}.brokers);
+  EXPECT_EQ(Kafka(*cfg).topic, KafkaSinkOptions{}.topic);
   EXPECT_EQ(cfg->state.path, d.state.path);
   EXPECT_EQ(cfg->state.retention, d.state.retention);
   EXPECT_EQ(cfg->http.user_agent, d.http.user_agent);
@@ -409,7 +423,7 @@ TEST(ConfigFileTest, ExampleFileLoads) {
 }
 
 TEST(ConfigFileTest, MissingFileNamesThePath) {
-  auto cfg = LoadConfigFile("/nonexistent/newsflow.yaml");
+  auto cfg = LoadConfigFile("/nonexistent/newsflow.yaml", BuiltinSinks());
   ASSERT_FALSE(cfg);
   EXPECT_EQ(cfg.error().code(), Errc::kConfig);
   EXPECT_EQ(cfg.error().ToString(),
@@ -423,7 +437,7 @@ TEST(ConfigFileTest, ErrorsUseTheFilePath) {
   std::filesystem::create_directories(dir);
   auto path = (dir / "bad.yaml").string();
   std::ofstream(path) << "log:\n  level: loud\n";
-  auto cfg = LoadConfigFile(path);
+  auto cfg = LoadConfigFile(path, BuiltinSinks());
   std::filesystem::remove_all(dir);
   ASSERT_FALSE(cfg);
   EXPECT_EQ(cfg.error().ToString(),

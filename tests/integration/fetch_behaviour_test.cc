@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 #include "connectors/common/http/http_client.h"
 #include "connectors/sinks/jsonl/jsonl_sink.h"
 #include "daemon/core/metrics.h"
@@ -810,7 +811,7 @@ feeds:
     cookies: "a=1"
     auth: {type: basic, username: me, password: pw}
 )",
-                              "test.yaml");
+                              "test.yaml", BuiltinSinks());
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->http.min_host_interval, 250ms);
   EXPECT_TRUE(cfg->http.allow_private_targets);
@@ -823,13 +824,13 @@ feeds:
                       std::pair<std::string, std::string>{"Authorization",
                                                           "Basic bWU6cHc="}),
             headers.end());
-  auto defaults = LoadConfigString("feeds: []\n", "d.yaml");
+  auto defaults = LoadConfigString("feeds: []\n", "d.yaml", BuiltinSinks());
   ASSERT_TRUE(defaults);
   EXPECT_FALSE(defaults->http.allow_private_targets);
   auto bad = LoadConfigString(
       "feeds:\n  - {name: a, url: http://e.org/, "
       "auth: {type: basic, password: x, username: \"\"}}\n",
-      "b.yaml");
+      "b.yaml", BuiltinSinks());
   EXPECT_FALSE(bad);
 }
 

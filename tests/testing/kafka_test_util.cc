@@ -52,12 +52,12 @@ Result<KafkaPtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
   }
   if (!ok) {
     rd_kafka_conf_destroy(conf);
-    return Error(Errc::kKafka, err, "test kafka client");
+    return Error(Errc::kSink, err, "test kafka client");
   }
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
-    return Error(Errc::kKafka, err, "test kafka client");
+    return Error(Errc::kSink, err, "test kafka client");
   }
   return KafkaPtr(rk);
 }
@@ -99,7 +99,7 @@ Result<std::string> TestBrokerBootstrap() {
   if (status == 0 && !addr.empty()) return addr;
   std::tie(status, addr) = RunLastLine(script + " start");
   if (status != 0 || addr.empty()) {
-    return Error(Errc::kKafka,
+    return Error(Errc::kSink,
                  "`scripts/kafka-broker start` failed (exit status " +
                      std::to_string(status) + "); see its stderr above",
                  script);
@@ -114,7 +114,7 @@ Result<void> CreateTopic(const std::string& bootstrap, const std::string& topic,
   char err[512];
   rd_kafka_NewTopic_t* nt =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
-  if (nt == nullptr) return Error(Errc::kKafka, err, topic);
+  if (nt == nullptr) return Error(Errc::kSink, err, topic);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk->get());
   rd_kafka_CreateTopics(rk->get(), &nt, 1, nullptr, queue);
   rd_kafka_NewTopic_destroy(nt);
@@ -140,12 +140,12 @@ Result<void> CreateTopic(const std::string& bootstrap, const std::string& topic,
   }
   if (ev != nullptr) rd_kafka_event_destroy(ev);
   rd_kafka_queue_destroy(queue);
-  if (!failure.empty()) return Error(Errc::kKafka, failure, topic);
+  if (!failure.empty()) return Error(Errc::kSink, failure, topic);
 
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (ReadyPartitions(rk->get(), topic) != partitions) {
     if (Clock::now() > deadline) {
-      return Error(Errc::kKafka, "partitions have no leader after 30 s", topic);
+      return Error(Errc::kSink, "partitions have no leader after 30 s", topic);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

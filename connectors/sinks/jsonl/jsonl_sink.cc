@@ -1,7 +1,5 @@
 #include "connectors/sinks/jsonl/jsonl_sink.h"
 
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -34,7 +32,8 @@ JsonlSink::~JsonlSink() {
   if (owns_ && out_ != nullptr) std::fclose(out_);
 }
 
-void JsonlSink::Publish(const Article& article, const std::string& /*topic*/,
+void JsonlSink::Publish(const Article& article,
+                        const SinkDestination& /*destination*/,
                         DeliveryCallback done) {
   std::string line = ArticleToJson(article);
   line.push_back('\n');
@@ -42,8 +41,7 @@ void JsonlSink::Publish(const Article& article, const std::string& /*topic*/,
   if (out_ == nullptr) {
     report = {DeliveryOutcome::kRetry, "sink is closed"};
   } else if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() ||
-             std::fflush(out_) != 0 ||
-             (options_.sync_each && ::fdatasync(fileno(out_)) != 0)) {
+             std::fflush(out_) != 0) {
     report = {DeliveryOutcome::kRetry,
               options_.path + ": write failed: " + std::strerror(errno)};
     std::clearerr(out_);

@@ -29,7 +29,8 @@ class JsonlSink final : public Sink {
   ~JsonlSink() override;
 
   std::string_view Name() const override { return "sink.jsonl"; }
-  void Publish(const Article& article, const std::string& topic,
+  // One file receives every article: `destination` is ignored.
+  void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
   Result<void> Close(std::chrono::milliseconds timeout) override;
 

@@ -8,9 +8,8 @@ namespace newsflow {
 struct JsonlSinkOptions {
   // File to append articles to, one JSON object per line; "-" = stdout.
   std::string path = "-";
-  // fdatasync() after each article, so "delivered" survives power loss.
-  // Off by default: a process crash loses nothing either way.
-  bool sync_each = false;
+
+  bool operator==(const JsonlSinkOptions&) const = default;
 };
 
 }  // namespace newsflow

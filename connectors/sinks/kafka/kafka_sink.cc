@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <utility>
 
+#include "connectors/sinks/kafka/kafka_feed_events.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
 #include "daemon/core/time_util.h"
@@ -167,6 +168,11 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
                          "kafka");
   }
   conf->release();
+  if (!sink->options_.events_topic.empty()) {
+    auto events = KafkaFeedEvents::Create(io, sink->options_);
+    if (!events) return events.error();
+    sink->events_ = std::move(*events);
+  }
   sink->poll_thread_ = std::thread([s = sink.get()] { s->PollLoop(); });
   Logger()->info("producer {} for {} (default topic {})",
                  rd_kafka_name(sink->producer_), sink->options_.brokers,
@@ -180,8 +186,23 @@ KafkaSink::~KafkaSink() {
   rd_kafka_destroy(producer_);
 }
 
+void KafkaSink::SetReachable(bool reachable, const std::string& why) {
+  if (!reachable) {
+    std::lock_guard lock(problem_mu_);
+    problem_ = why;
+  }
+  const int was = reachable_.exchange(reachable ? 1 : 0);
+  if (was == (reachable ? 1 : 0)) return;
+  if (reachable) {
+    if (was == 0) Logger()->info("broker reachable again: {}", why);
+  } else {
+    Logger()->warn("broker unreachable: {}", why);
+  }
+}
+
 void KafkaSink::PollLoop() {
-  auto next_probe = std::chrono::steady_clock::now() + kProbeInterval;
+  // First probe at once: readiness waits for it.
+  auto next_probe = std::chrono::steady_clock::now();
   while (!stop_polling_.load(std::memory_order_acquire)) {
     rd_kafka_poll(producer_, kPollIntervalMs);
     if (std::chrono::steady_clock::now() < next_probe) continue;
@@ -191,21 +212,29 @@ void KafkaSink::PollLoop() {
     const rd_kafka_resp_err_t err =
         rd_kafka_metadata(producer_, 0, nullptr, &md, kProbeTimeoutMs);
     if (md != nullptr) rd_kafka_metadata_destroy(md);
-    const bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (healthy_.exchange(ok, std::memory_order_relaxed) != ok) {
-      if (ok) {
-        Logger()->info("broker reachable again");
-      } else {
-        Logger()->warn("broker unreachable: {}", rd_kafka_err2str(err));
-      }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      SetReachable(true, "metadata probe answered");
+    } else {
+      SetReachable(false, options_.brokers + ": " + rd_kafka_err2str(err));
     }
     next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   }
 }
 
-void KafkaSink::Publish(const Article& article, const std::string& topic,
+SinkDestination KafkaSink::Route(const Article& article,
+                                 const FeedSinkOptions& feed) const {
+  return {KafkaTopicFor(options_, article, feed), {}};
+}
+
+void KafkaSink::PublishEvent(const FeedEvent& event) {
+  if (events_ != nullptr) events_->Emit(event);
+}
+
+void KafkaSink::Publish(const Article& article,
+                        const SinkDestination& destination,
                         DeliveryCallback done) {
-  const std::string& t = topic.empty() ? options_.topic : topic;
+  const std::string& t =
+      destination.name.empty() ? options_.topic : destination.name;
   if (closed_) {
     boost::asio::post(io_, [done = std::move(done)] {
       done({DeliveryOutcome::kRetry, "kafka sink is closed"});
@@ -342,9 +371,7 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
     report.outcome = DeliveryOutcome::kRetry;
   }
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (!self->healthy_.exchange(true, std::memory_order_relaxed)) {
-      Logger()->info("broker reachable again: deliveries succeed");
-    }
+    self->SetReachable(true, "deliveries succeed");
   } else if (report.outcome == DeliveryOutcome::kDrop) {
     Logger()->error("dropping article {}: {}", pending->key, report.error);
   } else {
@@ -359,25 +386,30 @@ void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason,
   auto* self = static_cast<KafkaSink*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-    self->healthy_.store(false, std::memory_order_relaxed);
+    self->SetReachable(false, std::string("all brokers down: ") + reason);
   }
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512] = "";
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->healthy_.store(false, std::memory_order_relaxed);
+    self->SetReachable(false, std::string("fatal producer error: ") + fatal);
     Logger()->error("fatal producer error: {}", fatal);
     return;
   }
   Logger()->warn("{}: {}", rd_kafka_err2name(code), reason);
 }
 
-bool KafkaSink::Healthy() const {
-  return healthy_.load(std::memory_order_relaxed);
+SinkHealth KafkaSink::Health() const {
+  if (reachable_.load() == 1) return {};
+  std::lock_guard lock(problem_mu_);
+  return {false, "Kafka unreachable (" + problem_ + ")"};
 }
 
 Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
   if (closed_) return {};
   closed_ = true;
+  if (events_ != nullptr) {
+    (void)events_->Close(std::min(timeout, std::chrono::milliseconds(1000)));
+  }
   // flush() serves delivery reports itself, concurrently with the poll
   // thread (rd_kafka_poll is thread-safe; our callbacks only post).
   rd_kafka_flush(producer_, static_cast<int>(timeout.count()));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -39,10 +40,13 @@ namespace newsflow {
 std::string KafkaRecordValue(const Article& article, size_t max_bytes,
                              bool* truncated = nullptr);
 
+class KafkaFeedEvents;
+
 class KafkaSink : public Sink {
  public:
   // Creates the producer (does not wait for a broker: an unreachable one
-  // shows up as kRetry reports and Healthy() == false). Fails with
+  // shows up as kRetry reports and an unhealthy Health()), and with
+  // options.events_topic the event stream's own producer. Fails with
   // Errc::kConfig on invalid or conflicting librdkafka settings.
   static Result<std::unique_ptr<KafkaSink>> Create(boost::asio::io_context& io,
                                                    KafkaSinkOptions options);
@@ -53,14 +57,22 @@ class KafkaSink : public Sink {
 
   std::string_view Name() const override { return "sink.kafka"; }
 
-  // Enqueues the record; never blocks. Empty `topic`: options.topic.
-  // Outcomes: kDelivered once the broker acked (acks=all); kRetry for
-  // transient failures, back-pressure (local queue full), message timeout,
+  // KafkaTopicFor(options, article, feed): the feed's `topic`, else
+  // options.topics_by_category, else options.topic.
+  SinkDestination Route(const Article& article,
+                        const FeedSinkOptions& feed) const override;
+
+  // Enqueues the record for topic destination.name (empty: options.topic);
+  // never blocks. Outcomes: kDelivered once the broker acked (acks=all); kRetry
+  // for transient failures, back-pressure (local queue full), message timeout,
   // shutdown, and records rejected as too large (the trim limit is lowered,
   // the next attempt fits); kDrop for records Kafka can never accept
   // (invalid topic name, or too large even trimmed to metadata only).
-  void Publish(const Article& article, const std::string& topic,
+  void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
+
+  // To options.events_topic through KafkaFeedEvents; ignored without one.
+  void PublishEvent(const FeedEvent& event) override;
 
   // Publishes a record that is not an article (feed events): `value` as is,
   // with the given headers. `topic` must not be empty. Same outcomes and
@@ -70,10 +82,12 @@ class KafkaSink : public Sink {
       const std::vector<std::pair<std::string, std::string>>& headers,
       DeliveryCallback done);
 
-  // Readiness (/readyz): false after librdkafka reported all brokers down or
-  // a periodic metadata probe (every 5 s, 3 s timeout) failed, until the
-  // next successful probe or delivery. Thread-safe.
-  bool Healthy() const override;
+  // The health check readiness asks (/readyz, READY=1, STATUS=): not ok
+  // ("Kafka unreachable (<why>)") until the first metadata probe (at
+  // start, then every 5 s, 3 s timeout) or delivery succeeded, and after
+  // librdkafka reported all brokers down, a fatal error or a failed probe,
+  // until the next successful probe or delivery. Thread-safe.
+  SinkHealth Health() const override;
 
   // Flushes up to `timeout`, stops the poll thread, then purges whatever is
   // left (their callbacks get kRetry, posted). Idempotent. Returns an error
@@ -95,13 +109,20 @@ class KafkaSink : public Sink {
   void Produce(const std::string& topic, std::unique_ptr<Pending> pending,
                rd_kafka_headers_t* headers);
   void PollLoop();
+  // Records the broker state from a probe, a delivery or an error
+  // callback (any thread); logs transitions.
+  void SetReachable(bool reachable, const std::string& why);
 
   boost::asio::io_context& io_;
   const KafkaSinkOptions options_;
   rd_kafka_t* producer_ = nullptr;  // owned; destroyed in the destructor
   std::thread poll_thread_;
   std::atomic<bool> stop_polling_{false};
-  std::atomic<bool> healthy_{true};
+  // -1 unknown (not probed yet), 0 unreachable, 1 reachable.
+  std::atomic<int> reachable_{-1};
+  mutable std::mutex problem_mu_;
+  std::string problem_ = "no broker answered yet";  // guarded by problem_mu_
+  std::unique_ptr<KafkaFeedEvents> events_;         // null without events_topic
   // Records handed to librdkafka whose delivery report was not served yet
   // (rd_kafka_outq_len also counts pending error events, so it is not used).
   std::atomic<int> in_flight_{0};

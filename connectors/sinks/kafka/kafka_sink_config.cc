@@ -52,6 +52,32 @@ Result<RdKafkaConfPtr> BuildProducerConf(const KafkaSinkOptions& options) {
   return conf;
 }
 
+std::string KafkaTopicFor(const KafkaSinkOptions& options,
+                          const Article& article, const FeedSinkOptions& feed) {
+  if (auto it = feed.find("topic"); it != feed.end() && !it->second.empty()) {
+    return it->second;
+  }
+  for (const std::string& category : article.categories) {
+    if (auto it = options.topics_by_category.find(category);
+        it != options.topics_by_category.end()) {
+      return it->second;
+    }
+  }
+  return options.topic;
+}
+
+std::optional<std::string> CheckKafkaTopic(const std::string& topic) {
+  bool ok =
+      !topic.empty() && topic.size() <= 249 && topic != "." && topic != "..";
+  for (char c : topic) {
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return std::nullopt;
+  return "invalid Kafka topic \"" + topic +
+         "\" (use 1-249 of A-Z a-z 0-9 . _ -)";
+}
+
 size_t EffectiveMaxMessageBytes(const KafkaSinkOptions& options) {
   if (options.max_message_bytes > 0) return options.max_message_bytes;
   size_t limit = 1000000;  // librdkafka's default message.max.bytes

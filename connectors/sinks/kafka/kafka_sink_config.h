@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "daemon/core/error.h"
+#include "daemon/core/sink.h"
 
 // librdkafka's opaque configuration handle (from <librdkafka/rdkafka.h>).
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
@@ -18,8 +20,15 @@ namespace newsflow {
 struct KafkaSinkOptions {
   // Comma-separated bootstrap servers (librdkafka "bootstrap.servers").
   std::string brokers = "127.0.0.1:9092";
-  // Topic used when Publish() is given an empty topic.
+  // Default topic for articles (YAML kafka.topic).
   std::string topic = "news.articles.v1";
+  // Article category (exact, case-sensitive) -> topic, for feeds without
+  // their own `topic`; the first of an article's categories that matches
+  // wins (YAML kafka.topics_by_category).
+  std::map<std::string, std::string> topics_by_category;
+  // Topic for feed-level events (Sink::PublishEvent); "" = not published
+  // (YAML kafka.events_topic).
+  std::string events_topic;
   // Client id shown in broker logs and quotas ("client.id").
   std::string client_id = "newsflowd";
   // How long librdkafka batches before sending ("linger.ms"). 50 rather than
@@ -40,7 +49,19 @@ struct KafkaSinkOptions {
   // Raw librdkafka properties, applied LAST so they override everything
   // above and our fixed defaults (e.g. {"message.max.bytes", "4000000"}).
   std::map<std::string, std::string> librdkafka;
+
+  bool operator==(const KafkaSinkOptions&) const = default;
 };
+
+// The Kafka sink's routing (KafkaSink::Route): the feed's own "topic"
+// option, else the topic of the article's first category found in
+// options.topics_by_category, else options.topic.
+std::string KafkaTopicFor(const KafkaSinkOptions& options,
+                          const Article& article, const FeedSinkOptions& feed);
+
+// Kafka's topic name rule (kafka.common.internals.Topic): 1-249 of
+// [A-Za-z0-9._-], not "." or "..". The problem, or nullopt.
+std::optional<std::string> CheckKafkaTopic(const std::string& topic);
 
 // Frees a configuration that was not handed to rd_kafka_new().
 struct RdKafkaConfDeleter {

@@ -1,34 +1,41 @@
+// FeedEvents (unit, fake sink): the daemon only emits; the event reaches
+// the sink's PublishEvent, stamped with the time when unset.
+
 #include "daemon/runtime/feed_events.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <nlohmann/json.hpp>
+#include <vector>
 
 namespace newsflow {
 namespace {
 
-TEST(FeedEventsTest, JsonCarriesTypeFeedTimeAndDetails) {
-  FeedEvent e;
-  e.type = "moved";
-  e.feed_id = "f\"1";
-  e.feed_url = "http://x/feed";
-  e.time = TimePoint(std::chrono::milliseconds(1760000000000));
-  e.details = {{"to", "https://x/feed"}, {"status", "301"}};
-  auto j = nlohmann::json::parse(FeedEventToJson(e));
-  EXPECT_EQ(j["type"], "moved");
-  EXPECT_EQ(j["feed"]["id"], "f\"1");
-  EXPECT_EQ(j["feed"]["url"], "http://x/feed");
-  EXPECT_EQ(j["time"], "2025-10-09T08:53:20Z");
-  EXPECT_EQ(j["details"]["to"], "https://x/feed");
-  EXPECT_EQ(j["details"]["status"], "301");
-}
+class EventSink : public Sink {
+ public:
+  std::string_view Name() const override { return "sink.events"; }
+  void Publish(const Article&, const SinkDestination&,
+               DeliveryCallback) override {}
+  void PublishEvent(const FeedEvent& event) override {
+    events.push_back(event);
+  }
+  Result<void> Close(std::chrono::milliseconds) override { return {}; }
 
-TEST(FeedEventsTest, CreateNeedsATopic) {
-  boost::asio::io_context io;
-  auto events = FeedEvents::Create(io, KafkaSinkOptions{}, "");
-  ASSERT_FALSE(events);
-  EXPECT_EQ(events.error().code(), Errc::kConfig);
+  std::vector<FeedEvent> events;
+};
+
+TEST(FeedEventsTest, HandsEveryEventToTheSinkStampedWithTheTime) {
+  EventSink sink;
+  FeedEvents events(sink);
+  const TimePoint before = Now();
+  events.Emit({"fetch_failed", "f1", "http://x/feed", {}, {{"error", "e"}}});
+  const TimePoint given = TimePoint(std::chrono::milliseconds(1760000000000));
+  events.Emit({"moved", "f2", "http://y/feed", given, {{"to", "https://y"}}});
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_EQ(sink.events[0].type, "fetch_failed");
+  EXPECT_EQ(sink.events[0].feed_id, "f1");
+  EXPECT_EQ(sink.events[0].details.at("error"), "e");
+  EXPECT_GE(sink.events[0].time, before) << "an unset time is stamped";
+  EXPECT_EQ(sink.events[1].time, given) << "a given time is kept";
 }
 
 }  // namespace

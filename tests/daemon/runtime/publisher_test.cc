@@ -1,5 +1,5 @@
 // Publisher with a fake sink (unit): mark-after-ack, retry/drop leave the
-// store untouched, category routing, in-flight bound, metrics.
+// store untouched, the sink's own routing, in-flight bound, metrics.
 
 #include "daemon/runtime/publisher.h"
 
@@ -18,15 +18,26 @@ namespace {
 class FakeSink : public Sink {
  public:
   struct Call {
-    std::string id, topic;
+    std::string id, destination;
     DeliveryCallback done;
   };
   std::string_view Name() const override { return "sink.fake"; }
-  void Publish(const Article& article, const std::string& topic,
-               DeliveryCallback done) override {
-    calls.push_back({article.id, topic, std::move(done)});
+  // The feed's "dest" option, else "cat:<first category>", else default.
+  SinkDestination Route(const Article& article,
+                        const FeedSinkOptions& feed) const override {
+    if (auto it = feed.find("dest"); it != feed.end()) return {it->second, {}};
+    if (!article.categories.empty()) {
+      return {"cat:" + article.categories.front(), {}};
+    }
+    return {};
   }
-  bool Healthy() const override { return healthy; }
+  void Publish(const Article& article, const SinkDestination& destination,
+               DeliveryCallback done) override {
+    calls.push_back({article.id, destination.name, std::move(done)});
+  }
+  SinkHealth Health() const override {
+    return healthy ? SinkHealth{} : SinkHealth{false, "fake down"};
+  }
   Result<void> Close(std::chrono::milliseconds) override { return {}; }
 
   std::vector<Call> calls;
@@ -64,7 +75,7 @@ TEST_F(PublisherTest, MarksOnlyDeliveredArticles) {
   const uint64_t before = Published("created");
   int done = 0;
   for (const char* id : {"a", "b", "c"}) {
-    p.Publish(MakeArticle(id), "", "item-" + std::string(id),
+    p.Publish(MakeArticle(id), {}, "item-" + std::string(id),
               [&](const DeliveryReport&) { ++done; });
   }
   ASSERT_EQ(sink_.calls.size(), 3u);
@@ -89,24 +100,24 @@ TEST_F(PublisherTest, MarksOnlyDeliveredArticles) {
   EXPECT_EQ(Published("created"), before + 1);
 }
 
-TEST_F(PublisherTest, RoutesByCategoryUnlessTheFeedHasATopic) {
+// Routing is the sink's: the publisher hands it the article and the feed's
+// sink options, and publishes to what Route() chose. (The Kafka sink's
+// category/topic rules: kafka_sink_config_test.)
+TEST_F(PublisherTest, PublishesWhereTheSinksOwnRoutingSays) {
   Publisher p(io_.get_executor(), sink_, *store_, 10);
-  p.SetCategoryTopics({{"Sports", "news.sports"}, {"Business", "news.biz"}});
-  p.Publish(MakeArticle("s", {"Local", "Sports"}), "", "i", nullptr);
-  p.Publish(MakeArticle("w", {"World"}), "", "i", nullptr);
-  p.Publish(MakeArticle("f", {"Sports"}), "feed.topic", "i", nullptr);
-  p.Publish(MakeArticle("b", {"Business", "Sports"}), "", "i", nullptr);
-  ASSERT_EQ(sink_.calls.size(), 4u);
-  EXPECT_EQ(sink_.calls[0].topic, "news.sports");
-  EXPECT_EQ(sink_.calls[1].topic, "");  // sink default
-  EXPECT_EQ(sink_.calls[2].topic, "feed.topic");
-  EXPECT_EQ(sink_.calls[3].topic, "news.biz");  // first matching category
+  p.Publish(MakeArticle("s", {"Sports"}), {}, "i", nullptr);
+  p.Publish(MakeArticle("w"), {}, "i", nullptr);
+  p.Publish(MakeArticle("f", {"Sports"}), {{"dest", "feed.own"}}, "i", nullptr);
+  ASSERT_EQ(sink_.calls.size(), 3u);
+  EXPECT_EQ(sink_.calls[0].destination, "cat:Sports");
+  EXPECT_EQ(sink_.calls[1].destination, "");  // sink default
+  EXPECT_EQ(sink_.calls[2].destination, "feed.own");
 }
 
 TEST_F(PublisherTest, WaitForCapacitySuspendsAtTheBound) {
   Publisher p(io_.get_executor(), sink_, *store_, 2);
-  p.Publish(MakeArticle("a"), "", "i", nullptr);
-  p.Publish(MakeArticle("b"), "", "i", nullptr);
+  p.Publish(MakeArticle("a"), {}, "i", nullptr);
+  p.Publish(MakeArticle("b"), {}, "i", nullptr);
   bool resumed = false;
   asio::co_spawn(
       io_,

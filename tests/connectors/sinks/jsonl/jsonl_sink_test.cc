@@ -15,14 +15,14 @@ TEST(JsonlSinkTest, AppendsOneParseableLinePerArticleAndReportsAfterwards) {
                     ("nf_jsonl_" + std::to_string(::getpid()) + ".jsonl");
   std::filesystem::remove(path);
   boost::asio::io_context io;
-  auto sink = JsonlSink::Create(io, {path.string(), false});
+  auto sink = JsonlSink::Create(io, {path.string()});
   ASSERT_TRUE(sink) << sink.error().ToString();
   int delivered = 0;
   for (int i = 0; i < 3; ++i) {
     Article a;
     a.id = "id-" + std::to_string(i);
     a.content_text = "line\nbreak";
-    (*sink)->Publish(a, "", [&](DeliveryReport r) {
+    (*sink)->Publish(a, SinkDestination{}, [&](DeliveryReport r) {
       EXPECT_EQ(r.outcome, DeliveryOutcome::kDelivered) << r.error;
       ++delivered;
     });
@@ -46,7 +46,7 @@ TEST(JsonlSinkTest, AppendsOneParseableLinePerArticleAndReportsAfterwards) {
 
 TEST(JsonlSinkTest, UnwritablePathIsAnIoErrorNamingThePath) {
   boost::asio::io_context io;
-  auto sink = JsonlSink::Create(io, {"/nonexistent-dir/x.jsonl", false});
+  auto sink = JsonlSink::Create(io, {"/nonexistent-dir/x.jsonl"});
   ASSERT_FALSE(sink);
   EXPECT_EQ(sink.error().code(), Errc::kIo);
   EXPECT_NE(sink.error().ToString().find("/nonexistent-dir/x.jsonl"),

@@ -79,13 +79,13 @@ TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
   std::vector<std::optional<DeliveryReport>> reports(articles.size() + 1);
   int calls = 0;
   for (size_t i = 0; i < articles.size(); ++i) {
-    (*sink)->Publish(articles[i], "", [&, i](DeliveryReport r) {
+    (*sink)->Publish(articles[i], SinkDestination{}, [&, i](DeliveryReport r) {
       ++calls;
       reports[i] = std::move(r);
     });
   }
   Article routed = MakeArticle(9);
-  (*sink)->Publish(routed, other, [&](DeliveryReport r) {
+  (*sink)->Publish(routed, SinkDestination{other, {}}, [&](DeliveryReport r) {
     ++calls;
     reports.back() = std::move(r);
   });
@@ -100,7 +100,7 @@ TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
     EXPECT_EQ(reports[i]->outcome, DeliveryOutcome::kDelivered)
         << i << ": " << reports[i]->error;
   }
-  EXPECT_TRUE((*sink)->Healthy());
+  EXPECT_TRUE((*sink)->Health().ok);
   EXPECT_TRUE((*sink)->Close(seconds(5)));
   RunUntil(
       io, [] { return false; }, milliseconds(200));
@@ -165,7 +165,8 @@ TEST_F(KafkaSinkTest, TooLargeRecordIsTrimmedFlaggedAndDelivered) {
   Article big = MakeArticle(1);
   big.content_text.assign(10000, 'x');
   std::optional<DeliveryReport> report;
-  (*sink)->Publish(big, "", [&](DeliveryReport r) { report = std::move(r); });
+  (*sink)->Publish(big, SinkDestination{},
+                   [&](DeliveryReport r) { report = std::move(r); });
   ASSERT_TRUE(RunUntil(
       io, [&] { return report.has_value(); }, milliseconds(10000)));
   EXPECT_EQ(report->outcome, DeliveryOutcome::kDelivered) << report->error;
@@ -194,7 +195,8 @@ TEST_F(KafkaSinkTest, RecordTooLargeEvenWithoutBodyIsDropped) {
   Article big = MakeArticle(1);
   big.title.assign(5000, 't');  // metadata alone exceeds the limit
   std::optional<DeliveryReport> report;
-  (*sink)->Publish(big, "", [&](DeliveryReport r) { report = std::move(r); });
+  (*sink)->Publish(big, SinkDestination{},
+                   [&](DeliveryReport r) { report = std::move(r); });
   EXPECT_FALSE(report.has_value());
   ASSERT_TRUE(RunUntil(
       io, [&] { return report.has_value(); }, milliseconds(10000)));
@@ -212,7 +214,7 @@ TEST_F(KafkaSinkTest, InvalidTopicNameIsDropped) {
   auto sink = KafkaSink::Create(io, options);
   ASSERT_TRUE(sink) << sink.error().ToString();
   std::optional<DeliveryReport> report;
-  (*sink)->Publish(MakeArticle(1), "bad topic name!",
+  (*sink)->Publish(MakeArticle(1), SinkDestination{"bad topic name!", {}},
                    [&](DeliveryReport r) { report = std::move(r); });
   ASSERT_TRUE(RunUntil(
       io, [&] { return report.has_value(); }, milliseconds(20000)));
@@ -233,15 +235,16 @@ TEST(KafkaSinkNoBrokerTest, UnreachableBrokerYieldsRetry) {
   ASSERT_TRUE(sink) << sink.error().ToString();
   std::optional<DeliveryReport> report;
   int calls = 0;
-  (*sink)->Publish(MakeArticle(1), "t", [&](DeliveryReport r) {
-    ++calls;
-    report = std::move(r);
-  });
+  (*sink)->Publish(MakeArticle(1), SinkDestination{"t", {}},
+                   [&](DeliveryReport r) {
+                     ++calls;
+                     report = std::move(r);
+                   });
   ASSERT_TRUE(RunUntil(
       io, [&] { return report.has_value(); }, milliseconds(15000)));
   EXPECT_EQ(report->outcome, DeliveryOutcome::kRetry);
   EXPECT_FALSE(report->error.empty());
-  EXPECT_FALSE((*sink)->Healthy());
+  EXPECT_FALSE((*sink)->Health().ok);
   EXPECT_TRUE((*sink)->Close(milliseconds(100)));
   RunUntil(
       io, [] { return false; }, milliseconds(100));
@@ -258,7 +261,7 @@ TEST(KafkaSinkNoBrokerTest, CloseCancelsLeftoversWithRetry) {
   ASSERT_TRUE(sink) << sink.error().ToString();
   std::vector<DeliveryReport> reports;
   for (int i = 0; i < 3; ++i) {
-    (*sink)->Publish(MakeArticle(i), "", [&](DeliveryReport r) {
+    (*sink)->Publish(MakeArticle(i), SinkDestination{}, [&](DeliveryReport r) {
       reports.push_back(std::move(r));
     });
   }
@@ -274,7 +277,8 @@ TEST(KafkaSinkNoBrokerTest, CloseCancelsLeftoversWithRetry) {
 
   // Publishing after Close is answered (kRetry), not lost.
   std::optional<DeliveryReport> late;
-  (*sink)->Publish(MakeArticle(7), "", [&](DeliveryReport r) { late = r; });
+  (*sink)->Publish(MakeArticle(7), SinkDestination{},
+                   [&](DeliveryReport r) { late = r; });
   RunUntil(
       io, [&] { return late.has_value(); }, milliseconds(1000));
   ASSERT_TRUE(late.has_value());

@@ -1,0 +1,130 @@
+#include "connectors/sinks/kafka/kafka_sink_descriptor.h"
+
+#include "config/yaml_fields.h"
+#include "connectors/sinks/kafka/kafka_sink.h"
+
+namespace newsflow {
+namespace {
+
+using yaml_fields::Field;
+
+std::optional<std::string> CheckNonEmpty(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  return std::nullopt;
+}
+
+// The `kafka:` section's fields, reading into `*o`. Also the list of keys
+// known_paths() reports, so the reload table test sees what parse accepts
+// (the per-feed `topic` the loader reports itself, from feed_keys).
+std::vector<Field> KafkaFields(const yaml_fields::Source& src,
+                               KafkaSinkOptions* o) {
+  return {
+      yaml_fields::StringField(src, "brokers", &o->brokers, CheckNonEmpty),
+      yaml_fields::StringField(src, "topic", &o->topic, CheckKafkaTopic),
+      Field{"librdkafka",
+            [&src, o](const YAML::Node& n,
+                      const std::string& path) -> Result<void> {
+              auto m = yaml_fields::ReadStringMap(src, n, path);
+              if (!m) return m.error();
+              for (auto& [key, value] : *m) o->librdkafka[key] = value;
+              return {};
+            }},
+      Field{"topics_by_category",
+            [&src, o](const YAML::Node& n,
+                      const std::string& path) -> Result<void> {
+              auto m = yaml_fields::ReadStringMap(src, n, path);
+              if (!m) return m.error();
+              for (auto& [category, topic] : *m) {
+                if (auto bad = CheckKafkaTopic(topic)) {
+                  return src.ErrorAt(n, path + "." + category + ": " + *bad);
+                }
+                o->topics_by_category[category] = topic;
+              }
+              return {};
+            }},
+      yaml_fields::StringField(
+          src, "events_topic", &o->events_topic,
+          [](const std::string& t) -> std::optional<std::string> {
+            return t.empty() ? std::nullopt : CheckKafkaTopic(t);
+          }),
+  };
+}
+
+Result<std::shared_ptr<const SinkSettings>> Parse(
+    const yaml_fields::SinkYaml& yaml) {
+  auto settings = std::make_shared<KafkaSinkSettings>();
+  if (auto r = yaml_fields::ReadMap(yaml.src, yaml.Get("kafka"), "kafka",
+                                    KafkaFields(yaml.src, &settings->options));
+      !r) {
+    return r.error();
+  }
+  return std::shared_ptr<const SinkSettings>(std::move(settings));
+}
+
+Result<std::unique_ptr<Sink>> Create(boost::asio::io_context& io,
+                                     const SinkSettings& settings) {
+  auto sink = KafkaSink::Create(
+      io, static_cast<const KafkaSinkSettings&>(settings).options);
+  if (!sink) return sink.error();
+  return std::unique_ptr<Sink>(std::move(*sink));
+}
+
+std::vector<std::string> KnownPaths() {
+  yaml_fields::Source src("(field tables)");
+  KafkaSinkOptions options;
+  std::vector<std::string> out;
+  for (const Field& f : KafkaFields(src, &options)) {
+    out.push_back("kafka." + std::string(f.key));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> KafkaSinkSettings::ChangedPaths(
+    const SinkSettings& other) const {
+  const auto& o = static_cast<const KafkaSinkSettings&>(other).options;
+  std::vector<std::string> out;
+  if (o.brokers != options.brokers) out.push_back("kafka.brokers");
+  if (o.topic != options.topic) out.push_back("kafka.topic");
+  if (o.librdkafka != options.librdkafka) out.push_back("kafka.librdkafka");
+  if (o.topics_by_category != options.topics_by_category) {
+    out.push_back("kafka.topics_by_category");
+  }
+  if (o.events_topic != options.events_topic) {
+    out.push_back("kafka.events_topic");
+  }
+  // A field added above without a line here still counts as a change.
+  if (out.empty() && !(o == options)) out.push_back("kafka");
+  return out;
+}
+
+SinkDescriptor KafkaSinkDescriptor() {
+  constexpr ReloadClass kRestart = ReloadClass::kRestart;
+  SinkDescriptor d;
+  d.type = "kafka";
+  d.keys = {"kafka"};
+  d.feed_keys = {"topic"};
+  d.check_feed_value = [](std::string_view, const std::string& value) {
+    return CheckKafkaTopic(value);
+  };
+  d.parse = Parse;
+  d.create = Create;
+  d.fields = {
+      {"kafka.brokers", kRestart, "127.0.0.1:9092",
+       "bootstrap servers, comma-separated"},
+      {"kafka.topic", kRestart, "news.articles.v1", "default article topic"},
+      {"kafka.librdkafka", kRestart, "{}",
+       "librdkafka properties, applied last (override ours)"},
+      {"kafka.topics_by_category", kRestart, "{}",
+       "category -> topic for feeds without their own topic"},
+      {"kafka.events_topic", kRestart, "",
+       "topic for feed-level events; empty = not published"},
+      {"feeds[].topic", ReloadClass::kFeedRestart, "",
+       "the feed's own Kafka topic; empty = by category, else kafka.topic"},
+  };
+  d.known_paths = KnownPaths;
+  return d;
+}
+
+}  // namespace newsflow

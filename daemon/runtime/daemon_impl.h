@@ -1,0 +1,99 @@
+#pragma once
+
+// Daemon::Impl, shared by the three files that implement it (internal to
+// daemon/runtime; includes Asio):
+//   daemon.cc         wiring: start, pollers, signals, supervision, drain
+//   daemon_reload.cc  SIGHUP: the reload table applied (config/reload_table.h)
+//   daemon_health.cc  readiness (asks the sink's health check), heartbeat,
+//                     STATUS=, /metrics, /healthz, /readyz
+// Threading: everything runs on io_, the daemon's single thread.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/sink_registry.h"
+#include "daemon/core/sink.h"
+#include "daemon/runtime/async_util.h"
+#include "daemon/runtime/daemon.h"
+#include "daemon/runtime/feed_events.h"
+#include "daemon/runtime/feed_poller.h"
+#include "daemon/runtime/metrics_server.h"
+#include "daemon/runtime/publisher.h"
+#include "daemon/state/state_store.h"
+
+namespace newsflow {
+
+// Everything that lives for one Run(). Member order is destruction order in
+// reverse: the io_context outlives every object that holds a timer or a
+// pending operation on it.
+class Daemon::Impl {
+ public:
+  Impl(DaemonOptions options, DaemonConfig config, const SinkRegistry& sinks);
+
+  int Run();
+
+ private:
+  // daemon.cc
+  Result<void> Start();
+  void StartFeed(const FeedConfig& feed);
+  void StopFeed(const std::string& name);
+  void BeginShutdown(const char* why);
+  Awaitable<void> HandleSignals();
+  Awaitable<void> Supervise();
+
+  // daemon_reload.cc
+  void Reload();
+
+  // daemon_health.cc: operator-facing pieces.
+  Result<void> StartMetricsServer();
+  Awaitable<void> AnnounceReady();
+  Awaitable<void> Heartbeat();
+  std::string StatusLine() const;
+  std::optional<std::string> NotReadyReason() const;
+  std::string RenderFeedHealth() const;
+  void CollectMetrics();
+
+  DaemonOptions options_;
+  DaemonConfig config_;
+  const SinkRegistry& sink_types_;
+  asio::io_context io_{1};
+  asio::signal_set signals_;
+  asio::steady_timer ticker_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<Sink> sink_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<FeedEvents> events_;
+  std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
+  // Pollers being stopped (removed or changed by a reload) until they end.
+  std::vector<std::shared_ptr<FeedPoller>> retiring_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_{};
+  bool any_feed_failed_ = false;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  asio::steady_timer heartbeat_timer_{io_};
+  asio::steady_timer probe_timer_{io_};
+  // Set by Heartbeat() each second; /healthz fails when it goes stale.
+  std::chrono::steady_clock::time_point last_heartbeat_ =
+      std::chrono::steady_clock::now();
+  // READY=1 was sent (after the sink's health check passed or the probe
+  // window ended); /readyz needs it.
+  bool announced_ready_ = false;
+  std::string last_status_;
+  // Restart-only fields changed by reloads since the start (reload table
+  // paths, comma-separated); "" = none. Shown in STATUS=.
+  std::string restart_pending_;
+};
+
+}  // namespace newsflow
