@@ -92,17 +92,16 @@ class ScratchDir {
 
 // 128+N means death by signal N (see RunDaemonCommand).
 void ExpectNoCrash(const CommandResult& r, const std::string& what) {
-  EXPECT_LT(r.exit_code, 128) << what << " died by signal "
-                              << (r.exit_code - 128) << "\n"
-                              << r.err;
+  EXPECT_LT(r.exit_code, 128)
+      << what << " died by signal " << (r.exit_code - 128) << "\n"
+      << r.err;
   EXPECT_GE(r.exit_code, 0) << what << " did not finish\n" << r.err;
 }
 
 TEST(HostileNestingTest, ParseSurvivesDeepMediaGroups) {
   ScratchDir dir("media");
   for (int depth : {30000, 100000}) {
-    const std::string file =
-        dir.Write("media.xml", DeepMediaFeed(depth));
+    const std::string file = dir.Write("media.xml", DeepMediaFeed(depth));
     auto r = RunDaemonCommand({"parse", file});
     ExpectNoCrash(r, "parse of " + std::to_string(depth) + " media:group");
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -127,12 +126,12 @@ TEST(HostileNestingTest, ExtractSurvivesDeepPages) {
       "deep.html", "<html><body>" + Repeat("<div><ul><li>", depth) + "<p>" +
                        words + "</p>" + Repeat("</li></ul></div>", depth) +
                        "</body></html>");
-  const std::string jsonld = dir.Write(
-      "jsonld.html",
-      "<html><head><script type=\"application/ld+json\">" +
-          Repeat("{\"@graph\":[", depth) + "{}" + Repeat("]}", depth) +
-          "</script></head><body><article><p>" + words +
-          "</p></article></body></html>");
+  const std::string jsonld =
+      dir.Write("jsonld.html",
+                "<html><head><script type=\"application/ld+json\">" +
+                    Repeat("{\"@graph\":[", depth) + "{}" +
+                    Repeat("]}", depth) + "</script></head><body><article><p>" +
+                    words + "</p></article></body></html>");
   for (const auto& f : {html, jsonld}) {
     auto r = RunDaemonCommand({"extract", f});
     ExpectNoCrash(r, "extract " + f);
@@ -146,9 +145,9 @@ TEST(HostileNestingTest, CheckConfigRefusesDeepOpml) {
                        Repeat("<outline text=\"folder\">", 100000) +
                        Repeat("</outline>", 100000) + "</body></opml>");
   const std::string config = dir.Write(
-      "newsflow.yaml", "sinks: [jsonl]\njsonl_path: " +
-                           (dir.path() / "out.jsonl").string() +
-                           "\nopml: [" + opml + "]\n");
+      "newsflow.yaml",
+      "sinks: [jsonl]\njsonl_path: " + (dir.path() / "out.jsonl").string() +
+          "\nopml: [" + opml + "]\n");
   auto r = RunDaemonCommand({"check-config", config});
   ExpectNoCrash(r, "check-config of a 100,000-deep OPML");
   EXPECT_EQ(r.exit_code, 1);
