@@ -99,6 +99,21 @@ std::string TransportEncode(std::string_view s) {
   });
 }
 
+// Transport form of an authority: its structure (':', '@', '[', ']') stays
+// readable, everything else outside unreserved and sub-delims is encoded,
+// '%' included. (Boost.URL 1.81 misreads "127.0.0.1%3A80" as host
+// 127.0.0.1 and drops the rest, so ':' must stay literal.)
+std::string TransportEncodeAuthority(std::string_view s) {
+  return PercentEncoded(s, [](unsigned char c) {
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') ||
+        std::string_view("-._~!$&'()*+,;=:@[]").find(static_cast<char>(c)) !=
+            std::string_view::npos;
+    return !keep;
+  });
+}
+
 // WHATWG basic URL parser, first steps: strip leading and trailing C0
 // controls and spaces, remove ASCII tab and newline anywhere.
 std::string StripInput(std::string_view in) {
@@ -505,7 +520,7 @@ std::string TransportForm(std::string_view scheme, const std::string* authority,
     out += scheme;
     out.push_back(':');
   }
-  if (authority != nullptr) out += "//" + TransportEncode(*authority);
+  if (authority != nullptr) out += "//" + TransportEncodeAuthority(*authority);
   out += TransportEncode(path);
   if (has_query) out += "?" + TransportEncode(query);
   if (has_fragment) out += "#" + TransportEncode(fragment);

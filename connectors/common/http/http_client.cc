@@ -294,6 +294,13 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
   auto t = std::make_unique<Transfer>();
   t->impl = this;
   t->request = std::move(request);
+  // libcurl fetches the URL as the URL model (a browser) reads it, so the
+  // host it connects to is the host key of politeness and the SSRF check
+  // ("https://a.example\@b.example/" is a.example to both). What the model
+  // cannot read as http(s) is left to libcurl to refuse.
+  if (Result<Url> u = Url::Parse(t->request.url); u && u->IsHttp()) {
+    t->request.url = u->href();
+  }
   t->done = std::move(done);
   Admit(std::move(t));
 }

@@ -55,6 +55,9 @@ TEST(UrlTest, BrowserReadings) {
       {"http://example.com./", "http://example.com./"},
       {"HTTP://EXAMPLE.COM/A?B#C", "http://example.com/A?B#C"},
       {"http://a:b@c/", "http://a:b@c/"},
+      {"http://127.0.0.1:8080/a", "http://127.0.0.1:8080/a"},
+      {"http://[::1]:8080/a", "http://[::1]:8080/a"},
+      {"http://u:p@10.0.0.1:81/", "http://u:p@10.0.0.1:81/"},
       {"http://\t\nexample.com", "http://example.com/"},
       {"http://host/?'", "http://host/?%27"},
       {"http://host/?a b<c>\"d", "http://host/?a%20b%3Cc%3E%22d"},
@@ -193,6 +196,8 @@ TEST(UrlTest, ResolvePreserveStyle) {
   EXPECT_EQ(resolve("http://example.com/a/b?q", "#f"),
             "http://example.com/a/b?q#f");
   EXPECT_EQ(resolve("http://example.com", "x"), "http://example.com/x");
+  EXPECT_EQ(resolve("http://127.0.0.1:8097/base/", "/relative/uri"),
+            "http://127.0.0.1:8097/relative/uri");
   // As written: no case change, no percent-encoding, absolute refs unchanged.
   EXPECT_EQ(resolve("http://example.com/a/", "b c/\xC3\xA9?q=<1>"),
             "http://example.com/a/b c/\xC3\xA9?q=<1>");
