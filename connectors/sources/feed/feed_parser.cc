@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "connectors/sources/feed/encoding.h"
-#include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
 #include "connectors/sources/feed/xml_repair.h"
 #include "daemon/core/json_writer.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -101,9 +101,9 @@ void MakeIdsUnique(ParsedFeed* feed) {
 // character references in summaries/content get their Unicode spelling.
 // Then item ids are made unique (MakeIdsUnique).
 void FinishFeed(ParsedFeed* feed) {
-  feed_internal::LowerSchemeAndHost(&feed->link);
+  feed->link = LowerCaseSchemeAndHost(feed->link);
   for (FeedItem& item : feed->items) {
-    feed_internal::LowerSchemeAndHost(&item.link);
+    item.link = LowerCaseSchemeAndHost(item.link);
     feed_internal::NormalizeCharRefs(&item.summary);
     feed_internal::NormalizeCharRefs(&item.content);
   }
