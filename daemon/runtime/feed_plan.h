@@ -35,18 +35,18 @@
 namespace newsflow {
 
 struct FeedPlan {
-  std::string name;            // the feed id (FeedConfig::name)
-  std::string url;             // the configured feed URL
-  std::string origin;          // "scheme://host:port" of `url`, lower-case
-  HttpRequest feed_request;    // the feed's request for `url`, credentials in
-  HttpRequest page_request;    // template for page links (url empty)
-  HttpHeaders credentials;     // headers only the feed's origin gets
-  std::string cookie;          // the feed's `cookies`, same rule
-  std::string topic;           // the feed's topic; "" = the sink's default
+  std::string name;          // the feed id (FeedConfig::name)
+  std::string url;           // the configured feed URL
+  std::string origin;        // "scheme://host:port" of `url`, lower-case
+  HttpRequest feed_request;  // the feed's request for `url`, credentials in
+  HttpRequest page_request;  // template for page links (url empty)
+  HttpHeaders credentials;   // headers only the feed's origin gets
+  std::string cookie;        // the feed's `cookies`, same rule
+  std::string topic;         // the feed's topic; "" = the sink's default
   std::chrono::seconds interval{900};  // configured poll interval
   FullArticleMode full_article = FullArticleMode::kAuto;
-  CleanOptions clean;              // per-feed selectors (base_url empty)
-  std::string language_override;   // "" = from the feed/page
+  CleanOptions clean;             // per-feed selectors (base_url empty)
+  std::string language_override;  // "" = from the feed/page
   // The feed's `timezone` for zone-less dates; null = UTC.
   std::shared_ptr<const TimeZone> assumed_zone;
   // Non-empty when the configured timezone no longer loads (tzdata changed

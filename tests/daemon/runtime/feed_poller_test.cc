@@ -116,7 +116,7 @@ class FeedPollerLatencyTest : public ::testing::Test {
 
   struct Run {
     std::vector<std::chrono::milliseconds> during;  // probes while cleaning
-    std::chrono::milliseconds cleaning{0};  // page served → poll done
+    std::chrono::milliseconds cleaning{0};          // page served → poll done
     bool published = false;
   };
 
@@ -162,8 +162,8 @@ class FeedPollerLatencyTest : public ::testing::Test {
     const uint16_t metrics_port = (*metrics)->port();
     std::unique_ptr<WorkerPool> pool;
     if (workers > 0) {
-      pool = std::make_unique<WorkerPool>(io.get_executor(),
-                                          WorkerPoolOptions{.threads = workers});
+      pool = std::make_unique<WorkerPool>(
+          io.get_executor(), WorkerPoolOptions{.threads = workers});
     }
 
     DaemonConfig config;
@@ -242,10 +242,11 @@ TEST_F(FeedPollerLatencyTest, HealthzStaysFastWhileA16MiBPageIsCleaned) {
   ASSERT_FALSE(run.during.empty());
   std::chrono::milliseconds worst{0};
   for (auto l : run.during) worst = std::max(worst, l);
-  std::printf("%zu /healthz probes over %lld ms of transfer + cleaning, "
-              "worst %lld ms\n",
-              run.during.size(), static_cast<long long>(run.cleaning.count()),
-              static_cast<long long>(worst.count()));
+  std::printf(
+      "%zu /healthz probes over %lld ms of transfer + cleaning, "
+      "worst %lld ms\n",
+      run.during.size(), static_cast<long long>(run.cleaning.count()),
+      static_cast<long long>(worst.count()));
   EXPECT_LT(worst, 100ms) << run.during.size() << " probes over "
                           << run.cleaning.count() << " ms";
   // A free io thread answers every 10 ms probe; a blocked one only a few.
