@@ -14,7 +14,7 @@ constexpr ReloadClass kFeed = ReloadClass::kFeedRestart;
 // Live fields reach the running pollers through FeedPoller::ApplySettings
 // or are read by the daemon when used; see Daemon reload (daemon_reload.cc).
 // Compares one field of two configs.
-#define NF_SAME(field)                                      \
+#define NF_SAME(field)                                       \
   [](const DaemonConfig& a, const DaemonConfig& b) -> bool { \
     return a.field == b.field;                               \
   }
@@ -45,8 +45,7 @@ const std::vector<ConfigField>& OwnFields() {
       {"http.max_redirects", kLive, "5", "redirect chain cap",
        NF_SAME(http.max_redirects)},
       {"http.max_host_connections", kRestart, "2",
-       "concurrent connections per host",
-       NF_SAME(http.max_host_connections)},
+       "concurrent connections per host", NF_SAME(http.max_host_connections)},
       {"http.max_concurrent", kRestart, "256", "concurrent transfers overall",
        NF_SAME(http.max_concurrent)},
       {"http.min_host_interval", kRestart, "100ms",
@@ -77,14 +76,15 @@ const std::vector<ConfigField>& OwnFields() {
       {"pipeline.drain_timeout", kLive, "30s",
        "on SIGTERM, wait this long for acknowledgements",
        NF_SAME(pipeline.drain_timeout)},
+      {"pipeline.workers", kRestart, "0",
+       "threads for parsing and cleaning; 0 = one per core",
+       NF_SAME(pipeline.workers)},
       {"pipeline.first_poll_backlog", kLive, "0",
        "items published on a feed's first poll; 0 = all",
        NF_SAME(pipeline.first_poll_backlog)},
       {"log.level", kRestart, "info",
-       "trace, debug, info, warn, error, critical or off",
-       NF_SAME(log.level)},
-      {"log.format", kRestart, "text", "text or json",
-       NF_SAME(log.format)},
+       "trace, debug, info, warn, error, critical or off", NF_SAME(log.level)},
+      {"log.format", kRestart, "text", "text or json", NF_SAME(log.format)},
       {"include", kFeed, "",
        "more files with feeds: lists (globs, directories, files)"},
       {"opml", kFeed, "", "OPML files whose outlines become feeds"},

@@ -27,7 +27,7 @@ enum class ReloadClass {
 std::string_view ReloadClassName(ReloadClass c);
 
 struct ConfigField {
-  std::string path;           // "http.user_agent", "feeds[].url", "sinks"
+  std::string path;  // "http.user_agent", "feeds[].url", "sinks"
   ReloadClass reload = ReloadClass::kRestart;
   std::string default_value;  // as written in YAML; "" = empty / none
   std::string description;    // one line

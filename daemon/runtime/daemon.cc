@@ -6,10 +6,12 @@
 #include <csignal>
 
 #include "connectors/builtin.h"
+#include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/logging.h"
 #include "daemon/runtime/daemon_impl.h"
 #include "daemon/runtime/fanout_sink.h"
 #include "daemon/runtime/systemd_notify.h"
+#include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
 
@@ -46,6 +48,10 @@ Result<void> Daemon::Impl::Start() {
   http_options.max_host_connections = config_.http.max_host_connections;
   http_options.min_host_interval = config_.http.min_host_interval;
   http_ = std::make_unique<HttpClient>(io_, http_options);
+  InitHtmlCleaner();  // libxml2's global init, on this thread, before workers
+  workers_ = std::make_unique<WorkerPool>(
+      io_.get_executor(),
+      WorkerPoolOptions{.threads = config_.pipeline.workers});
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
   events_ = std::make_unique<FeedEvents>(*sink_);
@@ -53,14 +59,17 @@ Result<void> Daemon::Impl::Start() {
   return {};
 }
 
-void Daemon::Impl::StartFeed(const FeedConfig& feed) {
+void Daemon::Impl::StartFeed(const FeedConfig& feed,
+                             std::chrono::steady_clock::time_point resume_at) {
   PollerEnv env;
   env.http = http_.get();
   env.store = store_.get();
   env.publisher = publisher_.get();
   env.events = events_.get();
+  env.workers = workers_.get();
   auto poller =
       std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
+  poller->ResumeScheduleAt(resume_at);
   pollers_[feed.name] = poller;
   asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
                  [log = log_, name = feed.name](std::exception_ptr e) {
@@ -100,6 +109,7 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   if (metrics_server_) metrics_server_->Stop();
   heartbeat_timer_.cancel();
   probe_timer_.cancel();
+  reload_timer_.cancel();
 }
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
@@ -108,7 +118,7 @@ Awaitable<void> Daemon::Impl::HandleSignals() {
         co_await signals_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     if (signo == SIGHUP && !stopping_) {
-      Reload();
+      RequestReload();
     } else if (signo != SIGHUP) {
       BeginShutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
     }

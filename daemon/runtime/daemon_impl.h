@@ -36,6 +36,8 @@ namespace newsflow {
 // Everything that lives for one Run(). Member order is destruction order in
 // reverse: the io_context outlives every object that holds a timer or a
 // pending operation on it.
+class WorkerPool;
+
 class Daemon::Impl {
  public:
   Impl(DaemonOptions options, DaemonConfig config, const SinkRegistry& sinks);
@@ -45,13 +47,17 @@ class Daemon::Impl {
  private:
   // daemon.cc
   Result<void> Start();
-  void StartFeed(const FeedConfig& feed);
+  // `resume_at`: the schedule of the poller this one replaces (reload of a
+  // changed feed); epoch = poll at once.
+  void StartFeed(const FeedConfig& feed,
+                 std::chrono::steady_clock::time_point resume_at = {});
   void StopFeed(const std::string& name);
   void BeginShutdown(const char* why);
   Awaitable<void> HandleSignals();
   Awaitable<void> Supervise();
 
-  // daemon_reload.cc
+  // daemon_reload.cc: SIGHUPs within kReloadDebounce make one reload.
+  void RequestReload();
   void Reload();
 
   // daemon_health.cc: operator-facing pieces.
@@ -73,6 +79,8 @@ class Daemon::Impl {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<HttpClient> http_;
+  // Parsing and cleaning; after io_ so it is joined first.
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<FeedEvents> events_;
   std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
@@ -84,6 +92,7 @@ class Daemon::Impl {
   std::unique_ptr<MetricsServer> metrics_server_;
   asio::steady_timer heartbeat_timer_{io_};
   asio::steady_timer probe_timer_{io_};
+  asio::steady_timer reload_timer_{io_};
   // Set by Heartbeat() each second; /healthz fails when it goes stale.
   std::chrono::steady_clock::time_point last_heartbeat_ =
       std::chrono::steady_clock::now();

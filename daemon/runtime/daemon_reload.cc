@@ -1,8 +1,10 @@
 // SIGHUP: re-read the config and apply it by the reload table
 // (config/reload_table.h): live fields reach the daemon and its running
-// pollers, per-feed changes replace only the pollers of the feeds that
-// changed, restart-only changes are logged and shown in STATUS= until a
-// restart.
+// pollers (FeedPoller::ApplySettings), per-feed changes replace only the
+// pollers of the feeds that changed (the new poller keeps the old one's
+// schedule; the old one's fetch is abandoned), restart-only changes are
+// logged and shown in STATUS= until a restart. SIGHUPs are debounced: a
+// burst (an editor saving, a config management run) makes one reload.
 
 #include <algorithm>
 
@@ -13,6 +15,9 @@
 
 namespace newsflow {
 namespace {
+
+// SIGHUPs closer together than this make one reload.
+constexpr auto kReloadDebounce = std::chrono::milliseconds(300);
 
 Counter& ReloadCounter(const char* result) {
   return MetricsRegistry::Global().GetCounter(
@@ -44,6 +49,15 @@ void ApplyLiveFields(const DaemonConfig& fresh, DaemonConfig& running) {
 
 }  // namespace
 
+void Daemon::Impl::RequestReload() {
+  // Re-arming cancels the pending wait (its handler sees operation_aborted):
+  // only the last SIGHUP of a burst reloads.
+  reload_timer_.expires_after(kReloadDebounce);
+  reload_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopping_) Reload();
+  });
+}
+
 void Daemon::Impl::Reload() {
   NotifyReloading();
   auto fresh = LoadConfigFile(options_.config_path, sink_types_);
@@ -62,16 +76,18 @@ void Daemon::Impl::Reload() {
   std::vector<std::string> live, restart;
   for (const std::string& path : ChangedFields(sink_types_, config_, *fresh)) {
     const ConfigField* field = FindConfigField(table, path);
-    const bool is_live = field != nullptr && field->reload == ReloadClass::kLive;
+    const bool is_live =
+        field != nullptr && field->reload == ReloadClass::kLive;
     (is_live ? live : restart).push_back(path);
   }
   ApplyLiveFields(*fresh, config_);
 
-  // Feeds: per-feed restart of the changed ones.
+  // Feeds: per-feed restart of the changed ones, keeping their schedule.
   std::map<std::string, const FeedConfig*> wanted;
   for (const FeedConfig& f : fresh->feeds) wanted[f.name] = &f;
   size_t added = 0, removed = 0, changed = 0;
   std::vector<std::string> to_stop;
+  std::map<std::string, std::chrono::steady_clock::time_point> schedule;
   for (const auto& [name, poller] : pollers_) {
     auto it = wanted.find(name);
     if (it == wanted.end()) {
@@ -79,17 +95,22 @@ void Daemon::Impl::Reload() {
       ++removed;
     } else if (!(*it->second == poller->config())) {
       to_stop.push_back(name);
+      schedule[name] = poller->next_poll_at();
       ++changed;
+    } else if (!live.empty()) {
+      poller->ApplySettings(config_);
     }
   }
   for (const auto& name : to_stop) StopFeed(name);
   config_.feeds = fresh->feeds;
   for (const FeedConfig& f : config_.feeds) {
-    if (!pollers_.contains(f.name)) {
-      const bool was_changed =
-          std::find(to_stop.begin(), to_stop.end(), f.name) != to_stop.end();
-      if (!was_changed) ++added;
+    if (pollers_.contains(f.name)) continue;
+    auto was = schedule.find(f.name);
+    if (was == schedule.end()) {
+      ++added;
       StartFeed(f);
+    } else {
+      StartFeed(f, was->second);
     }
   }
 

@@ -55,7 +55,8 @@ TEST(ReloadTableTest, NonFeedRowsCanBeCompared) {
 }
 
 TEST(ReloadTableTest, ChangedFieldsNamesWhatDiffers) {
-  auto a = LoadConfigString("http: {user_agent: a}\n", "a.yaml", BuiltinSinks());
+  auto a =
+      LoadConfigString("http: {user_agent: a}\n", "a.yaml", BuiltinSinks());
   auto b = LoadConfigString(
       "http: {user_agent: b}\nstate: {path: /tmp/x.db}\n"
       "kafka: {brokers: \"b:1\"}\njsonl_path: out.jsonl\n"

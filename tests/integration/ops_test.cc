@@ -400,6 +400,41 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
           .body.find("newsflow_config_reloads_total{result=\"rejected\"} 1\n"),
       std::string::npos);
 
+  // Reload table: a live global field (http.user_agent) reaches the running,
+  // unchanged gamma poller; a restart-only one (pipeline.max_in_flight) is
+  // named in the log and STATUS=. Two SIGHUPs in a burst make one reload.
+  WriteConfig({"alpha", "gamma"},
+              "http:\n  user_agent: ops-global/3\n"
+              "pipeline:\n  max_in_flight: 7\n",
+              {{"alpha", "ops-test-agent/2"}});
+  mark = notify.size();
+  daemon.Signal(SIGHUP);
+  daemon.Signal(SIGHUP);
+  const int live_reloading = notify.WaitFor("RELOADING=1", mark, 10s);
+  ASSERT_GE(live_reloading, 0) << daemon.Log();
+  const auto live_at = Clock::now();
+  const int live_status =
+      notify.WaitFor("STATUS=", static_cast<size_t>(live_reloading), 5s, true);
+  ASSERT_GE(live_status, 0);
+  EXPECT_NE(notify.Lines()[static_cast<size_t>(live_status)].find(
+                "restart needed for pipeline.max_in_flight"),
+            std::string::npos)
+      << notify.Lines()[static_cast<size_t>(live_status)];
+  std::this_thread::sleep_for(3s);
+  EXPECT_GE(PollsOf("gamma", live_at + 1500ms, "ops-global/3"), 1u)
+      << "a live field did not reach the running poller";
+  EXPECT_EQ(PollsOf("gamma", live_at + 1500ms) -
+                PollsOf("gamma", live_at + 1500ms, "ops-global/3"),
+            0u);
+  EXPECT_NE(daemon.Log().find("apply only after a restart. "
+                              "fields=pipeline.max_in_flight"),
+            std::string::npos)
+      << daemon.Log();
+  EXPECT_NE(HttpGet(metrics_port_, "/metrics")
+                .body.find("newsflow_config_reloads_total{result=\"ok\"} 2\n"),
+            std::string::npos)
+      << "a SIGHUP burst made more than one reload";
+
   // SIGTERM: STOPPING=1, exit 0.
   mark = notify.size();
   daemon.Signal(SIGTERM);
