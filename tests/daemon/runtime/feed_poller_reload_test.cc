@@ -84,10 +84,9 @@ class PollerReloadTest : public ::testing::Test {
 
   Result<PollSummary> PollOnce(FeedPoller& poller) {
     std::optional<Result<PollSummary>> out;
-    boost::asio::co_spawn(io_, poller.PollOnce(),
-                          [&](std::exception_ptr, Result<PollSummary> r) {
-                            out = std::move(r);
-                          });
+    boost::asio::co_spawn(
+        io_, poller.PollOnce(),
+        [&](std::exception_ptr, Result<PollSummary> r) { out = std::move(r); });
     io_.restart();
     while (!out) io_.run_one_for(100ms);
     return std::move(*out);
@@ -129,10 +128,9 @@ TEST_F(PollerReloadTest, StopAbandonsTheFetchWithoutCountingAFailure) {
   hang_ = true;  // the server answers after 3 s
   auto poller = MakePoller();
   std::optional<Result<PollSummary>> out;
-  boost::asio::co_spawn(io_, poller->PollOnce(),
-                        [&](std::exception_ptr, Result<PollSummary> r) {
-                          out = std::move(r);
-                        });
+  boost::asio::co_spawn(
+      io_, poller->PollOnce(),
+      [&](std::exception_ptr, Result<PollSummary> r) { out = std::move(r); });
   while (Requests() == 0) io_.run_one_for(10ms);
   const auto stopped_at = Clock::now();
   poller->Stop();
