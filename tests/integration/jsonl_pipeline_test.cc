@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "tests/integration/seed_fixture.h"
+#include "tests/testing/corpus.h"
 #include "tests/testing/daemon_process.h"
 #include "tests/testing/loopback_http_server.h"
 #include "tests/testing/schema_check.h"
@@ -71,6 +72,7 @@ class JsonlSite {
 };
 
 TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
+  NF_REQUIRE_CORPUS("seed");
   auto server = StartSeedServer();
   JsonlSite site("seed", "frontier-world", kSeedFeedUrl, server->base_url());
   auto first = site.RunOnce();
@@ -88,6 +90,7 @@ TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
 }
 
 TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
+  NF_REQUIRE_CORPUS("seed");
   auto server = StartSeedServer();
   JsonlSite site("backlog", "frontier-world", kSeedFeedUrl, server->base_url(),
                  "pipeline:\n  first_poll_backlog: 1\n");
@@ -104,6 +107,7 @@ TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
 }
 
 TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
+  NF_REQUIRE_CORPUS("seed");
   auto server = StartSeedServer();
   auto result =
       RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
@@ -142,6 +146,7 @@ TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
 }
 
 TEST(CommandLineTest, ExtractPrintsTheSeedArticleText) {
+  NF_REQUIRE_CORPUS("seed");
   auto r = RunDaemonCommand({"extract", SeedDir() + "/article.html"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(SquashWhitespace(r.out),
@@ -149,6 +154,7 @@ TEST(CommandLineTest, ExtractPrintsTheSeedArticleText) {
 }
 
 TEST(CommandLineTest, ParsePrintsTheParsersView) {
+  NF_REQUIRE_CORPUS("seed");
   auto r = RunDaemonCommand({"parse", SeedDir() + "/feed.xml"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto v = nlohmann::json::parse(r.out);
