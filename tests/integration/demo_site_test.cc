@@ -124,8 +124,7 @@ TEST_F(DemoSiteTest, RunOncePublishesBothStoriesCleanAndComplete) {
   std::ofstream(config) << "metrics:\n  listen: \"\"\n"
                         << "state:\n  path: " << (dir_ / "state.db").string()
                         << "\n"
-                        << "http:\n  proxy: \"" << server_->base_url()
-                        << "\"\n"
+                        << "http:\n  proxy: \"" << server_->base_url() << "\"\n"
                         << "sinks: [jsonl]\n"
                         << "jsonl_path: " << out << "\n"
                         << "feeds:\n"
@@ -163,9 +162,9 @@ TEST_F(DemoSiteTest, RunOncePublishesBothStoriesCleanAndComplete) {
   EXPECT_EQ(solar["canonical_url"],
             "http://harbourside-courier.example/2025/10/14/"
             "millbrook-approves-floating-solar-farm/");
-  EXPECT_EQ(solar["categories"],
-            nlohmann::json::array(
-                {"Local News", "Energy", "Hatherley Reservoir"}));
+  EXPECT_EQ(
+      solar["categories"],
+      nlohmann::json::array({"Local News", "Energy", "Hatherley Reservoir"}));
   EXPECT_EQ(solar["image"],
             "http://harbourside-courier.example/wp-content/uploads/2025/10/"
             "hatherley-reservoir.jpg");
@@ -188,8 +187,8 @@ TEST_F(DemoSiteTest, RunOncePublishesBothStoriesCleanAndComplete) {
 
 // The config scripts/demo fills in is valid as shipped.
 TEST_F(DemoSiteTest, DemoConfigChecksOut) {
-  std::string config = ReadFile(fs::path(NEWSFLOW_SOURCE_DIR) /
-                                "config/demo.yaml.in");
+  std::string config =
+      ReadFile(fs::path(NEWSFLOW_SOURCE_DIR) / "config/demo.yaml.in");
   const std::map<std::string, std::string> fill = {
       {"@BOOTSTRAP@", "127.0.0.1:9092"},
       {"@TOPIC@", "news.articles.demo"},

@@ -32,15 +32,15 @@ bool CorpusRequired();
 
 // Use at the top of a TEST body or a fixture's SetUp (it may return).
 // Needs <gtest/gtest.h>.
-#define NF_REQUIRE_CORPUS(sub)                                             \
-  do {                                                                     \
-    const std::string nf_corpus_reason_ =                                  \
-        ::newsflow::testing::CorpusMissingReason(sub);                     \
-    if (!nf_corpus_reason_.empty()) {                                      \
-      if (::newsflow::testing::CorpusRequired()) {                         \
-        GTEST_FAIL() << nf_corpus_reason_                                  \
-                     << " (CI=true: the corpora are required in CI)";      \
-      }                                                                    \
-      GTEST_SKIP() << nf_corpus_reason_;                                   \
-    }                                                                      \
+#define NF_REQUIRE_CORPUS(sub)                                        \
+  do {                                                                \
+    const std::string nf_corpus_reason_ =                             \
+        ::newsflow::testing::CorpusMissingReason(sub);                \
+    if (!nf_corpus_reason_.empty()) {                                 \
+      if (::newsflow::testing::CorpusRequired()) {                    \
+        GTEST_FAIL() << nf_corpus_reason_                             \
+                     << " (CI=true: the corpora are required in CI)"; \
+      }                                                               \
+      GTEST_SKIP() << nf_corpus_reason_;                              \
+    }                                                                 \
   } while (false)
