@@ -765,9 +765,34 @@ std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
 
 }  // namespace
 
+std::string UrlWithoutControls(std::string_view url) {
+  auto is_c0_or_space = [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20;
+  };
+  while (!url.empty() && is_c0_or_space(url.front())) url.remove_prefix(1);
+  while (!url.empty() && is_c0_or_space(url.back())) url.remove_suffix(1);
+  std::string out;
+  out.reserve(url.size());
+  for (char c : url) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    if (b < 0x20 || b == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string ResolveUrl(std::string_view base, std::string_view ref,
                        ResolveStyle style) {
-  if (style == ResolveStyle::kPreserve) return ResolveAsWritten(base, ref);
+  if (style == ResolveStyle::kPreserve) {
+    return UrlWithoutControls(ResolveAsWritten(base, ref));
+  }
   Result<Url> u = Url::Parse(ref, base);
   return u ? u->href() : std::string();
 }
