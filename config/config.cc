@@ -871,8 +871,21 @@ class Loader {
     // the text, in document order, for its location.
     size_t search_from = 0;
     Result<void> result;
-    std::function<bool(pugi::xml_node)> walk = [&](pugi::xml_node parent) {
+    // Outline folders nest a few levels; a deeper file is refused instead of
+    // recursing without bound (a 100,000-deep OPML overflowed the stack).
+    constexpr int kMaxOutlineDepth = 64;
+    std::function<bool(pugi::xml_node, int)> walk = [&](pugi::xml_node parent,
+                                                        int depth) {
       for (pugi::xml_node o : parent.children("outline")) {
+        if (depth >= kMaxOutlineDepth) {
+          const size_t at = text.find("<outline", search_from);
+          result =
+              Error(Errc::kConfig,
+                    "opml: outlines nested deeper than " +
+                        std::to_string(kMaxOutlineDepth),
+                    WhereOffset(file, text, at == std::string::npos ? 0 : at));
+          return false;
+        }
         const size_t at = text.find("<outline", search_from);
         if (at != std::string::npos) search_from = at + 1;
         const std::string where =
@@ -899,11 +912,11 @@ class Loader {
             return false;
           }
         }
-        if (!walk(o)) return false;
+        if (!walk(o, depth + 1)) return false;
       }
       return true;
     };
-    walk(body);
+    walk(body, 0);
     return result;
   }
 
