@@ -98,6 +98,19 @@ TEST(SanitizerUrlTest, EntityEncodedSchemesAreReadLikeABrowser) {
       << c.html;
 }
 
+TEST(SanitizerUrlTest, LazyImagePlaceholderSchemeReadLikeABrowser) {
+  // " DATA:..." is a data: URL to a browser, so the lazy source is used.
+  CleanOptions options;
+  options.base_url = std::string(kPage);
+  const CleanedContent c = CleanFragment(
+      "<p>Text <img src=\" DATA:image/gif;base64,R0lGOD\" "
+      "data-src=\"/media/real.jpg\" alt=\"x\"></p>",
+      options);
+  EXPECT_NE(c.html.find("<img src=\"https://news.example/media/real.jpg\""),
+            std::string::npos)
+      << c.html;
+}
+
 TEST(SanitizerUrlTest, LinksAreWhatTheBrowserWouldLoad) {
   const std::string base(kPage);
   // Schemes are read as a browser reads them: entities are already decoded
