@@ -180,11 +180,12 @@ TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
       fs::temp_directory_path() /
       ("nf_bad_config_" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(bad) << "metrics:\n  listen: \"\"\nsinks: [jsonl]\n"
-                     << "feeds:\n  - name: x\n    urll: http://x.test/\n";
+                     << "jsonl_path: \"-\"\nfeeds:\n  - name: x\n"
+                     << "    urll: http://x.test/\n";
   auto invalid = RunDaemonCommand({"run", "--config", bad.string()});
   fs::remove(bad);
   EXPECT_EQ(invalid.exit_code, 1) << invalid.err;
-  EXPECT_NE(invalid.err.find(bad.string() + ":6:5:"), std::string::npos)
+  EXPECT_NE(invalid.err.find(bad.string() + ":7:5:"), std::string::npos)
       << invalid.err;
 }
 

@@ -55,7 +55,8 @@ std::optional<double> PrometheusValue(const std::string& exposition,
                                       const std::string& series) {
   std::istringstream lines(exposition);
   for (std::string line; std::getline(lines, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+    if (line.size() > series.size() &&
+        line.compare(0, series.size(), series) == 0 &&
         line[series.size()] == ' ') {
       return std::strtod(line.c_str() + series.size() + 1, nullptr);
     }

@@ -29,12 +29,11 @@ TEST(NewestFirstOrderTest, NewestFirstFeedKeepsItsOrder) {
 
 TEST(NewestFirstOrderTest, DocumentOrderBreaksTiesAndUndatedGoLast) {
   const std::vector<FeedItem> items = {
-      Item(std::nullopt), Item(Day(2)), Item(Day(5)), Item(Day(2)),
-      Item(std::nullopt), Item(std::nullopt, Day(4))};
+      Item(std::nullopt), Item(Day(2)),       Item(Day(5)),
+      Item(Day(2)),       Item(std::nullopt), Item(std::nullopt, Day(4))};
   // Day 5, updated day 4, the two day-2 items in document order, then the
   // undated ones in document order.
-  EXPECT_EQ(NewestFirstOrder(items),
-            (std::vector<size_t>{2, 5, 1, 3, 0, 4}));
+  EXPECT_EQ(NewestFirstOrder(items), (std::vector<size_t>{2, 5, 1, 3, 0, 4}));
 }
 
 TEST(NewestFirstOrderTest, PublishedWinsOverUpdated) {
