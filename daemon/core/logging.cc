@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "daemon/core/json_writer.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -43,14 +44,7 @@ std::string RedactUrlsIn(std::string_view text) {
       --end;
     }
     out.append(text.substr(i, scheme - i));
-    std::string url(text.substr(scheme, end - scheme));
-    const size_t authority = url.find("://") + 3;
-    const size_t path = url.find_first_of("/?#", authority);
-    const size_t at =
-        url.rfind('@', path == std::string::npos ? url.size() : path);
-    if (at != std::string::npos && at >= authority)
-      url.replace(authority, at - authority, "…");
-    out += RedactUrl(url);
+    out += RedactUrl(text.substr(scheme, end - scheme));
     i = end;
   }
   out.append(text.substr(i));
@@ -72,14 +66,53 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-// %Q : the message with URLs redacted (text format).
+// Appends `text` with every control character escaped ("\n", "\t",
+// "\r", "\xNN"; a backslash doubled), so a value taken from a feed (a link
+// with a newline, an ANSI escape in a title) can neither start a forged log
+// line, carry a journald "<N>" priority prefix nor repaint a terminal.
+void AppendEscapedControls(std::string_view text, spdlog::memory_buf_t& dest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t plain = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b >= 0x20 && b != 0x7f && b != '\\') continue;
+    dest.append(text.data() + plain, text.data() + i);
+    char esc[4] = {'\\', 0, 0, 0};
+    size_t len = 2;
+    switch (b) {
+      case '\n':
+        esc[1] = 'n';
+        break;
+      case '\r':
+        esc[1] = 'r';
+        break;
+      case '\t':
+        esc[1] = 't';
+        break;
+      case '\\':
+        esc[1] = '\\';
+        break;
+      default:
+        esc[1] = 'x';
+        esc[2] = kHex[b >> 4];
+        esc[3] = kHex[b & 0xf];
+        len = 4;
+    }
+    dest.append(esc, esc + len);
+    plain = i + 1;
+  }
+  dest.append(text.data() + plain, text.data() + text.size());
+}
+
+// %Q : the message with URLs redacted and control characters escaped (text
+// format).
 class RedactedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
     const std::string text =
         RedactUrlsIn({msg.payload.data(), msg.payload.size()});
-    dest.append(text.data(), text.data() + text.size());
+    AppendEscapedControls(text, dest);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<RedactedMessage>();
@@ -191,9 +224,30 @@ std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
 }
 
 std::string RedactUrl(std::string_view url) {
-  const size_t q = url.find('?');
-  if (q == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, q)) + "?…";
+  Result<Url> u = Url::Parse(url);
+  if (u && u->IsHttp()) {
+    // Built from the parts a browser (and libcurl) would send: userinfo is
+    // whatever precedes the last '@' of the authority as a browser reads it.
+    std::string out = u->scheme() + "://";
+    if (!u->username().empty() || !u->password().empty()) out += "…@";
+    out += u->host();
+    if (u->port() >= 0) out += ":" + std::to_string(u->port());
+    out += u->path();
+    if (u->has_query()) out += "?…";
+    if (u->has_fragment()) out += "#…";
+    return out;
+  }
+  // Not an http(s) URL a browser would load: cut at the first '?' and hide
+  // anything before an '@' in what looks like the authority.
+  std::string out(url.substr(0, url.find('?')));
+  if (out.size() < url.size()) out += "?…";
+  if (const size_t sep = out.find("://"); sep != std::string::npos) {
+    const size_t at = out.rfind('@');
+    if (at != std::string::npos && at > sep) {
+      out.replace(sep + 3, at - sep - 3, "…");
+    }
+  }
+  return out;
 }
 
 }  // namespace newsflow

@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 
@@ -93,25 +94,6 @@ Errc MapCurlCode(CURLcode code) {
   }
 }
 
-// Host name of `url` in lower case ("" when unparsable): the key of the
-// per-host rate limit and of the literal-IP check behind a proxy.
-std::string HostOf(const std::string& url) {
-  CURLU* u = curl_url();
-  std::string host;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* h = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h != nullptr) {
-      host = ToLowerAscii(h);
-      curl_free(h);
-    }
-  }
-  curl_url_cleanup(u);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
-}
-
 bool IsPrivateV4(uint32_t a) {  // host byte order
   auto in = [a](uint32_t net, int bits) {
     return (a >> (32 - bits)) == (net >> (32 - bits));
@@ -162,9 +144,27 @@ bool IsPrivateAddress(std::string_view ip) {
   static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0,
                                      0, 0,    0,    0,    0, 0};
-  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
-    return IsPrivateV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
-                       (uint32_t{b[14]} << 8) | b[15]);
+  auto v4_at = [b](int i) {
+    return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) |
+           (uint32_t{b[i + 2]} << 8) | b[i + 3];
+  };
+  // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks):
+  // the first 96 bits zero.
+  if (std::memcmp(b, kZero, 12) == 0 || std::memcmp(b, kMapped, 12) == 0 ||
+      std::memcmp(b, kNat64, 12) == 0) {
+    return IsPrivateV4(v4_at(12));
+  }
+  // 6to4 2002:AABB:CCDD::/48 carries the IPv4 a relay delivers to.
+  if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(v4_at(2));
+  // Teredo 2001:0::/32: the client's IPv4 is the last 32 bits inverted.
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+    return IsPrivateV4(~v4_at(12)) || IsPrivateV4(v4_at(4));
+  }
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) {
+    return true;  // 2001:db8::/32 documentation
+  }
+  if (b[0] == 0x01 && b[1] == 0 && std::memcmp(b + 2, kZero, 6) == 0) {
+    return true;  // 100::/64 discard-only
   }
   if ((b[0] & 0xfe) == 0xfc) return true;                  // fc00::/7 ULA
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;  // fe80::/10
@@ -312,6 +312,13 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
   auto t = std::make_unique<Transfer>();
   t->impl = this;
   t->request = std::move(request);
+  // libcurl fetches the URL as the URL model (a browser) reads it, so the
+  // host it connects to is the host key of politeness and the SSRF check
+  // ("https://a.example\@b.example/" is a.example to both). What the model
+  // cannot read as http(s) is left to libcurl to refuse.
+  if (Result<Url> u = Url::Parse(t->request.url); u && u->IsHttp()) {
+    t->request.url = u->href();
+  }
   t->done = std::move(done);
   Admit(std::move(t));
 }
@@ -329,7 +336,7 @@ void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
                   [now](const auto& kv) { return kv.second <= now; });
   }
   Clock::time_point slot = now;
-  const std::string host = HostOf(t->request.url);
+  const std::string host = HostKeyOf(t->request.url);
   if (interval.count() > 0) {
     Clock::time_point& next = next_host_start_[host];
     slot = std::max(now, next);
@@ -566,7 +573,7 @@ int HttpClient::Impl::OnPrereq(void* clientp, char* primary_ip,
     // or localhost in the URL being requested (redirect hops included).
     char* effective = nullptr;
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &effective);
-    std::string host = HostOf(effective != nullptr ? effective : "");
+    std::string host = HostKeyOf(effective != nullptr ? effective : "");
     if (host == "localhost" || host.ends_with(".localhost")) {
       peer = host;
     } else {
@@ -807,7 +814,7 @@ void HttpClient::Impl::ThrottleHost(const std::string& url,
   if (seconds <= 0) return;
   seconds = std::min<int64_t>(seconds, options_.max_host_throttle.count());
   // The server asked the whole host to slow down, not one URL.
-  Clock::time_point& next = next_host_start_[HostOf(url)];
+  Clock::time_point& next = next_host_start_[HostKeyOf(url)];
   next = std::max(next, Clock::now() + std::chrono::seconds(seconds));
 }
 

@@ -57,31 +57,23 @@ TestResponse Ok(const TestRequest&) {
 }
 
 TEST(IsPrivateAddressTest, ClassifiesAddresses) {
-  for (const char* ip : {"127.0.0.1",
-                         "127.9.9.9",
-                         "10.1.2.3",
-                         "172.16.0.1",
-                         "172.31.255.255",
-                         "192.168.1.1",
-                         "169.254.169.254",
-                         "100.64.0.1",
-                         "0.0.0.0",
-                         "224.0.0.1",
-                         "255.255.255.255",
-                         "::1",
-                         "::",
-                         "fe80::1",
-                         "fc00::1",
-                         "fd12:3456::1",
-                         "::ffff:127.0.0.1",
-                         "::ffff:10.0.0.1",
-                         "ff02::1",
-                         "not-an-ip"}) {
+  for (const char* ip :
+       {"127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
+        "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+        "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1",
+        "::ffff:127.0.0.1", "::ffff:10.0.0.1", "ff02::1",
+        // IPv4-compatible, 6to4 and Teredo forms of
+        // private IPv4 (hostile issue 11 item 3).
+        "::127.0.0.1", "::10.0.0.1", "::169.254.169.254",
+        "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:c0a8:101::5",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe", "2001:db8::1", "100::1",
+        "not-an-ip"}) {
     EXPECT_TRUE(IsPrivateAddress(ip)) << ip;
   }
   for (const char* ip :
        {"8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "93.184.216.34",
-        "2606:4700::1111", "::ffff:8.8.8.8"}) {
+        "2606:4700::1111", "::ffff:8.8.8.8", "::8.8.8.8", "2002:808:808::1",
+        "2001:4860:4860::8888"}) {
     EXPECT_FALSE(IsPrivateAddress(ip)) << ip;
   }
 }
@@ -241,6 +233,39 @@ TEST(PolitenessTest, RateIsPerHostNotGlobal) {
                [&](auto) { ++done; });
   ASSERT_TRUE(RunUntil(io, [&] { return done == 2; }));
   EXPECT_LT(Clock::now() - t0, 1500ms);
+}
+
+TEST(PolitenessTest, OneHostKeyForEverySpellingOfAHost) {
+  // A browser reads all of these as 127.0.0.1 (URL model, daemon/core/url.h);
+  // the client fetches that host and spaces the requests as one host.
+  std::mutex mu;
+  std::vector<Clock::time_point> starts;
+  LoopbackHttpServer server([&](const TestRequest&) {
+    std::lock_guard lock(mu);
+    starts.push_back(Clock::now());
+    return Ok({});
+  });
+  boost::asio::io_context io;
+  HttpClient client(io, {.max_concurrent = 64,
+                         .max_host_connections = 4,
+                         .min_host_interval = 200ms});
+  const std::string port = std::to_string(server.port());
+  int done = 0;
+  for (const char* host :
+       {"127.0.0.1", "127.0.0.1.", "%31%32%37.0.0.1", "0x7f.1"}) {
+    client.Fetch(Req(std::string("http://") + host + ":" + port + "/x"),
+                 [&, host](Result<HttpResponse> r) {
+                   EXPECT_TRUE(r) << host << ": " << r.error().message();
+                   ++done;
+                 });
+  }
+  ASSERT_TRUE(RunUntil(io, [&] { return done == 4; }));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(starts.size(), 4u);
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 1; i < starts.size(); ++i) {
+    EXPECT_GE(starts[i] - starts[i - 1], 170ms) << i;
+  }
 }
 
 TEST(PolitenessTest, RetryAfterPausesTheWholeHost) {
