@@ -138,7 +138,7 @@ Result<int64_t> TopicMessageCount(const std::string& bootstrap,
   if (!rk) return rk.error();
   const int partitions = ReadyPartitions(rk->get(), topic);
   if (partitions == 0) {
-    return Error(Errc::kKafka, "topic unknown or without leaders", topic);
+    return Error(Errc::kSink, "topic unknown or without leaders", topic);
   }
   int64_t total = 0;
   for (int p = 0; p < partitions; ++p) {
@@ -146,7 +146,7 @@ Result<int64_t> TopicMessageCount(const std::string& bootstrap,
     const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
         rk->get(), topic.c_str(), p, &low, &high, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error(Errc::kKafka, rd_kafka_err2str(err),
+      return Error(Errc::kSink, rd_kafka_err2str(err),
                    topic + "/" + std::to_string(p));
     }
     total += high - low;
