@@ -568,8 +568,8 @@ class Loader {
                             std::pair{"keep_selectors", &f->keep_selectors}}) {
       fields.push_back(Field{
           key,
-          [this, out](const YAML::Node& n,
-                      const std::string& path) -> Result<void> {
+          [this, out = out](const YAML::Node& n,
+                            const std::string& path) -> Result<void> {
             auto list = yaml_fields::ReadStringList(src_, n, path);
             if (!list) return list.error();
             for (size_t i = 0; i < list->size(); ++i) {
