@@ -498,6 +498,7 @@ class Loader {
         Int("max_in_flight", &p.max_in_flight, 1, 10'000'000),
         Dur<std::chrono::seconds>("drain_timeout", &p.drain_timeout, 0s, 1h),
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
+        Int("workers", &p.workers, 0, 256),
     };
   }
 
