@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -25,36 +26,15 @@ void AddCredentials(const FeedPlan& plan, HttpRequest& request) {
 }  // namespace
 
 std::string OriginOf(std::string_view url) {
-  const size_t colon = url.find("://");
-  if (colon == std::string_view::npos) return "";
-  const std::string scheme = ToLowerAscii(url.substr(0, colon));
-  if (scheme != "http" && scheme != "https") return "";
-  std::string_view rest = url.substr(colon + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) {
-    rest.remove_prefix(at + 1);  // userinfo
-  }
-  std::string_view host = rest;
-  std::string_view port;
-  if (!rest.empty() && rest.front() == '[') {  // [v6]:port
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos) return "";
-    host = rest.substr(0, close + 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return "";
-      port = rest.substr(close + 2);
-    }
-  } else if (const size_t c = rest.rfind(':'); c != std::string_view::npos) {
-    host = rest.substr(0, c);
-    port = rest.substr(c + 1);
-  }
-  if (host.empty()) return "";
-  if (port.empty()) port = scheme == "https" ? "443" : "80";
-  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
-  std::string origin = scheme + "://" + ToLowerAscii(host);
+  auto parsed = Url::Parse(url);
+  if (!parsed || !parsed->IsHttp() || parsed->host().empty()) return "";
+  const int port = parsed->port() >= 0           ? parsed->port()
+                   : parsed->scheme() == "https" ? 443
+                                                 : 80;
+  std::string host = parsed->host();
   // A trailing dot names the same host ("example.org." = "example.org").
-  if (origin.back() == '.') origin.pop_back();
-  return origin + ":" + std::string(port);
+  if (host.size() > 1 && host.back() == '.') host.pop_back();
+  return parsed->scheme() + "://" + host + ":" + std::to_string(port);
 }
 
 FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,

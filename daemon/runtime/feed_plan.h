@@ -73,8 +73,10 @@ HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url);
 // credentials only when `url` is on the configured URL's origin.
 HttpRequest PageRequestFor(const FeedPlan& plan, const std::string& url);
 
-// "scheme://host:port" of an absolute http(s) URL, lower-case, with the
-// default port spelled out; "" when `url` is not one.
+// "scheme://host:port" of an absolute http(s) URL as a browser reads it
+// (daemon/core/url: lower-case, IDNA, IPv4 forms, userinfo dropped), the
+// default port spelled out and a trailing dot dropped; "" when `url` is
+// not one.
 std::string OriginOf(std::string_view url);
 
 }  // namespace newsflow

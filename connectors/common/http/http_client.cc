@@ -382,9 +382,16 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   t->easy = easy;
   t->started = Clock::now();
 
+  // One Cookie header (RFC 6265): `cookie` joins a Cookie entry of
+  // `headers` when there is one.
+  bool cookie_sent = r.cookie.empty();
   for (const auto& [name, value] : r.headers) {
-    t->header_list =
-        curl_slist_append(t->header_list, (name + ": " + value).c_str());
+    std::string line = name + ": " + value;
+    if (!cookie_sent && EqualsIgnoreCaseAscii(name, "cookie")) {
+      line += "; " + r.cookie;
+      cookie_sent = true;
+    }
+    t->header_list = curl_slist_append(t->header_list, line.c_str());
   }
   if (!r.etag.empty()) {
     t->header_list =
@@ -397,7 +404,7 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   // A custom "Cookie:" header, not CURLOPT_COOKIE: curl drops custom
   // Cookie and Authorization headers when a redirect leaves the first
   // origin (scheme, host and port), but sends CURLOPT_COOKIE everywhere.
-  if (!r.cookie.empty()) {
+  if (!cookie_sent) {
     t->header_list =
         curl_slist_append(t->header_list, ("Cookie: " + r.cookie).c_str());
   }

@@ -165,7 +165,10 @@ TEST(OriginOfTest, SchemeHostPort) {
   EXPECT_EQ(OriginOf("http://[::1]/x"), "http://[::1]:80");
   EXPECT_EQ(OriginOf("ftp://example.org/"), "");
   EXPECT_EQ(OriginOf("/relative"), "");
-  EXPECT_EQ(OriginOf("http:///nohost"), "");
+  EXPECT_EQ(OriginOf("http://"), "");
+  // As a browser reads them (daemon/core/url).
+  EXPECT_EQ(OriginOf("http:///nohost"), "http://nohost:80");
+  EXPECT_EQ(OriginOf("http://0x7f.1/"), "http://127.0.0.1:80");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "connectors/common/http/http_client.h"
+#include "daemon/core/text_util.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow {
@@ -339,6 +340,26 @@ TEST(CredentialsTest, CookieIsSent) {
   TestRequest seen = server.requests().at(0);
   EXPECT_EQ(seen.Header("cookie"), "session=abc; theme=dark");
   EXPECT_EQ(seen.Header("authorization"), "Basic cmVhZGVyOnMzY3JldA==");
+}
+
+// A Cookie entry in `headers` and the `cookie` field make one Cookie
+// header (RFC 6265 allows only one), not two.
+TEST(CredentialsTest, CookieHeaderAndCookieFieldAreOneHeader) {
+  LoopbackHttpServer server(Ok);
+  boost::asio::io_context io;
+  HttpClient client(io);
+  HttpRequest req = Req(server.base_url() + "/private");
+  req.headers = {{"Cookie", "a=1"}};
+  req.cookie = "b=2";
+  auto r = Get(io, client, req);
+  ASSERT_TRUE(r) << r.error().ToString();
+  TestRequest seen = server.requests().at(0);
+  size_t cookies = 0;
+  for (const auto& [name, value] : seen.headers) {
+    cookies += EqualsIgnoreCaseAscii(name, "cookie");
+  }
+  EXPECT_EQ(cookies, 1u);
+  EXPECT_EQ(seen.Header("cookie"), "a=1; b=2");
 }
 
 // Credentials belong to the origin they were configured for: a redirect to
