@@ -29,10 +29,9 @@ std::string Feed(const std::string& title) {
 
 class Site {
  public:
-  Site(const std::string& tag, const std::string& feed_url,
-       bool allow_private)
-      : dir_(fs::temp_directory_path() /
-             ("nf_hostile_redirect_" + tag + "_" + std::to_string(::getpid()))) {
+  Site(const std::string& tag, const std::string& feed_url, bool allow_private)
+      : dir_(fs::temp_directory_path() / ("nf_hostile_redirect_" + tag + "_" +
+                                          std::to_string(::getpid()))) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     config_ = (dir_ / "newsflow.yaml").string();
