@@ -22,11 +22,14 @@ namespace {
 
 MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
 
-// True when a permanent redirect was confirmed and the feed is polled at
-// its target (state as loaded, before this poll's stages ran).
-bool IsMoved(const FeedState& state, int move_hits) {
+// True when a permanent redirect of `configured_url` was confirmed and the
+// feed is polled at its target (state as loaded, before this poll's stages
+// ran). A move recorded for another configured URL (the operator changed
+// `url:` since) does not count.
+bool IsMoved(const FeedState& state, const std::string& configured_url,
+             int move_hits) {
   return !state.moved_to.empty() && state.moved_hits >= move_hits &&
-         state.url == state.moved_to;
+         state.url == state.moved_to && state.moved_from == configured_url;
 }
 
 }  // namespace
@@ -185,7 +188,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
 FeedPollRequest FeedPoller::PlanRequest(const FeedState& state) {
   // A permanent redirect seen often enough replaces the configured URL.
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = IsMoved(state, move_hits);
+  const bool moved = IsMoved(state, feed_.url, move_hits);
   current_url_ = moved ? state.moved_to : feed_.url;
   FeedPollRequest request;
   request.feed_name = feed_.name;
@@ -326,7 +329,7 @@ std::string FeedPoller::FollowMove(const FeedPollResult& result,
                                    FeedState& state) {
   auto log = GetLogger("feed." + feed_.name);
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = IsMoved(state, move_hits);
+  const bool moved = IsMoved(state, feed_.url, move_hits);
   const std::string& target = result.effective_url;
   const bool permanent = (result.first_redirect_status == 301 ||
                           result.first_redirect_status == 308) &&
@@ -335,14 +338,16 @@ std::string FeedPoller::FollowMove(const FeedPollResult& result,
     if (!moved) {
       state.moved_to.clear();
       state.moved_hits = 0;
+      state.moved_from.clear();
     }
     return current_url_;
   }
-  if (state.moved_to == target) {
+  if (state.moved_to == target && state.moved_from == feed_.url) {
     state.moved_hits += 1;
   } else {
     state.moved_to = target;
     state.moved_hits = 1;
+    state.moved_from = feed_.url;
   }
   if (state.moved_hits < move_hits) {
     log->info("Feed permanently redirected. feed={} to={} hits={}/{}",
