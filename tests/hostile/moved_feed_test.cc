@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 std::string Feed(const std::string& title) {
   return "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
          "<title>F</title><link>http://f.example/</link><item><title>" +
-         title + "</title><guid>" + title +
-         "</guid><link>http://f.example/" + title +
+         title + "</title><guid>" + title + "</guid><link>http://f.example/" +
+         title +
          "</link><description>Words.</description></item></channel></rss>\n";
 }
 
