@@ -132,6 +132,20 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   summary.status = result.status;
   FeedValidators validators = result.validators;
   const bool truncated = result.feed.truncated;
+  if (result.feed.items_over_cap > 0) {
+    // Never silent: the operator learns that a feed lists more items than
+    // the parser reads (and which feed).
+    MetricsRegistry::Global()
+        .GetCounter("newsflow_feed_items_over_cap_total",
+                    "Feed items past the per-document cap, not read.",
+                    FeedLabel(feed_.name))
+        .Inc(result.feed.items_over_cap);
+    GetLogger("feed." + feed_.name)
+        ->warn(
+            "Feed lists more items than the cap; the rest were not read. "
+            "feed={} items_over_cap={}",
+            feed_.name, result.feed.items_over_cap);
+  }
   if (result.status == FeedPollStatus::kNew) {
     // pipeline.first_poll_backlog: the first successful poll of a feed
     // publishes at most that many new items; the older backlog is
