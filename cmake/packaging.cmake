@@ -57,9 +57,10 @@ set(CPACK_PACKAGE_VENDOR "newsflow")
 set(CPACK_PACKAGE_CONTACT "newsflow maintainers <newsflow@example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "news-ingestion daemon: RSS/Atom/JSON feeds to Kafka")
+# CPack puts the summary on the Description: line itself; this is the
+# extended description under it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "news-ingestion daemon: RSS/Atom/JSON feeds to Kafka
- newsflowd polls RSS, Atom and JSON Feed sources, fetches the full article
+    "newsflowd polls RSS, Atom and JSON Feed sources, fetches the full article
  where a feed only carries a teaser, strips the boilerplate around each
  story and publishes one normalized JSON article per story to Kafka (or a
  JSON lines file). It runs as a hardened systemd service configured in

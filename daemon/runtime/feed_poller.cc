@@ -11,6 +11,7 @@
 #include "daemon/core/metrics.h"
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
+#include "daemon/runtime/runtime_metrics.h"
 
 namespace newsflow {
 
@@ -93,8 +94,9 @@ void FeedPoller::Stop() {
 
 std::chrono::milliseconds FeedPoller::PlannedDelay() const {
   PollPlan plan;
-  plan.interval =
-      scheduler_.adaptive && adaptive_ ? *adaptive_ : feed_.interval;
+  plan.interval = scheduler_.adaptive && adaptive_ && !feed_.interval_explicit
+                      ? *adaptive_
+                      : feed_.interval;
   plan.consecutive_failures = consecutive_failures_;
   plan.hints = hints_;
   plan.hints.ttl = ttl_;
@@ -124,7 +126,9 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     self->last_poll_failed_ = !summary;
     if (once || self->stopped_) break;
     PollPlan plan;
-    plan.interval = self->scheduler_.adaptive && self->adaptive_
+    // An interval the operator wrote on the feed wins over the adaptive one.
+    plan.interval = self->scheduler_.adaptive && self->adaptive_ &&
+                            !self->feed_.interval_explicit
                         ? *self->adaptive_
                         : self->feed_.interval;
     plan.consecutive_failures = self->consecutive_failures_;
@@ -168,8 +172,11 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   request.unconditional = scheduler_.unconditional_every > 0 &&
                           polls_ % scheduler_.unconditional_every == 0;
   const std::string where = "feed " + feed_.name + " (" + current_url_ + ")";
+  const auto fetch_start = std::chrono::steady_clock::now();
   Result<HttpResponse> response =
       co_await AsyncFetch(*env_.http, ConditionalRequest(request));
+  const std::chrono::duration<double> fetch_seconds =
+      std::chrono::steady_clock::now() - fetch_start;
   const TimePoint now = Now();
   Result<FeedPollResult> result = Error::Internal("unclassified", where);
   if (response) {
@@ -182,6 +189,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     result = Error(e.code(), e.message(), where, e.http_status());
   }
   const std::string outcome = FetchOutcomeName(result);
+  FetchDurationHistogram(outcome).Observe(fetch_seconds.count());
   metrics
       .GetCounter("newsflow_feed_fetches_total", "Feed fetches by outcome.",
                   {{"feed", feed_.name}, {"outcome", outcome}})
