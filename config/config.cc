@@ -15,6 +15,7 @@
 
 #include "config/yaml_fields.h"
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -35,50 +36,22 @@ bool IsAsciiAlnum(char c) {
 std::optional<std::string> CheckHttpUrl(const std::string& url) {
   const std::string bad = "invalid URL " + Quote(url) +
                           " (need an absolute http:// or https:// URL)";
+  // The URL model (daemon/core/url.h) decides what the URL is; an operator's
+  // URL must in addition be written out in full: no spaces or controls, and
+  // none of the slips a browser forgives ("http:///x", "http://h:/").
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad;
   }
-  std::string lower;
-  for (char c : url.substr(0, 8)) {
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  size_t rest;
-  if (lower.starts_with("http://")) {
-    rest = 7;
-  } else if (lower.starts_with("https://")) {
-    rest = 8;
-  } else {
+  Result<Url> parsed = Url::Parse(url);
+  if (!parsed || !parsed->IsHttp()) return bad;
+  const size_t colon = url.find(':');
+  if (url.compare(colon, 3, "://") != 0 || colon + 3 >= url.size() ||
+      url[colon + 3] == '/' || url[colon + 3] == '\\') {
     return bad;
   }
-  std::string authority =
-      url.substr(rest, url.find_first_of("/?#", rest) - rest);
-  if (size_t at = authority.rfind('@'); at != std::string::npos) {
-    authority = authority.substr(at + 1);
-  }
-  std::string host = authority;
-  std::string port;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return bad;
-    host = authority.substr(0, close + 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return bad;
-      port = authority.substr(close + 2);
-      if (port.empty()) return bad;
-    }
-  } else if (size_t colon = authority.find(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty()) return bad;
-  }
-  if (host.empty() || host == "[]") return bad;
-  if (!port.empty()) {
-    if (port.size() > 5) return bad;
-    for (char c : port) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return bad;
-    }
-    if (std::stoi(port) > 65535) return bad;
-  }
+  const size_t end = url.find_first_of("/?#\\", colon + 3);
+  const std::string authority = url.substr(colon + 3, end - colon - 3);
+  if (authority.ends_with(':')) return bad;
   return std::nullopt;
 }
 
@@ -909,8 +882,21 @@ class Loader {
     // the text, in document order, for its location.
     size_t search_from = 0;
     Result<void> result;
-    std::function<bool(pugi::xml_node)> walk = [&](pugi::xml_node parent) {
+    // Outline folders nest a few levels; a deeper file is refused instead of
+    // recursing without bound (a 100,000-deep OPML overflowed the stack).
+    constexpr int kMaxOutlineDepth = 64;
+    std::function<bool(pugi::xml_node, int)> walk = [&](pugi::xml_node parent,
+                                                        int depth) {
       for (pugi::xml_node o : parent.children("outline")) {
+        if (depth >= kMaxOutlineDepth) {
+          const size_t at = text.find("<outline", search_from);
+          result =
+              Error(Errc::kConfig,
+                    "opml: outlines nested deeper than " +
+                        std::to_string(kMaxOutlineDepth),
+                    WhereOffset(file, text, at == std::string::npos ? 0 : at));
+          return false;
+        }
         const size_t at = text.find("<outline", search_from);
         if (at != std::string::npos) search_from = at + 1;
         const std::string where =
@@ -937,11 +923,11 @@ class Loader {
             return false;
           }
         }
-        if (!walk(o)) return false;
+        if (!walk(o, depth + 1)) return false;
       }
       return true;
     };
-    walk(body);
+    walk(body, 0);
     return result;
   }
 

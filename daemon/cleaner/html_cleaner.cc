@@ -9,7 +9,7 @@
 #include "daemon/cleaner/metadata.h"
 #include "daemon/cleaner/sanitizer.h"
 #include "daemon/cleaner/selector.h"
-#include "daemon/cleaner/url_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -111,10 +111,14 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   if (!doc) return page;
   std::string base = options.base_url;
   std::string base_href = cleaner::DocumentBaseHref(doc.get());
-  if (!base_href.empty()) base = cleaner::ResolveUrl(base, base_href);
+  if (!base_href.empty()) {
+    // <base href> as the browser applies it; an unusable one is ignored.
+    std::string resolved = ResolveUrl(base, base_href);
+    if (!resolved.empty()) base = std::move(resolved);
+  }
   std::string ld_body;
   page.metadata = cleaner::ReadMetadata(doc.get(), base, &ld_body);
-  if (cleaner::UrlScheme(base).empty() && !page.metadata.canonical_url.empty())
+  if (!Url::Parse(base) && !page.metadata.canonical_url.empty())
     base = page.metadata.canonical_url;
 
   if (!options.keep_selectors.empty()) {

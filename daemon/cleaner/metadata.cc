@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "daemon/cleaner/dom.h"
-#include "daemon/cleaner/url_util.h"
+#include "daemon/cleaner/sanitizer.h"
 
 namespace newsflow::cleaner {
 namespace {

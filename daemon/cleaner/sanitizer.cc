@@ -5,7 +5,7 @@
 #include <cctype>
 
 #include "daemon/cleaner/dom.h"
-#include "daemon/cleaner/url_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow::cleaner {
 namespace {
@@ -45,18 +45,24 @@ constexpr std::array<std::string_view, 41> kBlocks = {
     "tr",     "li",    "dt",       "dd",         "br",         "caption",
     "body",   "html",  "thead",    "tbody",      "tfoot"};
 
-bool IsVideoHost(std::string_view host) {
-  static constexpr std::array<std::string_view, 5> kHosts = {
-      "youtube.com", "youtube-nocookie.com", "player.vimeo.com",
-      "dailymotion.com", "dai.ly"};
-  for (std::string_view h : kHosts) {
-    if (host == h) return true;
-    if (host.size() > h.size() && host.ends_with(h) &&
-        host[host.size() - h.size() - 1] == '.')
-      return true;
-  }
-  return false;
+// Stands in for the page when a reference arrives without a usable base:
+// what resolves to this host had neither a scheme nor a host of its own.
+constexpr std::string_view kPlaceholderBase = "https://newsflow.invalid/";
+constexpr std::string_view kPlaceholderHost = "newsflow.invalid";
+
+// Parses `ref` against `base`, or against the placeholder when `base` is
+// not an absolute http(s) URL.
+Result<Url> ParseReference(std::string_view base, std::string_view ref) {
+  Result<Url> b = Url::Parse(base, nullptr);
+  if (!b || !b->IsHttp()) b = Url::Parse(kPlaceholderBase, nullptr);
+  return Url::Parse(ref, &*b);
 }
+
+// Sandbox for the allow-listed video players: scripts and their own origin
+// (the players need both), fullscreen and popups to the video site; no
+// top-level navigation, forms or downloads.
+constexpr std::string_view kIframeSandbox =
+    "allow-scripts allow-same-origin allow-presentation allow-popups";
 
 bool AllDigits(std::string_view s) {
   if (s.empty() || s.size() > 6) return false;
@@ -80,6 +86,44 @@ int SizeValue(std::string_view s) {
 }  // namespace
 
 bool IsBlockElement(std::string_view name) { return In(name, kBlocks); }
+
+std::string SafeUrl(std::string_view base, std::string_view ref,
+                    bool allow_mailto) {
+  Result<Url> u = ParseReference(base, ref);
+  if (!u) return {};
+  if (u->scheme() == "mailto") return allow_mailto ? u->href() : std::string();
+  if (!u->IsHttp()) return {};
+  if (u->HostKey() == kPlaceholderHost) {
+    // Relative with no page to resolve against: keep it relative, as the
+    // browser showing the article will resolve it.
+    std::string kept;
+    for (char c : ref) {
+      if (c != '\t' && c != '\n' && c != '\r') kept.push_back(c);
+    }
+    auto is_space = [](char c) {
+      return static_cast<unsigned char>(c) <= 0x20;
+    };
+    while (!kept.empty() && is_space(kept.back())) kept.pop_back();
+    const auto first = std::find_if_not(kept.begin(), kept.end(), is_space);
+    kept.erase(kept.begin(), first);
+    if (kept.size() >= 2 && (kept[0] == '/' || kept[0] == '\\') &&
+        (kept[1] == '/' || kept[1] == '\\')) {
+      return {};  // "//newsflow.invalid/...": the placeholder itself
+    }
+    return HasScheme(kept) ? std::string() : kept;
+  }
+  return u->WithoutTrackingParameters().href();
+}
+
+bool IsAllowedIframeSource(std::string_view base, std::string_view src) {
+  static constexpr std::array<std::string_view, 5> kHosts = {
+      "youtube.com", "youtube-nocookie.com", "player.vimeo.com",
+      "dailymotion.com", "dai.ly"};
+  Result<Url> u = ParseReference(base, src);
+  if (!u || !u->IsHttp()) return false;
+  return std::any_of(kHosts.begin(), kHosts.end(),
+                     [&](std::string_view h) { return u->HostIsWithin(h); });
+}
 
 std::string_view ImageSource(const xmlNode* img) {
   std::string_view src = Attr(img, "src");
@@ -123,11 +167,7 @@ bool IsTrackingPixel(const xmlNode* img) {
 
 bool IsDroppedElement(const xmlNode* e) {
   std::string_view name = Name(e);
-  if (name == "iframe") {
-    std::string src = SafeUrl("", Attr(e, "src"), false);
-    if (src.rfind("//", 0) == 0) src = "https:" + src;
-    return !IsVideoHost(UrlHost(src));
-  }
+  if (name == "iframe") return !IsAllowedIframeSource("", Attr(e, "src"));
   return In(name, kDropped);
 }
 
@@ -292,11 +332,12 @@ void Sanitizer::RenderElement(const xmlNode* e, int depth) {
   std::string_view name = Name(e);
   if (IsDroppedElement(e)) return;
   if (name == "iframe") {
+    if (!IsAllowedIframeSource(base_url_, Attr(e, "src"))) return;
     std::string src = SafeUrl(base_url_, Attr(e, "src"), false);
-    if (src.rfind("//", 0) == 0) src = "https:" + src;
     if (src.empty()) return;
     html_.append("<iframe");
     AppendAttr("src", src);
+    AppendAttr("sandbox", kIframeSandbox);
     if (AllDigits(Attr(e, "width"))) AppendAttr("width", Attr(e, "width"));
     if (AllDigits(Attr(e, "height"))) AppendAttr("height", Attr(e, "height"));
     html_.append(" allowfullscreen></iframe>");

@@ -67,6 +67,22 @@ class Sanitizer {
   bool html_space_pending_ = false;
 };
 
+// The URL to emit for `ref`, an href/src on a page at `base` (may be empty):
+// what a browser would load (daemon/core/url.h), without tracking
+// parameters. Empty when it is unsafe or unusable: unparsable, or a scheme
+// other than http/https (and mailto when `allow_mailto`). Without a usable
+// base a relative reference is returned as written (tabs/newlines removed)
+// if a browser would read neither a scheme nor a host into it; a
+// protocol-relative one ("//host/x") becomes https.
+std::string SafeUrl(std::string_view base, std::string_view ref,
+                    bool allow_mailto);
+
+// True when an <iframe src> (resolved against `base`) points into one of the
+// allow-listed video hosts (youtube.com, youtube-nocookie.com,
+// player.vimeo.com, dailymotion.com, dai.ly), comparing the host a browser
+// would connect to.
+bool IsAllowedIframeSource(std::string_view base, std::string_view src);
+
 // True when an <img> is a tracking pixel (1x1, or a known feed-tracker path).
 bool IsTrackingPixel(const xmlNode* img);
 

@@ -141,13 +141,22 @@ int Fail(const std::string& line) {
 }
 
 // Reads a whole file; transparently gunzips files that start with the gzip
-// magic bytes.
+// magic bytes. Both the file and what it inflates to are capped like HTTP
+// bodies (http.max_body_bytes' default): a 1 MiB .gz that inflates to 1 GiB
+// is an error, not a bad_alloc.
 Result<std::string> ReadInput(const std::string& path) {
+  const size_t cap = HttpConfig{}.max_body_bytes;
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(Errc::kNotFound, "cannot open file", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  std::string data = std::move(buffer).str();
+  std::string data;
+  char block[1 << 16];
+  while (in.read(block, sizeof block) || in.gcount() > 0) {
+    data.append(block, static_cast<size_t>(in.gcount()));
+    if (data.size() > cap) {
+      return Error(Errc::kTooLarge,
+                   "file larger than " + std::to_string(cap) + " bytes", path);
+    }
+  }
   if (data.size() < 2 || static_cast<unsigned char>(data[0]) != 0x1f ||
       static_cast<unsigned char>(data[1]) != 0x8b) {
     return data;
@@ -157,15 +166,20 @@ Result<std::string> ReadInput(const std::string& path) {
     return Error::Internal("zlib init failed", path);
   }
   std::string out;
-  char chunk[1 << 16];
   zs.next_in = reinterpret_cast<Bytef*>(data.data());
   zs.avail_in = static_cast<uInt>(data.size());
   int rc = Z_OK;
   while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(chunk);
-    zs.avail_out = sizeof chunk;
+    zs.next_out = reinterpret_cast<Bytef*>(block);
+    zs.avail_out = sizeof block;
     rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - zs.avail_out);
+    out.append(block, sizeof block - zs.avail_out);
+    if (out.size() > cap) {
+      inflateEnd(&zs);
+      return Error(Errc::kTooLarge,
+                   "gzip data inflates past " + std::to_string(cap) + " bytes",
+                   path);
+    }
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) {

@@ -63,6 +63,11 @@ struct ParsedFeed {
   std::vector<FeedItem> items;
   bool wellformed = true;             // false when recovery was needed
   std::vector<std::string> warnings;  // what recovery did, one line each
+  // The document ended inside an element (a body cut short). Items that
+  // were not closed were dropped; the poll should count as failed and be
+  // retried rather than trusted (validators not stored).
+  bool truncated = false;
+  size_t unclosed_items_dropped = 0;  // items left out because never closed
 };
 
 }  // namespace newsflow

@@ -19,6 +19,7 @@
 #endif
 
 #include "daemon/core/json_writer.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -53,14 +54,7 @@ std::string RedactUrlsIn(std::string_view text) {
       --end;
     }
     out.append(text.substr(i, scheme - i));
-    std::string url(text.substr(scheme, end - scheme));
-    const size_t authority = url.find("://") + 3;
-    const size_t path = url.find_first_of("/?#", authority);
-    const size_t at =
-        url.rfind('@', path == std::string::npos ? url.size() : path);
-    if (at != std::string::npos && at >= authority)
-      url.replace(authority, at - authority, "…");
-    out += RedactUrl(url);
+    out += RedactUrl(text.substr(scheme, end - scheme));
     i = end;
   }
   out.append(text.substr(i));
@@ -281,9 +275,30 @@ bool StderrIsJournal() {
 const char* StderrErrorPrefix() { return StderrIsJournal() ? "<3>" : ""; }
 
 std::string RedactUrl(std::string_view url) {
-  const size_t q = url.find('?');
-  if (q == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, q)) + "?…";
+  Result<Url> u = Url::Parse(url);
+  if (u && u->IsHttp()) {
+    // Built from the parts a browser (and libcurl) would send: userinfo is
+    // whatever precedes the last '@' of the authority as a browser reads it.
+    std::string out = u->scheme() + "://";
+    if (!u->username().empty() || !u->password().empty()) out += "…@";
+    out += u->host();
+    if (u->port() >= 0) out += ":" + std::to_string(u->port());
+    out += u->path();
+    if (u->has_query()) out += "?…";
+    if (u->has_fragment()) out += "#…";
+    return out;
+  }
+  // Not an http(s) URL a browser would load: cut at the first '?' and hide
+  // anything before an '@' in what looks like the authority.
+  std::string out(url.substr(0, url.find('?')));
+  if (out.size() < url.size()) out += "?…";
+  if (const size_t sep = out.find("://"); sep != std::string::npos) {
+    const size_t at = out.rfind('@');
+    if (at != std::string::npos && at > sep) {
+      out.replace(sep + 3, at - sep - 3, "…");
+    }
+  }
+  return out;
 }
 
 }  // namespace newsflow

@@ -50,8 +50,10 @@ bool StderrIsJournal();
 // for `journalctl -p err`.
 const char* StderrErrorPrefix();
 
-// `url` with its query string replaced by "?…" (feed URLs often carry
-// tokens); for logs and error messages.
+// `url` as the URL model reads it (daemon/core/url.h) with userinfo, query
+// and fragment replaced by "…" (feed URLs often carry tokens); for logs and
+// error messages. Text that is not an http(s) URL is cut at its first '?'
+// and anything before an '@' after "://" is hidden.
 std::string RedactUrl(std::string_view url);
 
 }  // namespace newsflow

@@ -9,18 +9,10 @@
 
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
-      return false;
-  }
-  return true;
-}
 
 std::string ToHex(const unsigned char* digest, unsigned int len) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -43,50 +35,9 @@ void AppendField(std::string& out, std::string_view s) {
 }  // namespace
 
 std::string CanonicalizeUrl(std::string_view url) {
-  size_t scheme_len;
-  if (StartsWithNoCase(url, "http://")) {
-    scheme_len = 7;
-  } else if (StartsWithNoCase(url, "https://")) {
-    scheme_len = 8;
-  } else {
-    return std::string(url);
-  }
-  std::string_view rest = url.substr(scheme_len);
-  if (size_t hash = rest.find('#'); hash != std::string_view::npos) {
-    rest = rest.substr(0, hash);
-  }
-  const size_t authority_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, authority_end);
-  std::string_view path_and_query =
-      authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
-  std::string host = ToLowerAscii(authority);
-  const bool https = scheme_len == 8;
-  if (https && host.size() > 4 && host.ends_with(":443"))
-    host.resize(host.size() - 4);
-  if (!https && host.size() > 3 && host.ends_with(":80"))
-    host.resize(host.size() - 3);
-
-  std::string out = https ? "https://" : "http://";
-  out += host;
-  const size_t q = path_and_query.find('?');
-  std::string_view path = path_and_query.substr(0, q);
-  out += path.empty() ? std::string_view("/") : path;
-  if (q == std::string_view::npos) return out;
-
-  std::string_view query = path_and_query.substr(q + 1);
-  std::string kept;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
-    if (param.empty()) continue;
-    std::string_view name = param.substr(0, param.find('='));
-    if (IsTrackingParameter(name)) continue;
-    if (!kept.empty()) kept.push_back('&');
-    kept.append(param);
-  }
-  if (!kept.empty()) out += "?" + kept;
-  return out;
+  Result<Url> u = Url::Parse(url);
+  if (!u || !u->IsHttp()) return std::string(url);
+  return u->WithoutFragment().WithoutTrackingParameters().href();
 }
 
 std::string Sha256Hex(std::string_view data) {

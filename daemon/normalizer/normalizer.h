@@ -17,10 +17,11 @@ namespace newsflow {
 struct CleanedContent;
 struct PageMetadata;
 
-// Lower-cases scheme and host, drops the default port, the fragment and
-// tracking parameters (utm_*, fbclid, gclid, mc_cid, ...), keeps the order
-// of the other parameters. Returns `url` unchanged when it is not an
-// absolute http(s) URL.
+// The URL as a browser reads it (daemon/core/url.h: lower-case scheme and
+// host, punycode, no default port, dot segments resolved, percent-encoding
+// per the URL Standard) without fragment and tracking parameters (utm_*,
+// fbclid, gclid, mc_cid, ...); the other parameters keep their order.
+// Returns `url` unchanged when it is not an absolute http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
 
 // Lower-case hex SHA-256 of `data`.

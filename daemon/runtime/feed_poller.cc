@@ -9,6 +9,7 @@
 
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
+#include "daemon/core/url.h"
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/runtime_metrics.h"
@@ -16,14 +17,6 @@
 namespace newsflow {
 
 namespace {
-
-std::string HostOfUrl(const std::string& url) {
-  size_t begin = url.find("://");
-  begin = begin == std::string::npos ? 0 : begin + 3;
-  size_t end = url.find_first_of("/?#", begin);
-  return url.substr(begin,
-                    end == std::string::npos ? std::string::npos : end - begin);
-}
 
 MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
 
@@ -197,7 +190,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   OutageDetector& outage =
       env_.outage != nullptr ? *env_.outage : OutageDetector::Global();
   const bool network_failure = !result && IsNetworkFailure(result.error());
-  outage.Record(HostOfUrl(current_url_), network_failure, now);
+  outage.Record(HostKeyOf(current_url_), network_failure, now);
   state->last_attempt = now;
   Gauge& failures_gauge =
       metrics.GetGauge("newsflow_feed_consecutive_failures",

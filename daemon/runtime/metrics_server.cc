@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,6 +43,16 @@ namespace {
 constexpr auto kIoTimeout = std::chrono::seconds(30);
 // Scrape requests are tiny; anything bigger is not a scraper.
 constexpr size_t kMaxRequestBytes = 16 * 1024;
+// Connections served at once; further clients wait in the listen backlog
+// until one closes (scrapers open one or two).
+constexpr size_t kMaxConnections = 64;
+// After a failed accept (EMFILE, ENFILE, ENOBUFS, ...) the loop sleeps,
+// doubling from the first to the last value, instead of spinning on a
+// listening socket that stays readable.
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(50);
+constexpr auto kAcceptBackoffMax = std::chrono::seconds(2);
+// At most one "accept failed" log line per this period (with a count).
+constexpr auto kAcceptLogEvery = std::chrono::seconds(10);
 
 http::response<http::string_body> Respond(
     MetricsServer::State& s, const http::request<http::string_body>& req) {
@@ -105,18 +116,47 @@ asio::awaitable<void> Serve(std::shared_ptr<MetricsServer::State> s,
   stream->close();
 }
 
+size_t LiveConnections(MetricsServer::State& s) {
+  std::erase_if(s.connections, [](const auto& w) { return w.expired(); });
+  return s.connections.size();
+}
+
 asio::awaitable<void> Accept(std::shared_ptr<MetricsServer::State> s) {
+  asio::steady_timer pause(s->acceptor.get_executor());
+  std::chrono::milliseconds backoff = kAcceptBackoffMin;
+  auto last_log = std::chrono::steady_clock::time_point{};
+  size_t failures_since_log = 0;
   while (!s->stopped) {
+    if (LiveConnections(*s) >= kMaxConnections) {
+      // Connection cap: let the open ones finish before taking more.
+      pause.expires_after(kAcceptBackoffMin);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
     auto [ec, socket] =
         co_await s->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (s->stopped) break;
     if (ec) {
-      // EMFILE and friends: log and keep serving rather than die.
-      s->log->warn("Accept failed. error={}", ec.message());
+      // EMFILE and friends: the pending connection stays in the backlog and
+      // the socket stays readable, so retrying at once spins a core. Keep
+      // serving, but back off and log at a bounded rate.
+      ++failures_since_log;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_log >= kAcceptLogEvery) {
+        s->log->warn(
+            "Accept failed; backing off. error={} failures={} backoff_ms={}",
+            ec.message(), failures_since_log, backoff.count());
+        last_log = now;
+        failures_since_log = 0;
+      }
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      backoff =
+          std::min<std::chrono::milliseconds>(backoff * 2, kAcceptBackoffMax);
       continue;
     }
+    backoff = kAcceptBackoffMin;
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-    std::erase_if(s->connections, [](const auto& w) { return w.expired(); });
     s->connections.push_back(stream);
     asio::co_spawn(s->acceptor.get_executor(), Serve(s, stream),
                    asio::detached);

@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 
@@ -91,25 +92,6 @@ Errc MapCurlCode(CURLcode code) {
     default:
       return Errc::kInternal;
   }
-}
-
-// Host name of `url` in lower case ("" when unparsable): the key of the
-// per-host rate limit and of the literal-IP check behind a proxy.
-std::string HostOf(const std::string& url) {
-  CURLU* u = curl_url();
-  std::string host;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* h = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h != nullptr) {
-      host = ToLowerAscii(h);
-      curl_free(h);
-    }
-  }
-  curl_url_cleanup(u);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host;
 }
 
 bool IsPrivateV4(uint32_t a) {  // host byte order
@@ -312,6 +294,13 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
   auto t = std::make_unique<Transfer>();
   t->impl = this;
   t->request = std::move(request);
+  // libcurl fetches the URL as the URL model (a browser) reads it, so the
+  // host it connects to is the host key of politeness and the SSRF check
+  // ("https://a.example\@b.example/" is a.example to both). What the model
+  // cannot read as http(s) is left to libcurl to refuse.
+  if (Result<Url> u = Url::Parse(t->request.url); u && u->IsHttp()) {
+    t->request.url = u->href();
+  }
   t->done = std::move(done);
   Admit(std::move(t));
 }
@@ -329,7 +318,7 @@ void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
                   [now](const auto& kv) { return kv.second <= now; });
   }
   Clock::time_point slot = now;
-  const std::string host = HostOf(t->request.url);
+  const std::string host = HostKeyOf(t->request.url);
   if (interval.count() > 0) {
     Clock::time_point& next = next_host_start_[host];
     slot = std::max(now, next);
@@ -566,7 +555,7 @@ int HttpClient::Impl::OnPrereq(void* clientp, char* primary_ip,
     // or localhost in the URL being requested (redirect hops included).
     char* effective = nullptr;
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &effective);
-    std::string host = HostOf(effective != nullptr ? effective : "");
+    std::string host = HostKeyOf(effective != nullptr ? effective : "");
     if (host == "localhost" || host.ends_with(".localhost")) {
       peer = host;
     } else {
@@ -807,7 +796,7 @@ void HttpClient::Impl::ThrottleHost(const std::string& url,
   if (seconds <= 0) return;
   seconds = std::min<int64_t>(seconds, options_.max_host_throttle.count());
   // The server asked the whole host to slow down, not one URL.
-  Clock::time_point& next = next_host_start_[HostOf(url)];
+  Clock::time_point& next = next_host_start_[HostKeyOf(url)];
   next = std::max(next, Clock::now() + std::chrono::seconds(seconds));
 }
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "connectors/sources/feed/encoding.h"
-#include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
 #include "connectors/sources/feed/xml_repair.h"
 #include "daemon/core/json_writer.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -101,9 +101,9 @@ void MakeIdsUnique(ParsedFeed* feed) {
 // character references in summaries/content get their Unicode spelling.
 // Then item ids are made unique (MakeIdsUnique).
 void FinishFeed(ParsedFeed* feed) {
-  feed_internal::LowerSchemeAndHost(&feed->link);
+  feed->link = LowerCaseSchemeAndHost(feed->link);
   for (FeedItem& item : feed->items) {
-    feed_internal::LowerSchemeAndHost(&item.link);
+    item.link = LowerCaseSchemeAndHost(item.link);
     feed_internal::NormalizeCharRefs(&item.summary);
     feed_internal::NormalizeCharRefs(&item.content);
   }
@@ -235,8 +235,52 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     }
     return Error(Errc::kNotAFeed, "no root element");
   }
+  // Where parsing stopped, the elements on the document's rightmost path
+  // may never have been closed. An item or entry among them that was cut
+  // off is incomplete (its text and link may be cut anywhere): drop it rather
+  // than publish half a story with an empty text.
+  size_t dropped_items = 0;
+  if (!pr) {
+    for (pugi::xml_node open = root; open;) {
+      pugi::xml_node next = open.last_child();
+      while (next && next.type() != pugi::node_element)
+        next = next.previous_sibling();
+      const std::string_view local = XmlContext::Local(open);
+      if (open != root && (local == "item" || local == "entry")) {
+        // This is the n-th such element the parser opened. With at least n
+        // end tags in the document, the error broke it in the middle and it
+        // is kept, recovered as feed readers do; with fewer, the document
+        // was cut inside it.
+        const std::string name = open.name();
+        size_t opened = 0;
+        for (pugi::xml_node s = open; s; s = s.previous_sibling(name.c_str()))
+          ++opened;
+        const std::string end_tag = "</" + name;
+        size_t closed = 0;
+        for (size_t at = text.utf8.find(end_tag);
+             at != std::string::npos && closed < opened;
+             at = text.utf8.find(end_tag, at + end_tag.size())) {
+          ++closed;
+        }
+        if (closed < opened) {
+          open.parent().remove_child(open);
+          ++dropped_items;
+        }
+        break;
+      }
+      open = next;
+    }
+  }
+  // The document never closes its root element: the body was cut short
+  // rather than broken in the middle.
+  const bool truncated =
+      !pr &&
+      (dropped_items > 0 ||
+       text.utf8.find("</" + std::string(root.name())) == std::string::npos);
   XmlContext ctx(options, root);
   ParsedFeed feed;
+  feed.truncated = truncated;
+  feed.unclosed_items_dropped = dropped_items;
   feed.format = DetectFormat(root, ctx);
   if (feed.format.empty()) {
     return Error(Errc::kNotAFeed, std::string("root element <") + root.name() +
@@ -248,6 +292,13 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     feed.warnings.push_back(std::string("XML error at offset ") +
                             std::to_string(pr.offset) + ": " +
                             pr.description() + "; kept what was parsed");
+  }
+  if (dropped_items > 0) {
+    feed.warnings.push_back(std::to_string(dropped_items) +
+                            " unclosed item dropped");
+  }
+  if (truncated) {
+    feed.warnings.push_back("document ends inside an element (cut short)");
   }
   if (retried) {
     feed.wellformed = false;

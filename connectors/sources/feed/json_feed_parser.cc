@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/sources/feed/date_parser.h"
-#include "connectors/sources/feed/url_resolve.h"
 #include "connectors/sources/feed/xml_context.h"
+#include "daemon/core/url.h"
 
 namespace newsflow::feed_internal {
 namespace {
@@ -24,7 +24,7 @@ std::string Url(const json& obj, const char* key,
                 const FeedParseOptions& options) {
   std::string u = Str(obj, key);
   if (u.empty() || HasScheme(u)) return u;
-  return ResolveUrl(options.document_url, u);
+  return ResolveUrl(options.document_url, u, ResolveStyle::kPreserve);
 }
 
 Person JsonPerson(const json& a) {

@@ -38,8 +38,15 @@ void AddPerson(std::string_view text, FeedItem* item) {
   item->authors.push_back(std::move(p));
 }
 
-// media:content / media:thumbnail / media:group (recursive).
-void ParseMedia(xml_node node, const XmlContext& ctx, FeedItem* item) {
+// How deep media:group / media:content may nest before the rest is ignored.
+// Real feeds nest two levels at most; a hostile one nested 30,000 deep
+// overflowed the stack when this walk had no bound.
+constexpr int kMaxMediaDepth = 16;
+
+// media:content / media:thumbnail / media:group (recursive, depth-capped).
+void ParseMedia(xml_node node, const XmlContext& ctx, FeedItem* item,
+                int depth = 0) {
+  if (depth > kMaxMediaDepth) return;
   std::string_view local = XmlContext::Local(node);
   if (local == "thumbnail") {
     std::string url = ctx.ResolveAt(node, XmlContext::Attr(node, "url"));
@@ -56,11 +63,11 @@ void ParseMedia(xml_node node, const XmlContext& ctx, FeedItem* item) {
     item->enclosures.push_back(std::move(e));
     if (image && item->image.empty()) item->image = std::move(url);
     for (xml_node c : node.children()) {
-      if (IsElement(c)) ParseMedia(c, ctx, item);
+      if (IsElement(c)) ParseMedia(c, ctx, item, depth + 1);
     }
   } else if (local == "group") {
     for (xml_node c : node.children()) {
-      if (IsElement(c)) ParseMedia(c, ctx, item);
+      if (IsElement(c)) ParseMedia(c, ctx, item, depth + 1);
     }
   } else if (local == "description" && item->summary.empty()) {
     item->summary = XmlContext::Text(node);

@@ -3,8 +3,8 @@
 #include <array>
 #include <cstring>
 
-#include "connectors/sources/feed/url_resolve.h"
 #include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
 
 namespace newsflow::feed_internal {
 namespace {
@@ -243,7 +243,7 @@ std::string XmlContext::ResolveAt(pugi::xml_node node,
                                   std::string_view url) const {
   url = TrimView(url);
   if (url.empty() || HasScheme(url)) return std::string(url);
-  return ResolveUrl(BaseAt(node), url);
+  return ResolveUrl(BaseAt(node), url, ResolveStyle::kPreserve);
 }
 
 std::string XmlContext::BaseAt(pugi::xml_node node) const {
@@ -258,7 +258,7 @@ std::string XmlContext::BaseAt(pugi::xml_node node) const {
   }
   std::string base = options_.document_url;
   for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
-    base = ResolveUrl(base, TrimView(*it));
+    base = ResolveUrl(base, TrimView(*it), ResolveStyle::kPreserve);
   }
   return base;
 }

@@ -148,6 +148,22 @@ TEST(LoggingTest, InheritedJournalStreamOfAnotherFileIsIgnored) {
   EXPECT_EQ(prefix, "");
 }
 
+TEST(LoggingTest, RedactUrlReadsUrlsAsTheUrlModel) {
+  // Userinfo is what precedes the last '@' of the authority a browser sees;
+  // query and fragment (OAuth tokens travel in fragments) are hidden.
+  EXPECT_EQ(RedactUrl("https://bob:p@ss@news.example/rss?token=s3cr3t"),
+            "https://…@news.example/rss?…");
+  EXPECT_EQ(RedactUrl("https://news.example/cb#access_token=s3cr3t"),
+            "https://news.example/cb#…");
+  EXPECT_EQ(RedactUrl("HTTPS://News.Example:443/a/../feed"),
+            "https://news.example/feed");
+  EXPECT_EQ(RedactUrl("https://news.example\\feed?k=s3cr3t"),
+            "https://news.example/feed?…");
+  // Not an http(s) URL: cut at '?', hide what precedes an '@'.
+  EXPECT_EQ(RedactUrl("ftp://bob:pw@host/x?y=1"), "ftp://…@host/x?…");
+  EXPECT_EQ(RedactUrl("no url here"), "no url here");
+}
+
 TEST(LoggingTest, MessagesWithoutUrlsAreUntouched) {
   ::unsetenv("JOURNAL_STREAM");
   ASSERT_TRUE(InitLogging({"info", "json"}));

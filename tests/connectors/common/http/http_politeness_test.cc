@@ -243,6 +243,39 @@ TEST(PolitenessTest, RateIsPerHostNotGlobal) {
   EXPECT_LT(Clock::now() - t0, 1500ms);
 }
 
+TEST(PolitenessTest, OneHostKeyForEverySpellingOfAHost) {
+  // A browser reads all of these as 127.0.0.1 (URL model, daemon/core/url.h);
+  // the client fetches that host and spaces the requests as one host.
+  std::mutex mu;
+  std::vector<Clock::time_point> starts;
+  LoopbackHttpServer server([&](const TestRequest&) {
+    std::lock_guard lock(mu);
+    starts.push_back(Clock::now());
+    return Ok({});
+  });
+  boost::asio::io_context io;
+  HttpClient client(io, {.max_concurrent = 64,
+                         .max_host_connections = 4,
+                         .min_host_interval = 200ms});
+  const std::string port = std::to_string(server.port());
+  int done = 0;
+  for (const char* host :
+       {"127.0.0.1", "127.0.0.1.", "%31%32%37.0.0.1", "0x7f.1"}) {
+    client.Fetch(Req(std::string("http://") + host + ":" + port + "/x"),
+                 [&, host](Result<HttpResponse> r) {
+                   EXPECT_TRUE(r) << host << ": " << r.error().message();
+                   ++done;
+                 });
+  }
+  ASSERT_TRUE(RunUntil(io, [&] { return done == 4; }));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(starts.size(), 4u);
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 1; i < starts.size(); ++i) {
+    EXPECT_GE(starts[i] - starts[i - 1], 170ms) << i;
+  }
+}
+
 TEST(PolitenessTest, RetryAfterPausesTheWholeHost) {
   std::mutex mu;
   std::vector<std::pair<std::string, Clock::time_point>> seen;

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "connectors/sources/feed/feed_parser.h"
-#include "connectors/sources/feed/url_resolve.h"
+#include "daemon/core/url.h"
 
 namespace newsflow {
 namespace {
@@ -156,8 +156,9 @@ TEST(FeedConformanceTest, Corpus) {
         if (!v.is_string()) continue;
         if (key == "content-type") options.content_type = v.get<std::string>();
         if (key == "content-location") {
-          options.document_url = feed_internal::ResolveUrl(
-              options.document_url, v.get<std::string>());
+          options.document_url =
+              ResolveUrl(options.document_url, v.get<std::string>(),
+                         ResolveStyle::kPreserve);
         }
       }
     }

@@ -290,5 +290,64 @@ TEST(FeedParserTest, JsonOutput) {
   EXPECT_NE(j.find("\"updated\":null"), std::string::npos) << j;
 }
 
+// Hostile input (issue 11 item 9): a body cut short. The item the cut
+// falls into is not published (it would carry half a text and a link cut
+// anywhere); complete items before it are kept and the feed says it was
+// truncated so the poll is retried instead of trusted.
+TEST(FeedParserTest, TruncatedRssDropsTheUnclosedItem) {
+  const std::string full =
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>One</title><link>http://a.example/1</link>"
+      "<description>Complete.</description></item>"
+      "<item><title>Two</title><link>http://a.example/2</link>"
+      "<description>Half of the second story</description></item>"
+      "</channel></rss>";
+  const size_t cut = full.find("Half of the") + 7;
+  auto r = ParseFeed(full.substr(0, cut));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->truncated);
+  EXPECT_EQ(r->unclosed_items_dropped, 1u);
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].title, "One");
+  // Cut inside the link itself: never a placeholder or partial URL.
+  auto in_link = ParseFeed(full.substr(0, full.find("a.example/2") + 4));
+  ASSERT_TRUE(in_link);
+  ASSERT_EQ(in_link->items.size(), 1u);
+  EXPECT_EQ(in_link->items[0].link, "http://a.example/1");
+}
+
+TEST(FeedParserTest, TruncatedAtomDropsTheUnclosedEntry) {
+  const std::string cut =
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>"
+      "<entry><title>One</title><id>1</id><link href=\"http://a.example/1\"/>"
+      "</entry><entry><title>Two</title><id>2</id><link href=\"http://a.ex";
+  auto r = ParseFeed(cut);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->truncated);
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].title, "One");
+}
+
+TEST(FeedParserTest, CutAfterTheLastItemKeepsEveryItem) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title>"
+      "<link>http://a.example/1</link></item>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->truncated);
+  EXPECT_EQ(r->unclosed_items_dropped, 0u);
+  ASSERT_EQ(r->items.size(), 1u);
+}
+
+TEST(FeedParserTest, ErrorInsideAClosedItemIsNotTruncation) {
+  // Broken in the middle, closed later: recovered as feed readers do.
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>One</bad>"
+      "<link>http://a.example/1</link></item></channel></rss>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(r->truncated);
+  EXPECT_EQ(r->unclosed_items_dropped, 0u);
+  EXPECT_EQ(r->items.size(), 1u);
+}
+
 }  // namespace
 }  // namespace newsflow
