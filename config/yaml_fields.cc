@@ -354,8 +354,8 @@ Result<std::string> ReadCredential(const std::string& name, const Source& src) {
   const std::string path = *dir + "/" + name;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error::Config("credential " + Quote(name) + ": cannot read " +
-                         path + " (not in the unit's LoadCredential=?)");
+    return Error::Config("credential " + Quote(name) + ": cannot read " + path +
+                         " (not in the unit's LoadCredential=?)");
   }
   std::string value((std::istreambuf_iterator<char>(in)),
                     std::istreambuf_iterator<char>());

@@ -23,8 +23,8 @@ std::string Family(const char* name, const char* type, const char* help,
                    double value) {
   char number[64];
   std::snprintf(number, sizeof number, "%.17g", value);
-  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
-         " " + type + "\n" + name + " " + number + "\n";
+  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " +
+         type + "\n" + name + " " + number + "\n";
 }
 
 }  // namespace
@@ -117,8 +117,9 @@ std::string RenderProcessMetrics() {
       if (e->d_name[0] != '.') ++fds;
     }
     ::closedir(dir);
-    out += Family("process_open_fds", "gauge", "Number of open file descriptors.",
-                  fds - 1);  // minus the one opendir holds
+    out +=
+        Family("process_open_fds", "gauge", "Number of open file descriptors.",
+               fds - 1);  // minus the one opendir holds
   }
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {

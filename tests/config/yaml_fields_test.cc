@@ -1,7 +1,6 @@
 #include "config/yaml_fields.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -88,9 +87,8 @@ TEST(SubstituteEnvTest, VariablesDefaultsAndEscapes) {
 // systemd credentials (LoadCredential=): ${credential:NAME} reads
 // $CREDENTIALS_DIRECTORY/NAME.
 TEST(SubstituteEnvTest, SystemdCredentials) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("nf_creds_" + std::to_string(::getpid()));
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("nf_creds_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "kafka-password") << "s3cr3t\n";
   std::ofstream(dir / "token.v2") << "abc";
@@ -102,8 +100,7 @@ TEST(SubstituteEnvTest, SystemdCredentials) {
     return it->second;
   });
   EXPECT_EQ(*SubstituteEnv("${credential:kafka-password}", src), "s3cr3t");
-  EXPECT_EQ(*SubstituteEnv("Bearer ${credential:token.v2}", src),
-            "Bearer abc");
+  EXPECT_EQ(*SubstituteEnv("Bearer ${credential:token.v2}", src), "Bearer abc");
   EXPECT_EQ(*SubstituteEnv("${credential:absent:-none}", src), "none");
   auto absent = SubstituteEnv("${credential:absent}", src);
   ASSERT_FALSE(absent);

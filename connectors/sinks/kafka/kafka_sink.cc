@@ -246,6 +246,7 @@ void KafkaSink::Publish(const Article& article, const std::string& topic,
       "org.newsflow.article." + std::string(ArticleEventName(article.event)));
   add("ce_time", FormatRfc3339(article.fetched_at));
   add("ce_subject", article.id);
+  add("ce_dataschema", kSchemaUri);
   add("schema-version", std::to_string(kSchemaVersion));
 
   Produce(t, std::move(pending), headers);

@@ -29,9 +29,11 @@ TEST(RuntimeMetricsTest, SeriesExistAtZeroBeforeAnyEvent) {
            "newsflow_config_reloads_total{result=\"rejected\"} 0\n",
            "newsflow_articles_in_flight 0\n",
            "newsflow_fetch_duration_seconds_count{outcome=\"new\"} 0\n",
-           "newsflow_articles_published_total{feed=\"alpha\",event=\"created\"} "
+           "newsflow_articles_published_total{feed=\"alpha\",event=\"created\"}"
+           " "
            "0\n",
-           "newsflow_articles_failed_total{feed=\"alpha\",outcome=\"retry\"} 0\n",
+           "newsflow_articles_failed_total{feed=\"alpha\",outcome=\"retry\"} "
+           "0\n",
            "newsflow_feed_consecutive_failures{feed=\"alpha\"} 0\n",
        }) {
     EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
@@ -43,9 +45,10 @@ TEST(RuntimeMetricsTest, FetchDurationIsAHistogramPerOutcome) {
   const std::string text = MetricsRegistry::Global().RenderPrometheus();
   EXPECT_NE(text.find("# TYPE newsflow_fetch_duration_seconds histogram"),
             std::string::npos);
-  EXPECT_NE(text.find("newsflow_fetch_duration_seconds_bucket{outcome=\"http_5xx\","
-                      "le=\"0.25\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("newsflow_fetch_duration_seconds_bucket{outcome=\"http_5xx\","
+                "le=\"0.25\"} 1"),
+      std::string::npos)
       << text;
 }
 
