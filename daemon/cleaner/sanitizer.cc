@@ -127,7 +127,8 @@ bool IsAllowedIframeSource(std::string_view base, std::string_view src) {
 
 std::string_view ImageSource(const xmlNode* img) {
   std::string_view src = Attr(img, "src");
-  bool placeholder = src.empty() || src.starts_with("data:") ||
+  Result<Url> parsed = Url::Parse(src);
+  bool placeholder = src.empty() || (parsed && parsed->scheme() == "data") ||
                      ContainsLower(src, "blank.gif") ||
                      ContainsLower(src, "placeholder") ||
                      ContainsLower(src, "spacer.gif");

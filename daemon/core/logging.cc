@@ -76,14 +76,53 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-// %Q : the message with URLs redacted (text format).
+// Appends `text` with every control character escaped ("\n", "\t",
+// "\r", "\xNN"; a backslash doubled), so a value taken from a feed (a link
+// with a newline, an ANSI escape in a title) can neither start a forged log
+// line, carry a journald "<N>" priority prefix nor repaint a terminal.
+void AppendEscapedControls(std::string_view text, spdlog::memory_buf_t& dest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t plain = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b >= 0x20 && b != 0x7f && b != '\\') continue;
+    dest.append(text.data() + plain, text.data() + i);
+    char esc[4] = {'\\', 0, 0, 0};
+    size_t len = 2;
+    switch (b) {
+      case '\n':
+        esc[1] = 'n';
+        break;
+      case '\r':
+        esc[1] = 'r';
+        break;
+      case '\t':
+        esc[1] = 't';
+        break;
+      case '\\':
+        esc[1] = '\\';
+        break;
+      default:
+        esc[1] = 'x';
+        esc[2] = kHex[b >> 4];
+        esc[3] = kHex[b & 0xf];
+        len = 4;
+    }
+    dest.append(esc, esc + len);
+    plain = i + 1;
+  }
+  dest.append(text.data() + plain, text.data() + text.size());
+}
+
+// %Q : the message with URLs redacted and control characters escaped (text
+// format).
 class RedactedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
     const std::string text =
         RedactUrlsIn({msg.payload.data(), msg.payload.size()});
-    dest.append(text.data(), text.data() + text.size());
+    AppendEscapedControls(text, dest);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<RedactedMessage>();

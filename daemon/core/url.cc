@@ -99,21 +99,6 @@ std::string TransportEncode(std::string_view s) {
   });
 }
 
-// Transport form of an authority: its structure (':', '@', '[', ']') stays
-// readable, everything else outside unreserved and sub-delims is encoded,
-// '%' included. (Boost.URL 1.81 misreads "127.0.0.1%3A80" as host
-// 127.0.0.1 and drops the rest, so ':' must stay literal.)
-std::string TransportEncodeAuthority(std::string_view s) {
-  return PercentEncoded(s, [](unsigned char c) {
-    const bool keep =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') ||
-        std::string_view("-._~!$&'()*+,;=:@[]").find(static_cast<char>(c)) !=
-            std::string_view::npos;
-    return !keep;
-  });
-}
-
 // WHATWG basic URL parser, first steps: strip leading and trailing C0
 // controls and spaces, remove ASCII tab and newline anywhere.
 std::string StripInput(std::string_view in) {
@@ -510,8 +495,17 @@ std::string ResolvedPath(const urls::url& u) {
   return path;
 }
 
-// The RFC 3986 text Boost.URL resolves: the given parts transport-encoded.
-std::string TransportForm(std::string_view scheme, const std::string* authority,
+// Stand-ins for the authorities in what Boost.URL resolves. Resolution
+// only asks whether a reference has an authority, never what it is, and
+// Boost.URL 1.81 misreads hosts that start like an IPv4 address
+// ("192.168.0.25e" becomes host 192.168.0.25 and path "e"), so it never
+// sees the real ones; the caller knows which authority a result carries.
+constexpr std::string_view kRefAuthority = "r.invalid";
+constexpr std::string_view kBaseAuthority = "b.invalid";
+
+// The RFC 3986 text Boost.URL resolves: `authority` (a stand-in, or empty
+// for none) verbatim, the other parts transport-encoded.
+std::string TransportForm(std::string_view scheme, std::string_view authority,
                           std::string_view path, bool has_query,
                           std::string_view query, bool has_fragment,
                           std::string_view fragment) {
@@ -520,7 +514,10 @@ std::string TransportForm(std::string_view scheme, const std::string* authority,
     out += scheme;
     out.push_back(':');
   }
-  if (authority != nullptr) out += "//" + TransportEncodeAuthority(*authority);
+  if (!authority.empty()) {
+    out += "//";
+    out += authority;
+  }
   out += TransportEncode(path);
   if (has_query) out += "?" + TransportEncode(query);
   if (has_fragment) out += "#" + TransportEncode(fragment);
@@ -583,12 +580,10 @@ Result<Url> Url::Parse(std::string_view raw_input, const Url* base) {
   }
 
   Authority authority;
-  std::string authority_text;
   if (ref.has_authority) {
     auto parsed = ParseAuthority(ref.authority, scheme);
     if (!parsed) return parsed.error();
     authority = std::move(*parsed);
-    authority_text = SerializeAuthority(authority);
   } else {
     authority.username = base->username_;
     authority.password = base->password_;
@@ -601,13 +596,11 @@ Result<Url> Url::Parse(std::string_view raw_input, const Url* base) {
   // Boost.URL does the RFC 3986 part: merge with the base, remove dot
   // segments.
   const std::string ref_text = TransportForm(
-      relative ? "" : scheme, ref.has_authority ? &authority_text : nullptr,
-      path, ref.has_query, ref.query, ref.has_fragment, ref.fragment);
+      relative ? "" : scheme, ref.has_authority ? kRefAuthority : "", path,
+      ref.has_query, ref.query, ref.has_fragment, ref.fragment);
   std::string base_text = ref_text;
   if (relative) {
-    std::string base_authority = SerializeAuthority(
-        {base->username_, base->password_, base->host_, base->port_});
-    base_text = TransportForm(scheme, &base_authority, base->path_,
+    base_text = TransportForm(scheme, kBaseAuthority, base->path_,
                               base->has_query_, base->query_, false, {});
   }
   auto base_view = urls::parse_uri(base_text);
@@ -696,20 +689,26 @@ Url Url::WithoutFragment() const {
 
 namespace {
 
-// RFC 3986 Appendix B split of `s` into its transport form; structure is
-// kept, every component's text transport-encoded.
-std::string TransportFormAsWritten(std::string_view s) {
+// A reference in the transport form Boost.URL resolves, split as RFC 3986
+// Appendix B does; its authority (as written) is kept aside.
+struct AsWritten {
+  std::string transport;
+  std::string authority;
+};
+
+AsWritten TransportFormAsWritten(std::string_view s,
+                                 std::string_view authority_token) {
   std::string_view scheme;
   if (size_t colon = SchemeEnd(s); colon != std::string_view::npos) {
     scheme = s.substr(0, colon);
     s.remove_prefix(colon + 1);
   }
-  std::string authority;
+  AsWritten out;
   bool has_authority = false;
   if (s.starts_with("//")) {
     s.remove_prefix(2);
     const size_t end = s.find_first_of("/?#");
-    authority.assign(s.substr(0, end));
+    out.authority.assign(s.substr(0, end));
     has_authority = true;
     s = end == std::string_view::npos ? std::string_view() : s.substr(end);
   }
@@ -725,8 +724,9 @@ std::string TransportFormAsWritten(std::string_view s) {
     query = s.substr(q + 1);
     s = s.substr(0, q);
   }
-  return TransportForm(scheme, has_authority ? &authority : nullptr, s,
-                       has_query, query, has_fragment, fragment);
+  out.transport = TransportForm(scheme, has_authority ? authority_token : "", s,
+                                has_query, query, has_fragment, fragment);
+  return out;
 }
 
 std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
@@ -737,10 +737,10 @@ std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
   std::string base_text(base);
   const bool placeholder = !HasScheme(base);
   if (placeholder) base_text.insert(0, kPlaceholder);
-  const std::string base_transport = TransportFormAsWritten(base_text);
-  const std::string ref_transport = TransportFormAsWritten(ref);
-  auto base_view = urls::parse_uri(base_transport);
-  auto ref_view = urls::parse_relative_ref(ref_transport);
+  const AsWritten b = TransportFormAsWritten(base_text, kBaseAuthority);
+  const AsWritten r = TransportFormAsWritten(ref, kRefAuthority);
+  auto base_view = urls::parse_uri(b.transport);
+  auto ref_view = urls::parse_relative_ref(r.transport);
   urls::url resolved;
   if (!base_view || !ref_view ||
       !urls::resolve(*base_view, *ref_view, resolved)) {
@@ -748,15 +748,17 @@ std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
   }
   std::string out;
   if (resolved.has_scheme()) out += std::string(resolved.scheme()) + ":";
-  if (resolved.has_authority()) {
-    out += "//" + std::string(resolved.encoded_authority());
-  }
-  out += ResolvedPath(resolved);
-  if (resolved.has_query()) out += "?" + std::string(resolved.encoded_query());
+  std::string tail = ResolvedPath(resolved);
+  if (resolved.has_query()) tail += "?" + std::string(resolved.encoded_query());
   if (resolved.has_fragment()) {
-    out += "#" + std::string(resolved.encoded_fragment());
+    tail += "#" + std::string(resolved.encoded_fragment());
   }
-  out = PercentDecode(out);
+  if (resolved.has_authority()) {
+    out += "//";
+    out += resolved.encoded_authority() == kRefAuthority ? r.authority
+                                                         : b.authority;
+  }
+  out += PercentDecode(tail);
   if (placeholder && out.starts_with(kPlaceholder)) {
     out.erase(0, kPlaceholder.size());
   }
@@ -765,9 +767,34 @@ std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
 
 }  // namespace
 
+std::string UrlWithoutControls(std::string_view url) {
+  auto is_c0_or_space = [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20;
+  };
+  while (!url.empty() && is_c0_or_space(url.front())) url.remove_prefix(1);
+  while (!url.empty() && is_c0_or_space(url.back())) url.remove_suffix(1);
+  std::string out;
+  out.reserve(url.size());
+  for (char c : url) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    if (b < 0x20 || b == 0x7f) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string ResolveUrl(std::string_view base, std::string_view ref,
                        ResolveStyle style) {
-  if (style == ResolveStyle::kPreserve) return ResolveAsWritten(base, ref);
+  if (style == ResolveStyle::kPreserve) {
+    return UrlWithoutControls(ResolveAsWritten(base, ref));
+  }
   Result<Url> u = Url::Parse(ref, base);
   return u ? u->href() : std::string();
 }

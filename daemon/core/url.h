@@ -104,11 +104,19 @@ class Url {
 
 // Resolves `ref` against `base` in the given style. kBrowser returns
 // Url::Parse(ref, base)->href(), or "" when that fails. kPreserve never
-// fails: it returns `ref` unchanged when it has a scheme or `base` is empty,
+// fails: it returns `ref` (through UrlWithoutControls) when it has a scheme or
+// `base` is empty,
 // and otherwise joins them per RFC 3986 as far as `base` allows (a relative
 // `base` is joined textually).
 std::string ResolveUrl(std::string_view base, std::string_view ref,
                        ResolveStyle style = ResolveStyle::kBrowser);
+
+// `url` with what a browser's URL parser drops or escapes before anything
+// else: leading/trailing C0 controls and spaces trimmed, tabs and newlines
+// removed anywhere, other C0 controls and DEL percent-encoded. kPreserve
+// results pass through it, so no link taken from a feed carries a raw
+// control character into a log line or a published field.
+std::string UrlWithoutControls(std::string_view url);
 
 // Url::Parse(url)->HostKey(), or "" when `url` does not parse.
 std::string HostKeyOf(std::string_view url);

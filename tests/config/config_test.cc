@@ -301,7 +301,11 @@ TEST(ConfigErrorTest, BadEnumValues) {
 TEST(ConfigErrorTest, BadUrls) {
   for (const char* url :
        {"ftp://a.example/", "a.example/feed", "http://", "http:///path",
-        "http://a.example:99999/", "http://a example/", "http://a.example:/"}) {
+        "http://a.example:99999/", "http://a example/", "http://a.example:/",
+        // What the URL model (a browser) refuses: a bad IPv6 or IPv4
+        // literal, forbidden host characters.
+        "http://[::1.2.3.4x]/", "http://256.256.256.256/",
+        "http://a%25b.example/", "http://a<b.example/"}) {
     std::string yaml =
         "feeds:\n  - name: a\n    url: \"" + std::string(url) + "\"\n";
     EXPECT_EQ(ErrorOf(yaml),

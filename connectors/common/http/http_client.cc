@@ -144,9 +144,27 @@ bool IsPrivateAddress(std::string_view ip) {
   static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0,
                                      0, 0,    0,    0,    0, 0};
-  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
-    return IsPrivateV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
-                       (uint32_t{b[14]} << 8) | b[15]);
+  auto v4_at = [b](int i) {
+    return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) |
+           (uint32_t{b[i + 2]} << 8) | b[i + 3];
+  };
+  // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks):
+  // the first 96 bits zero.
+  if (std::memcmp(b, kZero, 12) == 0 || std::memcmp(b, kMapped, 12) == 0 ||
+      std::memcmp(b, kNat64, 12) == 0) {
+    return IsPrivateV4(v4_at(12));
+  }
+  // 6to4 2002:AABB:CCDD::/48 carries the IPv4 a relay delivers to.
+  if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(v4_at(2));
+  // Teredo 2001:0::/32: the client's IPv4 is the last 32 bits inverted.
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+    return IsPrivateV4(~v4_at(12)) || IsPrivateV4(v4_at(4));
+  }
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) {
+    return true;  // 2001:db8::/32 documentation
+  }
+  if (b[0] == 0x01 && b[1] == 0 && std::memcmp(b + 2, kZero, 6) == 0) {
+    return true;  // 100::/64 discard-only
   }
   if ((b[0] & 0xfe) == 0xfc) return true;                  // fc00::/7 ULA
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;  // fe80::/10

@@ -23,7 +23,7 @@ std::string Str(const json& obj, const char* key) {
 std::string Url(const json& obj, const char* key,
                 const FeedParseOptions& options) {
   std::string u = Str(obj, key);
-  if (u.empty() || HasScheme(u)) return u;
+  if (u.empty() || HasScheme(u)) return UrlWithoutControls(u);
   return ResolveUrl(options.document_url, u, ResolveStyle::kPreserve);
 }
 

@@ -242,7 +242,7 @@ std::string XmlContext::Attr(pugi::xml_node node, const char* name) {
 std::string XmlContext::ResolveAt(pugi::xml_node node,
                                   std::string_view url) const {
   url = TrimView(url);
-  if (url.empty() || HasScheme(url)) return std::string(url);
+  if (url.empty() || HasScheme(url)) return UrlWithoutControls(url);
   return ResolveUrl(BaseAt(node), url, ResolveStyle::kPreserve);
 }
 

@@ -175,5 +175,48 @@ TEST(LoggingTest, MessagesWithoutUrlsAreUntouched) {
   EXPECT_EQ(j["message"], "ratio 3:1, path /a?b (no scheme) ://odd");
 }
 
+// Hostile input (issue 11 item 6): a value from a feed carrying a newline,
+// a carriage return, an ANSI escape or a journald priority prefix cannot
+// forge a log line in any format.
+TEST(LoggingTest, ControlCharactersCannotForgeLines) {
+  const std::string hostile =
+      "Page fetch failed. title=\"x\n2026-01-01T00:00:00.000Z critical "
+      "[daemon] forged\" ansi=\x1b[31m cr=\r<2>also forged\\n";
+  for (const bool journald : {false, true}) {
+    if (journald) {
+      ::setenv("JOURNAL_STREAM", "8:1234", 1);
+    } else {
+      ::unsetenv("JOURNAL_STREAM");
+    }
+    for (const char* format : {"text", "json"}) {
+      ASSERT_TRUE(InitLogging({"info", format}));
+      const std::string out = CaptureStderr([&] {
+        GetLogger("feed.evil")->warn(hostile);
+        GetLogger("feed.evil")->flush();
+      });
+      auto lines = Lines(out);
+      ASSERT_EQ(lines.size(), 1u) << format << " journald=" << journald << "\n"
+                                  << out;
+      EXPECT_EQ(out.find('\r'), std::string::npos) << format;
+      EXPECT_EQ(out.find('\x1b'), std::string::npos) << format;
+      if (std::string(format) == "text") {
+        EXPECT_NE(lines[0].find("title=\"x\\n2026-01-01"), std::string::npos)
+            << lines[0];
+        EXPECT_NE(lines[0].find("ansi=\\x1b[31m"), std::string::npos)
+            << lines[0];
+        // A literal backslash is doubled, so "\\n" in the input cannot
+        // pass for an escaped newline.
+        EXPECT_NE(lines[0].find("forged\\\\n"), std::string::npos) << lines[0];
+      } else {
+        const size_t brace = lines[0].find('{');
+        ASSERT_NE(brace, std::string::npos) << lines[0];
+        auto j = nlohmann::json::parse(lines[0].substr(brace));
+        EXPECT_EQ(j["message"], hostile);
+      }
+    }
+  }
+  ::unsetenv("JOURNAL_STREAM");
+}
+
 }  // namespace
 }  // namespace newsflow

@@ -17,6 +17,22 @@ TEST(CanonicalizeUrlTest, DropsTrackingParametersFragmentAndDefaultPort) {
             "https://x.example/p?a=1&b=2");
 }
 
+TEST(CanonicalizeUrlTest, IsTheUrlABrowserWouldLoad) {
+  // One URL model (daemon/core/url.h): spellings a browser reads as the same
+  // URL canonicalize to one string, so they give one article id.
+  EXPECT_EQ(CanonicalizeUrl("https:\\\\Example.com\\news\\a"),
+            "https://example.com/news/a");
+  EXPECT_EQ(CanonicalizeUrl("https://example.com/news/x/../a?utm_source=rss"),
+            "https://example.com/news/a");
+  EXPECT_EQ(CanonicalizeUrl("https://b\xC3\xBC"
+                            "cher.example/a b"),
+            "https://xn--bcher-kva.example/a%20b");
+  EXPECT_EQ(CanonicalizeUrl(" https://example.com/a\n"),
+            "https://example.com/a");
+  EXPECT_EQ(CanonicalizeUrl("https://example.com/a?utm%5Fsource=x&id=1"),
+            "https://example.com/a?id=1");
+}
+
 TEST(CanonicalizeUrlTest, LeavesNonHttpUntouched) {
   EXPECT_EQ(CanonicalizeUrl("mailto:a@b.c"), "mailto:a@b.c");
   EXPECT_EQ(CanonicalizeUrl("/relative?utm_x=1"), "/relative?utm_x=1");

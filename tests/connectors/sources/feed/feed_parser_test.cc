@@ -349,5 +349,29 @@ TEST(FeedParserTest, ErrorInsideAClosedItemIsNotTruncation) {
   EXPECT_EQ(r->items.size(), 1u);
 }
 
+// Hostile input (issue 11 item 6): links carry no raw control character
+// into logs or published fields; tabs and newlines go as a browser drops
+// them, other controls are percent-encoded.
+TEST(FeedParserTest, LinksCarryNoControlCharacters) {
+  auto r = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title>"
+      "<link>http://a.example/x\nERROR forged\tline</link>"
+      "<enclosure url=\"rel&#x7f;/e.mp3\" type=\"audio/mpeg\"/>"
+      "</item></channel></rss>",
+      {.document_url = "http://a.example/feed"});
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].link, "http://a.example/xERROR forgedline");
+  ASSERT_EQ(r->items[0].enclosures.size(), 1u);
+  EXPECT_EQ(r->items[0].enclosures[0].url, "http://a.example/rel%7F/e.mp3");
+  auto json = ParseFeed(
+      R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
+      R"("items":[{"id":"1","url":"http://j.example/a\r\nX-Evil: 1\u001b",)"
+      R"("content_text":"t"}]})");
+  ASSERT_TRUE(json) << json.error().ToString();
+  ASSERT_EQ(json->items.size(), 1u);
+  EXPECT_EQ(json->items[0].link, "http://j.example/aX-Evil: 1");
+}
+
 }  // namespace
 }  // namespace newsflow
