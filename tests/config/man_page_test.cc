@@ -49,8 +49,7 @@ TEST(ManPageTest, EveryExampleKeyIsDocumented) {
   const std::string src = NEWSFLOW_SOURCE_DIR;
   const auto words = BoldWords(ReadFile(src + "/docs/newsflow.yaml.5"));
   ASSERT_FALSE(words.empty());
-  const YAML::Node root =
-      YAML::LoadFile(src + "/config/newsflow.example.yaml");
+  const YAML::Node root = YAML::LoadFile(src + "/config/newsflow.example.yaml");
   // The keys of the feeds' and defaults' entries are documented by name
   // under FEEDS; sections' keys by their dotted path. Maps below those
   // (librdkafka properties, headers) hold the operator's own keys.
