@@ -280,8 +280,8 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
   if (http_) http_->CancelAll();
-  // The endpoint's pending accept would keep io_.run() alive past the drain.
-  if (metrics_server_) metrics_server_->Stop();
+  // The metrics endpoint stays up while draining (/readyz answers 503
+  // "shutting down"); Supervise() stops it when the drain ends.
   heartbeat_timer_.cancel();
   probe_timer_.cancel();
 }
@@ -364,6 +364,8 @@ Awaitable<void> Daemon::Impl::Supervise() {
     co_await ticker_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   signals_.cancel();
+  // The endpoint's pending accept would keep io_.run() alive past the drain.
+  if (metrics_server_) metrics_server_->Stop();
   ExtendStopTimeout();
   // Close blocks up to the timeout for outstanding acks, then fails what is
   // left (kRetry callbacks, posted): every poller can then finish.

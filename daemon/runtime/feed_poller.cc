@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <cctype>
+#include <numeric>
 #include <unordered_map>
 
 #include "daemon/core/logging.h"
@@ -12,6 +13,7 @@
 #include "daemon/core/url.h"
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
+#include "daemon/runtime/backlog_order.h"
 #include "daemon/runtime/runtime_metrics.h"
 
 namespace newsflow {
@@ -476,7 +478,12 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
   auto policy = ApplyIdPolicy(keys);
   if (!policy) co_return policy.error();
 
-  for (size_t index = 0; index < feed.items.size(); ++index) {
+  // With a first-poll backlog limit the newest items are the ones kept,
+  // whatever order the document lists them in; otherwise document order.
+  std::vector<size_t> order(feed.items.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (backlog_limit > 0) order = NewestFirstOrder(feed.items);
+  for (const size_t index : order) {
     FeedItem& item = feed.items[index];
     if (stopped_) {
       ++summary.incomplete;

@@ -80,7 +80,8 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
 
  private:
   // `backlog_limit` > 0: publish at most that many unknown items (the
-  // feed's first poll); later unknown items are recorded as seen.
+  // feed's first poll), the newest by date (NewestFirstOrder); the older
+  // unknown items are recorded as seen.
   Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result,
                                               size_t backlog_limit);
   Result<IdPolicy> ApplyIdPolicy(const std::vector<ItemKey>& keys);

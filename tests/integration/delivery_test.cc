@@ -1,15 +1,23 @@
 // Delivery guarantees end to end, with real parts only: the real newsflowd
 // binary, a real loopback HTTP server serving a generated feed of a few
-// hundred articles (reached through the daemon's HTTP proxy setting) and a
-// real Kafka broker (scripts/kafka-broker, a private instance per test
-// process).
+// hundred articles (reached through the daemon's HTTP proxy setting; it
+// sends ETag/Last-Modified and answers 304, so validators stored too early
+// would lose articles) and a real Kafka broker: this build tree's shared
+// test broker, or, for the tests that SIGSTOP it, a private one per test
+// process (scripts/kafka-broker with its own state dir).
 //
-//   * kill -9 in the middle of publishing, restart: every article is in the
-//     topic at least once, duplicates carry the same key and content;
-//   * a further restart republishes nothing;
+//   * kill -9 while articles are in flight (broker stalled, in-flight count
+//     scraped from /metrics), restart: every title the site served is in the
+//     topic, duplicates carry the same key and content;
+//   * a further restart republishes nothing (end offsets, after exit);
 //   * editing one item yields exactly one `updated` event;
 //   * a broker stalled (SIGSTOP) for longer than the producer's message
-//     timeout: nothing lost, daemon RSS bounded, delivery resumes by itself.
+//     timeout: nothing lost, in-flight never above pipeline.max_in_flight,
+//     delivery resumes by itself;
+//   * SIGTERM while articles are in flight: resumed within drain_timeout,
+//     everything is delivered and the daemon exits 0 (and /readyz answers
+//     503 meanwhile); never resumed, it exits at about drain_timeout and
+//     the next start delivers the rest.
 //
 // Every consumed message is validated against docs/article.schema.json.
 
@@ -22,6 +30,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -31,6 +40,7 @@
 #include <thread>
 
 #include "tests/testing/daemon_process.h"
+#include "tests/testing/http_probe.h"
 #include "tests/testing/kafka_test_util.h"
 #include "tests/testing/loopback_http_server.h"
 #include "tests/testing/schema_check.h"
@@ -118,6 +128,17 @@ class GeneratedSite {
     for (const auto& r : server_->requests()) n += r.path == "/feed.xml";
     return n;
   }
+  // Feed requests answered 304 Not Modified (the daemon sent our ETag).
+  size_t NotModifiedAnswers() {
+    std::lock_guard lock(mu_);
+    return not_modified_;
+  }
+  // Every item title the feed listed in a 200 answer so far: what the
+  // topic must hold, computed here, not by the code under test.
+  std::set<std::string> ServedTitles() {
+    std::lock_guard lock(mu_);
+    return served_titles_;
+  }
   void SetItems(int n) {
     std::lock_guard lock(mu_);
     items_ = n;
@@ -159,12 +180,29 @@ class GeneratedSite {
       return resp;
     }
     if (req.path == "/feed.xml") {
+      // Validators: an ETag naming the document's state, and 304 when the
+      // daemon presents it.
+      std::string etag = "\"" + std::to_string(items_) + "-" +
+                         std::to_string(guid_salt_) + "-" +
+                         std::to_string(huge_item_);
+      for (int v : versions_) etag += "." + std::to_string(v);
+      etag += "\"";
+      resp.headers.emplace_back("ETag", etag);
+      resp.headers.emplace_back("Last-Modified",
+                                "Mon, 06 Oct 2025 10:00:00 GMT");
+      if (req.Header("if-none-match") == etag) {
+        ++not_modified_;
+        resp.status = 304;
+        return resp;
+      }
       std::ostringstream x;
       x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<rss version=\"2.0\"><channel><title>Generated News</title>"
         << "<link>http://gen-news.example/</link><description>test</"
            "description>\n";
       for (int i = 0; i < items_; ++i) {
+        served_titles_.insert("Story " + std::to_string(i) + " v" +
+                              std::to_string(versions_[i]));
         x << "<item><title>Story " << i << " v" << versions_[i] << "</title>"
           << "<link>http://gen-news.example/a/" << i << "</link>"
           << "<guid isPermaLink=\"false\">gen-"
@@ -207,6 +245,8 @@ class GeneratedSite {
   bool feed_down_ = false;
   int huge_item_ = -1;
   size_t huge_bytes_ = 0;
+  size_t not_modified_ = 0;
+  std::set<std::string> served_titles_;
   std::unique_ptr<LoopbackHttpServer> server_;
 };
 
@@ -243,9 +283,19 @@ nlohmann::json StableContent(const std::string& value) {
   return v;
 }
 
-// A private broker for this binary (its own state dir, started once): the
-// stall test SIGSTOPs it without disturbing other tests on the shared one,
-// and other test runs stopping the shared broker cannot disturb these.
+// Waits until `done()` holds, polling every 100 ms, for at most `timeout`.
+bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+// A private broker (its own state dir) for one test process, for the tests
+// that SIGSTOP it: other tests on the shared broker are not disturbed, and
+// other test runs cannot stop it.
 class PrivateBroker {
  public:
   PrivateBroker()
@@ -257,16 +307,34 @@ class PrivateBroker {
     Run("stop");
     fs::remove_all(dir_);
   }
+  PrivateBroker(const PrivateBroker&) = delete;
+  PrivateBroker& operator=(const PrivateBroker&) = delete;
+
   const std::string& address() const { return address_; }
+  // The broker's pid, or -1 unless the pid file names a live process that
+  // is this broker (never 0 or -1, which kill(2) reads as "my process
+  // group" or "every process I may signal").
   pid_t pid() const {
     std::ifstream in(dir_ + "/pid");
-    pid_t p = -1;
-    in >> p;
-    return p;
+    long p = -1;
+    if (!(in >> p) || p <= 1) return -1;
+    std::ifstream cmdline("/proc/" + std::to_string(p) + "/cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)),
+                     std::istreambuf_iterator<char>());
+    std::replace(args.begin(), args.end(), '\0', ' ');
+    if (args.find("kafka.Kafka " + dir_ + "/server.properties") ==
+        std::string::npos) {
+      return -1;
+    }
+    return static_cast<pid_t>(p);
   }
-  void Pause() { ::kill(pid(), SIGSTOP); }
+  // SIGSTOP; false (nothing signalled) when the broker's pid is unknown.
+  [[nodiscard]] bool Pause() {
+    const pid_t p = pid();
+    return p > 1 && ::kill(p, SIGSTOP) == 0;
+  }
   void Resume() {
-    if (pid() > 0) ::kill(pid(), SIGCONT);
+    if (const pid_t p = pid(); p > 1) ::kill(p, SIGCONT);
   }
 
  private:
@@ -281,19 +349,23 @@ class PrivateBroker {
 
 class DeliveryTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { broker_ = new PrivateBroker(); }
   static void TearDownTestSuite() {
-    delete broker_;
-    broker_ = nullptr;
+    delete private_broker_;
+    private_broker_ = nullptr;
   }
-  // The private broker's address, or an error for ASSERT.
-  static Result<std::string> Bootstrap() {
-    if (broker_->address().find("127.0.0.1:") == std::string::npos) {
-      return Error::Internal("private test broker did not start");
+  // This build tree's shared test broker (ctest fixture kafka_broker).
+  static Result<std::string> Bootstrap() { return TestBrokerBootstrap(); }
+  // A broker of this process only, started on first use, which the test
+  // may SIGSTOP; nullptr (with a failure recorded) when it did not start.
+  static PrivateBroker* Private() {
+    if (private_broker_ == nullptr) private_broker_ = new PrivateBroker();
+    if (private_broker_->address().find("127.0.0.1:") == std::string::npos) {
+      ADD_FAILURE() << "private test broker did not start";
+      return nullptr;
     }
-    return broker_->address();
+    return private_broker_;
   }
-  static PrivateBroker* broker_;
+  static PrivateBroker* private_broker_;
 
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -301,6 +373,7 @@ class DeliveryTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    metrics_port_ = FreeLoopbackPort();
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -308,7 +381,8 @@ class DeliveryTest : public ::testing::Test {
                    const std::string& proxy, const std::string& full_article,
                    const std::string& extra_kafka = "",
                    const std::string& interval = "1h",
-                   const std::string& extra_kafka_keys = "") {
+                   const std::string& extra_kafka_keys = "",
+                   const std::string& drain_timeout = "5s") {
     config_path_ = (dir_ / "newsflow.yaml").string();
     std::ofstream(config_path_)
         << "kafka:\n"
@@ -316,15 +390,20 @@ class DeliveryTest : public ::testing::Test {
         << "  topic: " << topic << "\n"
         << "  librdkafka: { linger.ms: \"5\"" << extra_kafka << " }\n"
         << extra_kafka_keys << "state:\n"
-        << "  path: " << (dir_ / "state.db").string() << "\n"
+        << "  path: " << (dir_ / "state.db").string()
+        << "\n"
+        // A port of our own: the default 127.0.0.1:9464 collides with any
+        // other daemon on the host (a second test run, an installed one).
+        << "metrics:\n"
+        << "  listen: \"127.0.0.1:" << metrics_port_ << "\"\n"
         << "http:\n"
         << "  proxy: \"" << proxy << "\"\n"
         << "  max_host_connections: 1\n"
         << "scheduler:\n"
         << "  min_interval: 1s\n"
         << "pipeline:\n"
-        << "  max_in_flight: 50\n"
-        << "  drain_timeout: 5s\n"
+        << "  max_in_flight: " << kMaxInFlight << "\n"
+        << "  drain_timeout: " << drain_timeout << "\n"
         << "sinks: [kafka]\n"
         << "feeds:\n"
         << "  - name: gen\n"
@@ -333,11 +412,64 @@ class DeliveryTest : public ::testing::Test {
         << "    full_article: " << full_article << "\n";
   }
 
+  // A gauge or counter of the running daemon, scraped from /metrics; -1
+  // when the endpoint or the series is not there.
+  double Metric(const std::string& series) const {
+    auto scraped = HttpGet(metrics_port_, "/metrics");
+    if (scraped.status != 200) return -1;
+    return PrometheusValue(scraped.body, series).value_or(-1);
+  }
+  double InFlight() const { return Metric("newsflow_in_flight"); }
+
+  static constexpr int kMaxInFlight = 50;
   std::string config_path_;
   fs::path dir_;
+  uint16_t metrics_port_ = 0;
 };
 
-PrivateBroker* DeliveryTest::broker_ = nullptr;
+PrivateBroker* DeliveryTest::private_broker_ = nullptr;
+
+// Messages in `topic` now (end offsets), or -1 with a failure recorded.
+int64_t Count(const std::string& bootstrap, const std::string& topic) {
+  auto n = TopicMessageCount(bootstrap, topic);
+  EXPECT_TRUE(n) << n.error().ToString();
+  return n ? *n : -1;
+}
+
+// Waits (bounded) until `topic` holds at least `n` messages; returns the
+// count then.
+int64_t WaitForCount(const std::string& bootstrap, const std::string& topic,
+                     int64_t n, milliseconds timeout) {
+  int64_t count = -1;
+  WaitUntil(
+      [&] {
+        auto c = TopicMessageCount(bootstrap, topic);
+        count = c ? *c : -1;
+        return count >= n;
+      },
+      timeout);
+  return count;
+}
+
+// Every message of `topic`, once the daemons writing to it have exited: the
+// end offsets say how many there are, so nothing waits for "no more".
+std::vector<ConsumedMessage> ReadAll(const std::string& bootstrap,
+                                     const std::string& topic) {
+  const int64_t n = Count(bootstrap, topic);
+  if (n < 0) return {};
+  auto messages = ConsumeAll(bootstrap, topic, static_cast<size_t>(n),
+                             seconds(60), milliseconds(0));
+  EXPECT_EQ(messages.size(), static_cast<size_t>(n));
+  return messages;
+}
+
+std::set<std::string> Titles(const std::vector<ConsumedMessage>& messages) {
+  std::set<std::string> titles;
+  for (const auto& m : messages) {
+    titles.insert(nlohmann::json::parse(m.value)["title"].get<std::string>());
+  }
+  return titles;
+}
 
 // Checks schema, key/header coherence; returns messages grouped by key.
 std::map<std::string, std::vector<const ConsumedMessage*>> ByKey(
@@ -359,27 +491,38 @@ std::map<std::string, std::vector<const ConsumedMessage*>> ByKey(
 
 TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   constexpr int kItems = 300;
-  auto bootstrap = Bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  PrivateBroker* broker = Private();
+  ASSERT_NE(broker, nullptr);
+  const std::string bootstrap = broker->address();
   const std::string topic = UniqueTopicName("delivery");
-  ASSERT_TRUE(CreateTopic(*bootstrap, topic, 3));
+  ASSERT_TRUE(CreateTopic(bootstrap, topic, 3));
   GeneratedSite site(kItems);
   // Pages arrive slowly (one connection, 15 ms each): publishing takes
-  // several seconds, so the kill lands in the middle of it.
+  // several seconds, so the broker stall lands in the middle of it.
   site.SetPageDelay(milliseconds(15));
-  WriteConfig(*bootstrap, topic, site.proxy(), "always");
+  WriteConfig(bootstrap, topic, site.proxy(), "always");
 
-  size_t before_kill = 0;
+  double in_flight_at_kill = -1;
   {
     DaemonProcess daemon({"run", "--config", config_path_},
                          (dir_ / "run1.log").string());
-    auto some = ConsumeAll(*bootstrap, topic, 40, seconds(90), milliseconds(0));
-    ASSERT_GE(some.size(), 40u) << daemon.Log();
+    ASSERT_GE(WaitForCount(bootstrap, topic, 40, seconds(90)), 40)
+        << daemon.Log();
+    // Stall the broker so that acks stop, wait until articles are handed
+    // to the sink and unacknowledged, then kill -9: the kill provably
+    // lands while deliveries are outstanding.
+    ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+    const bool in_flight =
+        WaitUntil([&] { return InFlight() >= 10; }, seconds(60));
+    in_flight_at_kill = InFlight();
     ::kill(daemon.pid(), SIGKILL);
-    daemon.Wait(seconds(10));
-    before_kill = ConsumeAll(*bootstrap, topic, kItems, seconds(10)).size();
+    ASSERT_TRUE(daemon.Wait(seconds(10)).has_value());
+    broker->Resume();
+    ASSERT_TRUE(in_flight) << "in flight: " << in_flight_at_kill << "\n"
+                           << daemon.Log();
   }
-  ASSERT_LT(before_kill, static_cast<size_t>(kItems))
+  const int64_t before_kill = Count(bootstrap, topic);
+  ASSERT_LT(before_kill, kItems)
       << "the kill came after everything was published; the test proves "
          "nothing";
 
@@ -388,10 +531,14 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
   auto rerun = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                                 seconds(120));
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
-  auto all = ConsumeAll(*bootstrap, topic, kItems, seconds(60));
+  auto all = ReadAll(bootstrap, topic);
+  // What the site served (computed by the test, not by the daemon's ids)
+  // is exactly what the topic holds.
+  EXPECT_EQ(Titles(all), site.ServedTitles())
+      << "articles lost after kill -9 and restart; messages=" << all.size();
+  EXPECT_EQ(site.ServedTitles().size(), static_cast<size_t>(kItems));
   auto by_key = ByKey(all);
-  EXPECT_EQ(by_key.size(), static_cast<size_t>(kItems))
-      << "missing articles after kill -9 and restart; messages=" << all.size();
+  EXPECT_EQ(by_key.size(), static_cast<size_t>(kItems));
   size_t duplicates = 0;
   for (const auto& [key, copies] : by_key) {
     for (size_t i = 1; i < copies.size(); ++i) {
@@ -404,24 +551,32 @@ TEST_F(DeliveryTest, KillMidPublishRestartUpdateAndNoRepublish) {
       EXPECT_EQ(nlohmann::json::parse(c->value)["event"], "created");
     }
   }
-  std::printf("[ delivery ] before kill=%zu total=%zu duplicates=%zu\n",
-              before_kill, all.size(), duplicates);
+  std::printf(
+      "[ delivery ] in flight at kill=%.0f before kill=%lld total=%zu "
+      "duplicates=%zu\n",
+      in_flight_at_kill, static_cast<long long>(before_kill), all.size(),
+      duplicates);
 
-  // Another restart publishes nothing.
+  // Another restart publishes nothing: the feed answers 304 to the stored
+  // validators (stored only now that every article was delivered), and the
+  // end offsets after exit did not move.
+  const size_t not_modified_before = site.NotModifiedAnswers();
   auto third = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                                 seconds(120));
   ASSERT_EQ(third.exit_code, 0) << third.err;
-  auto after_restart =
-      ConsumeAll(*bootstrap, topic, all.size() + 1, seconds(10));
-  EXPECT_EQ(after_restart.size(), all.size()) << "restart republished\n"
-                                              << third.err;
+  EXPECT_EQ(Count(bootstrap, topic), static_cast<int64_t>(all.size()))
+      << "restart republished\n"
+      << third.err;
+  EXPECT_EQ(site.NotModifiedAnswers(), not_modified_before + 1)
+      << "validators not stored after a complete poll\n"
+      << third.err;
 
   // Editing one article: exactly one `updated` event, same key.
   site.Edit(17);
   auto fourth = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                                  seconds(120));
   ASSERT_EQ(fourth.exit_code, 0) << fourth.err;
-  auto after_edit = ConsumeAll(*bootstrap, topic, all.size() + 2, seconds(10));
+  auto after_edit = ReadAll(bootstrap, topic);
   ASSERT_EQ(after_edit.size(), all.size() + 1) << fourth.err;
   std::vector<const ConsumedMessage*> updated;
   for (const auto& m : after_edit) {
@@ -465,8 +620,8 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   };
   run();
   // Category routing: odd items are "Sports".
-  auto world = ConsumeAll(*bootstrap, topic, 5, seconds(30));
-  auto sport = ConsumeAll(*bootstrap, sports, 5, seconds(30));
+  auto world = ReadAll(*bootstrap, topic);
+  auto sport = ReadAll(*bootstrap, sports);
   ASSERT_EQ(world.size(), 5u);
   ASSERT_EQ(sport.size(), 5u);
   for (const auto& m : sport) {
@@ -481,10 +636,10 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   auto second = run();
   site.SetGuidSalt(2);
   auto third = run();
-  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 6, seconds(10)).size(), 5u)
-      << second.err << third.err;
-  EXPECT_EQ(ConsumeAll(*bootstrap, sports, 6, seconds(10)).size(), 5u);
-  auto announced = ConsumeAll(*bootstrap, events, 1, seconds(30));
+  // The daemons exited: end offsets are final, no waiting for "no more".
+  EXPECT_EQ(Count(*bootstrap, topic), 5) << second.err << third.err;
+  EXPECT_EQ(Count(*bootstrap, sports), 5);
+  auto announced = ReadAll(*bootstrap, events);
   ASSERT_EQ(announced.size(), 1u) << second.err;
   EXPECT_EQ(announced[0].key, "gen");
   EXPECT_EQ(announced[0].Header("ce_type"),
@@ -498,9 +653,12 @@ TEST_F(DeliveryTest, RegeneratedGuidsSwitchToUrlIdsWithoutRepublishing) {
   // A new story still gets published (under its URL id).
   site.SetItems(11);
   run();
-  auto after = ConsumeAll(*bootstrap, topic, 6, seconds(10));
-  auto after_sports = ConsumeAll(*bootstrap, sports, 6, seconds(10));
+  auto after = ReadAll(*bootstrap, topic);
+  auto after_sports = ReadAll(*bootstrap, sports);
   EXPECT_EQ(after.size() + after_sports.size(), 11u);
+  auto titles = Titles(after);
+  titles.merge(Titles(after_sports));
+  EXPECT_EQ(titles, site.ServedTitles());
 }
 
 TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
@@ -525,8 +683,8 @@ TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
   auto ok = RunDaemonCommand({"run", "--config", config_path_, "--once"},
                              seconds(60));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_EQ(ConsumeAll(*bootstrap, topic, 3, seconds(30)).size(), 3u);
-  auto announced = ConsumeAll(*bootstrap, events, 2, seconds(30));
+  EXPECT_EQ(Count(*bootstrap, topic), 3);
+  auto announced = ReadAll(*bootstrap, events);
   ASSERT_EQ(announced.size(), 2u) << failed.err << ok.err;
   auto first = nlohmann::json::parse(announced[0].value);
   auto second = nlohmann::json::parse(announced[1].value);
@@ -608,67 +766,195 @@ TEST_F(DeliveryTest, ArticleOverTheTopicSizeLimitIsRetriedTrimmedNotLost) {
 }
 
 TEST_F(DeliveryTest, BrokerStallLosesNothingKeepsMemoryBoundedAndResumes) {
-  auto bootstrap = Bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
-  PrivateBroker& broker = *broker_;
+  PrivateBroker* broker = Private();
+  ASSERT_NE(broker, nullptr);
   const std::string topic = UniqueTopicName("outage");
-  ASSERT_TRUE(CreateTopic(broker.address(), topic, 3));
+  ASSERT_TRUE(CreateTopic(broker->address(), topic, 3));
   GeneratedSite site(20);
   // A short message timeout: the stall outlasts what librdkafka's own
   // retries can hide, so the daemon's retry path is exercised.
-  WriteConfig(broker.address(), topic, site.proxy(), "never",
+  WriteConfig(broker->address(), topic, site.proxy(), "never",
               ", message.timeout.ms: \"8000\", socket.timeout.ms: \"5000\"",
               "1s");
   DaemonProcess daemon({"run", "--config", config_path_},
                        (dir_ / "run.log").string());
-  auto first =
-      ConsumeAll(broker.address(), topic, 20, seconds(60), milliseconds(500));
-  ASSERT_EQ(first.size(), 20u) << daemon.Log();
+  ASSERT_EQ(WaitForCount(broker->address(), topic, 20, seconds(60)), 20)
+      << daemon.Log();
   const long rss_before = VmRssKb(daemon.pid());
 
-  broker.Pause();
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
   site.SetItems(400);  // 380 new articles while the broker is stalled
-  std::this_thread::sleep_for(seconds(3));  // the poll that sees them starts
-  const size_t feed_requests_stalled = site.FeedRequests();
+  // The poll that sees them fills the pipeline up to the cap...
+  double in_flight_max = 0;
   long rss_max = rss_before;
-  for (int s = 0; s < 25; ++s) {
-    std::this_thread::sleep_for(seconds(1));
+  auto sample = [&] {
+    in_flight_max = std::max(in_flight_max, InFlight());
     rss_max = std::max(rss_max, VmRssKb(daemon.pid()));
-  }
+  };
+  const bool filled = WaitUntil(
+      [&] {
+        sample();
+        return in_flight_max >= kMaxInFlight;
+      },
+      seconds(60));
+  const size_t feed_requests_stalled = site.FeedRequests();
+  // ...and stays stalled until librdkafka's message timeout failed some
+  // deliveries (reported kRetry), sampling the in-flight count throughout.
+  const std::string retried =
+      "newsflow_articles_failed_total{feed=\"gen\",outcome=\"retry\"}";
+  const bool retry_seen = WaitUntil(
+      [&] {
+        sample();
+        return Metric(retried) > 0;
+      },
+      seconds(60));
   const std::string stalled_log = daemon.Log();
   // Fetching paused: the poll holding undelivered articles did not end, so
   // the feed (interval 1 s) was not fetched again during the stall, beyond
   // one poll that may have started around the pause.
   EXPECT_LE(site.FeedRequests(), feed_requests_stalled + 1);
-  broker.Resume();
+  broker->Resume();
+  ASSERT_TRUE(filled) << "in flight never reached pipeline.max_in_flight ("
+                      << in_flight_max << "): the stall proves nothing\n"
+                      << stalled_log;
+  // Bounded: never more than pipeline.max_in_flight handed to the sink and
+  // unacknowledged, however many articles wait in the feed.
+  EXPECT_LE(in_flight_max, kMaxInFlight);
+  EXPECT_TRUE(retry_seen) << "no delivery failed: the stall was too short";
 
-  auto all = ConsumeAll(broker.address(), topic, 400, seconds(120), seconds(2));
-  auto by_key = ByKey(all);
-  EXPECT_EQ(by_key.size(), 400u)
-      << "lost articles across the stall; messages=" << all.size() << "\n"
+  // Delivery resumes by itself; then the daemon drains and exits.
+  EXPECT_GE(WaitForCount(broker->address(), topic, 400, seconds(120)), 400)
       << daemon.Log().substr(0, 20000);
-  std::printf(
-      "[ delivery ] rss before=%ld KB max during stall=%ld KB messages=%zu\n",
-      rss_before, rss_max, all.size());
-  // Bounded: pipeline.max_in_flight (50) articles of < 10 KB plus buffers;
-  // an unbounded queue of 380 articles with their HTML would also fit in
-  // 64 MB, so the real proof is the in-flight cap below; this catches leaks.
-  EXPECT_LT(rss_max - rss_before, 64 * 1024) << "RSS grew during the stall";
   // Readiness noticed the outage (metadata probe), and retries happened.
   EXPECT_NE(stalled_log.find("broker unreachable"), std::string::npos)
       << stalled_log;
-  EXPECT_NE(daemon.Log().find("broker reachable again"), std::string::npos);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return daemon.Log().find("broker reachable again") != std::string::npos;
+      },
+      seconds(30)));
   daemon.Signal(SIGTERM);
   auto code = daemon.Wait(seconds(30));
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << daemon.Log();
+  auto all = ReadAll(broker->address(), topic);
+  EXPECT_EQ(Titles(all), site.ServedTitles())
+      << "lost articles across the stall; messages=" << all.size();
+  EXPECT_EQ(site.ServedTitles().size(), 400u);
+  EXPECT_EQ(ByKey(all).size(), 400u);
+  std::printf(
+      "[ delivery ] in flight max during stall=%.0f (cap %d) rss before=%ld "
+      "KB max=%ld KB messages=%zu\n",
+      in_flight_max, kMaxInFlight, rss_before, rss_max, all.size());
+  // A leak check; the in-flight cap above is the bound's real proof.
+  EXPECT_LT(rss_max - rss_before, 64 * 1024) << "RSS grew during the stall";
   // The stall outlasted librdkafka's message timeout: deliveries failed,
   // were reported kRetry, and the daemon's own retry path delivered them.
   const std::string log = daemon.Log();
   const auto at = log.find("retried=");
   ASSERT_NE(at, std::string::npos) << log;
-  EXPECT_GT(std::atoi(log.c_str() + at + 8), 0)
-      << "no delivery failed: the stall was too short";
+  EXPECT_GT(std::atoi(log.c_str() + at + 8), 0);
+}
+
+// SIGTERM while articles are in flight (the broker stalled): /readyz says
+// 503 during the drain; the broker back within drain_timeout, everything
+// in flight is delivered and the daemon exits 0 before the deadline.
+TEST_F(DeliveryTest, SigtermDrainsInFlightArticlesWhenTheBrokerComesBack) {
+  PrivateBroker* broker = Private();
+  ASSERT_NE(broker, nullptr);
+  const std::string topic = UniqueTopicName("drain");
+  ASSERT_TRUE(CreateTopic(broker->address(), topic, 3));
+  GeneratedSite site(120);
+  WriteConfig(broker->address(), topic, site.proxy(), "never", "", "1h", "",
+              "60s");
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+  DaemonProcess daemon({"run", "--config", config_path_},
+                       (dir_ / "run.log").string());
+  const bool filled =
+      WaitUntil([&] { return InFlight() >= kMaxInFlight; }, seconds(60));
+  const double in_flight = InFlight();
+  if (!filled) broker->Resume();
+  ASSERT_TRUE(filled) << in_flight << "\n" << daemon.Log();
+
+  daemon.Signal(SIGTERM);
+  const auto sigterm_at = std::chrono::steady_clock::now();
+  HttpResult readyz;
+  WaitUntil(
+      [&] {
+        readyz = HttpGet(metrics_port_, "/readyz");
+        return readyz.status == 503 &&
+               readyz.body.find("shutting down") != std::string::npos;
+      },
+      seconds(10));
+  EXPECT_FALSE(daemon.Wait(milliseconds(0)).has_value())
+      << "exited before anything was delivered\n"
+      << daemon.Log();
+  broker->Resume();
+  auto code = daemon.Wait(seconds(60));
+  const auto drained_in = std::chrono::steady_clock::now() - sigterm_at;
+  EXPECT_EQ(readyz.status, 503) << readyz.body;
+  EXPECT_NE(readyz.body.find("shutting down"), std::string::npos)
+      << readyz.body;
+  ASSERT_TRUE(code.has_value()) << daemon.Log();
+  EXPECT_EQ(*code, 0) << daemon.Log();
+  EXPECT_LT(drained_in, seconds(55)) << "waited for the drain deadline";
+  EXPECT_EQ(daemon.Log().find("Drain deadline passed"), std::string::npos)
+      << daemon.Log();
+  // Everything in flight at SIGTERM was delivered before the exit.
+  auto delivered = ReadAll(broker->address(), topic);
+  EXPECT_GE(delivered.size(), static_cast<size_t>(in_flight));
+  // The next start publishes the rest (the poll stopped by SIGTERM), and
+  // nothing the first run delivered is published twice.
+  auto rerun = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                                seconds(120));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  auto all = ReadAll(broker->address(), topic);
+  EXPECT_EQ(Titles(all), site.ServedTitles());
+  EXPECT_EQ(all.size(), site.ServedTitles().size())
+      << "drained articles were published again";
+}
+
+// SIGTERM while the broker stays stalled: the daemon gives up at about
+// drain_timeout, exits 0, and the next start delivers what was undelivered.
+TEST_F(DeliveryTest, SigtermExitsAtTheDrainTimeoutAndTheNextStartDelivers) {
+  PrivateBroker* broker = Private();
+  ASSERT_NE(broker, nullptr);
+  const std::string topic = UniqueTopicName("drain-timeout");
+  ASSERT_TRUE(CreateTopic(broker->address(), topic, 3));
+  GeneratedSite site(80);
+  WriteConfig(broker->address(), topic, site.proxy(), "never", "", "1h", "",
+              "4s");
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+  std::optional<int> code;
+  std::chrono::steady_clock::duration took{};
+  std::string log;
+  {
+    DaemonProcess daemon({"run", "--config", config_path_},
+                         (dir_ / "run.log").string());
+    const bool filled =
+        WaitUntil([&] { return InFlight() >= kMaxInFlight; }, seconds(60));
+    if (!filled) broker->Resume();
+    ASSERT_TRUE(filled) << daemon.Log();
+    daemon.Signal(SIGTERM);
+    const auto sigterm_at = std::chrono::steady_clock::now();
+    code = daemon.Wait(seconds(30));
+    took = std::chrono::steady_clock::now() - sigterm_at;
+    log = daemon.Log();
+  }
+  broker->Resume();
+  ASSERT_TRUE(code.has_value()) << "no exit 30 s after SIGTERM\n" << log;
+  EXPECT_EQ(*code, 0) << log;
+  EXPECT_GE(took, milliseconds(3500)) << "did not wait for the drain";
+  EXPECT_LE(took, seconds(20)) << "drain_timeout 4s not honoured";
+  EXPECT_NE(log.find("Drain deadline passed"), std::string::npos) << log;
+  // The next start delivers everything the site served.
+  auto rerun = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                                seconds(120));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  auto all = ReadAll(broker->address(), topic);
+  EXPECT_EQ(Titles(all), site.ServedTitles());
+  EXPECT_EQ(site.ServedTitles().size(), 80u);
+  ByKey(all);
 }
 
 }  // namespace

@@ -491,7 +491,8 @@ TEST_F(FetchBehaviourTest, NamedFailures) {
       text.find("newsflow_feed_consecutive_failures{feed=\"named404\"} 1"),
       std::string::npos);
   // The stored last error starts with the same outcome label (/metrics
-  // reports it as newsflow_feed_last_error_info{kind}).
+  // reports it as newsflow_feed_last_error_info{kind}; scraped from the real
+  // endpoint by OpsTest.FailingFeedReportsItsErrorKindOnMetrics).
   EXPECT_EQ(State("named404").last_error.rfind("http_404: ", 0), 0u)
       << State("named404").last_error;
 }

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "tests/testing/daemon_process.h"
+#include "tests/testing/http_probe.h"
 #include "tests/testing/kafka_test_util.h"
 #include "tests/testing/loopback_http_server.h"
 
@@ -111,52 +113,6 @@ class NotifyListener {
   std::thread thread_;
 };
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-};
-
-// One GET over a fresh connection (Connection: close).
-HttpResult HttpGet(uint16_t port, const std::string& path) {
-  HttpResult result;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return result;
-  }
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const std::string req =
-      "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    raw.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (raw.rfind("HTTP/1.1 ", 0) == 0)
-    result.status = std::stoi(raw.substr(9, 3));
-  if (size_t b = raw.find("\r\n\r\n"); b != std::string::npos)
-    result.body = raw.substr(b + 4);
-  return result;
-}
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string Rss(const std::string& feed) {
   std::string items;
   for (int i = 1; i <= 2; ++i) {
@@ -177,6 +133,17 @@ std::string Rss(const std::string& feed) {
          items + "</channel></rss>";
 }
 
+// Waits until `done()` holds, polling every 100 ms, for at most `timeout`.
+bool WaitFor(const std::function<bool()>& done,
+             std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 class OpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -193,7 +160,7 @@ class OpsTest : public ::testing::Test {
             polls_.push_back({r.path, Clock::now(), r.Header("user-agent")});
           }
           TestResponse res;
-          if (r.path.rfind("/feed/", 0) != 0) {
+          if (r.path.rfind("/feed/", 0) != 0 || r.path == "/feed/gone") {
             res.status = 404;
             return res;
           }
@@ -205,14 +172,16 @@ class OpsTest : public ::testing::Test {
            ("nf_ops_" + std::to_string(::getpid()) + "_" + topic_);
     fs::create_directories(dir_);
     config_path_ = (dir_ / "newsflow.yaml").string();
-    metrics_port_ = FreePort();
+    metrics_port_ = FreeLoopbackPort();
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // `user_agents`: per-feed user_agent keys (a visible per-feed change).
+  // `user_agents`: per-feed user_agent keys (a visible per-feed change);
+  // feeds in `hourly` are polled every hour instead of every second.
   void WriteConfig(const std::vector<std::string>& feeds,
                    const std::string& extra = "",
-                   const std::map<std::string, std::string>& user_agents = {}) {
+                   const std::map<std::string, std::string>& user_agents = {},
+                   const std::set<std::string>& hourly = {}) {
     std::ofstream out(config_path_ + ".tmp");
     out << "kafka:\n  brokers: \"" << bootstrap_ << "\"\n  topic: " << topic_
         << "\n  librdkafka: { linger.ms: \"5\" }\n"
@@ -225,7 +194,8 @@ class OpsTest : public ::testing::Test {
     for (const auto& f : feeds) {
       out << "  - name: " << f << "\n    url: " << server_->base_url()
           << "/feed/" << f << "?token=secret-" << f
-          << "\n    interval: 1s\n    full_article: never\n";
+          << "\n    interval: " << (hourly.contains(f) ? "1h" : "1s")
+          << "\n    full_article: never\n";
       if (auto ua = user_agents.find(f); ua != user_agents.end()) {
         out << "    user_agent: \"" << ua->second << "\"\n";
       }
@@ -274,7 +244,10 @@ class OpsTest : public ::testing::Test {
 TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   NotifyListener notify((dir_ / "notify.sock").string());
   ASSERT_TRUE(notify.bound());
-  WriteConfig({"alpha", "beta"});
+  // "steady" (hourly) is in both configs, unchanged: the reload must leave
+  // its poller alone (a new poller would poll at once).
+  WriteConfig({"alpha", "beta", "steady"}, "", {}, {"steady"});
+  const auto test_start = Clock::now();
   ::setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   ::setenv("WATCHDOG_USEC", "1000000", 1);  // WATCHDOG=1 every 0.5 s
   DaemonProcess daemon({"run", "--config", config_path_},
@@ -285,15 +258,16 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   // Start: READY=1 only once the broker answered, with a STATUS= line.
   const int ready = notify.WaitFor("READY=1", 0, 20s);
   ASSERT_GE(ready, 0) << daemon.Log();
-  EXPECT_GE(notify.WaitFor("STATUS=Polling 2 feeds", 0, 1s, true), 0);
+  EXPECT_GE(notify.WaitFor("STATUS=Polling 3 feeds", 0, 1s, true), 0);
   for (const auto& l : notify.Lines()) {
     EXPECT_EQ(l.find("unreachable"), std::string::npos) << l;
   }
   EXPECT_GE(notify.WaitFor("WATCHDOG=1", 0, 3s), 0) << "no watchdog keep-alive";
 
-  auto first = Articles(4, 60s);
+  auto first = Articles(6, 60s);
   EXPECT_EQ(first.count("alpha"), 2u) << daemon.Log();
   EXPECT_EQ(first.count("beta"), 2u) << daemon.Log();
+  EXPECT_EQ(first.count("steady"), 2u) << daemon.Log();
 
   // Endpoints, scraped over HTTP.
   auto healthz = HttpGet(metrics_port_, "/healthz");
@@ -302,7 +276,7 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   EXPECT_EQ(readyz.status, 200) << readyz.body;
   auto metrics = HttpGet(metrics_port_, "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("newsflow_feeds 2\n"), std::string::npos)
+  EXPECT_NE(metrics.body.find("newsflow_feeds 3\n"), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("newsflow_feed_up{feed=\"beta\"} 1\n"),
             std::string::npos)
@@ -330,7 +304,8 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   EXPECT_NE(metrics.body.find("newsflow_sink_healthy 1\n"), std::string::npos);
 
   // Reload: beta removed, gamma added, alpha changed (its User-Agent).
-  WriteConfig({"alpha", "gamma"}, "", {{"alpha", "ops-test-agent/2"}});
+  WriteConfig({"alpha", "gamma", "steady"}, "", {{"alpha", "ops-test-agent/2"}},
+              {"steady"});
   size_t mark = notify.size();
   daemon.Signal(SIGHUP);
   const int reloading = notify.WaitFor("RELOADING=1", mark, 10s);
@@ -338,17 +313,23 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   const int reready =
       notify.WaitFor("READY=1", static_cast<size_t>(reloading), 10s);
   ASSERT_GT(reready, reloading) << daemon.Log();
-  EXPECT_GE(notify.WaitFor("STATUS=Polling 2 feeds",
+  EXPECT_GE(notify.WaitFor("STATUS=Polling 3 feeds",
                            static_cast<size_t>(reloading), 1s, true),
             0);
   const auto reloaded_at = Clock::now();
 
-  auto second = Articles(6, 60s);
+  auto second = Articles(8, 60s);
   EXPECT_EQ(second.count("gamma"), 2u) << daemon.Log();
   EXPECT_EQ(second.count("beta"), 2u) << "beta republished?";
-  // Polls continue every second: alpha is still polled, beta no more.
-  std::this_thread::sleep_for(3s);
-  EXPECT_GE(PollsOf("alpha", reloaded_at + 500ms, "ops-test-agent/2"), 1u)
+  EXPECT_EQ(second.count("steady"), 2u) << "steady republished?";
+  // Polls continue every second: alpha is still polled (with its new
+  // settings: wait, bounded, for two such polls after the old poller's
+  // last possible one), beta no more.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return PollsOf("alpha", reloaded_at + 1500ms, "ops-test-agent/2") >= 2;
+      },
+      15s))
       << "changed feed did not apply its new settings";
   EXPECT_EQ(PollsOf("alpha", reloaded_at + 1500ms) -
                 PollsOf("alpha", reloaded_at + 1500ms, "ops-test-agent/2"),
@@ -356,6 +337,10 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
       << "old alpha poller still running";
   EXPECT_EQ(PollsOf("beta", reloaded_at + 500ms), 0u)
       << "removed feed still polled";
+  // The unchanged hourly feed was polled once, at start: not restarted and
+  // not re-polled by the reload.
+  EXPECT_EQ(PollsOf("steady", test_start), 1u)
+      << "unchanged feed restarted or re-polled by the reload";
   metrics = HttpGet(metrics_port_, "/metrics");
   EXPECT_NE(metrics.body.find("{feed=\"gamma\"}"), std::string::npos)
       << metrics.body;
@@ -367,7 +352,7 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
       std::string::npos);
 
   EXPECT_NE(daemon.Log().find(
-                "Configuration reloaded. feeds=2 added=1 removed=1 changed=1"),
+                "Configuration reloaded. feeds=3 added=1 removed=1 changed=1"),
             std::string::npos)
       << daemon.Log();
 
@@ -391,8 +376,8 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
             std::string::npos)
       << status;
   EXPECT_NE(status.find("unknown key \"urll\""), std::string::npos) << status;
-  std::this_thread::sleep_for(2500ms);
-  EXPECT_GE(PollsOf("gamma", bad_at + 500ms), 1u)
+  EXPECT_TRUE(
+      WaitFor([&] { return PollsOf("gamma", bad_at + 500ms) >= 2; }, 15s))
       << "old config stopped after a bad reload";
   auto readyz_after = HttpGet(metrics_port_, "/readyz");
   EXPECT_EQ(readyz_after.status, 200) << readyz_after.body << daemon.Log();
@@ -427,10 +412,48 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
   EXPECT_EQ(log.find("secret-"), std::string::npos) << log;
 }
 
+// A failing feed's error kind, scraped from the real endpoint: the label
+// /metrics derives from the stored last error.
+TEST_F(OpsTest, FailingFeedReportsItsErrorKindOnMetrics) {
+  WriteConfig({"gone", "alpha"});
+  DaemonProcess daemon({"run", "--config", config_path_},
+                       (dir_ / "daemon.log").string());
+  const std::string series =
+      "newsflow_feed_last_error_info{feed=\"gone\",kind=\"http_404\"}";
+  HttpResult metrics;
+  const bool seen = WaitFor(
+      [&] {
+        metrics = HttpGet(metrics_port_, "/metrics");
+        return PrometheusValue(metrics.body, series).has_value();
+      },
+      30s);
+  ASSERT_TRUE(seen) << metrics.body << daemon.Log();
+  EXPECT_EQ(PrometheusValue(metrics.body, series), 1.0);
+  EXPECT_EQ(PrometheusValue(metrics.body, "newsflow_feed_up{feed=\"gone\"}"),
+            0.0);
+  // Exactly one kind per failing feed, none for the healthy one.
+  EXPECT_EQ(metrics.body.find("newsflow_feed_last_error_info{feed=\"alpha\""),
+            std::string::npos)
+      << metrics.body;
+  size_t kinds = 0;
+  for (size_t at = 0;
+       (at = metrics.body.find("newsflow_feed_last_error_info{feed=\"gone\"",
+                               at)) != std::string::npos;
+       ++at) {
+    ++kinds;
+  }
+  EXPECT_EQ(kinds, 1u) << metrics.body;
+  daemon.Signal(SIGTERM);
+  auto code = daemon.Wait(30s);
+  ASSERT_TRUE(code.has_value()) << daemon.Log();
+  EXPECT_EQ(*code, 0) << daemon.Log();
+}
+
 TEST_F(OpsTest, ReadyAnywayWithStatusWhenTheBrokerIsUnreachable) {
   NotifyListener notify((dir_ / "notify.sock").string());
   ASSERT_TRUE(notify.bound());
-  bootstrap_ = "127.0.0.1:" + std::to_string(FreePort());  // nothing listens
+  bootstrap_ =
+      "127.0.0.1:" + std::to_string(FreeLoopbackPort());  // nothing listens
   WriteConfig({"alpha"}, "pipeline:\n  drain_timeout: 2s\n");
   ::setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   const auto started = Clock::now();

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -259,8 +260,22 @@ TEST_F(PackagingTest, DebContentsControlAndExtractedDaemonStarts) {
   EXPECT_NE(got.find("READY=1"), std::string::npos)
       << got << Read(dir_ / "run.log");
   ::kill(pid, SIGTERM);
+  // Bounded wait for the exit; SIGKILL (and a failure) after 30 s.
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  auto reap = [&] {
+    pid_t reaped = 0;
+    for (int i = 0; i < 3000 && reaped == 0; ++i) {
+      reaped = ::waitpid(pid, &status, WNOHANG);
+      if (reaped == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return reaped == pid;
+  };
+  if (!reap()) {
+    ::kill(pid, SIGKILL);
+    ADD_FAILURE() << "no exit 30 s after SIGTERM";
+    reap();
+  }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << Read(dir_ / "run.log");
 }

@@ -11,6 +11,30 @@
 
 namespace newsflow::testing {
 
+namespace {
+
+// waitpid(pid) for at most `timeout`: the exit status, or nullopt when the
+// child is still running then. Never blocks without a bound.
+std::optional<int> WaitPidFor(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0) return std::nullopt;  // not our child (any more)
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
 std::string DaemonBinary() {
   return std::string(NEWSFLOW_BINARY_DIR) + "/daemon/newsflowd";
 }
@@ -40,7 +64,9 @@ DaemonProcess::DaemonProcess(const std::vector<std::string>& args,
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    // SIGKILL is not blockable; 30 s only bounds a process stuck in the
+    // kernel (the test then leaks a zombie rather than hanging).
+    (void)WaitPidFor(pid_, std::chrono::seconds(30));
   }
 }
 
@@ -49,20 +75,11 @@ void DaemonProcess::Signal(int signo) {
 }
 
 std::optional<int> DaemonProcess::Wait(std::chrono::milliseconds timeout) {
-  if (reaped_) return std::nullopt;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return std::nullopt;
+  if (reaped_ || pid_ <= 0) return std::nullopt;
+  auto status = WaitPidFor(pid_, timeout);
+  if (!status) return std::nullopt;
+  reaped_ = true;
+  return ExitCode(*status);
 }
 
 std::string DaemonProcess::Log() const {
@@ -93,22 +110,12 @@ CommandResult RunDaemonCommand(const std::vector<std::string>& args,
   ::close(out_fd);
   ::close(err_fd);
   CommandResult result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      result.exit_code =
-          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      result.exit_code = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (auto status = WaitPidFor(pid, timeout)) {
+    result.exit_code = ExitCode(*status);
+  } else {
+    ::kill(pid, SIGKILL);
+    (void)WaitPidFor(pid, std::chrono::seconds(30));
+    result.exit_code = -1;
   }
   auto slurp = [](const char* path) {
     std::ifstream in(path, std::ios::binary);

@@ -1,7 +1,9 @@
-# Loopback HTTP test server (POSIX sockets + threads; no Asio) and the
+# Loopback HTTP test server (POSIX sockets + threads; no Asio), HTTP probes
+# of a daemon's metrics endpoint (http_probe.h) and the
 # nf_fixture_server executable built from it.
 add_library(nf_testing_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/loopback_http_server.cc
+  ${CMAKE_CURRENT_LIST_DIR}/http_probe.cc
 )
 target_include_directories(nf_testing_http PUBLIC ${CMAKE_SOURCE_DIR})
 pkg_check_modules(BROTLIENC REQUIRED IMPORTED_TARGET libbrotlienc)

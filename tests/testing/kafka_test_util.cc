@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -92,19 +93,65 @@ std::string ConsumedMessage::Header(std::string_view name) const {
   return "";
 }
 
+std::string TestBrokerDir() {
+  const char* env = std::getenv("NEWSFLOW_KAFKA_DIR");
+  if (env != nullptr && *env != '\0') return env;
+  return NEWSFLOW_TEST_KAFKA_DIR;
+}
+
+namespace {
+
+// `scripts/kafka-broker <verb>` for TestBrokerDir(), as a shell command.
+std::string BrokerCommand(const std::string& verb) {
+  return "NEWSFLOW_KAFKA_DIR='" + TestBrokerDir() + "' " +
+         std::string(NEWSFLOW_SOURCE_DIR) + "/scripts/kafka-broker " + verb;
+}
+
+void StopBrokerWeStarted() {
+  (void)std::system((BrokerCommand("stop") + " >/dev/null 2>&1").c_str());
+}
+
+}  // namespace
+
 Result<std::string> TestBrokerBootstrap() {
-  const std::string script =
-      std::string(NEWSFLOW_SOURCE_DIR) + "/scripts/kafka-broker";
-  auto [status, addr] = RunLastLine(script + " status 2>/dev/null");
+  auto [status, addr] = RunLastLine(BrokerCommand("status") + " 2>/dev/null");
   if (status == 0 && !addr.empty()) return addr;
-  std::tie(status, addr) = RunLastLine(script + " start");
+  std::tie(status, addr) = RunLastLine(BrokerCommand("start"));
   if (status != 0 || addr.empty()) {
     return Error(Errc::kKafka,
                  "`scripts/kafka-broker start` failed (exit status " +
                      std::to_string(status) + "); see its stderr above",
-                 script);
+                 TestBrokerDir());
+  }
+  // Outside ctest nobody else stops it: do not leave a broker behind.
+  static bool registered = false;
+  if (!registered) {
+    registered = true;
+    std::atexit(StopBrokerWeStarted);
   }
   return addr;
+}
+
+Result<int64_t> TopicMessageCount(const std::string& bootstrap,
+                                  const std::string& topic) {
+  auto rk = NewClient(RD_KAFKA_PRODUCER, bootstrap, false);
+  if (!rk) return rk.error();
+  const int partitions = ReadyPartitions(rk->get(), topic);
+  if (partitions == 0) {
+    return Error(Errc::kKafka, "topic unknown or without leaders", topic);
+  }
+  int64_t total = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        rk->get(), topic.c_str(), p, &low, &high, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error(Errc::kKafka, rd_kafka_err2str(err),
+                   topic + "/" + std::to_string(p));
+    }
+    total += high - low;
+  }
+  return total;
 }
 
 Result<void> CreateTopic(const std::string& bootstrap, const std::string& topic,

@@ -16,9 +16,18 @@
 
 namespace newsflow::testing {
 
+// The state directory of this build tree's test broker: $NEWSFLOW_KAFKA_DIR
+// (ctest sets it for the fixture and every Kafka test, tests/testing/
+// kafka.cmake), else <build dir>/kafka-broker. Never the script's per-user
+// default, so two build trees (or another user's newsflow) cannot stop each
+// other's broker.
+std::string TestBrokerDir();
+
 // Bootstrap address ("127.0.0.1:PORT") of the test broker: runs
-// `scripts/kafka-broker status`, and `start` when it is not running. The
-// error message is meant for ADD_FAILURE()/FAIL().
+// `scripts/kafka-broker status`, and `start` when it is not running (a test
+// binary run outside ctest). A broker this process started is stopped when
+// the process exits (atexit). The error message is meant for
+// ADD_FAILURE()/FAIL().
 Result<std::string> TestBrokerBootstrap();
 
 // Creates `topic` with `partitions` partitions (RF 1) and waits until every
@@ -46,6 +55,13 @@ std::vector<ConsumedMessage> ConsumeAll(
     const std::string& bootstrap, const std::string& topic, size_t min_count,
     std::chrono::milliseconds timeout,
     std::chrono::milliseconds settle = std::chrono::milliseconds(1000));
+
+// Number of messages in `topic` now: the sum over its partitions of the
+// high minus the low watermark (rd_kafka_query_watermark_offsets). Exact
+// once every producer has exited or flushed, and it does not depend on a
+// consumer keeping up: "nothing more arrived" is this count not growing.
+Result<int64_t> TopicMessageCount(const std::string& bootstrap,
+                                  const std::string& topic);
 
 // `prefix` + "-" + time and pid suffix; legal Kafka topic characters only.
 std::string UniqueTopicName(std::string_view prefix);

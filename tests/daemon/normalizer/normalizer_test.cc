@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/normalizer/id_policy.h"
 
 namespace newsflow {
 namespace {
@@ -49,6 +50,34 @@ TEST(ArticleIdTest, StableAndDependsOnFeedAndGuid) {
             ArticleId("feed-b", "", "http://x/1"));
   // Field boundaries matter.
   EXPECT_NE(ArticleId("ab", "c", ""), ArticleId("a", "bc", ""));
+}
+
+// Pinned values, computed once from the id function and written here as
+// literals. The article id is the Kafka key and the state store's key:
+// changing ArticleId (or CanonicalizeUrl feeding it) re-keys every article
+// after an upgrade, so consumers see every story again as new. If this test
+// fails, that is what the change does; do not just update the literals.
+TEST(ArticleIdTest, PinnedValuesNeverChange) {
+  // (feed, GUID)
+  EXPECT_EQ(ArticleId("frontier-world", "https://frontier-ledger.example/?p=1",
+                      "http://frontier-ledger.example/2025/10/12/a/"),
+            "80a8e3d6303503fc27b16d6f7462baf4");
+  EXPECT_EQ(ArticleId("gen", "gen-17", "http://gen-news.example/a/17"),
+            "7527a3dd18e6f9168730ee1d7053e3db");
+  EXPECT_EQ(
+      ArticleId("feed-a", "urn:uuid:0b5e7a8e-1111-4c2d-9e1f-2a3b4c5d6e7f", ""),
+      "ead35c7ad7b360a1e415e7f340418946");
+  // (canonical URL): no GUID
+  EXPECT_EQ(ArticleId("gen", "", "http://gen-news.example/a/17"),
+            "528a74bb859be05762a56174533a8661");
+  EXPECT_EQ(ArticleId("any", "",
+                      CanonicalizeUrl("HTTPS://News.Example:443/2025/story"
+                                      "?utm_source=rss&id=7#top")),
+            "e0d3fdb6458d84d2960b7095df2c451a");
+  // The URL id policy (feeds whose GUIDs churn) uses the same function.
+  EXPECT_EQ(PolicyArticleId("gen", IdPolicy::kUrl,
+                            {"gen-1-17", "http://gen-news.example/a/17"}),
+            "528a74bb859be05762a56174533a8661");
 }
 
 TEST(Sha256Test, KnownVector) {

@@ -31,8 +31,21 @@ Article Big(size_t html_bytes, size_t text_bytes,
 TEST(KafkaRecordValueTest, SmallArticleIsUnchanged) {
   Article a = Big(100, 100);
   bool truncated = true;
-  EXPECT_EQ(KafkaRecordValue(a, 100000, &truncated), ArticleToJson(a));
+  const std::string v = KafkaRecordValue(a, 100000, &truncated);
   EXPECT_FALSE(truncated);
+  // Checked against the article's own fields with an independent parser,
+  // not against ArticleToJson (which KafkaRecordValue itself uses).
+  EXPECT_EQ(testing::ArticleSchemaErrors(v), "") << v;
+  auto j = nlohmann::json::parse(v);
+  EXPECT_FALSE(j.contains("truncated"));
+  EXPECT_EQ(j["id"], a.id);
+  EXPECT_EQ(j["title"], "Title");
+  EXPECT_EQ(j["summary"], "Summary");
+  EXPECT_EQ(j["content_html"], a.content_html);
+  EXPECT_EQ(j["content_text"], a.content_text);
+  EXPECT_EQ(j["content_hash"], a.content_hash);
+  EXPECT_EQ(j["word_count"], 1000);
+  EXPECT_EQ(j["feed"]["id"], "feed-x");
 }
 
 TEST(KafkaRecordValueTest, HtmlGoesFirst) {

@@ -78,7 +78,9 @@ TEST(RealFeedsTest, AllParsePlausibly) {
   }
 }
 
-TEST(RealFeedsTest, Throughput) {
+// Prints the parse speed (no assertion on it: timings are not pass/fail
+// here); checks only that repeated parses are deterministic.
+TEST(RealFeedsTest, ReportsParseSpeed) {
   json index = json::parse(ReadFile(kDir + "index.json"), nullptr, false);
   ASSERT_TRUE(index.is_array());
   std::vector<std::string> bodies;
@@ -89,13 +91,17 @@ TEST(RealFeedsTest, Throughput) {
   }
   const int rounds = 5;
   size_t items = 0;
+  std::vector<size_t> per_round;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < rounds; ++i) {
+    size_t round_items = 0;
     for (const std::string& b : bodies) {
       auto r = ParseFeed(b);
       ASSERT_TRUE(r);
-      items += r->items.size();
+      round_items += r->items.size();
     }
+    per_round.push_back(round_items);
+    items += round_items;
   }
   double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -104,7 +110,7 @@ TEST(RealFeedsTest, Throughput) {
       "realfeeds: %zu bytes x %d rounds in %.3f s = %.1f MB/s (%zu "
       "items)\n",
       bytes, rounds, secs, rounds * bytes / secs / 1e6, items);
-  EXPECT_GT(items, 0u);
+  for (size_t n : per_round) EXPECT_EQ(n, per_round.front());
 }
 
 }  // namespace
