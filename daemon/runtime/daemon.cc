@@ -289,7 +289,7 @@ void Daemon::Impl::BeginShutdown(const char* why) {
 void Daemon::Impl::ExtendStopTimeout() {
   // Covers closing the sinks after the drain (bounded by the time left) and
   // the process exit.
-  constexpr auto kStopMargin = std::chrono::seconds(5);
+  constexpr auto kStopMargin = std::chrono::seconds(10);
   const auto left =
       std::max(std::chrono::steady_clock::duration::zero(),
                drain_deadline_ - std::chrono::steady_clock::now());
