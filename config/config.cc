@@ -498,6 +498,7 @@ class Loader {
         Int("max_in_flight", &p.max_in_flight, 1, 10'000'000),
         Dur<std::chrono::seconds>("drain_timeout", &p.drain_timeout, 0s, 1h),
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
+        Int("workers", &p.workers, 0, 256),
     };
   }
 
@@ -578,8 +579,8 @@ class Loader {
                             std::pair{"keep_selectors", &f->keep_selectors}}) {
       fields.push_back(Field{
           key,
-          [this, out](const YAML::Node& n,
-                      const std::string& path) -> Result<void> {
+          [this, out = out](const YAML::Node& n,
+                            const std::string& path) -> Result<void> {
             auto list = yaml_fields::ReadStringList(src_, n, path);
             if (!list) return list.error();
             for (size_t i = 0; i < list->size(); ++i) {

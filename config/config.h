@@ -127,6 +127,9 @@ struct PipelineConfig {
   std::chrono::seconds drain_timeout{30};  // SIGTERM: wait this long for acks
   size_t first_poll_backlog =
       0;  // items published on a feed's first poll; 0 = all
+  // Threads that parse feeds and clean/extract pages (the io_context thread
+  // only does I/O); 0 = one per CPU core (std::thread::hardware_concurrency).
+  size_t workers = 0;
 };
 
 // Logging.

@@ -9,11 +9,6 @@
 namespace newsflow::cleaner {
 namespace {
 
-void InitLibxml() {
-  static std::once_flag once;
-  std::call_once(once, [] { xmlInitParser(); });
-}
-
 bool IsCharsetChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
          c == ':' || c == '.';
@@ -64,6 +59,11 @@ bool IsUnusedAttribute(std::string_view a) {
 }
 
 }  // namespace
+
+void InitLibxml() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
+}
 
 std::string StripRawTextBodies(std::string_view html, bool strip_attributes) {
   std::string out;

@@ -20,6 +20,9 @@ struct XmlDocDeleter {
 };
 using DocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 
+// libxml2's one-time global init (xmlInitParser), at most once per process.
+void InitLibxml();
+
 // Parses `html` with htmlReadMemory (RECOVER|NONET|NOERROR|NOWARNING|COMPACT).
 // The encoding comes from a <meta charset> / http-equiv in the first bytes,
 // UTF-8 otherwise. Returns null only for empty input or when libxml2 cannot

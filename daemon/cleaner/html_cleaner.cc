@@ -91,6 +91,8 @@ std::string Collapse(std::string_view s) {
 
 }  // namespace
 
+void InitHtmlCleaner() { cleaner::InitLibxml(); }
+
 CleanedContent CleanFragment(std::string_view html,
                              const CleanOptions& options) {
   cleaner::DocPtr doc = cleaner::ParseHtml(html, NeedsAllAttributes(options));

@@ -28,6 +28,14 @@
 
 namespace newsflow {
 
+// Initializes libxml2's globals (xmlInitParser) once per process. Call it
+// on the main thread before cleaning on other threads (the daemon's worker
+// pool does); the entry points below call it too, so single-threaded users
+// may skip it. Besides that init the cleaner keeps no global state: parser
+// errors are suppressed per document (NOERROR|NOWARNING), nothing sets
+// libxml2's global error handlers or defaults.
+void InitHtmlCleaner();
+
 struct CleanOptions {
   // Absolute URL the HTML came from; relative links and images are resolved
   // against it (or against a <base href> in a page). Empty: left as is.

@@ -3,22 +3,45 @@
 #include <cstdio>
 
 #include "config/config.h"
+#include "daemon/cleaner/html_cleaner.h"
 #include "daemon/cli/commands.h"
-#include "daemon/core/timezone.h"
 #include "daemon/runtime/article_builder.h"
+#include "daemon/runtime/feed_plan.h"
+#include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
 namespace {
 
-// Exactly the daemon's path for one feed — PollFeed, then BuildArticle per
-// item — minus the state store and the sink: articles go to stdout.
-Awaitable<int> FetchAndPrint(HttpClient* http, FeedPollRequest request,
-                             std::shared_ptr<BuildContext> build) {
-  auto polled = co_await AsyncPollFeed(*http, request);
+// Exactly the daemon's path for one feed — the feed plan's request,
+// PollFeed's classification and parsing, then BuildArticle per item, CPU
+// work on a worker pool — minus the state store and the sink: articles go
+// to stdout.
+Awaitable<int> FetchAndPrint(HttpClient* http, WorkerPool* workers,
+                             FeedPollRequest request,
+                             std::shared_ptr<const FeedPlan> plan) {
+  Result<HttpResponse> response =
+      co_await AsyncFetch(*http, ConditionalRequest(request));
+  Result<FeedPollResult> polled = Error::Internal("feed not fetched");
+  if (response) {
+    // Named, not inline in co_await: see worker_pool.h (GCC 12).
+    auto classify = [request, response = std::move(*response)]() mutable {
+      return ClassifyFeedResponse(request, std::move(response));
+    };
+    polled = co_await workers->Run(std::move(classify));
+  } else {
+    polled = response.error().At("feed " + request.feed_name + " (" +
+                                 request.http.url + ")");
+  }
   if (!polled) {
     std::fprintf(stderr, "newsflowd: %s\n", polled.error().ToString().c_str());
     co_return kExitBadInput;
   }
+  auto build = std::make_shared<BuildContext>();
+  build->http = http;
+  build->workers = workers;
+  build->plan = plan;
+  build->feed.id = plan->name;
+  build->feed.url = plan->url;
   build->feed.title = polled->feed.title;
   build->feed.link = polled->feed.link;
   build->feed.language = polled->feed.language;
@@ -61,48 +84,27 @@ int RunFetchCommand(const std::string& url, bool full_article,
   }
   feed.url = url;
   if (full_article) feed.full_article = FullArticleMode::kAlways;
+  auto plan = std::make_shared<const FeedPlan>(
+      MakeFeedPlan(feed, config, FeedPlanOverrides{.proxy = proxy}));
+  if (!plan->warning.empty()) {
+    std::fprintf(stderr, "newsflowd: warning: %s\n", plan->warning.c_str());
+  }
 
   asio::io_context io(1);
   HttpClientOptions http_options;
   http_options.default_user_agent = config.http.user_agent;
   HttpClient http(io, http_options);
-  HttpRequest base;
-  base.user_agent =
-      feed.user_agent.empty() ? config.http.user_agent : feed.user_agent;
-  base.proxy = !proxy.empty()        ? proxy
-               : !feed.proxy.empty() ? feed.proxy
-                                     : config.http.proxy;
-  base.headers = feed.headers;
-  base.connect_timeout = config.http.connect_timeout;
-  base.total_timeout = config.http.total_timeout;
-  base.max_body_bytes = config.http.max_body_bytes;
-  base.max_redirects = config.http.max_redirects;
+  InitHtmlCleaner();  // libxml2's global init, before the workers use it
+  WorkerPool workers(io.get_executor(),
+                     WorkerPoolOptions{.threads = config.pipeline.workers});
 
   FeedPollRequest request;
   request.feed_name = feed.name;
-  request.http = base;
-  request.http.url = url;
-  if (!feed.timezone.empty()) {
-    auto zone = TimeZone::Load(feed.timezone);
-    if (!zone) {
-      std::fprintf(stderr, "newsflowd: warning: %s; dates read as UTC\n",
-                   zone.error().ToString().c_str());
-    } else {
-      request.assumed_zone = std::make_shared<const TimeZone>(std::move(*zone));
-    }
-  }
-  auto build = std::make_shared<BuildContext>();
-  build->http = &http;
-  build->page_request = base;
-  build->feed.id = feed.name;
-  build->feed.url = url;
-  build->full_article = feed.full_article;
-  build->clean.remove_selectors = feed.remove_selectors;
-  build->clean.keep_selectors = feed.keep_selectors;
-  build->language_override = feed.language;
+  request.http = plan->feed_request;
+  request.assumed_zone = plan->assumed_zone;
 
   int rc = kExitInternal;
-  asio::co_spawn(io, FetchAndPrint(&http, std::move(request), build),
+  asio::co_spawn(io, FetchAndPrint(&http, &workers, std::move(request), plan),
                  [&rc](std::exception_ptr e, int result) {
                    if (e) {
                      try {

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/hash.h"
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
 
@@ -38,13 +39,6 @@ std::string CanonicalizeUrl(std::string_view url) {
   Result<Url> u = Url::Parse(url);
   if (!u || !u->IsHttp()) return std::string(url);
   return u->WithoutFragment().WithoutTrackingParameters().href();
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  return ToHex(digest, len);
 }
 
 std::string ArticleId(std::string_view feed_id, std::string_view guid,

@@ -24,9 +24,6 @@ struct PageMetadata;
 // Returns `url` unchanged when it is not an absolute http(s) URL.
 std::string CanonicalizeUrl(std::string_view url);
 
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
-
 // Stable article id (32 hex characters): a hash of the feed id and the GUID
 // when the item has a usable GUID, else of the canonical URL (so the same
 // story reached through two feeds without GUIDs gets one id).

@@ -2,10 +2,71 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "daemon/core/logging.h"
 #include "daemon/normalizer/normalizer.h"
+#include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
+namespace {
+
+// The feed's own body, cleaned (worker), and whether to fetch the page.
+struct FeedBody {
+  FeedItem item;
+  CleanedContent content;
+  bool wants_page = false;
+};
+
+FeedBody CleanFeedBody(const BuildContext& ctx, FeedItem item) {
+  FeedBody out;
+  // The feed's richest body: content:encoded / Atom content, else summary.
+  const std::string& raw = !item.content.empty() ? item.content : item.summary;
+  CleanOptions clean = ctx.plan->clean;
+  clean.base_url = item.link.empty() ? ctx.feed.link : item.link;
+  out.content = CleanFragment(raw, clean);
+  out.wants_page =
+      WantsFullPage(ctx.plan->full_article, raw, out.content, item.link);
+  out.item = std::move(item);
+  return out;
+}
+
+// Extracts the page when there is one, keeps the richer body, normalizes
+// (worker).
+Article ExtractAndNormalize(const BuildContext& ctx, FeedBody body,
+                            std::optional<HttpResponse> page_response) {
+  CleanedContent content = std::move(body.content);
+  ContentSource source = ContentSource::kFeed;
+  std::optional<PageMetadata> page;
+  if (page_response) {
+    CleanOptions page_clean = ctx.plan->clean;
+    page_clean.base_url = page_response->effective_url.empty()
+                              ? body.item.link
+                              : page_response->effective_url;
+    ExtractedPage extracted = ExtractPage(page_response->body, page_clean);
+    // Keep the feed's body when the page yields less (paywall, JS page).
+    if (extracted.content.text.size() > content.text.size()) {
+      content = std::move(extracted.content);
+      source = ContentSource::kPage;
+    } else {
+      GetLogger("feed." + ctx.feed.id)
+          ->debug("Page extraction gave less text than the feed. url={}",
+                  RedactUrl(body.item.link));
+    }
+    page = std::move(extracted.metadata);
+  }
+  NormalizeInput in;
+  in.feed = ctx.feed;
+  in.item = &body.item;
+  in.content = &content;
+  in.content_source = source;
+  in.page = page ? &*page : nullptr;
+  in.language_override = ctx.plan->language_override;
+  in.fetched_at = Now();
+  return Normalize(in);
+}
+
+}  // namespace
 
 bool WantsFullPage(FullArticleMode mode, std::string_view raw_html,
                    const CleanedContent& from_feed, std::string_view link) {
@@ -23,56 +84,37 @@ bool WantsFullPage(FullArticleMode mode, std::string_view raw_html,
 
 Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
                                         FeedItem item) {
-  // The feed's richest body: content:encoded / Atom content, else summary.
-  const std::string& raw = !item.content.empty() ? item.content : item.summary;
-  CleanOptions clean = ctx->clean;
-  clean.base_url = item.link.empty() ? ctx->feed.link : item.link;
-  CleanedContent content = CleanFragment(raw, clean);
-  ContentSource source = ContentSource::kFeed;
-  std::optional<PageMetadata> page;
-
-  if (WantsFullPage(ctx->full_article, raw, content, item.link)) {
-    HttpRequest request = ctx->page_request;
-    request.url = item.link;
-    Result<HttpResponse> response = co_await AsyncFetch(*ctx->http, request);
+  // Named, not inline in co_await: see worker_pool.h (GCC 12).
+  auto clean = [ctx, item = std::move(item)]() mutable {
+    return CleanFeedBody(*ctx, std::move(item));
+  };
+  FeedBody body = co_await RunCpu(ctx->workers, std::move(clean));
+  std::optional<HttpResponse> page;
+  if (body.wants_page) {
+    const std::string& link = body.item.link;
+    Result<HttpResponse> response =
+        co_await AsyncFetch(*ctx->http, PageRequestFor(*ctx->plan, link));
     auto log = GetLogger("feed." + ctx->feed.id);
     if (!response) {
-      Error e = response.error().At("article " + RedactUrl(item.link));
+      Error e = response.error().At("article " + RedactUrl(link));
       if (e.IsRetryable()) co_return e;
       log->warn("Full-article fetch failed; using the feed's content. error={}",
                 e.ToString());
     } else if (response->status < 200 || response->status > 299) {
       Error e(Errc::kHttpStatus, "HTTP " + std::to_string(response->status),
-              "article " + RedactUrl(item.link), response->status);
+              "article " + RedactUrl(link), response->status);
       if (e.IsRetryable()) co_return e;
       log->warn("Full-article fetch failed; using the feed's content. error={}",
                 e.ToString());
     } else {
-      CleanOptions page_clean = ctx->clean;
-      page_clean.base_url =
-          response->effective_url.empty() ? item.link : response->effective_url;
-      ExtractedPage extracted = ExtractPage(response->body, page_clean);
-      // Keep the feed's body when the page yields less (paywall, JS page).
-      if (extracted.content.text.size() > content.text.size()) {
-        content = std::move(extracted.content);
-        source = ContentSource::kPage;
-      } else {
-        log->debug("Page extraction gave less text than the feed. url={}",
-                   RedactUrl(item.link));
-      }
-      page = std::move(extracted.metadata);
+      page = std::move(*response);
     }
   }
-
-  NormalizeInput in;
-  in.feed = ctx->feed;
-  in.item = &item;
-  in.content = &content;
-  in.content_source = source;
-  in.page = page ? &*page : nullptr;
-  in.language_override = ctx->language_override;
-  in.fetched_at = Now();
-  co_return Normalize(in);
+  auto extract = [ctx, body = std::move(body),
+                  page = std::move(page)]() mutable {
+    return ExtractAndNormalize(*ctx, std::move(body), std::move(page));
+  };
+  co_return co_await RunCpu(ctx->workers, std::move(extract));
 }
 
 }  // namespace newsflow

@@ -6,26 +6,28 @@
 // and normalizes. Shared by the daemon and `newsflowd fetch`, so both
 // publish exactly the same values.
 //
-// Threading: io_context thread (it awaits HttpClient). Asio in this header:
-// include it only from runtime .cc files.
+// Threading: called on the io_context thread; the page fetch runs there
+// (HttpClient), the cleaning, extraction and normalization on the worker
+// pool. Asio in this header: include it only from runtime .cc files.
 
 #include <memory>
 #include <string>
 
-#include "config/config.h"
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/article.h"
 #include "daemon/runtime/async_util.h"
+#include "daemon/runtime/feed_plan.h"
 
 namespace newsflow {
 
+class WorkerPool;
+
+// What every build of one poll shares. Read-only once the poll starts.
 struct BuildContext {
-  HttpClient* http = nullptr;  // REQUIRES: non-null, outlives builds
-  HttpRequest page_request;    // template for page fetches (proxy, UA, caps)
-  FeedRef feed;                // id/url from config, rest from the feed
-  FullArticleMode full_article = FullArticleMode::kAuto;
-  CleanOptions clean;  // per-feed selectors
-  std::string language_override;
+  HttpClient* http = nullptr;            // REQUIRES: non-null, outlives builds
+  WorkerPool* workers = nullptr;         // null: CPU work inline (tests)
+  std::shared_ptr<const FeedPlan> plan;  // REQUIRES: non-null
+  FeedRef feed;  // id/url from the plan, title/link/language from the feed
 };
 
 // Decides whether to fetch the page for an item (exposed for tests).

@@ -48,15 +48,6 @@ inline Awaitable<Result<HttpResponse>> AsyncFetch(HttpClient& client,
       });
 }
 
-// co_await-able PollFeed.
-inline Awaitable<Result<FeedPollResult>> AsyncPollFeed(
-    HttpClient& client, FeedPollRequest request) {
-  return AwaitCallback<FeedPollResult>(
-      [&client, request = std::move(request)](FeedPollCallback done) mutable {
-        PollFeed(client, std::move(request), std::move(done));
-      });
-}
-
 // A level-less "something changed" signal for coroutines on one executor:
 // Wait() suspends until the next NotifyAll(). Waiters re-check their
 // condition in a loop.

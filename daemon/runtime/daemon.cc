@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "connectors/builtin.h"
 #include "connectors/sinks/kafka/kafka_sink_config.h"
+#include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
 #include "daemon/core/sink_registry.h"
@@ -26,6 +27,7 @@
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/systemd_notify.h"
+#include "daemon/runtime/worker_pool.h"
 #include "daemon/state/state_store.h"
 
 namespace newsflow {
@@ -75,6 +77,8 @@ class Daemon::Impl {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<HttpClient> http_;
+  // Parsing and cleaning; after io_ so it is joined first.
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<FeedEvents> events_;  // null unless kafka.events_topic
   std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;
@@ -132,6 +136,10 @@ Result<void> Daemon::Impl::Start() {
   http_options.max_host_connections = config_.http.max_host_connections;
   http_options.min_host_interval = config_.http.min_host_interval;
   http_ = std::make_unique<HttpClient>(io_, http_options);
+  InitHtmlCleaner();  // libxml2's global init, on this thread, before workers
+  workers_ = std::make_unique<WorkerPool>(
+      io_.get_executor(),
+      WorkerPoolOptions{.threads = config_.pipeline.workers});
   publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
                                            config_.pipeline.max_in_flight);
   publisher_->SetCategoryTopics(config_.kafka.topics_by_category);
@@ -155,6 +163,7 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed) {
   env.store = store_.get();
   env.publisher = publisher_.get();
   env.events = events_.get();
+  env.workers = workers_.get();
   auto poller =
       std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   pollers_[feed.name] = poller;

@@ -14,6 +14,7 @@
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/backlog_order.h"
+#include "daemon/runtime/worker_pool.h"
 #include "daemon/runtime/runtime_metrics.h"
 
 namespace newsflow {
@@ -22,7 +23,22 @@ namespace {
 
 MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
 
+// True when a permanent redirect was confirmed and the feed is polled at
+// its target (state as loaded, before this poll's stages ran).
+bool IsMoved(const FeedState& state, int move_hits) {
+  return !state.moved_to.empty() && state.moved_hits >= move_hits &&
+         state.url == state.moved_to;
+}
+
 }  // namespace
+
+// What FetchFeed produced: the classified, parsed answer (or the error)
+// and when it arrived.
+struct FeedPoller::Fetched {
+  Result<FeedPollResult> result = Error::Internal("poll did not run");
+  TimePoint now;
+  std::string outcome;  // FetchOutcomeName(result)
+};
 
 FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
                        FeedConfig feed, const DaemonConfig& config)
@@ -30,56 +46,13 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
       feed_(std::move(feed)),
       scheduler_(config.scheduler),
       pipeline_(config.pipeline),
-      default_topic_(feed_.topic),
-      build_(std::make_shared<BuildContext>()),
+      plan_(std::make_shared<const FeedPlan>(MakeFeedPlan(feed_, config))),
       sleep_(executor),
       rng_(std::random_device{}()) {
-  HttpRequest base;
-  base.user_agent =
-      feed_.user_agent.empty() ? config.http.user_agent : feed_.user_agent;
-  base.proxy = feed_.proxy.empty() ? config.http.proxy : feed_.proxy;
-  base.headers = feed_.headers;
-  base.connect_timeout = config.http.connect_timeout;
-  base.total_timeout = config.http.total_timeout;
-  base.max_body_bytes = config.http.max_body_bytes;
-  base.max_redirects = config.http.max_redirects;
-  feed_request_ = base;
-  feed_request_.url = feed_.url;
-  // Credentials go to the feed only, never to the pages its items link to.
-  feed_request_.cookie = feed_.cookies;
   current_url_ = feed_.url;
-  if (!feed_.timezone.empty()) {
-    // The config loader validated the name; tzdata may still have vanished
-    // since. Dates then stay UTC rather than the feed being dropped.
-    auto zone = TimeZone::Load(feed_.timezone);
-    if (zone) {
-      assumed_zone_ = std::make_shared<const TimeZone>(std::move(*zone));
-    } else {
-      GetLogger("feed." + feed_.name)
-          ->warn("timezone ignored, zone-less dates read as UTC: {}",
-                 zone.error().ToString());
-    }
+  if (!plan_->warning.empty()) {
+    GetLogger("feed." + feed_.name)->warn("{}", plan_->warning);
   }
-  // Page links come from the feed's publisher, not the operator: guard them,
-  // and keep the feed's credentials away from whatever hosts they name.
-  base.allow_private_targets = config.http.allow_private_targets;
-  std::erase_if(base.headers, [](const auto& header) {
-    std::string name = header.first;
-    for (char& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return name == "authorization" || name == "cookie" ||
-           name == "proxy-authorization";
-  });
-
-  build_->http = env_.http;
-  build_->page_request = base;
-  build_->feed.id = feed_.name;
-  build_->feed.url = feed_.url;
-  build_->full_article = feed_.full_article;
-  build_->clean.remove_selectors = feed_.remove_selectors;
-  build_->clean.keep_selectors = feed_.keep_selectors;
-  build_->language_override = feed_.language;
 }
 
 void FeedPoller::Stop() {
@@ -89,9 +62,9 @@ void FeedPoller::Stop() {
 
 std::chrono::milliseconds FeedPoller::PlannedDelay() const {
   PollPlan plan;
-  plan.interval = scheduler_.adaptive && adaptive_ && !feed_.interval_explicit
+  plan.interval = scheduler_.adaptive && adaptive_ && !plan_->interval_explicit
                       ? *adaptive_
-                      : feed_.interval;
+                      : plan_->interval;
   plan.consecutive_failures = consecutive_failures_;
   plan.hints = hints_;
   plan.hints.ttl = ttl_;
@@ -123,9 +96,9 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     PollPlan plan;
     // An interval the operator wrote on the feed wins over the adaptive one.
     plan.interval = self->scheduler_.adaptive && self->adaptive_ &&
-                            !self->feed_.interval_explicit
+                            !self->plan_->interval_explicit
                         ? *self->adaptive_
-                        : self->feed_.interval;
+                        : self->plan_->interval;
     plan.consecutive_failures = self->consecutive_failures_;
     plan.hints = self->hints_;
     plan.hints.ttl = self->ttl_;
@@ -141,224 +114,260 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
 }
 
 Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
+  auto loaded = env_.store->LoadFeed(feed_.name);
+  if (!loaded) co_return loaded.error();
+  FeedState state = std::move(*loaded);
+  consecutive_failures_ = state.consecutive_failures;  // survives restarts
+
+  Fetched fetched = co_await FetchFeed(PlanRequest(state));
+  RecordOutcome(fetched, state);
+  if (!fetched.result) {
+    (void)CommitFeedState(state);
+    co_return fetched.result.error();
+  }
+  FeedPollResult& result = *fetched.result;
+  state.url = FollowMove(result, state);
+  LearnSchedule(result, fetched.now);
+
+  PollSummary summary;
+  summary.status = result.status;
+  FeedValidators validators = result.validators;
+  if (result.status == FeedPollStatus::kNew) {
+    // pipeline.first_poll_backlog: the first successful poll of a feed
+    // publishes at most that many new items; the older backlog is
+    // remembered as seen, not published.
+    const size_t backlog_limit =
+        state.last_success ? 0 : pipeline_.first_poll_backlog;
+    auto processed = co_await ProcessItems(std::move(result), backlog_limit);
+    if (!processed) co_return processed.error();
+    summary = *processed;
+    // Store the validators only when every item is safely delivered:
+    // otherwise the next poll would get a 304 and never retry the rest.
+    if (summary.incomplete > 0) validators = {};
+  } else {
+    // Nothing new: keep the stored body hash (the 304 carries none).
+    validators.body_hash = state.body_hash;
+  }
+  state.etag = validators.etag;
+  state.last_modified = validators.last_modified;
+  state.body_hash = validators.body_hash;
+  state.last_success = Now();
+  if (auto saved = CommitFeedState(state); !saved) co_return saved.error();
   auto log = GetLogger("feed." + feed_.name);
-  auto& metrics = MetricsRegistry::Global();
-  auto state = env_.store->LoadFeed(feed_.name);
-  if (!state) co_return state.error();
-  consecutive_failures_ = state->consecutive_failures;  // survives restarts
+  if (summary.status == FeedPollStatus::kNew) {
+    log->info("Feed polled. items={} published={} unchanged={} incomplete={}",
+              summary.items, summary.published, summary.unchanged,
+              summary.incomplete);
+  } else {
+    log->debug("Feed unchanged. status={}", fetched.outcome);
+  }
+  co_return summary;
+}
+
+// Stage 1: the request — the configured URL or a confirmed move, and the
+// stored validators when they belong to that URL.
+FeedPollRequest FeedPoller::PlanRequest(const FeedState& state) {
   // A permanent redirect seen often enough replaces the configured URL.
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = !state->moved_to.empty() &&
-                     state->moved_hits >= move_hits &&
-                     state->url == state->moved_to;
-  current_url_ = moved ? state->moved_to : feed_.url;
+  const bool moved = IsMoved(state, move_hits);
+  current_url_ = moved ? state.moved_to : feed_.url;
   FeedPollRequest request;
   request.feed_name = feed_.name;
-  request.http = feed_request_;
-  request.http.url = current_url_;
-  request.assumed_zone = assumed_zone_;
+  request.http = FeedRequestFor(*plan_, current_url_);
+  request.assumed_zone = plan_->assumed_zone;
   // Validators are only trusted for the URL they were stored for.
-  if (state->url == current_url_) {
-    request.previous = {state->etag, state->last_modified, state->body_hash};
+  if (state.url == current_url_) {
+    request.previous = {state.etag, state.last_modified, state.body_hash};
   }
   // Servers that answer 304 to anything would hide changes for ever: every
   // Nth poll asks without validators (the body hash still avoids rework).
   ++polls_;
   request.unconditional = scheduler_.unconditional_every > 0 &&
                           polls_ % scheduler_.unconditional_every == 0;
+  return request;
+}
+
+// Stage 2: the transfer on the io_context, then classification (body hash,
+// validators) and parsing on a worker.
+Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   const std::string where = "feed " + feed_.name + " (" + current_url_ + ")";
   const auto fetch_start = std::chrono::steady_clock::now();
   Result<HttpResponse> response =
       co_await AsyncFetch(*env_.http, ConditionalRequest(request));
   const std::chrono::duration<double> fetch_seconds =
       std::chrono::steady_clock::now() - fetch_start;
-  const TimePoint now = Now();
-  Result<FeedPollResult> result = Error::Internal("unclassified", where);
+  Fetched fetched;
+  fetched.now = Now();
   if (response) {
-    hints_ = HintsFromResponse(*response, now);
-    result = ClassifyFeedResponse(request, std::move(*response));
+    hints_ = HintsFromResponse(*response, fetched.now);
+    // Named, not inline in co_await: see worker_pool.h (GCC 12).
+    auto classify = [request = std::move(request),
+                     response = std::move(*response)]() mutable {
+      return ClassifyFeedResponse(request, std::move(response));
+    };
+    fetched.result = co_await RunCpu(env_.workers, std::move(classify));
   } else {
     hints_ = {};
     // Name the feed in `where`; curl's message already carries the URL.
     const Error& e = response.error();
-    result = Error(e.code(), e.message(), where, e.http_status());
+    fetched.result = Error(e.code(), e.message(), where, e.http_status());
   }
-  const std::string outcome = FetchOutcomeName(result);
-  FetchDurationHistogram(outcome).Observe(fetch_seconds.count());
+  fetched.outcome = FetchOutcomeName(fetched.result);
+  FetchDurationHistogram(fetched.outcome).Observe(fetch_seconds.count());
+  co_return fetched;
+}
+
+// Stage 3: metrics, the outage detector, the failure streak and its events.
+void FeedPoller::RecordOutcome(const Fetched& fetched, FeedState& state) {
+  auto& metrics = MetricsRegistry::Global();
+  const std::string& outcome = fetched.outcome;
+  const TimePoint now = fetched.now;
   metrics
       .GetCounter("newsflow_feed_fetches_total", "Feed fetches by outcome.",
                   {{"feed", feed_.name}, {"outcome", outcome}})
       .Inc();
   OutageDetector& outage =
       env_.outage != nullptr ? *env_.outage : OutageDetector::Global();
+  const Result<FeedPollResult>& result = fetched.result;
   const bool network_failure = !result && IsNetworkFailure(result.error());
   outage.Record(HostKeyOf(current_url_), network_failure, now);
-  state->last_attempt = now;
+  state.last_attempt = now;
   Gauge& failures_gauge =
       metrics.GetGauge("newsflow_feed_consecutive_failures",
                        "Failed polls of the feed since its last success.",
                        FeedLabel(feed_.name));
-  if (!result) {
-    // "<outcome>: <error>": the outcome is the stable label of
-    // newsflow_feed_fetches_total, so /metrics can name the kind without
-    // guessing it from the message.
-    state->last_error = outcome + ": " + result.error().ToString();
-    if (network_failure && outage.InOutage(now)) {
-      // Many hosts unreachable at once: our network, not this feed. Retry
-      // at the normal interval instead of backing off.
-      log->warn(
-          "Feed poll failed during a suspected local network outage; "
-          "not backing off. outcome={} error={}",
-          outcome, result.error().ToString());
-    } else {
-      state->consecutive_failures += 1;
-      log->warn(
-          "Feed poll failed. feed={} outcome={} error={} "
-          "consecutive_failures={}",
-          feed_.name, outcome, result.error().ToString(),
-          state->consecutive_failures);
-    }
-    // One event per failure streak, not per poll: operators alert on it.
-    if (env_.events != nullptr && consecutive_failures_ == 0 &&
-        state->consecutive_failures > 0) {
+  if (result) {
+    if (env_.events != nullptr && consecutive_failures_ > 0) {
       env_.events->Emit(
-          {"fetch_failed",
+          {"recovered",
            feed_.name,
            feed_.url,
            now,
-           {{"outcome", outcome}, {"error", result.error().ToString()}}});
+           {{"failed_polls", std::to_string(consecutive_failures_)}}});
     }
-    consecutive_failures_ = state->consecutive_failures;
-    failures_gauge.Set(consecutive_failures_);
-    (void)env_.store->SaveFeed(*state);
-    co_return result.error();
+    consecutive_failures_ = 0;
+    state.consecutive_failures = 0;
+    state.last_error.clear();
+    failures_gauge.Set(0);
+    metrics
+        .GetGauge("newsflow_feed_last_success_timestamp_seconds",
+                  "Unix time of the feed's last successful poll.",
+                  FeedLabel(feed_.name))
+        .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
+    if (result->validators_distrusted) {
+      GetLogger("feed." + feed_.name)
+          ->info(
+              "Server repeated its validators with a different body; "
+              "ignoring them. feed={}",
+              feed_.name);
+    }
+    return;
   }
-  // Redirect bookkeeping: only consistent permanent redirects move the feed.
-  const std::string target = result->effective_url;
-  const bool permanent = (result->first_redirect_status == 301 ||
-                          result->first_redirect_status == 308) &&
-                         !target.empty() && target != current_url_;
-  bool move_confirmed = false;
-  if (permanent) {
-    if (state->moved_to == target) {
-      state->moved_hits += 1;
-    } else {
-      state->moved_to = target;
-      state->moved_hits = 1;
-    }
-    move_confirmed = state->moved_hits >= move_hits;
-    if (move_confirmed) {
-      log->warn(
-          "Feed moved permanently; polling the new URL from now on "
-          "(update the configuration). feed={} from={} to={} hits={}",
-          feed_.name, current_url_, target, state->moved_hits);
-      if (env_.events != nullptr) {
-        env_.events->Emit({"moved",
-                           feed_.name,
-                           feed_.url,
-                           now,
-                           {{"from", current_url_}, {"to", target}}});
-      }
-      metrics
-          .GetCounter("newsflow_feed_moves_total",
-                      "Confirmed permanent redirects of feed URLs.",
-                      FeedLabel(feed_.name))
-          .Inc();
-    } else {
-      log->info("Feed permanently redirected. feed={} to={} hits={}/{}",
-                feed_.name, target, state->moved_hits, move_hits);
-    }
-  } else if (!moved) {
-    state->moved_to.clear();
-    state->moved_hits = 0;
+  auto log = GetLogger("feed." + feed_.name);
+  // "<outcome>: <error>": the outcome is the stable label of
+  // newsflow_feed_fetches_total, so /metrics can name the kind without
+  // guessing it from the message.
+  state.last_error = outcome + ": " + result.error().ToString();
+  if (network_failure && outage.InOutage(now)) {
+    // Many hosts unreachable at once: our network, not this feed. Retry
+    // at the normal interval instead of backing off.
+    log->warn(
+        "Feed poll failed during a suspected local network outage; "
+        "not backing off. outcome={} error={}",
+        outcome, result.error().ToString());
+  } else {
+    state.consecutive_failures += 1;
+    log->warn(
+        "Feed poll failed. feed={} outcome={} error={} "
+        "consecutive_failures={}",
+        feed_.name, outcome, result.error().ToString(),
+        state.consecutive_failures);
   }
-  const std::string stored_url = move_confirmed ? target : current_url_;
-  const std::string moved_to = state->moved_to;
-  const int moved_hits = state->moved_hits;
-  if (env_.events != nullptr && consecutive_failures_ > 0) {
+  // One event per failure streak, not per poll: operators alert on it.
+  if (env_.events != nullptr && consecutive_failures_ == 0 &&
+      state.consecutive_failures > 0) {
     env_.events->Emit(
-        {"recovered",
+        {"fetch_failed",
          feed_.name,
          feed_.url,
          now,
-         {{"failed_polls", std::to_string(consecutive_failures_)}}});
+         {{"outcome", outcome}, {"error", result.error().ToString()}}});
   }
-  consecutive_failures_ = 0;
-  failures_gauge.Set(0);
-  metrics
-      .GetGauge("newsflow_feed_last_success_timestamp_seconds",
-                "Unix time of the feed's last successful poll.",
-                FeedLabel(feed_.name))
-      .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
-  if (result->validators_distrusted) {
-    log->info(
-        "Server repeated its validators with a different body; "
-        "ignoring them. feed={}",
-        feed_.name);
-  }
-  PollSummary summary;
-  summary.status = result->status;
-  if (result->status != FeedPollStatus::kNotModified &&
-      result->status != FeedPollStatus::kUnchangedBody) {
-    const ParsedFeed& doc = result->feed;
-    ttl_.reset();
-    if (doc.ttl_minutes && *doc.ttl_minutes > 0) {
-      ttl_ = std::chrono::minutes(*doc.ttl_minutes);
+  consecutive_failures_ = state.consecutive_failures;
+  failures_gauge.Set(consecutive_failures_);
+}
+
+// Stage 4: redirect bookkeeping — only consistent permanent redirects move
+// the feed.
+std::string FeedPoller::FollowMove(const FeedPollResult& result,
+                                   FeedState& state) {
+  auto log = GetLogger("feed." + feed_.name);
+  const int move_hits = std::max(1, scheduler_.redirect_move_hits);
+  const bool moved = IsMoved(state, move_hits);
+  const std::string& target = result.effective_url;
+  const bool permanent = (result.first_redirect_status == 301 ||
+                          result.first_redirect_status == 308) &&
+                         !target.empty() && target != current_url_;
+  if (!permanent) {
+    if (!moved) {
+      state.moved_to.clear();
+      state.moved_hits = 0;
     }
-    std::vector<TimePoint> dates;
-    for (const FeedItem& item : doc.items) {
-      if (item.published) {
-        dates.push_back(*item.published);
-      } else if (item.updated) {
-        dates.push_back(*item.updated);
-      }
-    }
-    adaptive_ = AdaptiveInterval(dates, now);
+    return current_url_;
   }
-  if (result->status != FeedPollStatus::kNew) {
-    log->debug("Feed unchanged. status={}", outcome);
-    state->url = stored_url;
-    state->etag = result->validators.etag;
-    state->last_modified = result->validators.last_modified;
-    state->last_success = Now();
-    state->last_error.clear();
-    state->consecutive_failures = 0;
-    (void)env_.store->SaveFeed(*state);
-    co_return summary;
-  }
-  FeedValidators validators = result->validators;
-  // pipeline.first_poll_backlog: the first successful poll of a feed
-  // publishes at most that many new items; the older backlog is remembered
-  // as seen, not published.
-  const size_t backlog_limit =
-      state->last_success ? 0 : pipeline_.first_poll_backlog;
-  auto processed = co_await ProcessItems(std::move(*result), backlog_limit);
-  if (!processed) co_return processed.error();
-  state = env_.store->LoadFeed(feed_.name);
-  if (!state) co_return state.error();
-  state->url = stored_url;
-  state->moved_to = moved_to;
-  state->moved_hits = moved_hits;
-  state->last_success = Now();
-  state->last_error.clear();
-  state->consecutive_failures = 0;
-  // Store the validators only when every item is safely delivered:
-  // otherwise the next poll would get a 304 and never retry the rest.
-  if (processed->incomplete == 0) {
-    state->etag = validators.etag;
-    state->last_modified = validators.last_modified;
-    state->body_hash = validators.body_hash;
+  if (state.moved_to == target) {
+    state.moved_hits += 1;
   } else {
-    state->etag.clear();
-    state->last_modified.clear();
-    state->body_hash.clear();
+    state.moved_to = target;
+    state.moved_hits = 1;
   }
-  if (auto saved = env_.store->SaveFeed(*state); !saved)
-    co_return saved.error();
-  log->info("Feed polled. items={} published={} unchanged={} incomplete={}",
-            processed->items, processed->published, processed->unchanged,
-            processed->incomplete);
-  co_return *processed;
+  if (state.moved_hits < move_hits) {
+    log->info("Feed permanently redirected. feed={} to={} hits={}/{}",
+              feed_.name, target, state.moved_hits, move_hits);
+    return current_url_;
+  }
+  log->warn(
+      "Feed moved permanently; polling the new URL from now on "
+      "(update the configuration). feed={} from={} to={} hits={}",
+      feed_.name, current_url_, target, state.moved_hits);
+  if (env_.events != nullptr) {
+    env_.events->Emit({"moved",
+                       feed_.name,
+                       feed_.url,
+                       Now(),
+                       {{"from", current_url_}, {"to", target}}});
+  }
+  MetricsRegistry::Global()
+      .GetCounter("newsflow_feed_moves_total",
+                  "Confirmed permanent redirects of feed URLs.",
+                  FeedLabel(feed_.name))
+      .Inc();
+  return target;
+}
+
+// Stage 5: scheduling hints the document itself carries (RSS <ttl>, the
+// publishing rate of its items). A 304 or an unchanged body keeps the last.
+void FeedPoller::LearnSchedule(const FeedPollResult& result, TimePoint now) {
+  if (result.status != FeedPollStatus::kNew) return;
+  const ParsedFeed& doc = result.feed;
+  ttl_.reset();
+  if (doc.ttl_minutes && *doc.ttl_minutes > 0) {
+    ttl_ = std::chrono::minutes(*doc.ttl_minutes);
+  }
+  std::vector<TimePoint> dates;
+  for (const FeedItem& item : doc.items) {
+    if (item.published) {
+      dates.push_back(*item.published);
+    } else if (item.updated) {
+      dates.push_back(*item.updated);
+    }
+  }
+  adaptive_ = AdaptiveInterval(dates, now);
+}
+
+// Stage 7: the one place the feed's stored state is written.
+Result<void> FeedPoller::CommitFeedState(const FeedState& state) {
+  return env_.store->SaveFeed(state);
 }
 
 namespace {
@@ -455,7 +464,12 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
   auto log = GetLogger("feed." + feed_.name);
   ParsedFeed& feed = result.feed;
   // A fresh context per poll: in-flight builds keep the one they started with.
-  auto build = std::make_shared<BuildContext>(*build_);
+  auto build = std::make_shared<BuildContext>();
+  build->http = env_.http;
+  build->workers = env_.workers;
+  build->plan = plan_;
+  build->feed.id = plan_->name;
+  build->feed.url = plan_->url;
   build->feed.title = feed.title;
   build->feed.link = feed.link;
   build->feed.language = feed.language;
@@ -539,7 +553,7 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     }
     ++batch->outstanding;
     env_.publisher->Publish(
-        *article, default_topic_, item_hash,
+        *article, plan_->topic, item_hash,
         [batch](const DeliveryReport& report) {
           --batch->outstanding;
           if (report.outcome == DeliveryOutcome::kDelivered) {

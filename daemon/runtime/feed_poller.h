@@ -4,9 +4,17 @@
 // items into articles, publish them, remember what was delivered, sleep,
 // repeat. One coroutine per feed on the daemon's io_context.
 //
+// A poll (PollOnce) is a sequence of named stages, top to bottom:
+//   PlanRequest → FetchFeed (HTTP on the io_context; classification and
+//   parsing on the worker pool) → RecordOutcome → FollowMove →
+//   LearnSchedule → ProcessItems → CommitFeedState (the only place the
+//   feed's FeedState is written).
+// Everything touching the state store, metrics, publisher and timers runs
+// on the io_context; parsing, cleaning and extraction on env.workers.
+//
 // Ownership: shared by its coroutine and the Daemon (shared_ptr), so Stop()
 // during a poll is safe. The environment objects (HttpClient, StateStore,
-// Publisher) are owned by the Daemon and outlive every poller.
+// Publisher, WorkerPool) are owned by the Daemon and outlive every poller.
 
 #include <chrono>
 #include <memory>
@@ -15,11 +23,11 @@
 #include <unordered_set>
 
 #include "config/config.h"
-#include "daemon/core/timezone.h"
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/runtime/article_builder.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/runtime/feed_events.h"
+#include "daemon/runtime/feed_plan.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/scheduler.h"
 #include "daemon/state/state_store.h"
@@ -34,6 +42,9 @@ struct PollerEnv {
   // Shared outage detector; nullptr = OutageDetector::Global().
   OutageDetector* outage = nullptr;
   FeedEvents* events = nullptr;  // optional (kafka.events_topic); may be null
+  // CPU work (parsing, cleaning, extraction); null runs it inline on the
+  // io_context thread (tests only: the daemon always passes its pool).
+  WorkerPool* workers = nullptr;
 };
 
 // What one poll did.
@@ -79,22 +90,32 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   bool last_poll_failed() const { return last_poll_failed_; }
 
  private:
+  struct Fetched;  // what FetchFeed produced
+
+  // The stages of PollOnce, in order. `state` is the feed's stored state,
+  // updated in memory by the stages and written by CommitFeedState only.
+  FeedPollRequest PlanRequest(const FeedState& state);
+  Awaitable<Fetched> FetchFeed(FeedPollRequest request);
+  void RecordOutcome(const Fetched& fetched, FeedState& state);
+  // Returns the URL to store (a confirmed move's target, else the fetched).
+  std::string FollowMove(const FeedPollResult& result, FeedState& state);
+  void LearnSchedule(const FeedPollResult& result, TimePoint now);
   // `backlog_limit` > 0: publish at most that many unknown items (the
   // feed's first poll), the newest by date (NewestFirstOrder); the older
   // unknown items are recorded as seen.
   Awaitable<Result<PollSummary>> ProcessItems(FeedPollResult result,
                                               size_t backlog_limit);
+  Result<void> CommitFeedState(const FeedState& state);
+
   Result<IdPolicy> ApplyIdPolicy(const std::vector<ItemKey>& keys);
 
   PollerEnv env_;
   const FeedConfig feed_;
   const SchedulerConfig scheduler_;
   const PipelineConfig pipeline_;
-  const std::string default_topic_;
-  std::shared_ptr<BuildContext> build_;  // feed title/link refreshed per poll
-  HttpRequest feed_request_;
-  // The feed's `timezone`, loaded once; null = UTC.
-  std::shared_ptr<const TimeZone> assumed_zone_;
+  // The feed's requests and per-feed settings; replaced whole (one
+  // assignment) when settings change, in-flight builds keep theirs.
+  std::shared_ptr<const FeedPlan> plan_;
   asio::steady_timer sleep_;
   std::mt19937 rng_;
   int consecutive_failures_ = 0;

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <set>
 
-#include "connectors/sources/feed/date_parser.h"
 #include "daemon/core/text_util.h"
+#include "daemon/core/time_util.h"
 
 namespace newsflow {
 namespace {
@@ -45,7 +45,7 @@ std::optional<seconds> ParseRetryAfter(std::string_view value, TimePoint now) {
   value = Trim(value);
   if (value.empty()) return std::nullopt;
   if (auto delta = ParseUnsigned(value)) return Capped(*delta);
-  auto when = feed_internal::ParseFeedDate(value);
+  auto when = ParseHttpDate(value);
   if (!when) return std::nullopt;
   return std::max(seconds(0), duration_cast<seconds>(*when - now));
 }
@@ -77,8 +77,8 @@ ScheduleHints HintsFromResponse(const HttpResponse& response, TimePoint now) {
   if (!expires.empty() && expires != "0" && !hints.max_age) {
     // RFC 9111: max-age wins over Expires. Measure against the server's
     // Date so a skewed local clock does not matter.
-    auto when = feed_internal::ParseFeedDate(expires);
-    auto date = feed_internal::ParseFeedDate(response.Header("date"));
+    auto when = ParseHttpDate(expires);
+    auto date = ParseHttpDate(response.Header("date"));
     if (when) {
       auto delta = duration_cast<seconds>(*when - (date ? *date : now));
       if (delta > seconds(0)) hints.expires_in = Capped(delta.count());

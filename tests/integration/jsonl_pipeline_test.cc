@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "tests/integration/seed_fixture.h"
+#include "tests/testing/corpus.h"
 #include "tests/testing/daemon_process.h"
 #include "tests/testing/loopback_http_server.h"
 #include "tests/testing/schema_check.h"
@@ -72,6 +73,7 @@ class JsonlSite {
 };
 
 TEST(JsonlPipelineTest, OncePublishesSeedThenRememberesIt) {
+  NF_REQUIRE_CORPUS("seed");
   auto server = StartSeedServer();
   JsonlSite site("seed", "frontier-world", kSeedFeedUrl, server->base_url());
   auto first = site.RunOnce();
@@ -140,6 +142,7 @@ TEST(JsonlPipelineTest, FirstPollBacklogPublishesOnlyTheNewestItems) {
 }
 
 TEST(JsonlPipelineTest, FetchCommandPrintsTheSameArticles) {
+  NF_REQUIRE_CORPUS("seed");
   auto server = StartSeedServer();
   auto result =
       RunDaemonCommand({"fetch", kSeedFeedUrl, "--proxy", server->base_url()});
@@ -190,6 +193,7 @@ TEST(CommandLineTest, UsageErrorsExitTwoAndBadConfigExitsOne) {
 }
 
 TEST(CommandLineTest, ExtractPrintsTheSeedArticleText) {
+  NF_REQUIRE_CORPUS("seed");
   auto r = RunDaemonCommand({"extract", SeedDir() + "/article.html"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(SquashWhitespace(r.out),
@@ -197,6 +201,7 @@ TEST(CommandLineTest, ExtractPrintsTheSeedArticleText) {
 }
 
 TEST(CommandLineTest, ParsePrintsTheParsersView) {
+  NF_REQUIRE_CORPUS("seed");
   auto r = RunDaemonCommand({"parse", SeedDir() + "/feed.xml"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto v = nlohmann::json::parse(r.out);

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/testing/corpus.h"
+
 namespace newsflow::testing {
 
 std::string ReadFileOrDie(const std::string& path) {
@@ -14,7 +16,7 @@ std::string ReadFileOrDie(const std::string& path) {
   return s.str();
 }
 
-std::string SeedDir() { return std::string(NEWSFLOW_CORPUS_DIR) + "/seed"; }
+std::string SeedDir() { return CorpusPath("seed"); }
 
 std::unique_ptr<LoopbackHttpServer> StartSeedServer() {
   const std::map<std::string, std::pair<std::string, std::string>> routes = {

@@ -1,7 +1,8 @@
 #pragma once
 
-// The seed site (../shared/corpus/seed) served by a real loopback HTTP
-// server, plus what every test asserts about the two seed articles.
+// The seed site ($NEWSFLOW_CORPUS_DIR/seed) served by a real loopback HTTP
+// server, plus what every test asserts about the two seed articles. Tests
+// using it start with NF_REQUIRE_CORPUS("seed") (tests/testing/corpus.h).
 
 #include <map>
 #include <memory>
@@ -17,7 +18,7 @@ inline constexpr char kSeedFeedUrl[] =
 inline constexpr char kSeedArticlePath[] =
     "/2025/10/12/taliban-claims-killing-58-pakistani-soldiers/";
 
-// The boilerplate strings of ../shared/corpus/seed/README.md.
+// The boilerplate strings of the corpus seed README.md.
 inline const std::vector<std::string> kSeedBoilerplate = {
     "Leave a Reply",
     "Your email address will not be published",

@@ -1,5 +1,5 @@
 // End to end, with real parts only: the real newsflowd binary, a real HTTP
-// server on 127.0.0.1 serving ../shared/corpus/seed (reached through the
+// server on 127.0.0.1 serving the corpus seed site (reached through the
 // daemon's HTTP proxy setting), and a real Kafka broker started by
 // scripts/kafka-broker (ctest fixture kafka_broker).
 
@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/seed_fixture.h"
+#include "tests/testing/corpus.h"
 #include "tests/testing/daemon_process.h"
 #include "tests/testing/kafka_test_util.h"
 #include "tests/testing/schema_check.h"
@@ -24,6 +25,7 @@ using std::chrono::seconds;
 class SeedPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    NF_REQUIRE_CORPUS("seed");
     auto bootstrap = TestBrokerBootstrap();
     ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
     bootstrap_ = *bootstrap;
@@ -54,7 +56,9 @@ class SeedPipelineTest : public ::testing::Test {
         << "    interval: 1h\n"
         << "    full_article: auto\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
 
   std::string bootstrap_, topic_, config_path_;
   fs::path dir_;

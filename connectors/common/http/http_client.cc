@@ -382,9 +382,16 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   t->easy = easy;
   t->started = Clock::now();
 
+  // One Cookie header (RFC 6265): `cookie` joins a Cookie entry of
+  // `headers` when there is one.
+  bool cookie_sent = r.cookie.empty();
   for (const auto& [name, value] : r.headers) {
-    t->header_list =
-        curl_slist_append(t->header_list, (name + ": " + value).c_str());
+    std::string line = name + ": " + value;
+    if (!cookie_sent && EqualsIgnoreCaseAscii(name, "cookie")) {
+      line += "; " + r.cookie;
+      cookie_sent = true;
+    }
+    t->header_list = curl_slist_append(t->header_list, line.c_str());
   }
   if (!r.etag.empty()) {
     t->header_list =
@@ -393,6 +400,13 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   if (!r.last_modified.empty()) {
     t->header_list = curl_slist_append(
         t->header_list, ("If-Modified-Since: " + r.last_modified).c_str());
+  }
+  // A custom "Cookie:" header, not CURLOPT_COOKIE: curl drops custom
+  // Cookie and Authorization headers when a redirect leaves the first
+  // origin (scheme, host and port), but sends CURLOPT_COOKIE everywhere.
+  if (!cookie_sent) {
+    t->header_list =
+        curl_slist_append(t->header_list, ("Cookie: " + r.cookie).c_str());
   }
   const std::string& agent =
       r.user_agent.empty() ? options_.default_user_agent : r.user_agent;
@@ -428,12 +442,6 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
-  if (!r.cookie.empty()) set(CURLOPT_COOKIE, r.cookie.c_str());
-  if (!r.username.empty()) {
-    set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    set(CURLOPT_USERNAME, r.username.c_str());
-    set(CURLOPT_PASSWORD, r.password.c_str());
-  }
   t->guard = !r.allow_private_targets;
   if (t->guard) {
     set(CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);

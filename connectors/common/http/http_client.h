@@ -29,6 +29,9 @@ namespace newsflow {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// One GET. The defaults are the safe ones for a URL that came from the
+// outside (a feed's item link): SSRF guard on, no credentials, bounded time,
+// size and redirects.
 struct HttpRequest {
   std::string url;            // http:// or https:// only
   HttpHeaders headers;        // extra request headers
@@ -40,16 +43,18 @@ struct HttpRequest {
   std::chrono::milliseconds total_timeout{30'000};
   size_t max_body_bytes = 16 << 20;  // decompressed; larger → kTooLarge
   int max_redirects = 5;             // longer chains → kTooManyRedirects
-  std::string cookie;                // Cookie header value ("a=1; b=2")
-  std::string username;              // HTTP basic auth when non-empty
-  std::string password;              // (never sent across hosts)
-  // SSRF guard: false refuses (kBlocked) any connection — first hop,
-  // redirects and reused connections alike — whose resolved peer address is
-  // private, loopback, link-local, CGNAT, multicast or unspecified. Checked
-  // on the address curl connects to (after DNS), so DNS rebinding fails.
-  // With a proxy the peer is the proxy, which the operator chose: the guard
-  // then only checks a literal-IP target URL (the proxy resolves names).
-  bool allow_private_targets = true;
+  // Cookie header value ("a=1; b=2"). Like an Authorization or Cookie
+  // entry in `headers`, sent to the request's own origin only: a redirect
+  // to another scheme, host or port drops it.
+  std::string cookie;
+  // SSRF guard. The default (false) refuses (kBlocked) any connection —
+  // first hop, redirects and reused connections alike — whose resolved peer
+  // address is private, loopback, link-local, CGNAT, multicast or
+  // unspecified. Checked on the address curl connects to (after DNS), so DNS
+  // rebinding fails. With a proxy the peer is the proxy, which the operator
+  // chose: the guard then only checks a literal-IP target URL (the proxy
+  // resolves names). Set true only for URLs the operator configured.
+  bool allow_private_targets = false;
 };
 
 struct HttpResponse {

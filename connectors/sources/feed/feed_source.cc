@@ -1,7 +1,7 @@
 #include "connectors/sources/feed/feed_source.h"
 
 #include "connectors/sources/feed/feed_parser.h"
-#include "daemon/normalizer/normalizer.h"
+#include "daemon/core/hash.h"
 
 namespace newsflow {
 namespace {

@@ -15,6 +15,7 @@
 
 #include "daemon/cleaner/html_cleaner.h"
 #include "tests/daemon/cleaner/extraction_metric.h"
+#include "tests/testing/corpus.h"
 
 namespace newsflow {
 namespace {
@@ -52,7 +53,8 @@ TEST(ExtractionMetricTest, WorkedExampleFromReadme) {
 }
 
 TEST(ExtractionEvalTest, DevSplitF1) {
-  const std::string dir = std::string(NEWSFLOW_CORPUS_DIR) + "/extraction/dev";
+  NF_REQUIRE_CORPUS("extraction/dev");
+  const std::string dir = testing::CorpusPath("extraction/dev");
   std::ifstream in(dir + "/ground-truth.json");
   ASSERT_TRUE(in) << "missing " << dir;
   nlohmann::json gold = nlohmann::json::parse(in);

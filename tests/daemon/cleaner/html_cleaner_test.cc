@@ -11,6 +11,7 @@
 #include "daemon/cleaner/metadata.h"
 #include "daemon/cleaner/selector.h"
 #include "daemon/core/time_util.h"
+#include "tests/testing/corpus.h"
 
 namespace newsflow {
 namespace {
@@ -23,7 +24,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::string SeedPath(const char* name) {
-  return std::string(NEWSFLOW_CORPUS_DIR) + "/seed/" + name;
+  return testing::CorpusPath("seed") + "/" + name;
 }
 std::string FixturePath(const char* name) {
   return std::string(NEWSFLOW_SOURCE_DIR) + "/tests/fixtures/cleaner/" + name;
@@ -59,6 +60,7 @@ void ExpectNoBoilerplate(const CleanedContent& c) {
 }
 
 TEST(ExtractPageTest, SeedArticleMatchesGold) {
+  NF_REQUIRE_CORPUS("seed");
   std::string html = ReadFile(SeedPath("article.html"));
   ASSERT_FALSE(html.empty());
   ExtractedPage page = ExtractPage(html);

@@ -17,6 +17,7 @@
 
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/text_util.h"
+#include "tests/testing/corpus.h"
 
 namespace newsflow {
 namespace {
@@ -92,7 +93,8 @@ std::string FindUnsafe(const std::string& html) {
 
 TEST(SanitizerSafetyTest, FeedparserSanitizeCorpus) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::path(NEWSFLOW_CORPUS_DIR) / "feeds" / "feedparser";
+  NF_REQUIRE_CORPUS("feeds/feedparser");
+  const fs::path dir = fs::path(testing::CorpusPath("feeds/feedparser"));
   ASSERT_TRUE(fs::exists(dir)) << dir;
   int files = 0, payloads = 0, unsafe_inputs = 0;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {

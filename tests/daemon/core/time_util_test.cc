@@ -31,5 +31,30 @@ TEST(TimeUtilTest, RejectsImpossibleDates) {
   EXPECT_TRUE(MakeUtc(2024, 2, 29, 0, 0, 0));
 }
 
+TEST(ParseHttpDateTest, TheThreeRfc9110Forms) {
+  const auto expected = MakeUtc(1994, 11, 6, 8, 49, 37);
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
+  EXPECT_EQ(ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), expected);
+  EXPECT_EQ(ParseHttpDate("Sun Nov  6 08:49:37 1994"), expected);
+}
+
+TEST(ParseHttpDateTest, LenientZonesAndNoDayName) {
+  const auto expected = MakeUtc(2025, 10, 9, 8, 0, 0);
+  EXPECT_EQ(ParseHttpDate("Thu, 09 Oct 2025 08:00:00 UTC"), expected);
+  EXPECT_EQ(ParseHttpDate("09 Oct 2025 08:00:00 GMT"), expected);
+  EXPECT_EQ(ParseHttpDate("Thu, 09 Oct 2025 10:00:00 +0200"), expected);
+  EXPECT_EQ(ParseHttpDate("thu, 09 oct 2025 08:00:00 gmt"), expected);
+}
+
+TEST(ParseHttpDateTest, RejectsWhatIsNoDate) {
+  for (const char* bad :
+       {"", "0", "-1", "soon", "120", "Thu, 32 Oct 2025 08:00:00 GMT",
+        "Thu, 09 Foo 2025 08:00:00 GMT", "Thu, 09 Oct 2025 08:00 GMT",
+        "Thu, 09 Oct 2025 08:00:00 EST5", "Thu, 09 Oct 2025 08:00:00 GMT x",
+        "2025-10-09T08:00:00Z"}) {
+    EXPECT_EQ(ParseHttpDate(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace newsflow

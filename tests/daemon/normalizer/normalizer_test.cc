@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/hash.h"
 #include "daemon/normalizer/id_policy.h"
 
 namespace newsflow {
@@ -78,11 +79,6 @@ TEST(ArticleIdTest, PinnedValuesNeverChange) {
   EXPECT_EQ(PolicyArticleId("gen", IdPolicy::kUrl,
                             {"gen-1-17", "http://gen-news.example/a/17"}),
             "528a74bb859be05762a56174533a8661");
-}
-
-TEST(Sha256Test, KnownVector) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(CountWordsTest, CountsLatinAndCjk) {

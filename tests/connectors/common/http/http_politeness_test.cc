@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "connectors/common/http/http_client.h"
+#include "daemon/core/text_util.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow {
@@ -47,6 +48,8 @@ Result<HttpResponse> Get(boost::asio::io_context& io, HttpClient& client,
 HttpRequest Req(std::string url) {
   HttpRequest r;
   r.url = std::move(url);
+  // The test servers are on loopback; the SSRF guard is on by default.
+  r.allow_private_targets = true;
   return r;
 }
 
@@ -325,20 +328,76 @@ TEST(PolitenessTest, CancelAllReachesRateDeferredRequests) {
   EXPECT_EQ(client.Active(), 0u);
 }
 
-TEST(CredentialsTest, CookieAndBasicAuthAreSent) {
+TEST(CredentialsTest, CookieIsSent) {
   LoopbackHttpServer server(Ok);
   boost::asio::io_context io;
   HttpClient client(io);
   HttpRequest req = Req(server.base_url() + "/private");
   req.cookie = "session=abc; theme=dark";
-  req.username = "reader";
-  req.password = "s3cret";
+  req.headers = {{"Authorization", "Basic cmVhZGVyOnMzY3JldA=="}};
   auto r = Get(io, client, req);
   ASSERT_TRUE(r) << r.error().ToString();
   TestRequest seen = server.requests().at(0);
   EXPECT_EQ(seen.Header("cookie"), "session=abc; theme=dark");
-  // base64("reader:s3cret")
   EXPECT_EQ(seen.Header("authorization"), "Basic cmVhZGVyOnMzY3JldA==");
+}
+
+// A Cookie entry in `headers` and the `cookie` field make one Cookie
+// header (RFC 6265 allows only one), not two.
+TEST(CredentialsTest, CookieHeaderAndCookieFieldAreOneHeader) {
+  LoopbackHttpServer server(Ok);
+  boost::asio::io_context io;
+  HttpClient client(io);
+  HttpRequest req = Req(server.base_url() + "/private");
+  req.headers = {{"Cookie", "a=1"}};
+  req.cookie = "b=2";
+  auto r = Get(io, client, req);
+  ASSERT_TRUE(r) << r.error().ToString();
+  TestRequest seen = server.requests().at(0);
+  size_t cookies = 0;
+  for (const auto& [name, value] : seen.headers) {
+    cookies += EqualsIgnoreCaseAscii(name, "cookie");
+  }
+  EXPECT_EQ(cookies, 1u);
+  EXPECT_EQ(seen.Header("cookie"), "a=1; b=2");
+}
+
+// Credentials belong to the origin they were configured for: a redirect to
+// another port (another origin) carries neither the cookie nor the
+// Authorization header; a redirect within the origin keeps both.
+TEST(CredentialsTest, CookieAndAuthorizationStayWithTheirOrigin) {
+  LoopbackHttpServer other(Ok);
+  LoopbackHttpServer server([&](const TestRequest& req) {
+    TestResponse r;
+    if (req.path == "/away") {
+      r.status = 302;
+      r.headers.emplace_back("Location", other.base_url() + "/landing");
+    } else if (req.path == "/here") {
+      r.status = 301;
+      r.headers.emplace_back("Location", "/landing");
+    } else {
+      r.body = "home";
+    }
+    return r;
+  });
+  boost::asio::io_context io;
+  HttpClient client(io);
+  for (const char* path : {"/away", "/here"}) {
+    HttpRequest req = Req(server.base_url() + path);
+    req.cookie = "sid=1";
+    req.headers = {{"Authorization", "Bearer secret"}};
+    auto r = Get(io, client, req);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->status, 200);
+  }
+  ASSERT_EQ(other.requests().size(), 1u);
+  EXPECT_EQ(other.requests()[0].Header("cookie"), "");
+  EXPECT_EQ(other.requests()[0].Header("authorization"), "");
+  auto same = server.requests();
+  ASSERT_EQ(same.size(), 3u);
+  EXPECT_EQ(same[2].path, "/landing");
+  EXPECT_EQ(same[2].Header("cookie"), "sid=1");
+  EXPECT_EQ(same[2].Header("authorization"), "Bearer secret");
 }
 
 }  // namespace

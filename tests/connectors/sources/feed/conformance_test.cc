@@ -18,6 +18,7 @@
 
 #include "connectors/sources/feed/feed_parser.h"
 #include "daemon/core/url.h"
+#include "tests/testing/corpus.h"
 
 namespace newsflow {
 namespace {
@@ -122,7 +123,8 @@ std::string Short(std::string s) {
 }
 
 TEST(FeedConformanceTest, Corpus) {
-  const fs::path root = fs::path(NEWSFLOW_CORPUS_DIR) / "feeds";
+  NF_REQUIRE_CORPUS("feeds");
+  const fs::path root = fs::path(testing::CorpusPath("feeds"));
   ASSERT_TRUE(fs::is_directory(root)) << root;
   std::vector<fs::path> expects;
   for (const auto& e : fs::recursive_directory_iterator(root)) {

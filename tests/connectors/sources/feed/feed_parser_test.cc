@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/testing/corpus.h"
+
 namespace newsflow {
 namespace {
 
@@ -20,8 +22,8 @@ std::string Date(const std::optional<TimePoint>& t) {
 }
 
 TEST(FeedParserTest, SeedFeed) {
-  std::string body =
-      ReadFile(std::string(NEWSFLOW_CORPUS_DIR) + "/seed/feed.xml");
+  NF_REQUIRE_CORPUS("seed");
+  std::string body = ReadFile(testing::CorpusPath("seed") + "/feed.xml");
   ASSERT_FALSE(body.empty());
   auto r = ParseFeed(body);
   ASSERT_TRUE(r) << r.error().ToString();

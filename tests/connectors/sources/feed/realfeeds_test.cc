@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "connectors/sources/feed/feed_parser.h"
+#include "tests/testing/corpus.h"
 
 namespace newsflow {
 namespace {
@@ -29,16 +30,17 @@ bool IsAbsoluteHttp(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
-const std::string kDir = std::string(NEWSFLOW_CORPUS_DIR) + "/realfeeds/";
+std::string Dir() { return testing::CorpusPath("realfeeds") + "/"; }
 
 TEST(RealFeedsTest, AllParsePlausibly) {
-  json index = json::parse(ReadFile(kDir + "index.json"), nullptr, false);
+  NF_REQUIRE_CORPUS("realfeeds");
+  json index = json::parse(ReadFile(Dir() + "index.json"), nullptr, false);
   ASSERT_TRUE(index.is_array());
   ASSERT_GE(index.size(), 29u);
   for (const json& entry : index) {
     const std::string file = entry["file"];
     SCOPED_TRACE(file);
-    const std::string body = ReadFile(kDir + file);
+    const std::string body = ReadFile(Dir() + file);
     ASSERT_FALSE(body.empty());
     // The URL is fictitious; it only lets relative links resolve.
     auto r = ParseFeed(body, {.document_url = "https://feeds.example/" + file});
@@ -81,12 +83,13 @@ TEST(RealFeedsTest, AllParsePlausibly) {
 // Prints the parse speed (no assertion on it: timings are not pass/fail
 // here); checks only that repeated parses are deterministic.
 TEST(RealFeedsTest, ReportsParseSpeed) {
-  json index = json::parse(ReadFile(kDir + "index.json"), nullptr, false);
+  NF_REQUIRE_CORPUS("realfeeds");
+  json index = json::parse(ReadFile(Dir() + "index.json"), nullptr, false);
   ASSERT_TRUE(index.is_array());
   std::vector<std::string> bodies;
   size_t bytes = 0;
   for (const json& entry : index) {
-    bodies.push_back(ReadFile(kDir + entry["file"].get<std::string>()));
+    bodies.push_back(ReadFile(Dir() + entry["file"].get<std::string>()));
     bytes += bodies.back().size();
   }
   const int rounds = 5;

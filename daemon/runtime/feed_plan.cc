@@ -1,0 +1,108 @@
+#include "daemon/runtime/feed_plan.h"
+
+#include <utility>
+
+#include "daemon/core/text_util.h"
+#include "daemon/core/url.h"
+
+namespace newsflow {
+namespace {
+
+bool IsCredentialHeader(const std::string& name) {
+  return EqualsIgnoreCaseAscii(name, "authorization") ||
+         EqualsIgnoreCaseAscii(name, "cookie") ||
+         EqualsIgnoreCaseAscii(name, "proxy-authorization");
+}
+
+// Adds the feed's credentials to `request` when it goes to the feed's
+// origin.
+void AddCredentials(const FeedPlan& plan, HttpRequest& request) {
+  if (plan.origin.empty() || OriginOf(request.url) != plan.origin) return;
+  request.headers.insert(request.headers.end(), plan.credentials.begin(),
+                         plan.credentials.end());
+  request.cookie = plan.cookie;
+}
+
+}  // namespace
+
+std::string OriginOf(std::string_view url) {
+  auto parsed = Url::Parse(url);
+  if (!parsed || !parsed->IsHttp() || parsed->host().empty()) return "";
+  const int port = parsed->port() >= 0           ? parsed->port()
+                   : parsed->scheme() == "https" ? 443
+                                                 : 80;
+  std::string host = parsed->host();
+  // A trailing dot names the same host ("example.org." = "example.org").
+  if (host.size() > 1 && host.back() == '.') host.pop_back();
+  return parsed->scheme() + "://" + host + ":" + std::to_string(port);
+}
+
+FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
+                      const FeedPlanOverrides& overrides) {
+  FeedPlan plan;
+  plan.name = feed.name;
+  plan.url = feed.url;
+  plan.origin = OriginOf(feed.url);
+  plan.topic = feed.topic;
+  plan.interval = feed.interval;
+  plan.interval_explicit = feed.interval_explicit;
+  plan.full_article = feed.full_article;
+  plan.clean.remove_selectors = feed.remove_selectors;
+  plan.clean.keep_selectors = feed.keep_selectors;
+  plan.language_override = feed.language;
+  plan.cookie = feed.cookies;
+
+  HttpRequest base;
+  base.user_agent =
+      feed.user_agent.empty() ? config.http.user_agent : feed.user_agent;
+  base.proxy = !overrides.proxy.empty() ? overrides.proxy
+               : !feed.proxy.empty()    ? feed.proxy
+                                        : config.http.proxy;
+  for (const auto& header : feed.headers) {
+    (IsCredentialHeader(header.first) ? plan.credentials : base.headers)
+        .push_back(header);
+  }
+  base.connect_timeout = config.http.connect_timeout;
+  base.total_timeout = config.http.total_timeout;
+  base.max_body_bytes = config.http.max_body_bytes;
+  base.max_redirects = config.http.max_redirects;
+
+  plan.page_request = base;
+  plan.page_request.allow_private_targets = config.http.allow_private_targets;
+  // Operator-configured feed URLs may point anywhere.
+  base.allow_private_targets = true;
+  plan.feed_request = std::move(base);
+  plan.feed_request = FeedRequestFor(plan, feed.url);
+
+  if (!feed.timezone.empty()) {
+    // The config loader validated the name; tzdata may have changed since.
+    auto zone = TimeZone::Load(feed.timezone);
+    if (zone) {
+      plan.assumed_zone = std::make_shared<const TimeZone>(std::move(*zone));
+    } else {
+      plan.warning = "timezone ignored, zone-less dates read as UTC: " +
+                     zone.error().ToString();
+    }
+  }
+  return plan;
+}
+
+HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url) {
+  HttpRequest request = plan.feed_request;
+  // feed_request may already carry the credentials: start from the shared
+  // part again.
+  request.headers = plan.page_request.headers;
+  request.cookie.clear();
+  request.url = url;
+  AddCredentials(plan, request);
+  return request;
+}
+
+HttpRequest PageRequestFor(const FeedPlan& plan, const std::string& url) {
+  HttpRequest request = plan.page_request;
+  request.url = url;
+  AddCredentials(plan, request);
+  return request;
+}
+
+}  // namespace newsflow

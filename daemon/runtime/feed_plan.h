@@ -1,0 +1,82 @@
+#pragma once
+
+// FeedPlan: everything one feed's polls derive from its FeedConfig and the
+// global DaemonConfig — the feed request, the page request template, the
+// cleaning options, the assumed time zone, the topic — computed in one
+// place. FeedPoller and `newsflowd fetch` both build their requests from
+// it, so the command line sends exactly what the daemon sends.
+//
+// Request policy:
+//  - Credentials (the feed's `cookies`, and Authorization, Cookie and
+//    Proxy-Authorization entries of its `headers`, which is where `auth:`
+//    lands) go only to the origin (scheme, host, port) of the configured
+//    feed URL: with the feed request, and with a page request whose URL is
+//    on that origin. A feed that moved to another origin, and pages on any
+//    other origin, get none; a redirect off the origin drops them (curl).
+//  - The feed URL is the operator's choice: no SSRF guard. Page links come
+//    from the feed's publisher: guarded unless `http.allow_private_targets`.
+//  - Both share the user agent (feed's, else http.user_agent), proxy
+//    (override, else feed's, else http.proxy), the other extra headers,
+//    timeouts, body cap and redirect cap.
+//
+// A plan is immutable once built; FeedPoller holds it by shared_ptr so a
+// live settings change is one assignment and in-flight builds keep theirs.
+// No Asio here; any thread may read a built plan.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "connectors/common/http/http_client.h"
+#include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/timezone.h"
+
+namespace newsflow {
+
+struct FeedPlan {
+  std::string name;          // the feed id (FeedConfig::name)
+  std::string url;           // the configured feed URL
+  std::string origin;        // "scheme://host:port" of `url`, lower-case
+  HttpRequest feed_request;  // the feed's request for `url`, credentials in
+  HttpRequest page_request;  // template for page links (url empty)
+  HttpHeaders credentials;   // headers only the feed's origin gets
+  std::string cookie;        // the feed's `cookies`, same rule
+  std::string topic;         // the feed's topic; "" = the sink's default
+  std::chrono::seconds interval{900};  // configured poll interval
+  // `interval:` written on the feed: used as is, not the adaptive estimate.
+  bool interval_explicit = false;
+  FullArticleMode full_article = FullArticleMode::kAuto;
+  CleanOptions clean;             // per-feed selectors (base_url empty)
+  std::string language_override;  // "" = from the feed/page
+  // The feed's `timezone` for zone-less dates; null = UTC.
+  std::shared_ptr<const TimeZone> assumed_zone;
+  // Non-empty when the configured timezone no longer loads (tzdata changed
+  // since the config was validated); dates are then read as UTC.
+  std::string warning;
+};
+
+// Overrides of the command line (`newsflowd fetch --proxy`).
+struct FeedPlanOverrides {
+  std::string proxy;  // "" = the feed's / http.proxy
+};
+
+// Builds the plan of `feed` under `config`.
+FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
+                      const FeedPlanOverrides& overrides = {});
+
+// The feed request for `url` (the configured URL or where it moved):
+// credentials only when `url` is on the configured URL's origin.
+HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url);
+
+// The request for a page an item links to: guarded (unless allowed),
+// credentials only when `url` is on the configured URL's origin.
+HttpRequest PageRequestFor(const FeedPlan& plan, const std::string& url);
+
+// "scheme://host:port" of an absolute http(s) URL as a browser reads it
+// (daemon/core/url: lower-case, IDNA, IPv4 forms, userinfo dropped), the
+// default port spelled out and a trailing dot dropped; "" when `url` is
+// not one.
+std::string OriginOf(std::string_view url);
+
+}  // namespace newsflow

@@ -1,0 +1,142 @@
+#pragma once
+
+// WorkerPool: a bounded thread pool for the daemon's CPU work (feed parsing,
+// HTML cleaning and page extraction), so the io_context thread only does
+// I/O, timers and bookkeeping.
+//
+//   auto parse = [body = std::move(body)] { return ParseFeed(body, {}); };
+//   Result<ParsedFeed> parsed = co_await pool.Run(std::move(parse));
+//
+// Name the callable first, as above: GCC 12 destroys a lambda temporary
+// with non-trivial captures twice when it is created inside the co_await
+// expression that passes it to a coroutine (use-after-free; seen here).
+//
+// Run() is called from a coroutine on the io_context, runs `fn` on a worker
+// thread and resumes the coroutine on its own executor (the io_context) with
+// fn's result. At most `max_pending` jobs are queued or running at once;
+// further Run() calls wait (on the io_context, without blocking it) for a
+// slot, so a burst of feeds cannot queue unbounded work or memory.
+//
+// Threading: construct, call Run() and destroy on the io_context thread.
+// `fn` runs on a worker: it must own everything it reads (capture by value
+// or move), touch no daemon state (state store, metrics, publisher, timers)
+// and return its result by value. An exception thrown by `fn` is rethrown
+// from Run() on the io_context.
+// Ownership: the io_context and the pool outlive every Run(). Destroying the
+// pool joins the workers; jobs not yet started are dropped (their coroutines
+// never resume, which is only legal once the io_context has stopped).
+//
+// Asio in this header: include it only from runtime .cc files.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+
+#include "daemon/runtime/async_util.h"
+
+namespace newsflow {
+
+struct WorkerPoolOptions {
+  // Worker threads; 0 = one per CPU core (std::thread::hardware_concurrency,
+  // at least 1).
+  size_t threads = 0;
+  // Jobs queued or running at once; 0 = 2 * threads. Run() waits beyond it.
+  size_t max_pending = 0;
+  // Added to each worker thread's nice value (Linux: per thread), so the
+  // io_context thread gets a busy CPU first; 0 = same priority.
+  int nice = 5;
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(const asio::any_io_executor& io, WorkerPoolOptions options = {});
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs `fn()` on a worker; resumes on the awaiting coroutine's executor.
+  // REQUIRES: called on the io_context thread; fn returns a non-void,
+  // move-constructible value.
+  template <class F>
+  Awaitable<std::invoke_result_t<F&>> Run(F fn);
+
+  size_t threads() const { return threads_; }
+  size_t max_pending() const { return max_pending_; }
+  // Jobs queued or running now (io_context thread only).
+  size_t pending() const { return pending_; }
+
+ private:
+  // A job's result or the exception it threw.
+  template <class T>
+  struct Outcome {
+    std::optional<T> value;
+    std::exception_ptr failure;
+  };
+  // Posts (*job)() to the pool; completes on the awaiting executor.
+  template <class T, class F>
+  Awaitable<std::shared_ptr<Outcome<T>>> Dispatch(std::shared_ptr<F> job);
+
+  size_t threads_;
+  size_t max_pending_;
+  size_t pending_ = 0;  // io_context thread only
+  AsyncEvent slot_freed_;
+  asio::thread_pool pool_;
+};
+
+// Runs `fn` on `pool`, or inline on the calling thread when `pool` is null
+// (unit tests that exercise a FeedPoller without threads).
+template <class F>
+Awaitable<std::invoke_result_t<F&>> RunCpu(WorkerPool* pool, F fn) {
+  if (pool == nullptr) co_return fn();
+  co_return co_await pool->Run(std::move(fn));
+}
+
+template <class F>
+Awaitable<std::invoke_result_t<F&>> WorkerPool::Run(F fn) {
+  using T = std::invoke_result_t<F&>;
+  static_assert(!std::is_void_v<T>, "WorkerPool::Run needs a result");
+  while (pending_ >= max_pending_) co_await slot_freed_.Wait();
+  ++pending_;
+  // fn travels on the heap, shared by the initiation and the worker job.
+  std::shared_ptr<Outcome<T>> outcome =
+      co_await Dispatch<T>(std::make_shared<F>(std::move(fn)));
+  --pending_;
+  slot_freed_.NotifyAll();
+  if (outcome->failure) std::rethrow_exception(outcome->failure);
+  co_return std::move(*outcome->value);
+}
+
+template <class T, class F>
+Awaitable<std::shared_ptr<WorkerPool::Outcome<T>>> WorkerPool::Dispatch(
+    std::shared_ptr<F> job) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&,
+                              void(std::shared_ptr<Outcome<T>>)>(
+      [this, job](auto handler) {
+        // Completion goes back to the coroutine's executor; tracking work
+        // keeps io_context::run() alive while the job is away.
+        auto io = asio::prefer(asio::get_associated_executor(handler),
+                               asio::execution::outstanding_work.tracked);
+        asio::post(pool_, [job, handler = std::move(handler),
+                           io = std::move(io)]() mutable {
+          auto outcome = std::make_shared<Outcome<T>>();
+          try {
+            outcome->value.emplace((*job)());
+          } catch (...) {
+            outcome->failure = std::current_exception();
+          }
+          asio::post(io, [handler = std::move(handler),
+                          outcome = std::move(outcome)]() mutable {
+            std::move(handler)(std::move(outcome));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace newsflow

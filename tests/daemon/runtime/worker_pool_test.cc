@@ -1,0 +1,161 @@
+#include "daemon/runtime/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace newsflow {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(WorkerPoolTest, RunsOnAWorkerAndResumesOnTheIoThread) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 2});
+  const auto io_thread = std::this_thread::get_id();
+  std::thread::id worker_thread;
+  std::thread::id resumed_on;
+  std::string result;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        auto job = [&worker_thread, s = std::string("abc")] {
+          worker_thread = std::this_thread::get_id();
+          return s + "def";
+        };
+        result = co_await pool.Run(std::move(job));
+        resumed_on = std::this_thread::get_id();
+      },
+      asio::detached);
+  io.run();  // returns only after the job came back (tracked work)
+  EXPECT_EQ(result, "abcdef");
+  EXPECT_NE(worker_thread, io_thread);
+  EXPECT_EQ(resumed_on, io_thread);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(WorkerPoolTest, IoThreadKeepsRunningWhileAJobWorks) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 1});
+  std::atomic<bool> release{false};
+  int ticks = 0;
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        co_await pool.Run([&] {
+          while (!release) std::this_thread::sleep_for(1ms);
+          return 0;
+        });
+        done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        for (; ticks < 5; ++ticks) {
+          t.expires_after(5ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        release = true;  // only reachable while the job blocks a worker
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(ticks, 5);
+  EXPECT_TRUE(done);
+}
+
+TEST(WorkerPoolTest, BoundsQueuedJobs) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 1, .max_pending = 2});
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  size_t most_pending = 0;
+  int finished = 0;
+  for (int i = 0; i < 8; ++i) {
+    asio::co_spawn(
+        io,
+        [&]() -> Awaitable<void> {
+          co_await pool.Run([&] {
+            most = std::max(most.load(), ++running);
+            std::this_thread::sleep_for(2ms);
+            --running;
+            return 0;
+          });
+          ++finished;
+        },
+        asio::detached);
+  }
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (finished < 8) {
+          most_pending = std::max(most_pending, pool.pending());
+          t.expires_after(1ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(finished, 8);
+  EXPECT_EQ(most.load(), 1);  // one thread
+  EXPECT_LE(most_pending, 2u);
+  EXPECT_GE(most_pending, 1u);
+}
+
+TEST(WorkerPoolTest, ExceptionsComeBackToTheCaller) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 1});
+  std::string caught;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        try {
+          co_await pool.Run([]() -> int { throw std::runtime_error("boom"); });
+        } catch (const std::runtime_error& e) {
+          caught = e.what();
+        }
+        // The slot was released.
+        EXPECT_EQ(pool.pending(), 0u);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(caught, "boom");
+}
+
+TEST(WorkerPoolTest, DefaultsToOneThreadPerCore) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor());
+  EXPECT_EQ(pool.threads(),
+            std::max<size_t>(1, std::thread::hardware_concurrency()));
+  EXPECT_EQ(pool.max_pending(), 2 * pool.threads());
+}
+
+TEST(WorkerPoolTest, NullPoolRunsInline) {
+  asio::io_context io;
+  std::thread::id ran_on;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        co_await RunCpu(static_cast<WorkerPool*>(nullptr), [&] {
+          ran_on = std::this_thread::get_id();
+          return 1;
+        });
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+}  // namespace
+}  // namespace newsflow
