@@ -14,8 +14,8 @@
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/backlog_order.h"
-#include "daemon/runtime/worker_pool.h"
 #include "daemon/runtime/runtime_metrics.h"
+#include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
 
