@@ -8,12 +8,6 @@
 namespace newsflow {
 namespace {
 
-bool IsCredentialHeader(const std::string& name) {
-  return EqualsIgnoreCaseAscii(name, "authorization") ||
-         EqualsIgnoreCaseAscii(name, "cookie") ||
-         EqualsIgnoreCaseAscii(name, "proxy-authorization");
-}
-
 // Adds the feed's credentials to `request` when it goes to the feed's
 // origin.
 void AddCredentials(const FeedPlan& plan, HttpRequest& request) {
@@ -58,10 +52,10 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
   base.proxy = !overrides.proxy.empty() ? overrides.proxy
                : !feed.proxy.empty()    ? feed.proxy
                                         : config.http.proxy;
-  for (const auto& header : feed.headers) {
-    (IsCredentialHeader(header.first) ? plan.credentials : base.headers)
-        .push_back(header);
-  }
+  // Every configured header is a credential: operators put API keys in
+  // X-Api-Key as often as in Authorization, and the feed's origin is the
+  // only one they were written for.
+  plan.credentials = feed.headers;
   base.connect_timeout = config.http.connect_timeout;
   base.total_timeout = config.http.total_timeout;
   base.max_body_bytes = config.http.max_body_bytes;
@@ -69,8 +63,12 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
 
   plan.page_request = base;
   plan.page_request.allow_private_targets = config.http.allow_private_targets;
-  // Operator-configured feed URLs may point anywhere.
+  plan.page_request.allow_private_redirect_targets =
+      config.http.allow_private_targets;
+  // Operator-configured feed URLs may point anywhere; a redirect that
+  // leaves the configured host is a link from the publisher like any page.
   base.allow_private_targets = true;
+  base.allow_private_redirect_targets = config.http.allow_private_targets;
   plan.feed_request = std::move(base);
   plan.feed_request = FeedRequestFor(plan, feed.url);
 

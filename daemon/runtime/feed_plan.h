@@ -7,17 +7,18 @@
 // it, so the command line sends exactly what the daemon sends.
 //
 // Request policy:
-//  - Credentials (the feed's `cookies`, and Authorization, Cookie and
-//    Proxy-Authorization entries of its `headers`, which is where `auth:`
-//    lands) go only to the origin (scheme, host, port) of the configured
-//    feed URL: with the feed request, and with a page request whose URL is
-//    on that origin. A feed that moved to another origin, and pages on any
-//    other origin, get none; a redirect off the origin drops them (curl).
-//  - The feed URL is the operator's choice: no SSRF guard. Page links come
-//    from the feed's publisher: guarded unless `http.allow_private_targets`.
+//  - Credentials (the feed's `cookies` and every entry of its `headers`,
+//    which is also where `auth:` lands) go only to the origin (scheme, host,
+//    port) of the configured feed URL: with the feed request, and with a
+//    page request whose URL is on that origin. A feed that moved to another
+//    origin, and pages on any other origin, get none; a redirect off the
+//    origin drops them (HttpClient follows redirects hop by hop).
+//  - The feed URL is the operator's choice: no SSRF guard on its host. Page
+//    links and every redirect hop that leaves the configured host come from
+//    the feed's publisher: guarded unless `http.allow_private_targets`.
 //  - Both share the user agent (feed's, else http.user_agent), proxy
-//    (override, else feed's, else http.proxy), the other extra headers,
-//    timeouts, body cap and redirect cap.
+//    (override, else feed's, else http.proxy), timeouts, body cap and
+//    redirect cap.
 //
 // A plan is immutable once built; FeedPoller holds it by shared_ptr so a
 // live settings change is one assignment and in-flight builds keep theirs.

@@ -23,11 +23,14 @@ namespace {
 
 MetricLabels FeedLabel(const std::string& feed) { return {{"feed", feed}}; }
 
-// True when a permanent redirect was confirmed and the feed is polled at
-// its target (state as loaded, before this poll's stages ran).
-bool IsMoved(const FeedState& state, int move_hits) {
+// True when a permanent redirect of `configured_url` was confirmed and the
+// feed is polled at its target (state as loaded, before this poll's stages
+// ran). A move recorded for another configured URL (the operator changed
+// `url:` since) does not count.
+bool IsMoved(const FeedState& state, const std::string& configured_url,
+             int move_hits) {
   return !state.moved_to.empty() && state.moved_hits >= move_hits &&
-         state.url == state.moved_to;
+         state.url == state.moved_to && state.moved_from == configured_url;
 }
 
 }  // namespace
@@ -91,7 +94,7 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
                           "feed " + self->feed_.name);
       ++self->consecutive_failures_;
     }
-    self->last_poll_failed_ = !summary;
+    self->last_poll_failed_ = !summary || summary->truncated;
     if (once || self->stopped_) break;
     PollPlan plan;
     // An interval the operator wrote on the feed wins over the adaptive one.
@@ -132,6 +135,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   PollSummary summary;
   summary.status = result.status;
   FeedValidators validators = result.validators;
+  const bool truncated = result.feed.truncated;
   if (result.status == FeedPollStatus::kNew) {
     // pipeline.first_poll_backlog: the first successful poll of a feed
     // publishes at most that many new items; the older backlog is
@@ -143,7 +147,8 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
     summary = *processed;
     // Store the validators only when every item is safely delivered:
     // otherwise the next poll would get a 304 and never retry the rest.
-    if (summary.incomplete > 0) validators = {};
+    // Nor for a document cut short: the next poll must fetch it whole.
+    if (summary.incomplete > 0 || truncated) validators = {};
   } else {
     // Nothing new: keep the stored body hash (the 304 carries none).
     validators.body_hash = state.body_hash;
@@ -151,7 +156,8 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   state.etag = validators.etag;
   state.last_modified = validators.last_modified;
   state.body_hash = validators.body_hash;
-  state.last_success = Now();
+  summary.truncated = truncated;
+  if (!truncated) state.last_success = Now();
   if (auto saved = CommitFeedState(state); !saved) co_return saved.error();
   auto log = GetLogger("feed." + feed_.name);
   if (summary.status == FeedPollStatus::kNew) {
@@ -169,7 +175,7 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
 FeedPollRequest FeedPoller::PlanRequest(const FeedState& state) {
   // A permanent redirect seen often enough replaces the configured URL.
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = IsMoved(state, move_hits);
+  const bool moved = IsMoved(state, feed_.url, move_hits);
   current_url_ = moved ? state.moved_to : feed_.url;
   FeedPollRequest request;
   request.feed_name = feed_.name;
@@ -230,13 +236,23 @@ void FeedPoller::RecordOutcome(const Fetched& fetched, FeedState& state) {
       env_.outage != nullptr ? *env_.outage : OutageDetector::Global();
   const Result<FeedPollResult>& result = fetched.result;
   const bool network_failure = !result && IsNetworkFailure(result.error());
+  // A document cut short parsed, but the poll failed: the failure streak,
+  // backoff and events treat it like any other retryable failure.
+  std::optional<Error> truncated;
+  if (result && result->feed.truncated) {
+    truncated = Error(Errc::kParse,
+                      "document cut short; " +
+                          std::to_string(result->feed.unclosed_items_dropped) +
+                          " unclosed item(s) not published",
+                      current_url_);
+  }
   outage.Record(HostKeyOf(current_url_), network_failure, now);
   state.last_attempt = now;
   Gauge& failures_gauge =
       metrics.GetGauge("newsflow_feed_consecutive_failures",
                        "Failed polls of the feed since its last success.",
                        FeedLabel(feed_.name));
-  if (result) {
+  if (result && !truncated) {
     if (env_.events != nullptr && consecutive_failures_ > 0) {
       env_.events->Emit(
           {"recovered",
@@ -264,34 +280,33 @@ void FeedPoller::RecordOutcome(const Fetched& fetched, FeedState& state) {
     return;
   }
   auto log = GetLogger("feed." + feed_.name);
+  const Error& error = truncated ? *truncated : result.error();
   // "<outcome>: <error>": the outcome is the stable label of
   // newsflow_feed_fetches_total, so /metrics can name the kind without
   // guessing it from the message.
-  state.last_error = outcome + ": " + result.error().ToString();
+  state.last_error = outcome + ": " + error.ToString();
   if (network_failure && outage.InOutage(now)) {
     // Many hosts unreachable at once: our network, not this feed. Retry
     // at the normal interval instead of backing off.
     log->warn(
         "Feed poll failed during a suspected local network outage; "
         "not backing off. outcome={} error={}",
-        outcome, result.error().ToString());
+        outcome, error.ToString());
   } else {
     state.consecutive_failures += 1;
     log->warn(
         "Feed poll failed. feed={} outcome={} error={} "
         "consecutive_failures={}",
-        feed_.name, outcome, result.error().ToString(),
-        state.consecutive_failures);
+        feed_.name, outcome, error.ToString(), state.consecutive_failures);
   }
   // One event per failure streak, not per poll: operators alert on it.
   if (env_.events != nullptr && consecutive_failures_ == 0 &&
       state.consecutive_failures > 0) {
-    env_.events->Emit(
-        {"fetch_failed",
-         feed_.name,
-         feed_.url,
-         now,
-         {{"outcome", outcome}, {"error", result.error().ToString()}}});
+    env_.events->Emit({"fetch_failed",
+                       feed_.name,
+                       feed_.url,
+                       now,
+                       {{"outcome", outcome}, {"error", error.ToString()}}});
   }
   consecutive_failures_ = state.consecutive_failures;
   failures_gauge.Set(consecutive_failures_);
@@ -303,7 +318,7 @@ std::string FeedPoller::FollowMove(const FeedPollResult& result,
                                    FeedState& state) {
   auto log = GetLogger("feed." + feed_.name);
   const int move_hits = std::max(1, scheduler_.redirect_move_hits);
-  const bool moved = IsMoved(state, move_hits);
+  const bool moved = IsMoved(state, feed_.url, move_hits);
   const std::string& target = result.effective_url;
   const bool permanent = (result.first_redirect_status == 301 ||
                           result.first_redirect_status == 308) &&
@@ -312,14 +327,16 @@ std::string FeedPoller::FollowMove(const FeedPollResult& result,
     if (!moved) {
       state.moved_to.clear();
       state.moved_hits = 0;
+      state.moved_from.clear();
     }
     return current_url_;
   }
-  if (state.moved_to == target) {
+  if (state.moved_to == target && state.moved_from == feed_.url) {
     state.moved_hits += 1;
   } else {
     state.moved_to = target;
     state.moved_hits = 1;
+    state.moved_from = feed_.url;
   }
   if (state.moved_hits < move_hits) {
     log->info("Feed permanently redirected. feed={} to={} hits={}/{}",

@@ -54,6 +54,9 @@ struct PollSummary {
   size_t published = 0;   // handed to the sink and acknowledged
   size_t unchanged = 0;   // known items skipped
   size_t incomplete = 0;  // items to retry on the next poll
+  // The document was cut short: its complete items were processed, but the
+  // poll counts as failed (retried, validators not stored).
+  bool truncated = false;
 };
 
 class FeedPoller : public std::enable_shared_from_this<FeedPoller> {

@@ -238,6 +238,28 @@ Result<void> StateStore::Init() {
   // Added after version 1 shipped; additive, so no version bump: older
   // binaries simply ignore it.
   if (auto r = Exec(kIdPolicyTable); !r) return r;
+  // feeds.moved_from, added later the same way. Rows from before have ''
+  // there, so a move stored by an older binary is learned again (it never
+  // names the configured URL it came from).
+  {
+    bool has_moved_from = false;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA table_info(feeds)", -1, &s, nullptr) !=
+        SQLITE_OK) {
+      return SqlError("cannot read the feeds table's columns");
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      has_moved_from |= ColumnText(s, 1) == "moved_from";
+    }
+    sqlite3_finalize(s);
+    if (!has_moved_from) {
+      if (auto r = Exec("ALTER TABLE feeds ADD COLUMN moved_from TEXT NOT NULL "
+                        "DEFAULT ''");
+          !r) {
+        return r;
+      }
+    }
+  }
 
   Statements& st = *stmts_;
   const std::pair<Statement*, const char*> all[] = {
@@ -265,13 +287,13 @@ Result<void> StateStore::Init() {
        "UPDATE tombstones SET item_hash = ?2 WHERE id = ?1"},
       {&st.load_feed,
        "SELECT url, etag, last_modified, body_hash, last_success, "
-       "last_attempt, last_error, consecutive_failures, moved_to, moved_hits "
-       "FROM feeds WHERE feed_id = ?1"},
+       "last_attempt, last_error, consecutive_failures, moved_to, moved_hits, "
+       "moved_from FROM feeds WHERE feed_id = ?1"},
       {&st.save_feed,
        "INSERT OR REPLACE INTO feeds (feed_id, url, etag, last_modified, "
        "body_hash, last_success, last_attempt, last_error, "
-       "consecutive_failures, moved_to, moved_hits) VALUES (?1, ?2, ?3, ?4, "
-       "?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+       "consecutive_failures, moved_to, moved_hits, moved_from) VALUES (?1, "
+       "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
       {&st.tombstone_expired,
        "INSERT OR REPLACE INTO tombstones (id, item_hash, content_hash, "
        "first_published, last_published) SELECT id, item_hash, content_hash, "
@@ -399,6 +421,7 @@ Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
   f.consecutive_failures = sqlite3_column_int(s, 7);
   f.moved_to = ColumnText(s, 8);
   f.moved_hits = sqlite3_column_int(s, 9);
+  f.moved_from = ColumnText(s, 10);
   sqlite3_reset(s);
   return f;
 }
@@ -428,6 +451,7 @@ Result<void> StateStore::SaveFeed(const FeedState& f) {
   sqlite3_bind_int(s, 9, f.consecutive_failures);
   bind(10, f.moved_to);
   sqlite3_bind_int(s, 11, f.moved_hits);
+  bind(12, f.moved_from);
   if (Statements::Run(s) != SQLITE_DONE) return SqlError("SaveFeed");
   return {};
 }

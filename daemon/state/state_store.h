@@ -55,6 +55,9 @@ struct FeedState {
   int consecutive_failures = 0;           // failures since the last success
   std::string moved_to;                   // candidate permanent-redirect target
   int moved_hits = 0;  // consecutive fetches that redirected to moved_to
+  // The configured URL that redirected to moved_to: a move belongs to it,
+  // and a feed whose configured URL changed starts fresh.
+  std::string moved_from;
 };
 
 // A feed's article id policy (daemon/normalizer/id_policy.h), stored as

@@ -727,7 +727,8 @@ TEST_F(FetchBehaviourTest, FeedCredentialsNeverReachLinkedPages) {
   EXPECT_EQ(reqs[1].host, "other-site.example");
   EXPECT_EQ(reqs[1].Header("authorization"), "");
   EXPECT_EQ(reqs[1].Header("cookie"), "");
-  EXPECT_EQ(reqs[1].Header("x-keep"), "yes");
+  // Configured headers are credentials too (issue 11 item 2).
+  EXPECT_EQ(reqs[1].Header("x-keep"), "");
 }
 
 TEST_F(FetchBehaviourTest, DefaultUserAgentIsHonest) {

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "daemon/core/logging.h"
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
 
@@ -109,6 +110,18 @@ bool IsPrivateV4(uint32_t a) {  // host byte order
          in(0xC6120000, 15) ||  // 198.18/15 benchmarking
          in(0xE0000000, 4) ||   // multicast
          in(0xF0000000, 4);     // reserved + broadcast
+}
+
+// Statuses whose Location the client follows (RFC 9110 section 15.4).
+bool IsFollowedRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 ||
+         status == 308;
+}
+
+// Same scheme, host and port (the URL model's default-port rules).
+bool SameOrigin(const Url& a, const Url& b) {
+  return a.scheme() == b.scheme() && a.HostKey() == b.HostKey() &&
+         a.port() == b.port();
 }
 
 bool IsPrivateSockaddr(const sockaddr* sa) {
@@ -208,6 +221,13 @@ class HttpClient::Impl {
     bool blocked = false;  // the guard refused a peer
     std::string blocked_peer;
     Clock::time_point started;
+    // The redirect chain this transfer is one hop of (the client follows
+    // redirects itself, one transfer per hop, so that each hop gets its own
+    // credentials and SSRF decision).
+    std::string chain_first_url;  // the URL the caller asked for
+    Clock::time_point chain_started;
+    int chain_hops = 0;          // redirects followed before this hop
+    int chain_first_status = 0;  // status of the first hop's response
     char error_buffer[CURL_ERROR_SIZE] = {};
 
     ~Transfer() {
@@ -255,6 +275,9 @@ class HttpClient::Impl {
   void SocketAction(curl_socket_t fd, int mask);
   void DrainCompleted();
   void Complete(CURL* easy, CURLcode code);
+  // Starts the next hop of `t`'s redirect chain (its response is a
+  // redirect with a Location), or delivers the error that ends it.
+  void FollowRedirect(std::unique_ptr<Transfer> t);
   void Deliver(FetchCallback done, Result<HttpResponse> result);
 
   asio::io_context& io_;
@@ -320,6 +343,8 @@ void HttpClient::Impl::Fetch(HttpRequest request, FetchCallback done) {
     t->request.url = u->href();
   }
   t->done = std::move(done);
+  t->chain_first_url = t->request.url;
+  t->chain_started = Clock::now();
   Admit(std::move(t));
 }
 
@@ -423,12 +448,16 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl was built with
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  set(CURLOPT_FOLLOWLOCATION, 1L);
-  set(CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
+  // Redirects are followed by FollowRedirect(), one transfer per hop.
+  set(CURLOPT_FOLLOWLOCATION, 0L);
   set(CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(std::max<int64_t>(1, r.connect_timeout.count())));
+  // The total timeout covers the whole redirect chain.
+  const auto chain_left =
+      r.total_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                            t->started - t->chain_started);
   set(CURLOPT_TIMEOUT_MS,
-      static_cast<long>(std::max<int64_t>(1, r.total_timeout.count())));
+      static_cast<long>(std::max<int64_t>(1, chain_left.count())));
   // An empty string also disables the *_proxy environment variables, so
   // routing is decided by configuration only.
   set(CURLOPT_PROXY, r.proxy.c_str());
@@ -789,22 +818,70 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   resp.status = static_cast<int>(status);
-  char* effective = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
-  resp.effective_url = effective != nullptr ? effective : url;
-  long redirects = 0;
-  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
-  resp.redirect_count = static_cast<int>(redirects);
-  if (redirects > 0 && t->first_status >= 300 && t->first_status < 400) {
-    resp.first_redirect_status = t->first_status;
+  if (t->chain_hops == 0) t->chain_first_status = resp.status;
+  if (IsFollowedRedirect(resp.status) && !resp.Header("location").empty()) {
+    FollowRedirect(std::move(t));
+    return;
+  }
+  resp.effective_url = url;
+  resp.redirect_count = t->chain_hops;
+  if (t->chain_hops > 0 && t->chain_first_status >= 300 &&
+      t->chain_first_status < 400) {
+    resp.first_redirect_status = t->chain_first_status;
   }
   resp.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      Clock::now() - t->started);
+      Clock::now() - t->chain_started);
   if ((resp.status == 429 || resp.status == 503) &&
       options_.max_host_throttle.count() > 0) {
     ThrottleHost(t->request.url, resp.Header("retry-after"));
   }
   Deliver(std::move(t->done), std::move(resp));
+}
+
+void HttpClient::Impl::FollowRedirect(std::unique_ptr<Transfer> t) {
+  const std::string from = t->request.url;
+  const std::string location = t->response.Header("location");
+  if (t->chain_hops + 1 > t->request.max_redirects) {
+    Deliver(std::move(t->done),
+            Error(Errc::kTooManyRedirects,
+                  "more than " + std::to_string(t->request.max_redirects) +
+                      " redirects: " + t->chain_first_url,
+                  from));
+    return;
+  }
+  Result<Url> next = Url::Parse(location, from);
+  if (!next || !next->IsHttp()) {
+    Deliver(std::move(t->done),
+            Error(Errc::kInvalidArgument,
+                  "redirect to a location that is not http(s): " +
+                      RedactUrl(location) + " from " + from,
+                  from));
+    return;
+  }
+  auto hop = std::make_unique<Transfer>();
+  hop->impl = this;
+  hop->request = std::move(t->request);
+  hop->request.url = next->href();
+  hop->done = std::move(t->done);
+  hop->chain_first_url = std::move(t->chain_first_url);
+  hop->chain_started = t->chain_started;
+  hop->chain_hops = t->chain_hops + 1;
+  hop->chain_first_status = t->chain_first_status;
+  Result<Url> first = Url::Parse(hop->chain_first_url);
+  // Credentials (configured headers, Cookie, Authorization) belong to the
+  // origin the caller asked for; a hop to another scheme, host or port
+  // goes without them.
+  if (!first || !SameOrigin(*first, *next)) {
+    hop->request.headers.clear();
+    hop->request.cookie.clear();
+  }
+  // Only the host the operator configured may be private: a hop that
+  // leaves it is guarded like a page link (after DNS, on connect, on reuse).
+  if (!first || first->HostKey() != next->HostKey()) {
+    hop->request.allow_private_targets =
+        hop->request.allow_private_redirect_targets;
+  }
+  Admit(std::move(hop));
 }
 
 void HttpClient::Impl::ThrottleHost(const std::string& url,

@@ -55,6 +55,12 @@ struct HttpRequest {
   // chose: the guard then only checks a literal-IP target URL (the proxy
   // resolves names). Set true only for URLs the operator configured.
   bool allow_private_targets = false;
+  // The guard for redirect hops that leave the first URL's host: false (the
+  // default) guards them even when `allow_private_targets` lets the first
+  // host be private. The client follows redirects itself, one hop at a
+  // time: a hop to another origin (scheme, host, port) also goes without
+  // `headers` and `cookie` (credentials stay with the origin asked for).
+  bool allow_private_redirect_targets = false;
 };
 
 struct HttpResponse {

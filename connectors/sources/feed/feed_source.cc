@@ -84,7 +84,8 @@ std::string FetchOutcomeName(const Result<FeedPollResult>& result) {
       case FeedPollStatus::kUnchangedBody:
         return "unchanged_body";
       case FeedPollStatus::kNew:
-        return "new";
+        // A body cut short: its complete items count, the poll does not.
+        return result->feed.truncated ? "truncated" : "new";
     }
   }
   const Error& e = result.error();
