@@ -25,6 +25,7 @@
 #include "daemon/runtime/feed_poller.h"
 #include "daemon/runtime/metrics_server.h"
 #include "daemon/runtime/publisher.h"
+#include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/systemd_notify.h"
 #include "daemon/runtime/worker_pool.h"
 #include "daemon/state/state_store.h"
@@ -51,6 +52,10 @@ class Daemon::Impl {
   void StopFeed(const std::string& name);
   void Reload();
   void BeginShutdown(const char* why);
+  // While stopping: EXTEND_TIMEOUT_USEC= for what is left of the drain plus
+  // a margin, so pipeline.drain_timeout is honoured even when it is longer
+  // than the unit's TimeoutStopSec.
+  void ExtendStopTimeout();
   Awaitable<void> HandleSignals();
   Awaitable<void> Supervise();
   // Operator-facing pieces (metrics endpoint, readiness, STATUS=).
@@ -102,7 +107,12 @@ static Counter& ReloadCounter(const char* result) {
       "SIGHUP reloads by result (ok, rejected).", {{"result", result}});
 }
 
+#ifndef NEWSFLOW_VERSION
+#define NEWSFLOW_VERSION "0.0.0"
+#endif
+
 Result<void> Daemon::Impl::Start() {
+  DeclareDaemonSeries(NEWSFLOW_VERSION);
   auto store = StateStore::Open(config_.state.path);
   if (!store) return store.error();
   store_ = std::move(*store);
@@ -147,6 +157,7 @@ Result<void> Daemon::Impl::Start() {
 }
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed) {
+  DeclareFeedSeries(feed.name);
   PollerEnv env;
   env.http = http_.get();
   env.store = store_.get();
@@ -273,6 +284,7 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   NotifyStopping();
   drain_deadline_ =
       std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
+  ExtendStopTimeout();
   for (auto& [name, poller] : pollers_) poller->Stop();
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
@@ -281,6 +293,17 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   // "shutting down"); Supervise() stops it when the drain ends.
   heartbeat_timer_.cancel();
   probe_timer_.cancel();
+}
+
+void Daemon::Impl::ExtendStopTimeout() {
+  // Covers closing the sinks after the drain (bounded by the time left) and
+  // the process exit.
+  constexpr auto kStopMargin = std::chrono::seconds(10);
+  const auto left =
+      std::max(std::chrono::steady_clock::duration::zero(),
+               drain_deadline_ - std::chrono::steady_clock::now());
+  NotifyExtendTimeout(std::chrono::duration_cast<std::chrono::microseconds>(
+      left + kStopMargin));
 }
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
@@ -301,7 +324,8 @@ Awaitable<void> Daemon::Impl::HandleSignals() {
 Awaitable<void> Daemon::Impl::Supervise() {
   const auto watchdog = WatchdogInterval();
   auto next_watchdog = std::chrono::steady_clock::now();
-  auto next_prune = next_watchdog;  // at start-up, then hourly
+  auto next_prune = next_watchdog;   // at start-up, then hourly
+  auto next_extend = next_watchdog;  // while stopping, every second
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_prune && !stopping_) {
@@ -327,6 +351,10 @@ Awaitable<void> Daemon::Impl::Supervise() {
       if (all_done) BeginShutdown("--once: every feed polled");
     }
     if (stopping_) {
+      if (now >= next_extend) {
+        ExtendStopTimeout();
+        next_extend = now + std::chrono::seconds(1);
+      }
       bool pollers_done = retiring_.empty();
       for (const auto& [name, p] : pollers_)
         pollers_done = pollers_done && p->finished();
@@ -347,6 +375,7 @@ Awaitable<void> Daemon::Impl::Supervise() {
   signals_.cancel();
   // The endpoint's pending accept would keep io_.run() alive past the drain.
   if (metrics_server_) metrics_server_->Stop();
+  ExtendStopTimeout();
   // Close blocks up to the timeout for outstanding acks, then fails what is
   // left (kRetry callbacks, posted): every poller can then finish.
   const auto left =
@@ -363,12 +392,14 @@ Awaitable<void> Daemon::Impl::Supervise() {
 int Daemon::Impl::Run() {
   if (auto started = Start(); !started) {
     log_->error("Start-up failed. error={}", started.error().ToString());
-    std::fprintf(stderr, "newsflowd: %s\n", started.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 started.error().ToString().c_str());
     return 1;
   }
   if (auto served = StartMetricsServer(); !served) {
     log_->error("Start-up failed. error={}", served.error().ToString());
-    std::fprintf(stderr, "newsflowd: %s\n", served.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 served.error().ToString().c_str());
     return 1;
   }
   log_->info("Started. feeds={} sinks={} state={} metrics={}", pollers_.size(),
@@ -389,7 +420,7 @@ Result<void> Daemon::Impl::StartMetricsServer() {
   if (config_.metrics.listen.empty()) return {};
   MetricsServerProbes probes;
   probes.collect = [this] { CollectMetrics(); };
-  probes.extra = [this] { return RenderFeedHealth(); };
+  probes.extra = [this] { return RenderFeedHealth() + RenderProcessMetrics(); };
   probes.live = [this] {
     // Heartbeat() ticks every second on this loop; a stale tick means a
     // coroutine hogs the thread.
@@ -540,7 +571,8 @@ void Daemon::Impl::CollectMetrics() {
              "Feeds removed or changed by a reload, finishing their work.")
       .Set(static_cast<double>(retiring_.size()));
   if (publisher_) {
-    // The depth itself is newsflow_in_flight, kept live by the Publisher.
+    // The depth itself is newsflow_articles_in_flight, kept live by the
+    // Publisher.
     r.GetGauge("newsflow_pipeline_in_flight_limit",
                "pipeline.max_in_flight (fetching pauses at this depth).")
         .Set(static_cast<double>(config_.pipeline.max_in_flight));
@@ -633,14 +665,16 @@ Daemon::~Daemon() = default;
 
 int Daemon::Run() {
   auto config = LoadConfigFile(options_.config_path);
+  // Under systemd these lines are errors for `journalctl -p err` ("<3>").
   if (!config) {
-    std::fprintf(stderr, "newsflowd: %s\n", config.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 config.error().ToString().c_str());
     return 1;
   }
   LogOptions log_options{config->log.level, config->log.format};
   if (!InitLogging(log_options)) {
-    std::fprintf(stderr, "newsflowd: %s: invalid log level or format\n",
-                 options_.config_path.c_str());
+    std::fprintf(stderr, "%snewsflowd: %s: invalid log level or format\n",
+                 StderrErrorPrefix(), options_.config_path.c_str());
     return 1;
   }
   // SIGPIPE would kill us on a closed stdout (jsonl sink piped to head).

@@ -45,6 +45,8 @@ struct FeedPlan {
   std::string cookie;        // the feed's `cookies`, same rule
   std::string topic;         // the feed's topic; "" = the sink's default
   std::chrono::seconds interval{900};  // configured poll interval
+  // `interval:` written on the feed: used as is, not the adaptive estimate.
+  bool interval_explicit = false;
   FullArticleMode full_article = FullArticleMode::kAuto;
   CleanOptions clean;             // per-feed selectors (base_url empty)
   std::string language_override;  // "" = from the feed/page

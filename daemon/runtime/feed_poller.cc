@@ -14,6 +14,7 @@
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/backlog_order.h"
+#include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
@@ -64,8 +65,9 @@ void FeedPoller::Stop() {
 
 std::chrono::milliseconds FeedPoller::PlannedDelay() const {
   PollPlan plan;
-  plan.interval =
-      scheduler_.adaptive && adaptive_ ? *adaptive_ : plan_->interval;
+  plan.interval = scheduler_.adaptive && adaptive_ && !plan_->interval_explicit
+                      ? *adaptive_
+                      : plan_->interval;
   plan.consecutive_failures = consecutive_failures_;
   plan.hints = hints_;
   plan.hints.ttl = ttl_;
@@ -95,7 +97,9 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     self->last_poll_failed_ = !summary || summary->truncated;
     if (once || self->stopped_) break;
     PollPlan plan;
-    plan.interval = self->scheduler_.adaptive && self->adaptive_
+    // An interval the operator wrote on the feed wins over the adaptive one.
+    plan.interval = self->scheduler_.adaptive && self->adaptive_ &&
+                            !self->plan_->interval_explicit
                         ? *self->adaptive_
                         : self->plan_->interval;
     plan.consecutive_failures = self->consecutive_failures_;
@@ -207,8 +211,11 @@ FeedPollRequest FeedPoller::PlanRequest(const FeedState& state) {
 // validators) and parsing on a worker.
 Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   const std::string where = "feed " + feed_.name + " (" + current_url_ + ")";
+  const auto fetch_start = std::chrono::steady_clock::now();
   Result<HttpResponse> response =
       co_await AsyncFetch(*env_.http, ConditionalRequest(request));
+  const std::chrono::duration<double> fetch_seconds =
+      std::chrono::steady_clock::now() - fetch_start;
   Fetched fetched;
   fetched.now = Now();
   if (response) {
@@ -226,6 +233,7 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
     fetched.result = Error(e.code(), e.message(), where, e.http_status());
   }
   fetched.outcome = FetchOutcomeName(fetched.result);
+  FetchDurationHistogram(fetched.outcome).Observe(fetch_seconds.count());
   co_return fetched;
 }
 
