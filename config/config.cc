@@ -548,8 +548,19 @@ class Loader {
           }});
       fields.push_back(Str("url", &f->url, CheckHttpUrl));
     }
-    fields.push_back(
-        Dur<std::chrono::seconds>("interval", &f->interval, 1s, 24h * 30));
+    if (identity) {
+      fields.push_back(Field{
+          "interval", [this, f](const YAML::Node& n, const std::string& path) {
+            auto read = Dur<std::chrono::seconds>("interval", &f->interval, 1s,
+                                                  24h * 30)
+                            .read(n, path);
+            if (read && !n.IsNull()) f->interval_explicit = true;
+            return read;
+          }});
+    } else {
+      fields.push_back(
+          Dur<std::chrono::seconds>("interval", &f->interval, 1s, 24h * 30));
+    }
     fields.push_back(
         Enum<FullArticleMode>("full_article", &f->full_article,
                               {{"auto", FullArticleMode::kAuto},

@@ -45,6 +45,10 @@ struct FeedConfig {
   std::string name;  // required, unique, [A-Za-z0-9._-]+ (max 128); the feed id
   std::string url;   // required, absolute http:// or https:// URL
   std::chrono::seconds interval{900};  // poll interval (defaults.interval, 15m)
+  // `interval:` was written on this feed itself: the scheduler uses it as
+  // is instead of the adaptive estimate (which applies to feeds that only
+  // get defaults.interval). min/max_interval and server hints still bound it.
+  bool interval_explicit = false;
   FullArticleMode full_article = FullArticleMode::kAuto;  // page fetching
   std::string user_agent;  // User-Agent; "" -> http.user_agent
   std::string proxy;       // proxy URL; "" -> http.proxy

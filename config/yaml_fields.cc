@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 
 namespace newsflow::yaml_fields {
@@ -358,6 +359,37 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   return *n * mult;
 }
 
+namespace {
+
+bool IsCredentialNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+// The systemd credential NAME ($CREDENTIALS_DIRECTORY/NAME, from
+// LoadCredential=/SetCredential=), one trailing newline removed.
+Result<std::string> ReadCredential(const std::string& name, const Source& src) {
+  const std::optional<std::string> dir = src.GetEnv("CREDENTIALS_DIRECTORY");
+  if (!dir || dir->empty()) {
+    return Error::Config("credential " + Quote(name) +
+                         ": $CREDENTIALS_DIRECTORY is not set (give the unit "
+                         "LoadCredential=" +
+                         name + ":/path/to/secret)");
+  }
+  const std::string path = *dir + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::Config("credential " + Quote(name) + ": cannot read " + path +
+                         " (not in the unit's LoadCredential=?)");
+  }
+  std::string value((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (!value.empty() && value.back() == '\n') value.pop_back();
+  return value;
+}
+
+}  // namespace
+
 Result<std::string> SubstituteEnv(std::string_view text, const Source& src) {
   std::string out;
   out.reserve(text.size());
@@ -377,6 +409,9 @@ Result<std::string> SubstituteEnv(std::string_view text, const Source& src) {
       return Error::Config("unterminated ${ in " + Quote(text));
     }
     std::string_view body = text.substr(i + 2, close - i - 2);
+    constexpr std::string_view kCredential = "credential:";
+    const bool credential = body.starts_with(kCredential);
+    if (credential) body.remove_prefix(kCredential.size());
     std::string_view name = body;
     std::optional<std::string_view> fallback;
     if (size_t sep = body.find(":-"); sep != std::string_view::npos) {
@@ -385,7 +420,22 @@ Result<std::string> SubstituteEnv(std::string_view text, const Source& src) {
     }
     bool valid = !name.empty();
     for (size_t k = 0; k < name.size() && valid; ++k) {
-      valid = IsEnvNameChar(name[k], k == 0);
+      valid = credential ? IsCredentialNameChar(name[k])
+                         : IsEnvNameChar(name[k], k == 0);
+    }
+    if (credential) {
+      if (!valid || name == "." || name == "..") {
+        return Error::Config("invalid credential reference " +
+                             Quote(text.substr(i, close - i + 1)) +
+                             " (use ${credential:NAME}, NAME of "
+                             "[A-Za-z0-9._-])");
+      }
+      auto value = ReadCredential(std::string(name), src);
+      if (!value && fallback) value = std::string(*fallback);
+      if (!value) return value.error();
+      out += *value;
+      i = close + 1;
+      continue;
     }
     if (!valid) {
       return Error::Config("invalid environment reference " +

@@ -129,8 +129,11 @@ struct SinkYaml {
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // Parses a size as ReadSize does; nullopt on bad syntax or overflow.
 std::optional<uint64_t> ParseSize(std::string_view text);
-// Replaces ${VAR} and ${VAR:-default}; "$${" is a literal "${". On failure
-// returns the message ("environment variable \"X\" is not set ...").
+// Replaces ${VAR} and ${VAR:-default}; "$${" is a literal "${".
+// ${credential:NAME} (and ${credential:NAME:-default}) is the systemd
+// credential NAME: the file $CREDENTIALS_DIRECTORY/NAME (LoadCredential=),
+// one trailing newline removed. On failure returns the message
+// ("environment variable \"X\" is not set ...", "credential \"X\": ...").
 Result<std::string> SubstituteEnv(std::string_view text, const Source& src);
 // Levenshtein distance.
 size_t EditDistance(std::string_view a, std::string_view b);

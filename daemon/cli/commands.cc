@@ -12,6 +12,7 @@
 #include "connectors/sources/feed/feed_parser.h"
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/json_writer.h"
+#include "daemon/core/logging.h"
 #include "daemon/runtime/daemon.h"
 
 #ifndef NEWSFLOW_VERSION
@@ -43,7 +44,7 @@ constexpr char kUsage[] =
     "or\n"
     "                                 .html.gz); --jsonl prints one object per "
     "file\n"
-    "  --version, --help\n"
+    "  --version, --help; COMMAND --help for a command's options\n"
     "\n"
     "signals (run):\n"
     "  SIGHUP          reload the config: added feeds start, removed feeds "
@@ -64,11 +65,72 @@ constexpr char kUsage[] =
     "opml:),\n"
     "  /var/lib/newsflow/state.db (state). Under systemd: sd_notify "
     "READY/STATUS/\n"
-    "  WATCHDOG/RELOADING/STOPPING and logs to the journal. See newsflowd(1) "
+    "  WATCHDOG/RELOADING/STOPPING and logs to the journal. See newsflowd(8) "
     "and\n"
     "  the operator guide.\n"
     "\n"
     "exit codes: 0 ok, 1 bad input or config, 2 usage, 3 internal error\n";
+
+// `newsflowd COMMAND --help`: the command's own synopsis (stdout, exit 0).
+struct CommandHelp {
+  const char* command;
+  const char* text;
+};
+constexpr CommandHelp kCommandHelp[] = {
+    {"run",
+     "usage: newsflowd run [--config FILE] [--once]\n"
+     "\n"
+     "Run the daemon with the configuration FILE (default\n"
+     "/etc/newsflow/newsflow.yaml; see newsflow.yaml(5)).\n"
+     "  --config FILE  the configuration file\n"
+     "  --once         poll every feed once, drain and exit (1 if a feed "
+     "failed)\n"
+     "SIGHUP reloads the file, SIGTERM drains and exits 0. Under systemd:\n"
+     "sd_notify READY/STATUS/WATCHDOG/RELOADING/STOPPING, logs to the "
+     "journal.\n"},
+    {"check-config",
+     "usage: newsflowd check-config FILE\n"
+     "\n"
+     "Validate FILE and the files it includes. Prints \"FILE: ok (N feeds)\"\n"
+     "and exits 0, or prints FILE:LINE:COL: message and exits 1.\n"},
+    {"fetch",
+     "usage: newsflowd fetch URL [--full-article] [--config FILE] [--proxy "
+     "URL]\n"
+     "\n"
+     "Fetch, parse and clean the feed at URL once and print its articles as\n"
+     "JSON lines (no state, no sink).\n"
+     "  --full-article  fetch every item's page\n"
+     "  --config FILE   take http settings from FILE\n"
+     "  --proxy URL     fetch through this proxy\n"},
+    {"parse",
+     "usage: newsflowd parse FILE [--url URL] [--content-type CT]\n"
+     "\n"
+     "Print the parser's view of a feed file as JSON.\n"
+     "  --url URL          the feed's URL (resolves relative links)\n"
+     "  --content-type CT  the Content-Type it was served with\n"},
+    {"extract",
+     "usage: newsflowd extract FILE... [--url URL] [--jsonl]\n"
+     "\n"
+     "Print the article text of saved pages (.html or .html.gz).\n"
+     "  --url URL  the page's URL (resolves relative links)\n"
+     "  --jsonl    one JSON object per file (default with several files)\n"},
+};
+
+// True (and the help printed) when args[1..] asks for COMMAND's help.
+bool PrintedCommandHelp(const std::vector<std::string>& args) {
+  bool asked = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    asked = asked || args[i] == "--help" || args[i] == "-h";
+  }
+  if (!asked) return false;
+  for (const CommandHelp& h : kCommandHelp) {
+    if (args[0] == h.command) {
+      std::fputs(h.text, stdout);
+      return true;
+    }
+  }
+  return false;
+}
 
 int Usage(const std::string& problem) {
   std::fprintf(stderr, "newsflowd: %s\n%s", problem.c_str(), kUsage);
@@ -186,7 +248,9 @@ int CheckConfig(const ParsedArgs& a) {
   if (a.positional.size() != 1) return Usage("check-config takes one FILE");
   auto config = LoadConfigFile(a.positional[0], BuiltinSinks());
   if (!config) {
-    std::fprintf(stderr, "%s\n", config.error().ToString().c_str());
+    // "<3>" under systemd (ExecReload=): `journalctl -p err` finds it.
+    std::fprintf(stderr, "%s%s\n", StderrErrorPrefix(),
+                 config.error().ToString().c_str());
     return kExitBadInput;
   }
   std::printf("%s: ok (%zu feeds)\n", a.positional[0].c_str(),
@@ -271,6 +335,7 @@ int RunCommandLine(const std::vector<std::string>& args) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   }
+  if (PrintedCommandHelp(args)) return kExitOk;
   if (command == "run") {
     auto a = ParseArgs(args, 1, {"--once"}, {"--config"});
     if (!a.error.empty()) return Usage(a.error);

@@ -14,6 +14,10 @@
 namespace newsflow {
 
 inline constexpr int kSchemaVersion = 1;
+// The `$id` of docs/article.schema.json (draft-07) for this schema version;
+// sent as the CloudEvents `ce_dataschema` header.
+inline constexpr char kSchemaUri[] =
+    "https://newsflow.example/schemas/article/1.json";
 
 // Where an article's body came from.
 enum class ContentSource { kFeed, kPage };

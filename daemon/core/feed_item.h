@@ -68,6 +68,8 @@ struct ParsedFeed {
   // retried rather than trusted (validators not stored).
   bool truncated = false;
   size_t unclosed_items_dropped = 0;  // items left out because never closed
+  // Items past FeedParseOptions::max_items, not parsed (counted, logged).
+  size_t items_over_cap = 0;
 };
 
 }  // namespace newsflow

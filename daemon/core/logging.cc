@@ -1,12 +1,22 @@
 #include "daemon/core/logging.h"
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
+
+#if NEWSFLOW_HAVE_SYSTEMD
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#endif
 
 #include "daemon/core/json_writer.h"
 #include "daemon/core/url.h"
@@ -119,38 +129,102 @@ class RedactedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-// %P : the syslog priority digit journald reads from a "<N>" line prefix
-// (sd-daemon(3)), so `journalctl -p warning` works.
-class SyslogPriority final : public spdlog::custom_flag_formatter {
+// The syslog priority digit of a level (journald's PRIORITY=, or the "<N>"
+// line prefix of sd-daemon(3)), so `journalctl -p warning` works.
+char PriorityDigit(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return '7';
+    case spdlog::level::warn:
+      return '4';
+    case spdlog::level::err:
+      return '3';
+    case spdlog::level::critical:
+      return '2';
+    default:
+      return '6';
+  }
+}
+
+// The (redacted) value of the first url= field of a message, or "".
+std::string UrlField(std::string_view payload) {
+  size_t at = payload.find("url=");
+  while (at != std::string_view::npos && at > 0 &&
+         std::isalnum(static_cast<unsigned char>(payload[at - 1]))) {
+    at = payload.find("url=", at + 4);  // e.g. "final_url=" is not it
+  }
+  if (at == std::string_view::npos) return "";
+  size_t end = at + 4;
+  while (end < payload.size() &&
+         !std::isspace(static_cast<unsigned char>(payload[end]))) {
+    ++end;
+  }
+  while (end > at + 4 && std::string_view(":,.;)]\"'").find(payload[end - 1]) !=
+                             std::string_view::npos) {
+    --end;
+  }
+  return RedactUrlsIn(payload.substr(at + 4, end - at - 4));
+}
+
+// The one sink every logger shares: stderr, or the journal with fields.
+// Thread-safe (base_sink's mutex).
+class LogSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    char digit = '6';
-    switch (msg.level) {
-      case spdlog::level::trace:
-      case spdlog::level::debug:
-        digit = '7';
-        break;
-      case spdlog::level::info:
-        digit = '6';
-        break;
-      case spdlog::level::warn:
-        digit = '4';
-        break;
-      case spdlog::level::err:
-        digit = '3';
-        break;
-      case spdlog::level::critical:
-        digit = '2';
-        break;
-      default:
-        break;
+  // stream: stderr is the journal ("<N>" prefixes); native: send with
+  // sd_journal_sendv(3) and structured fields.
+  void SetJournal(bool stream, bool native) {
+    std::lock_guard lock(mutex_);
+    stream_ = stream;
+    native_ = native;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::string_view text(line.data(), line.size());
+    if (native_ && SendToJournal(msg, text)) return;
+    if (stream_) {
+      const char prefix[] = {'<', PriorityDigit(msg.level), '>'};
+      std::fwrite(prefix, 1, sizeof prefix, stderr);
     }
-    dest.push_back(digit);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<SyslogPriority>();
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  bool SendToJournal(const spdlog::details::log_msg& msg,
+                     std::string_view text) {
+#if NEWSFLOW_HAVE_SYSTEMD
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    std::string_view name(msg.logger_name.data(), msg.logger_name.size());
+    std::vector<std::string> fields;
+    fields.reserve(6);
+    fields.push_back("MESSAGE=" + std::string(text));
+    fields.push_back(std::string("PRIORITY=") + PriorityDigit(msg.level));
+    fields.push_back("SYSLOG_IDENTIFIER=newsflowd");
+    fields.push_back("NEWSFLOW_COMPONENT=" + std::string(name));
+    if (name.starts_with("feed.")) {
+      fields.push_back("FEED=" + std::string(name.substr(5)));
+    }
+    if (std::string url = UrlField({msg.payload.data(), msg.payload.size()});
+        !url.empty()) {
+      fields.push_back("URL=" + url);
+    }
+    std::vector<iovec> iov;
+    for (auto& f : fields) iov.push_back({f.data(), f.size()});
+    return sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0;
+#else
+    (void)msg;
+    (void)text;
+    return false;
+#endif
   }
+
+  bool stream_ = false;
+  bool native_ = false;
 };
 
 // %F : `,"feed":"NAME"` for loggers named "feed.NAME" (JSON format), so
@@ -177,24 +251,25 @@ void Apply(spdlog::logger& l) {
   formatter->add_flag<JsonEscapedMessage>('*')
       .add_flag<RedactedMessage>('Q')
       .add_flag<JsonFeedField>('F')
-      .add_flag<SyslogPriority>('P')
       .set_pattern(g_pattern);
   l.set_formatter(std::move(formatter));
 }
 
-std::string PatternFor(const std::string& format) {
-  // Under systemd stderr is a journal stream (JOURNAL_STREAM): journald adds
-  // the time and reads the priority from the "<N>" prefix.
-  const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+// Under the journal no timestamp: journald adds its own (the priority is
+// the sink's business).
+std::string PatternFor(const std::string& format, bool journal) {
   if (format == "json") {
-    return std::string(journald ? "<%P>" : "") +
-           R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n"%F,"message":"%*"})";
+    return R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n"%F,"message":"%*"})";
   }
-  return journald ? "<%P>%l [%n] %Q" : "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %Q";
+  return journal ? "%l [%n] %Q" : "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %Q";
 }
 
-std::shared_ptr<spdlog::sinks::stderr_sink_mt> SharedSink() {
-  static auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+std::shared_ptr<LogSink> SharedSink() {
+  static auto sink = [] {
+    auto s = std::make_shared<LogSink>();
+    s->SetJournal(StderrIsJournal(), false);
+    return s;
+  }();
   return sink;
 }
 
@@ -206,7 +281,9 @@ bool InitLogging(const LogOptions& options) {
   if (options.format != "text" && options.format != "json") return false;
   std::lock_guard lock(g_mutex);
   g_level = level;
-  g_pattern = PatternFor(options.format);
+  const bool journal = StderrIsJournal();
+  g_pattern = PatternFor(options.format, journal);
+  SharedSink()->SetJournal(journal, journal && options.journal_fields);
   spdlog::apply_all(
       [&](const std::shared_ptr<spdlog::logger>& l) { Apply(*l); });
   return true;
@@ -216,12 +293,25 @@ std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
   std::lock_guard lock(g_mutex);
   if (auto existing = spdlog::get(name)) return existing;
   auto logger = std::make_shared<spdlog::logger>(name, SharedSink());
-  if (g_pattern.empty()) g_pattern = PatternFor("text");
+  if (g_pattern.empty()) g_pattern = PatternFor("text", StderrIsJournal());
   Apply(*logger);
   logger->flush_on(spdlog::level::info);
   spdlog::register_logger(logger);
   return logger;
 }
+
+bool StderrIsJournal() {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (env == nullptr) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+const char* StderrErrorPrefix() { return StderrIsJournal() ? "<3>" : ""; }
 
 std::string RedactUrl(std::string_view url) {
   Result<Url> u = Url::Parse(url);

@@ -2,9 +2,15 @@
 
 // Logging: one spdlog logger per component instance, named after it
 // ("daemon", "feed.<name>", "sink.<type>", "http"), all writing to stderr.
-// Under systemd (JOURNAL_STREAM set) lines carry no timestamp: journald adds
-// its own. Messages follow vector's style: a capitalised sentence ending
-// with a period, then key=value fields.
+// When stderr is the journal (JOURNAL_STREAM names stderr's device and
+// inode, systemd.exec(5)) lines carry no timestamp (journald adds its own)
+// and are sent with sd_journal_send(3) instead, with structured fields:
+// PRIORITY, SYSLOG_IDENTIFIER=newsflowd, NEWSFLOW_COMPONENT=<logger>,
+// FEED=<name> for "feed.<name>" loggers and URL=<redacted> when the message
+// has a url= field, so `journalctl FEED=bbc-world` works. Should the
+// journal socket refuse a message, it goes to stderr with a "<N>" priority
+// prefix (sd-daemon(3)). Messages follow vector's style: a capitalised
+// sentence ending with a period, then key=value fields.
 //
 // Include <spdlog/spdlog.h> in the .cc that logs; this header stays light.
 
@@ -21,6 +27,9 @@ namespace newsflow {
 struct LogOptions {
   std::string level = "info";   // trace|debug|info|warn|error|off
   std::string format = "text";  // text|json
+  // Under the journal, send lines natively with fields (else as a stream
+  // with "<N>" prefixes only).
+  bool journal_fields = true;
 };
 
 // Sets level and format for every logger, existing and future. Returns
@@ -30,6 +39,16 @@ bool InitLogging(const LogOptions& options);
 // The logger for component instance `name`, created on first use.
 // Thread-safe.
 std::shared_ptr<spdlog::logger> GetLogger(const std::string& name);
+
+// True when stderr is connected to the journal: JOURNAL_STREAM is set and
+// names the device:inode of file descriptor 2 (a JOURNAL_STREAM inherited
+// through a redirection does not count), as systemd.exec(5) says.
+bool StderrIsJournal();
+
+// "<3>" when stderr is the journal, else "": the sd-daemon(3) prefix that
+// makes a line written to stderr by hand (not through a logger) an error
+// for `journalctl -p err`.
+const char* StderrErrorPrefix();
 
 // `url` as the URL model reads it (daemon/core/url.h) with userinfo, query
 // and fragment replaced by "…" (feed URLs often carry tokens); for logs and

@@ -10,6 +10,7 @@
 #include "daemon/core/logging.h"
 #include "daemon/runtime/daemon_impl.h"
 #include "daemon/runtime/fanout_sink.h"
+#include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/systemd_notify.h"
 #include "daemon/runtime/worker_pool.h"
 
@@ -24,7 +25,12 @@ Daemon::Impl::Impl(DaemonOptions options, DaemonConfig config,
       ticker_(io_),
       log_(GetLogger("daemon")) {}
 
+#ifndef NEWSFLOW_VERSION
+#define NEWSFLOW_VERSION "0.0.0"
+#endif
+
 Result<void> Daemon::Impl::Start() {
+  DeclareDaemonSeries(NEWSFLOW_VERSION);
   auto store = StateStore::Open(config_.state.path);
   if (!store) return store.error();
   store_ = std::move(*store);
@@ -61,6 +67,7 @@ Result<void> Daemon::Impl::Start() {
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed,
                              std::chrono::steady_clock::time_point resume_at) {
+  DeclareFeedSeries(feed.name);
   PollerEnv env;
   env.http = http_.get();
   env.store = store_.get();
@@ -101,6 +108,7 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   NotifyStopping();
   drain_deadline_ =
       std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
+  ExtendStopTimeout();
   for (auto& [name, poller] : pollers_) poller->Stop();
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
@@ -110,6 +118,17 @@ void Daemon::Impl::BeginShutdown(const char* why) {
   heartbeat_timer_.cancel();
   probe_timer_.cancel();
   reload_timer_.cancel();
+}
+
+void Daemon::Impl::ExtendStopTimeout() {
+  // Covers closing the sinks after the drain (bounded by the time left) and
+  // the process exit.
+  constexpr auto kStopMargin = std::chrono::seconds(10);
+  const auto left =
+      std::max(std::chrono::steady_clock::duration::zero(),
+               drain_deadline_ - std::chrono::steady_clock::now());
+  NotifyExtendTimeout(std::chrono::duration_cast<std::chrono::microseconds>(
+      left + kStopMargin));
 }
 
 Awaitable<void> Daemon::Impl::HandleSignals() {
@@ -130,7 +149,8 @@ Awaitable<void> Daemon::Impl::HandleSignals() {
 Awaitable<void> Daemon::Impl::Supervise() {
   const auto watchdog = WatchdogInterval();
   auto next_watchdog = std::chrono::steady_clock::now();
-  auto next_prune = next_watchdog;  // at start-up, then hourly
+  auto next_prune = next_watchdog;   // at start-up, then hourly
+  auto next_extend = next_watchdog;  // while stopping, every second
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_prune && !stopping_) {
@@ -156,6 +176,10 @@ Awaitable<void> Daemon::Impl::Supervise() {
       if (all_done) BeginShutdown("--once: every feed polled");
     }
     if (stopping_) {
+      if (now >= next_extend) {
+        ExtendStopTimeout();
+        next_extend = now + std::chrono::seconds(1);
+      }
       bool pollers_done = retiring_.empty();
       for (const auto& [name, p] : pollers_)
         pollers_done = pollers_done && p->finished();
@@ -176,6 +200,7 @@ Awaitable<void> Daemon::Impl::Supervise() {
   signals_.cancel();
   // The endpoint's pending accept would keep io_.run() alive past the drain.
   if (metrics_server_) metrics_server_->Stop();
+  ExtendStopTimeout();
   // Close blocks up to the timeout for outstanding acks, then fails what is
   // left (kRetry callbacks, posted): every poller can then finish.
   const auto left =
@@ -191,12 +216,14 @@ Awaitable<void> Daemon::Impl::Supervise() {
 int Daemon::Impl::Run() {
   if (auto started = Start(); !started) {
     log_->error("Start-up failed. error={}", started.error().ToString());
-    std::fprintf(stderr, "newsflowd: %s\n", started.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 started.error().ToString().c_str());
     return 1;
   }
   if (auto served = StartMetricsServer(); !served) {
     log_->error("Start-up failed. error={}", served.error().ToString());
-    std::fprintf(stderr, "newsflowd: %s\n", served.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 served.error().ToString().c_str());
     return 1;
   }
   log_->info("Started. feeds={} sinks={} state={} metrics={}", pollers_.size(),
@@ -217,15 +244,17 @@ Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
 Daemon::~Daemon() = default;
 
 int Daemon::Run() {
+  // Under systemd these lines are errors for `journalctl -p err` ("<3>").
   auto config = LoadConfigFile(options_.config_path, BuiltinSinks());
   if (!config) {
-    std::fprintf(stderr, "newsflowd: %s\n", config.error().ToString().c_str());
+    std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
+                 config.error().ToString().c_str());
     return 1;
   }
   LogOptions log_options{config->log.level, config->log.format};
   if (!InitLogging(log_options)) {
-    std::fprintf(stderr, "newsflowd: %s: invalid log level or format\n",
-                 options_.config_path.c_str());
+    std::fprintf(stderr, "%snewsflowd: %s: invalid log level or format\n",
+                 StderrErrorPrefix(), options_.config_path.c_str());
     return 1;
   }
   // SIGPIPE would kill us on a closed stdout (jsonl sink piped to head).

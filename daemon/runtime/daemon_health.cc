@@ -5,6 +5,7 @@
 
 #include "daemon/core/metrics.h"
 #include "daemon/runtime/daemon_impl.h"
+#include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/systemd_notify.h"
 
 namespace newsflow {
@@ -13,7 +14,7 @@ Result<void> Daemon::Impl::StartMetricsServer() {
   if (config_.metrics.listen.empty()) return {};
   MetricsServerProbes probes;
   probes.collect = [this] { CollectMetrics(); };
-  probes.extra = [this] { return RenderFeedHealth(); };
+  probes.extra = [this] { return RenderFeedHealth() + RenderProcessMetrics(); };
   probes.live = [this] {
     // Heartbeat() ticks every second on this loop; a stale tick means a
     // coroutine hogs the thread.
@@ -109,7 +110,8 @@ void Daemon::Impl::CollectMetrics() {
              "Feeds removed or changed by a reload, finishing their work.")
       .Set(static_cast<double>(retiring_.size()));
   if (publisher_) {
-    // The depth itself is newsflow_in_flight, kept live by the Publisher.
+    // The depth itself is newsflow_articles_in_flight, kept live by the
+    // Publisher.
     r.GetGauge("newsflow_pipeline_in_flight_limit",
                "pipeline.max_in_flight (fetching pauses at this depth).")
         .Set(static_cast<double>(config_.pipeline.max_in_flight));

@@ -53,6 +53,10 @@ class Daemon::Impl {
                  std::chrono::steady_clock::time_point resume_at = {});
   void StopFeed(const std::string& name);
   void BeginShutdown(const char* why);
+  // While stopping: EXTEND_TIMEOUT_USEC= for what is left of the drain plus
+  // a margin, so pipeline.drain_timeout is honoured even when it is longer
+  // than the unit's TimeoutStopSec.
+  void ExtendStopTimeout();
   Awaitable<void> HandleSignals();
   Awaitable<void> Supervise();
 

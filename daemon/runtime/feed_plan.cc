@@ -39,6 +39,7 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
   plan.origin = OriginOf(feed.url);
   plan.sink_options = feed.sink_options;
   plan.interval = feed.interval;
+  plan.interval_explicit = feed.interval_explicit;
   plan.full_article = feed.full_article;
   plan.clean.remove_selectors = feed.remove_selectors;
   plan.clean.keep_selectors = feed.keep_selectors;

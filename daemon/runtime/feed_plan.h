@@ -47,6 +47,8 @@ struct FeedPlan {
   // The feed's sink-owned keys (FeedConfig::sink_options), for Sink::Route.
   std::map<std::string, std::string> sink_options;
   std::chrono::seconds interval{900};  // configured poll interval
+  // `interval:` written on the feed: used as is, not the adaptive estimate.
+  bool interval_explicit = false;
   FullArticleMode full_article = FullArticleMode::kAuto;
   CleanOptions clean;             // per-feed selectors (base_url empty)
   std::string language_override;  // "" = from the feed/page

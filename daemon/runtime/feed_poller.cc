@@ -14,6 +14,7 @@
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/backlog_order.h"
+#include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/worker_pool.h"
 
 namespace newsflow {
@@ -72,8 +73,9 @@ void FeedPoller::ApplySettings(const DaemonConfig& config) {
 
 std::chrono::milliseconds FeedPoller::PlannedDelay() const {
   PollPlan plan;
-  plan.interval =
-      scheduler_.adaptive && adaptive_ ? *adaptive_ : plan_->interval;
+  plan.interval = scheduler_.adaptive && adaptive_ && !plan_->interval_explicit
+                      ? *adaptive_
+                      : plan_->interval;
   plan.consecutive_failures = consecutive_failures_;
   plan.hints = hints_;
   plan.hints.ttl = ttl_;
@@ -110,7 +112,9 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     self->last_poll_failed_ = !summary || summary->truncated;
     if (once || self->stopped_) break;
     PollPlan plan;
-    plan.interval = self->scheduler_.adaptive && self->adaptive_
+    // An interval the operator wrote on the feed wins over the adaptive one.
+    plan.interval = self->scheduler_.adaptive && self->adaptive_ &&
+                            !self->plan_->interval_explicit
                         ? *self->adaptive_
                         : self->plan_->interval;
     plan.consecutive_failures = self->consecutive_failures_;
@@ -152,6 +156,20 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   summary.status = result.status;
   FeedValidators validators = result.validators;
   const bool truncated = result.feed.truncated;
+  if (result.feed.items_over_cap > 0) {
+    // Never silent: the operator learns that a feed lists more items than
+    // the parser reads (and which feed).
+    MetricsRegistry::Global()
+        .GetCounter("newsflow_feed_items_over_cap_total",
+                    "Feed items past the per-document cap, not read.",
+                    FeedLabel(feed_.name))
+        .Inc(result.feed.items_over_cap);
+    GetLogger("feed." + feed_.name)
+        ->warn(
+            "Feed lists more items than the cap; the rest were not read. "
+            "feed={} items_over_cap={}",
+            feed_.name, result.feed.items_over_cap);
+  }
   if (result.status == FeedPollStatus::kNew) {
     // pipeline.first_poll_backlog: the first successful poll of a feed
     // publishes at most that many new items; the older backlog is
@@ -213,6 +231,7 @@ FeedPollRequest FeedPoller::PlanRequest(const FeedState& state) {
 // validators) and parsing on a worker.
 Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   const std::string where = "feed " + feed_.name + " (" + current_url_ + ")";
+  const auto fetch_start = std::chrono::steady_clock::now();
   // Stop() abandons the fetch: its answer, when it comes, is dropped.
   auto answer = std::make_shared<std::optional<Result<HttpResponse>>>();
   env_.http->Fetch(ConditionalRequest(request),
@@ -226,6 +245,8 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
                           : Result<HttpResponse>(Error(
                                 Errc::kCancelled,
                                 "feed fetch abandoned: poller stopped", where));
+  const std::chrono::duration<double> fetch_seconds =
+      std::chrono::steady_clock::now() - fetch_start;
   Fetched fetched;
   fetched.now = Now();
   if (response) {
@@ -243,6 +264,7 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
     fetched.result = Error(e.code(), e.message(), where, e.http_status());
   }
   fetched.outcome = FetchOutcomeName(fetched.result);
+  FetchDurationHistogram(fetched.outcome).Observe(fetch_seconds.count());
   co_return fetched;
 }
 

@@ -13,7 +13,8 @@ namespace {
 
 Gauge& InFlightGauge() {
   static Gauge& g = MetricsRegistry::Global().GetGauge(
-      "newsflow_in_flight", "Articles handed to sinks and not yet acked.");
+      "newsflow_articles_in_flight",
+      "Articles handed to sinks and not yet acked.");
   return g;
 }
 

@@ -61,8 +61,8 @@ class Publisher {
   // after that, on the io_context thread. Metrics (MetricsRegistry::Global):
   // newsflow_articles_published_total{feed,event},
   // newsflow_articles_failed_total{feed,outcome=retry|drop},
-  // newsflow_in_flight, newsflow_delivery_latency_seconds (Publish() to
-  // delivery report). REQUIRES: !IsInFlight(article.id).
+  // newsflow_articles_in_flight, newsflow_delivery_latency_seconds (Publish()
+  // to delivery report). REQUIRES: !IsInFlight(article.id).
   void Publish(const Article& article, const FeedSinkOptions& feed,
                std::string item_hash,
                std::function<void(const DeliveryReport&)> done);

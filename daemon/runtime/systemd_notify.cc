@@ -26,6 +26,9 @@ void NotifyStatus(std::string_view status) {
   Send("STATUS=" + std::string(status));
 }
 void NotifyWatchdog() { Send("WATCHDOG=1"); }
+void NotifyExtendTimeout(std::chrono::microseconds extension) {
+  Send("EXTEND_TIMEOUT_USEC=" + std::to_string(extension.count()));
+}
 
 std::optional<std::chrono::microseconds> WatchdogInterval() {
 #if NEWSFLOW_HAVE_SYSTEMD

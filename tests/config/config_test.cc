@@ -195,6 +195,28 @@ TEST(ConfigTest, NullValueMeansDefault) {
 }
 
 // Every error kind, with its exact location and message.
+// The scheduler's rule: an interval written on the feed is used as is; a
+// feed that only inherits defaults.interval (or the built-in 15m) follows
+// the adaptive estimate.
+TEST(ConfigTest, IntervalWrittenOnTheFeedIsMarkedExplicit) {
+  auto cfg = LoadConfigString(R"(
+defaults:
+  interval: 10m
+feeds:
+  - {name: pinned, url: "http://a.example/f", interval: 2s}
+  - {name: inherited, url: "http://b.example/f"}
+  - {name: unset, url: "http://c.example/f", interval: }
+)",
+                              "t.yaml", BuiltinSinks());
+  ASSERT_TRUE(cfg) << cfg.error().ToString();
+  ASSERT_EQ(cfg->feeds.size(), 3u);
+  EXPECT_TRUE(cfg->feeds[0].interval_explicit);
+  EXPECT_EQ(cfg->feeds[0].interval, 2s);
+  EXPECT_FALSE(cfg->feeds[1].interval_explicit);
+  EXPECT_EQ(cfg->feeds[1].interval, 10min);
+  EXPECT_FALSE(cfg->feeds[2].interval_explicit);
+}
+
 TEST(ConfigErrorTest, InvalidDuration) {
   EXPECT_EQ(ErrorOf("feeds:\n"
                     "  - name: a\n"

@@ -1,7 +1,10 @@
 #include "config/yaml_fields.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace newsflow::yaml_fields {
@@ -79,6 +82,41 @@ TEST(SubstituteEnvTest, VariablesDefaultsAndEscapes) {
   EXPECT_FALSE(SubstituteEnv("${A", src));
   EXPECT_FALSE(SubstituteEnv("${1A}", src));
   EXPECT_FALSE(SubstituteEnv("${}", src));
+}
+
+// systemd credentials (LoadCredential=): ${credential:NAME} reads
+// $CREDENTIALS_DIRECTORY/NAME.
+TEST(SubstituteEnvTest, SystemdCredentials) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("nf_creds_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "kafka-password") << "s3cr3t\n";
+  std::ofstream(dir / "token.v2") << "abc";
+  std::map<std::string, std::string> env = {
+      {"CREDENTIALS_DIRECTORY", dir.string()}};
+  Source src("t", [&](const std::string& n) -> std::optional<std::string> {
+    auto it = env.find(n);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  });
+  EXPECT_EQ(*SubstituteEnv("${credential:kafka-password}", src), "s3cr3t");
+  EXPECT_EQ(*SubstituteEnv("Bearer ${credential:token.v2}", src), "Bearer abc");
+  EXPECT_EQ(*SubstituteEnv("${credential:absent:-none}", src), "none");
+  auto absent = SubstituteEnv("${credential:absent}", src);
+  ASSERT_FALSE(absent);
+  EXPECT_NE(absent.error().message().find("credential \"absent\": cannot read"),
+            std::string::npos)
+      << absent.error().message();
+  EXPECT_FALSE(SubstituteEnv("${credential:../etc/passwd}", src));
+  EXPECT_FALSE(SubstituteEnv("${credential:}", src));
+
+  env.clear();  // not started with credentials
+  auto no_dir = SubstituteEnv("${credential:kafka-password}", src);
+  ASSERT_FALSE(no_dir);
+  EXPECT_NE(no_dir.error().message().find("$CREDENTIALS_DIRECTORY is not set"),
+            std::string::npos)
+      << no_dir.error().message();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SourceTest, WhereIsOneBased) {

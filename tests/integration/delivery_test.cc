@@ -419,7 +419,7 @@ class DeliveryTest : public ::testing::Test {
     if (scraped.status != 200) return -1;
     return PrometheusValue(scraped.body, series).value_or(-1);
   }
-  double InFlight() const { return Metric("newsflow_in_flight"); }
+  double InFlight() const { return Metric("newsflow_articles_in_flight"); }
 
   static constexpr int kMaxInFlight = 50;
   std::string config_path_;

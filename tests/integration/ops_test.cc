@@ -285,7 +285,8 @@ TEST_F(OpsTest, ReloadAddsAndRemovesFeedsRejectsBadConfigAndSpeaksSdNotify) {
                 "newsflow_feed_last_success_timestamp_seconds{feed=\"alpha\"}"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("newsflow_ready 1\n"), std::string::npos);
-  EXPECT_NE(metrics.body.find("newsflow_in_flight "), std::string::npos);
+  EXPECT_NE(metrics.body.find("newsflow_articles_in_flight "),
+            std::string::npos);
   EXPECT_NE(
       metrics.body.find("newsflow_feed_next_poll_seconds{feed=\"alpha\"}"),
       std::string::npos);

@@ -64,7 +64,7 @@ TEST_F(PackagingTest, UnitVerifiesAndIsHardened) {
   const std::string unit = kBin + "/systemd/newsflowd.service";
   ASSERT_EQ(Sh("command -v systemd-analyze").rc, 0)
       << "systemd-analyze missing: scripts/setup installs the systemd package";
-  // MANPATH: the unit's Documentation=man:newsflowd(1) must resolve.
+  // MANPATH: the unit's Documentation=man:newsflowd(8) must resolve.
   auto verify = Sh("MANPATH=" + kBin + "/man systemd-analyze verify " + unit);
   EXPECT_EQ(verify.rc, 0) << verify.out;
   EXPECT_EQ(verify.out, "") << "warnings from systemd-analyze verify";
@@ -94,17 +94,20 @@ TEST_F(PackagingTest, CmakeInstallStagesBinaryUnitConfigAndDocs) {
                     " --prefix /usr");
   ASSERT_EQ(install.rc, 0) << install.out;
   for (const char* f :
-       {"usr/bin/newsflowd", "usr/lib/systemd/system/newsflowd.service",
+       {"usr/bin/newsflowd", "lib/systemd/system/newsflowd.service",
         "usr/lib/tmpfiles.d/newsflowd.conf", "etc/newsflow/newsflow.yaml",
-        "usr/share/man/man1/newsflowd.1",
+        "usr/share/man/man8/newsflowd.8.gz",
+        "usr/share/man/man5/newsflow.yaml.5.gz",
+        "usr/share/doc/newsflowd/copyright",
+        "usr/share/doc/newsflowd/changelog.gz",
         "usr/share/doc/newsflowd/operator-guide.md",
         "usr/share/doc/newsflowd/consumer-guide.md",
         "usr/share/doc/newsflowd/examples/newsflow.example.yaml"}) {
     EXPECT_TRUE(fs::is_regular_file(root / f)) << f;
   }
   EXPECT_TRUE(fs::is_directory(root / "etc/newsflow/conf.d"));
-  const std::string unit =
-      Read(root / "usr/lib/systemd/system/newsflowd.service");
+  // Where debhelper (bookworm) puts units for prefix /usr.
+  const std::string unit = Read(root / "lib/systemd/system/newsflowd.service");
   EXPECT_NE(unit.find("ExecStart=/usr/bin/newsflowd run --config "
                       "/etc/newsflow/newsflow.yaml"),
             std::string::npos)
@@ -149,23 +152,27 @@ TEST_F(PackagingTest, DebContentsControlAndExtractedDaemonStarts) {
   auto contents = Sh("dpkg-deb -c " + deb);
   ASSERT_EQ(contents.rc, 0) << contents.out;
   for (const char* f :
-       {" ./usr/bin/newsflowd\n",
-        " ./usr/lib/systemd/system/newsflowd.service\n",
+       {" ./usr/bin/newsflowd\n", " ./lib/systemd/system/newsflowd.service\n",
         " ./usr/lib/tmpfiles.d/newsflowd.conf\n",
         " ./etc/newsflow/newsflow.yaml\n", " ./etc/newsflow/conf.d/\n",
-        " ./usr/share/man/man1/newsflowd.1\n",
+        " ./usr/share/man/man8/newsflowd.8.gz\n",
+        " ./usr/share/man/man5/newsflow.yaml.5.gz\n",
+        " ./usr/share/doc/newsflowd/copyright\n",
+        " ./usr/share/doc/newsflowd/changelog.gz\n",
         " ./usr/share/doc/newsflowd/operator-guide.md\n",
         " ./usr/share/doc/newsflowd/consumer-guide.md\n",
         " ./usr/share/doc/newsflowd/article.schema.json\n"}) {
     EXPECT_NE(contents.out.find(f), std::string::npos) << f << "\n"
                                                        << contents.out;
   }
-  // Only FHS locations; nothing under /usr/local or the build tree.
+  // Only FHS locations (/lib/systemd/system for the unit, as debhelper);
+  // nothing under /usr/local or the build tree.
   std::istringstream lines(contents.out);
   for (std::string line; std::getline(lines, line);) {
     const std::string path = line.substr(line.find(" ./") + 1);
     EXPECT_TRUE(path.rfind("./usr/", 0) == 0 || path.rfind("./etc/", 0) == 0 ||
-                path == "./")
+                path.rfind("./lib/systemd/system/", 0) == 0 || path == "./" ||
+                path == "./lib/" || path == "./lib/systemd/")
         << path;
     EXPECT_EQ(path.find("/usr/local"), std::string::npos) << path;
   }
@@ -177,6 +184,9 @@ TEST_F(PackagingTest, DebContentsControlAndExtractedDaemonStarts) {
   EXPECT_NE(info.out.find("librdkafka1"), std::string::npos)
       << "shlibdeps missing";
   EXPECT_NE(info.out.find("postinst"), std::string::npos);
+  EXPECT_NE(info.out.find("Recommends: ca-certificates, tzdata"),
+            std::string::npos)
+      << info.out;
   auto conffiles = Sh("dpkg-deb -I " + deb + " conffiles");
   EXPECT_EQ(conffiles.out, "/etc/newsflow/newsflow.yaml\n");
   for (const char* script : {"postinst", "prerm", "postrm"}) {
@@ -203,7 +213,7 @@ TEST_F(PackagingTest, DebContentsControlAndExtractedDaemonStarts) {
   EXPECT_EQ(check.rc, 0) << check.out;
 
   // The packaged unit verifies (its binary path pointed at the extracted one).
-  std::string unit = Read(x / "usr/lib/systemd/system/newsflowd.service");
+  std::string unit = Read(x / "lib/systemd/system/newsflowd.service");
   unit = std::regex_replace(unit, std::regex("/usr/bin/newsflowd"), bin);
   std::ofstream(dir_ / "newsflowd.service") << unit;
   auto verify =

@@ -24,8 +24,9 @@ HttpResult HttpGet(uint16_t port, const std::string& path);
 uint16_t FreeLoopbackPort();
 
 // The value of the sample `series` in a Prometheus text exposition: the
-// metric name with its labels exactly as exposed, e.g. "newsflow_in_flight"
-// or "newsflow_feed_up{feed=\"a\"}"; nullopt when absent.
+// metric name with its labels exactly as exposed, e.g.
+// "newsflow_articles_in_flight" or "newsflow_feed_up{feed=\"a\"}"; nullopt when
+// absent.
 std::optional<double> PrometheusValue(const std::string& exposition,
                                       const std::string& series);
 

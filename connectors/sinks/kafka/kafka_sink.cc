@@ -203,8 +203,14 @@ void KafkaSink::SetReachable(bool reachable, const std::string& why) {
 void KafkaSink::PollLoop() {
   // First probe at once: readiness waits for it.
   auto next_probe = std::chrono::steady_clock::now();
+  // librdkafka's own queue (messages waiting to be sent or acknowledged,
+  // plus protocol requests): rd_kafka_outq_len, refreshed every poll.
+  Gauge& queue = MetricsRegistry::Global().GetGauge(
+      "newsflow_kafka_queue_messages",
+      "Messages and requests in librdkafka's queues (rd_kafka_outq_len).");
   while (!stop_polling_.load(std::memory_order_acquire)) {
     rd_kafka_poll(producer_, kPollIntervalMs);
+    queue.Set(rd_kafka_outq_len(producer_));
     if (std::chrono::steady_clock::now() < next_probe) continue;
     // A stalled broker keeps its TCP connections, so ALL_BROKERS_DOWN may
     // never come: readiness also asks for metadata (broker list only).
@@ -275,6 +281,7 @@ void KafkaSink::Publish(const Article& article,
       "org.newsflow.article." + std::string(ArticleEventName(article.event)));
   add("ce_time", FormatRfc3339(article.fetched_at));
   add("ce_subject", article.id);
+  add("ce_dataschema", kSchemaUri);
   add("schema-version", std::to_string(kSchemaVersion));
 
   Produce(t, std::move(pending), headers);

@@ -237,7 +237,10 @@ void ParseAtom(xml_node root, const XmlContext& ctx, ParsedFeed* feed) {
     Ns ns = ctx.NsOf(c);
     if (!IsAtom(ns)) continue;
     if (local == "entry") {
-      if (feed->items.size() >= max_items) continue;
+      if (feed->items.size() >= max_items) {
+        ++feed->items_over_cap;
+        continue;
+      }
       FeedItem item;
       ParseEntry(c, ctx, &item);
       feed->items.push_back(std::move(item));

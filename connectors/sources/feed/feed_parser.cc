@@ -100,7 +100,12 @@ void MakeIdsUnique(ParsedFeed* feed) {
 // Scheme and host are case-insensitive: one spelling for every link. Legacy
 // character references in summaries/content get their Unicode spelling.
 // Then item ids are made unique (MakeIdsUnique).
-void FinishFeed(ParsedFeed* feed) {
+void FinishFeed(ParsedFeed* feed, const FeedParseOptions& options) {
+  if (feed->items_over_cap > 0) {
+    feed->warnings.push_back(std::to_string(feed->items_over_cap) +
+                             " items past the cap of " +
+                             std::to_string(options.max_items) + " not read");
+  }
   feed->link = LowerCaseSchemeAndHost(feed->link);
   for (FeedItem& item : feed->items) {
     item.link = LowerCaseSchemeAndHost(item.link);
@@ -164,7 +169,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     auto r = feed_internal::ParseJsonFeed(text.utf8, options);
     if (r) {
       r->warnings.insert(r->warnings.begin(), warnings.begin(), warnings.end());
-      FinishFeed(&*r);
+      FinishFeed(&*r, options);
     }
     return r;
   }
@@ -335,7 +340,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   } else {
     feed_internal::ParseRss(root, ctx, &feed);
   }
-  FinishFeed(&feed);
+  FinishFeed(&feed, options);
   return feed;
 }
 

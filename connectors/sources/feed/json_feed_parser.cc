@@ -86,8 +86,11 @@ Result<ParsedFeed> ParseJsonFeed(std::string_view utf8,
   std::vector<Person> feed_authors = JsonPersons(doc);
   if (items_it == doc.end() || !items_it->is_array()) return feed;
   for (const json& it : *items_it) {
-    if (feed.items.size() >= options.max_items) break;
     if (!it.is_object()) continue;
+    if (feed.items.size() >= options.max_items) {
+      ++feed.items_over_cap;
+      continue;
+    }
     FeedItem item;
     item.guid = Str(it, "id");
     item.link = Url(it, "url", options);

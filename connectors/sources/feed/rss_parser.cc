@@ -380,10 +380,13 @@ void ParseRss(xml_node root, const XmlContext& ctx, ParsedFeed* feed) {
   const size_t max_items = ctx.options().max_items;
   auto collect = [&](xml_node parent) {
     for (xml_node c : parent.children()) {
-      if (feed->items.size() >= max_items) return;
       if (!IsElement(c) || XmlContext::Local(c) != "item") continue;
       Ns ns = ctx.NsOf(c);
       if (ns != Ns::kCore && ns != Ns::kRss1 && ns != Ns::kRss090) continue;
+      if (feed->items.size() >= max_items) {
+        ++feed->items_over_cap;
+        continue;
+      }
       FeedItem item;
       ParseItem(c, ctx, rss2, &item);
       feed->items.push_back(std::move(item));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace newsflow {
@@ -43,6 +44,30 @@ TEST(ArticleTest, SerializesEveryDesignField) {
                           "word_count",   "content_hash"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
+}
+
+}  // namespace
+}  // namespace newsflow
+
+namespace newsflow {
+namespace {
+
+// ce_dataschema names the schema the consumer guide points at: its $id,
+// and the draft the guide names.
+TEST(ArticleSchemaTest, SchemaUriIsTheSchemaFilesId) {
+  std::ifstream in(std::string(NEWSFLOW_SOURCE_DIR) +
+                   "/docs/article.schema.json");
+  ASSERT_TRUE(in);
+  const auto schema = nlohmann::json::parse(in);
+  EXPECT_EQ(schema["$id"], kSchemaUri);
+  EXPECT_EQ(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+  std::ifstream guide(std::string(NEWSFLOW_SOURCE_DIR) +
+                      "/docs/consumer-guide.md");
+  const std::string text((std::istreambuf_iterator<char>(guide)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("JSON Schema draft-07"), std::string::npos);
+  EXPECT_EQ(text.find("2020-12"), std::string::npos);
+  EXPECT_NE(text.find(kSchemaUri), std::string::npos);
 }
 
 }  // namespace

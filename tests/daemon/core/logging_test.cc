@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -96,10 +97,24 @@ TEST(LoggingTest, TextLinesNameComponentAndRedact) {
       << lines[0];
 }
 
+// JOURNAL_STREAM naming the device:inode of what fd 2 is now.
+void PointJournalStreamAtStderr() {
+  struct stat st {};
+  ASSERT_EQ(::fstat(2, &st), 0);
+  const std::string value =
+      std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", value.c_str(), 1);
+}
+
 TEST(LoggingTest, JournaldLinesCarryPriorityAndNoTimestamp) {
-  ::setenv("JOURNAL_STREAM", "8:1234", 1);
-  ASSERT_TRUE(InitLogging({"debug", "text"}));
-  const std::string out = CaptureStderr([] {
+  // systemd.exec(5): stderr is the journal when JOURNAL_STREAM names its
+  // device and inode. (journal_fields off: this checks the stream format,
+  // the native one needs a journald.)
+  std::string prefix;
+  const std::string out = CaptureStderr([&prefix] {
+    PointJournalStreamAtStderr();
+    ASSERT_TRUE(InitLogging({"debug", "text", /*journal_fields=*/false}));
+    prefix = StderrErrorPrefix();
     auto log = GetLogger("sink.kafka");
     log->warn("Broker down.");
     log->info("Back.");
@@ -112,6 +127,25 @@ TEST(LoggingTest, JournaldLinesCarryPriorityAndNoTimestamp) {
   EXPECT_EQ(lines[0], "<4>warning [sink.kafka] Broker down.");
   EXPECT_EQ(lines[1], "<6>info [sink.kafka] Back.");
   EXPECT_EQ(lines[2], "<7>debug [sink.kafka] Detail.");
+  EXPECT_EQ(prefix, "<3>");
+}
+
+TEST(LoggingTest, InheritedJournalStreamOfAnotherFileIsIgnored) {
+  // A child whose stderr was redirected (to a file, a pipe) inherits
+  // JOURNAL_STREAM; its lines must stay plain, timestamped ones.
+  ::setenv("JOURNAL_STREAM", "8:1234", 1);
+  std::string prefix = "unset";
+  const std::string out = CaptureStderr([&prefix] {
+    ASSERT_TRUE(InitLogging({"info", "text", /*journal_fields=*/false}));
+    prefix = StderrErrorPrefix();
+    GetLogger("daemon")->warn("Plain.");
+  });
+  ::unsetenv("JOURNAL_STREAM");
+  auto lines = Lines(out);
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_NE(lines[0][0], '<') << lines[0];
+  EXPECT_NE(lines[0].find("warning [daemon] Plain."), std::string::npos);
+  EXPECT_EQ(prefix, "");
 }
 
 TEST(LoggingTest, RedactUrlReadsUrlsAsTheUrlModel) {

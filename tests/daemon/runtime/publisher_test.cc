@@ -128,9 +128,10 @@ TEST_F(PublisherTest, WaitForCapacitySuspendsAtTheBound) {
       asio::detached);
   io_.poll();
   EXPECT_FALSE(resumed);
-  EXPECT_EQ(
-      MetricsRegistry::Global().GetGauge("newsflow_in_flight", "").value(),
-      2.0);
+  EXPECT_EQ(MetricsRegistry::Global()
+                .GetGauge("newsflow_articles_in_flight", "")
+                .value(),
+            2.0);
   sink_.calls[0].done({DeliveryOutcome::kDelivered, ""});
   io_.poll();
   EXPECT_TRUE(resumed);

@@ -154,7 +154,9 @@ TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
               "2025-10-12T01:40:0" + m.key.substr(4) + ".123Z");
     EXPECT_EQ(m.Header("ce_subject"), a.id);
     EXPECT_EQ(m.Header("schema-version"), "1");
-    EXPECT_EQ(m.headers.size(), 8u);
+    EXPECT_EQ(m.Header("ce_dataschema"),
+              "https://newsflow.example/schemas/article/1.json");
+    EXPECT_EQ(m.headers.size(), 9u);
   }
 
   auto routed_msgs = testing::ConsumeAll(bootstrap_, other, 1, seconds(30));

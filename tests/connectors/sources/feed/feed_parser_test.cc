@@ -375,5 +375,37 @@ TEST(FeedParserTest, LinksCarryNoControlCharacters) {
   EXPECT_EQ(json->items[0].link, "http://j.example/aX-Evil: 1");
 }
 
+// Hostile input (issue 11 item 13): items past the cap are counted and
+// said, never dropped in silence; in every format.
+TEST(FeedParserTest, ItemsPastTheCapAreCounted) {
+  std::string rss = "<rss version=\"2.0\"><channel><title>T</title>";
+  std::string atom =
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>";
+  std::string json =
+      R"({"version":"https://jsonfeed.org/version/1.1","title":"J","items":[)";
+  for (int i = 0; i < 7; ++i) {
+    const std::string n = std::to_string(i);
+    rss += "<item><title>" + n + "</title><guid>" + n + "</guid></item>";
+    atom += "<entry><title>" + n + "</title><id>" + n + "</id></entry>";
+    json += std::string(i ? "," : "") + R"({"id":")" + n + R"(","title":")" +
+            n + R"("})";
+  }
+  rss += "</channel></rss>";
+  atom += "</feed>";
+  json += "]}";
+  FeedParseOptions options;
+  options.max_items = 5;
+  for (const std::string& doc : {rss, atom, json}) {
+    auto r = ParseFeed(doc, options);
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_EQ(r->items.size(), 5u) << doc;
+    EXPECT_EQ(r->items_over_cap, 2u) << doc;
+    ASSERT_FALSE(r->warnings.empty());
+    EXPECT_NE(r->warnings.back().find("2 items past the cap of 5"),
+              std::string::npos)
+        << r->warnings.back();
+  }
+}
+
 }  // namespace
 }  // namespace newsflow
