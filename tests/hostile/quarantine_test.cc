@@ -71,8 +71,7 @@ TEST(HostileQuarantineTest, TwoParserDeathsInARowQuarantineTheFeed) {
   auto once = run();
   EXPECT_EQ(once.exit_code, 0) << once.err;
   EXPECT_EQ(server.request_count(), 2u);
-  EXPECT_NE(once.err.find("died while parsing"), std::string::npos)
-      << once.err;
+  EXPECT_NE(once.err.find("died while parsing"), std::string::npos) << once.err;
   EXPECT_EQ(Sql(db, "SELECT parse_crashes FROM feeds WHERE feed_id='q'"), "0");
 
   // Two in a row: quarantined, not fetched, said in the log.
