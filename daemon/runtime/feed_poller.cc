@@ -41,7 +41,20 @@ struct FeedPoller::Fetched {
   Result<FeedPollResult> result = Error::Internal("poll did not run");
   TimePoint now;
   std::string outcome;  // FetchOutcomeName(result)
+  bool parsed = false;  // a body went through the parser (and came back)
 };
+
+namespace {
+
+// How long a feed whose parser died `crashes` times in a row is skipped:
+// one hour after the second death, doubling, at most a day.
+std::chrono::seconds QuarantineFor(int crashes) {
+  const int doublings = std::clamp(crashes - 2, 0, 5);
+  return std::min<std::chrono::seconds>(
+      std::chrono::hours(1) * (1 << doublings), std::chrono::hours(24));
+}
+
+}  // namespace
 
 FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
                        FeedConfig feed, const DaemonConfig& config)
@@ -137,12 +150,14 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   if (!loaded) co_return loaded.error();
   FeedState state = std::move(*loaded);
   consecutive_failures_ = state.consecutive_failures;  // survives restarts
+  if (auto quarantined = CheckParserCrashes(state)) co_return *quarantined;
 
   Fetched fetched = co_await FetchFeed(PlanRequest(state));
   if (stopped_ && !fetched.result &&
       fetched.result.error().code() == Errc::kCancelled) {
     co_return fetched.result.error();  // abandoned by Stop(): not a failure
   }
+  if (fetched.parsed) state.parse_crashes = 0;
   RecordOutcome(fetched, state);
   if (!fetched.result) {
     (void)CommitFeedState(state);
@@ -256,7 +271,12 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
                      response = std::move(*response)]() mutable {
       return ClassifyFeedResponse(request, std::move(response));
     };
+    // The crash guard is committed before the parse and cleared after it:
+    // found set at the next poll, the parser died on this body.
+    (void)env_.store->SetParseInProgress(feed_.name, true);
     fetched.result = co_await RunCpu(env_.workers, std::move(classify));
+    (void)env_.store->SetParseInProgress(feed_.name, false);
+    fetched.parsed = true;
   } else {
     hints_ = {};
     // Name the feed in `where`; curl's message already carries the URL.
@@ -266,6 +286,64 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   fetched.outcome = FetchOutcomeName(fetched.result);
   FetchDurationHistogram(fetched.outcome).Observe(fetch_seconds.count());
   co_return fetched;
+}
+
+// Before the fetch: a crash guard left set means the process died inside
+// the parser on this feed's last body. Two deaths in a row quarantine the
+// feed (skipped with a growing pause, a metric and a feed event) instead of
+// letting Restart= feed the same document to the parser again.
+std::optional<Error> FeedPoller::CheckParserCrashes(FeedState& state) {
+  auto log = GetLogger("feed." + feed_.name);
+  Gauge& gauge = MetricsRegistry::Global().GetGauge(
+      "newsflow_feed_quarantined",
+      "1 while the feed is skipped because the parser died on it twice.",
+      FeedLabel(feed_.name));
+  if (!state.last_attempt) {
+    // A feed's first poll: create its row so the guard has one to mark.
+    (void)env_.store->SaveFeed(state);
+  }
+  if (state.parse_in_progress) {
+    state.parse_in_progress = false;
+    state.parse_crashes += 1;
+    state.last_attempt = Now();  // the quarantine counts from here
+    log->error(
+        "The process died while parsing this feed's last document. feed={} "
+        "url={} crashes_in_a_row={}",
+        feed_.name, current_url_.empty() ? feed_.url : current_url_,
+        state.parse_crashes);
+    if (state.parse_crashes >= 2 && env_.events != nullptr) {
+      env_.events->Emit(
+          {"quarantined",
+           feed_.name,
+           feed_.url,
+           Now(),
+           {{"parser_crashes", std::to_string(state.parse_crashes)},
+            {"for_seconds",
+             std::to_string(QuarantineFor(state.parse_crashes).count())}}});
+    }
+    (void)CommitFeedState(state);
+  }
+  if (state.parse_crashes < 2) {
+    gauge.Set(0);
+    return std::nullopt;
+  }
+  const TimePoint since = state.last_attempt.value_or(Now());
+  const TimePoint until = since + QuarantineFor(state.parse_crashes);
+  if (Now() >= until) {
+    log->warn("Quarantine over; parsing this feed again. feed={} crashes={}",
+              feed_.name, state.parse_crashes);
+    gauge.Set(0);
+    return std::nullopt;
+  }
+  gauge.Set(1);
+  log->warn(
+      "Feed quarantined: the parser died on its last {} documents; skipped "
+      "until {}. feed={}",
+      state.parse_crashes, FormatRfc3339(until), feed_.name);
+  return Error(Errc::kBlocked,
+               "quarantined after " + std::to_string(state.parse_crashes) +
+                   " parser crashes in a row, until " + FormatRfc3339(until),
+               "feed " + feed_.name);
 }
 
 // Stage 3: metrics, the outage detector, the failure streak and its events.

@@ -115,6 +115,8 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
 
   // The stages of PollOnce, in order. `state` is the feed's stored state,
   // updated in memory by the stages and written by CommitFeedState only.
+  // The parser crash guard; an error while the feed is quarantined.
+  std::optional<Error> CheckParserCrashes(FeedState& state);
   FeedPollRequest PlanRequest(const FeedState& state);
   Awaitable<Fetched> FetchFeed(FeedPollRequest request);
   void RecordOutcome(const Fetched& fetched, FeedState& state);

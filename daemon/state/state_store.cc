@@ -110,7 +110,7 @@ struct StateStore::Statements {
   Statement find_article, find_tombstone;
   Statement upsert_article, delete_tombstone;
   Statement update_item_hash, update_tombstone_item_hash;
-  Statement load_feed, save_feed;
+  Statement load_feed, save_feed, set_parse_in_progress;
   Statement tombstone_expired, delete_expired, delete_old_tombstones;
   Statement count_articles, count_tombstones;
 
@@ -258,6 +258,17 @@ Result<void> StateStore::Init() {
           !r) {
         return r;
       }
+      // Added with moved_from: the parser crash guard (quarantine).
+      if (auto r = Exec("ALTER TABLE feeds ADD COLUMN parse_in_progress "
+                        "INTEGER NOT NULL DEFAULT 0");
+          !r) {
+        return r;
+      }
+      if (auto r = Exec("ALTER TABLE feeds ADD COLUMN parse_crashes INTEGER "
+                        "NOT NULL DEFAULT 0");
+          !r) {
+        return r;
+      }
     }
   }
 
@@ -288,12 +299,16 @@ Result<void> StateStore::Init() {
       {&st.load_feed,
        "SELECT url, etag, last_modified, body_hash, last_success, "
        "last_attempt, last_error, consecutive_failures, moved_to, moved_hits, "
-       "moved_from FROM feeds WHERE feed_id = ?1"},
+       "moved_from, parse_in_progress, parse_crashes FROM feeds WHERE "
+       "feed_id = ?1"},
+      {&st.set_parse_in_progress,
+       "UPDATE feeds SET parse_in_progress = ?2 WHERE feed_id = ?1"},
       {&st.save_feed,
        "INSERT OR REPLACE INTO feeds (feed_id, url, etag, last_modified, "
        "body_hash, last_success, last_attempt, last_error, "
-       "consecutive_failures, moved_to, moved_hits, moved_from) VALUES (?1, "
-       "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+       "consecutive_failures, moved_to, moved_hits, moved_from, "
+       "parse_in_progress, parse_crashes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+       "?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
       {&st.tombstone_expired,
        "INSERT OR REPLACE INTO tombstones (id, item_hash, content_hash, "
        "first_published, last_published) SELECT id, item_hash, content_hash, "
@@ -422,6 +437,8 @@ Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
   f.moved_to = ColumnText(s, 8);
   f.moved_hits = sqlite3_column_int(s, 9);
   f.moved_from = ColumnText(s, 10);
+  f.parse_in_progress = sqlite3_column_int(s, 11) != 0;
+  f.parse_crashes = sqlite3_column_int(s, 12);
   sqlite3_reset(s);
   return f;
 }
@@ -452,7 +469,19 @@ Result<void> StateStore::SaveFeed(const FeedState& f) {
   bind(10, f.moved_to);
   sqlite3_bind_int(s, 11, f.moved_hits);
   bind(12, f.moved_from);
+  sqlite3_bind_int(s, 13, f.parse_in_progress ? 1 : 0);
+  sqlite3_bind_int(s, 14, f.parse_crashes);
   if (Statements::Run(s) != SQLITE_DONE) return SqlError("SaveFeed");
+  return {};
+}
+
+Result<void> StateStore::SetParseInProgress(const std::string& feed_id,
+                                            bool value) {
+  sqlite3_stmt* s = stmts_->set_parse_in_progress.Use();
+  sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, value ? 1 : 0);
+  if (Statements::Run(s) != SQLITE_DONE) return SqlError("SetParseInProgress");
   return {};
 }
 

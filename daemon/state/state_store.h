@@ -58,6 +58,12 @@ struct FeedState {
   // The configured URL that redirected to moved_to: a move belongs to it,
   // and a feed whose configured URL changed starts fresh.
   std::string moved_from;
+  // Crash guard for the feed parser: set (and committed) before a body is
+  // parsed, cleared after. Found set at the next poll, it means the process
+  // died inside the parser; parse_crashes counts such deaths in a row and a
+  // feed with two or more is quarantined (daemon/runtime/feed_poller.h).
+  bool parse_in_progress = false;
+  int parse_crashes = 0;
 };
 
 // A feed's article id policy (daemon/normalizer/id_policy.h), stored as
@@ -106,6 +112,9 @@ class StateStore {
 
   // Inserts or replaces the state of state.feed_id.
   Result<void> SaveFeed(const FeedState& state);
+  // Sets only the parse crash guard of `feed_id`'s row (which must exist),
+  // committed at once: it must survive the crash it is there to detect.
+  Result<void> SetParseInProgress(const std::string& feed_id, bool value);
 
   // Turns every article whose last_published < `cutoff` into a tombstone
   // (all fields but feed_id), so an expired item still
