@@ -1,10 +1,19 @@
 #include "daemon/cleaner/dom.h"
 
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <chrono>
 #include <climits>
+#include <cstdarg>
+#include <cstdio>
 #include <mutex>
+#include <vector>
+
+#include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/logging.h"
 
 namespace newsflow::cleaner {
 namespace {
@@ -60,9 +69,105 @@ bool IsUnusedAttribute(std::string_view a) {
 
 }  // namespace
 
+namespace {
+
+thread_local ScopedHtmlDiagnostics* t_diagnostics = nullptr;
+
+// Process-wide rate limit for the log lines below.
+std::mutex g_diag_mutex;
+std::chrono::steady_clock::time_point g_diag_window;
+int g_diag_in_window = 0;
+uint64_t g_diag_suppressed = 0;
+constexpr int kDiagLinesPerMinute = 20;
+
+void LogDiagnostic(std::string line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
+    line.pop_back();
+  if (line.empty()) return;
+  uint64_t suppressed = 0;
+  {
+    std::lock_guard lock(g_diag_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - g_diag_window >= std::chrono::minutes(1)) {
+      g_diag_window = now;
+      g_diag_in_window = 0;
+    }
+    if (++g_diag_in_window > kDiagLinesPerMinute) {
+      ++g_diag_suppressed;
+      return;
+    }
+    suppressed = g_diag_suppressed;
+    g_diag_suppressed = 0;
+  }
+  const ScopedHtmlDiagnostics* target = t_diagnostics;
+  auto log = GetLogger(target ? target->logger_name() : "cleaner");
+  log->warn("HTML parser diagnostic. libxml2=\"{}\" url={} suppressed={}", line,
+            target ? target->subject() : "-", suppressed);
+}
+
+// Lines reported while ParseHtml runs on this thread: one log line per
+// document (the first message and how many more), not one per byte.
+thread_local bool t_in_parse = false;
+thread_local std::vector<std::string> t_lines;
+
+// libxml2 calls this once per message (with or without a trailing
+// newline).
+void OnGenericError(void* /*ctx*/, const char* format, ...) {
+  char buffer[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  std::string line = buffer;
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
+    line.pop_back();
+  if (line.empty()) return;
+  if (!t_in_parse) {
+    LogDiagnostic(std::move(line));
+  } else if (t_lines.size() < 64) {
+    t_lines.push_back(std::move(line));
+  }
+}
+
+// libxml2's generic error handler is per thread: install ours on each
+// thread that parses, once. (No structured handler: installing one would
+// bring back the per-document parser errors NOERROR silences.)
+void InstallHandlers() {
+  thread_local bool installed = false;
+  if (installed) return;
+  installed = true;
+  xmlSetGenericErrorFunc(nullptr, &OnGenericError);
+}
+
+// Marks a parse on this thread and logs what libxml2 reported during it.
+class ParseDiagnostics {
+ public:
+  ParseDiagnostics() {
+    t_in_parse = true;
+    t_lines.clear();
+  }
+  ~ParseDiagnostics() {
+    t_in_parse = false;
+    if (t_lines.empty()) return;
+    std::string first = std::move(t_lines.front());
+    while (!first.empty() && (first.back() == '\n' || first.back() == ' '))
+      first.pop_back();
+    if (t_lines.size() > 1) {
+      first += " (+" + std::to_string(t_lines.size() - 1) + " more)";
+    }
+    t_lines.clear();
+    LogDiagnostic(std::move(first));
+  }
+  ParseDiagnostics(const ParseDiagnostics&) = delete;
+  ParseDiagnostics& operator=(const ParseDiagnostics&) = delete;
+};
+
+}  // namespace
+
 void InitLibxml() {
   static std::once_flag once;
   std::call_once(once, [] { xmlInitParser(); });
+  InstallHandlers();
 }
 
 std::string StripRawTextBodies(std::string_view html, bool strip_attributes) {
@@ -234,6 +339,7 @@ DocPtr ParseHtml(std::string_view html, bool all_attributes) {
                ? INT_MAX
                : static_cast<int>(html.size());
   }
+  ParseDiagnostics diagnostics;
   xmlDoc* doc =
       htmlReadMemory(html.data(), size, nullptr, charset.c_str(), flags);
   if (doc == nullptr && charset != "utf-8")
@@ -278,3 +384,19 @@ void AppendAllText(const xmlNode* n, std::string* out, int depth) {
 }
 
 }  // namespace newsflow::cleaner
+
+namespace newsflow {
+
+ScopedHtmlDiagnostics::ScopedHtmlDiagnostics(std::string logger_name,
+                                             std::string subject)
+    : logger_name_(std::move(logger_name)),
+      subject_(std::move(subject)),
+      outer_(cleaner::t_diagnostics) {
+  cleaner::t_diagnostics = this;
+}
+
+ScopedHtmlDiagnostics::~ScopedHtmlDiagnostics() {
+  cleaner::t_diagnostics = outer_;
+}
+
+}  // namespace newsflow

@@ -31,10 +31,34 @@ namespace newsflow {
 // Initializes libxml2's globals (xmlInitParser) once per process. Call it
 // on the main thread before cleaning on other threads (the daemon's worker
 // pool does); the entry points below call it too, so single-threaded users
-// may skip it. Besides that init the cleaner keeps no global state: parser
-// errors are suppressed per document (NOERROR|NOWARNING), nothing sets
-// libxml2's global error handlers or defaults.
+// may skip it. Parser errors are suppressed per document (NOERROR|
+// NOWARNING). What libxml2 still reports on its own (encoding errors such
+// as "input conversion failed ... bytes 0x9D") goes through the logger,
+// never to stderr: the cleaner installs libxml2's (thread-local) error
+// handlers on each thread that parses. See ScopedHtmlDiagnostics.
 void InitHtmlCleaner();
+
+// While alive, libxml2 diagnostics raised on this thread are logged by the
+// logger `logger_name` (e.g. "feed.bbc-world") naming `subject` (e.g. the
+// page URL, redacted by the logger), at warning priority, rate-limited
+// process-wide (at most 20 lines a minute; the count of suppressed ones is
+// said in the next line). Without one, they go to logger "cleaner" with no
+// subject. Not copyable; nest freely (the innermost wins).
+class ScopedHtmlDiagnostics {
+ public:
+  ScopedHtmlDiagnostics(std::string logger_name, std::string subject);
+  ~ScopedHtmlDiagnostics();
+  ScopedHtmlDiagnostics(const ScopedHtmlDiagnostics&) = delete;
+  ScopedHtmlDiagnostics& operator=(const ScopedHtmlDiagnostics&) = delete;
+
+  const std::string& logger_name() const { return logger_name_; }
+  const std::string& subject() const { return subject_; }
+
+ private:
+  std::string logger_name_;
+  std::string subject_;
+  ScopedHtmlDiagnostics* outer_;
+};
 
 struct CleanOptions {
   // Absolute URL the HTML came from; relative links and images are resolved

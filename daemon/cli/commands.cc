@@ -310,6 +310,7 @@ int Extract(const ParsedArgs& a) {
       rc = kExitBadInput;
       continue;
     }
+    ScopedHtmlDiagnostics diagnostics("extract", file);
     ExtractedPage page = ExtractPage(*body, options);
     if (jsonl) {
       WriteExtractedJson(file, page);

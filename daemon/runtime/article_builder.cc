@@ -86,6 +86,8 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
                                         FeedItem item) {
   // Named, not inline in co_await: see worker_pool.h (GCC 12).
   auto clean = [ctx, item = std::move(item)]() mutable {
+    // libxml2's own diagnostics name the feed and item they are about.
+    ScopedHtmlDiagnostics diagnostics("feed." + ctx->feed.id, item.link);
     return CleanFeedBody(*ctx, std::move(item));
   };
   FeedBody body = co_await RunCpu(ctx->workers, std::move(clean));
@@ -112,6 +114,7 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
   }
   auto extract = [ctx, body = std::move(body),
                   page = std::move(page)]() mutable {
+    ScopedHtmlDiagnostics diagnostics("feed." + ctx->feed.id, body.item.link);
     return ExtractAndNormalize(*ctx, std::move(body), std::move(page));
   };
   co_return co_await RunCpu(ctx->workers, std::move(extract));

@@ -75,7 +75,8 @@ TEST_F(PackagingTest, UnitVerifiesAndIsHardened) {
         "Restart=on-failure", "ExecReload=/bin/kill -HUP $MAINPID",
         "DynamicUser=yes", "StateDirectory=newsflow", "ProtectSystem=strict",
         "NoNewPrivileges=yes", "SystemCallFilter=@system-service",
-        "CapabilityBoundingSet=\n"}) {
+        "CapabilityBoundingSet=\n",
+        "MemoryMax=", "TasksMax=", "IPAddressDeny=169.254.0.0/16 fe80::/10"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
 
