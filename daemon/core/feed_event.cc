@@ -1,6 +1,7 @@
 #include "daemon/core/feed_event.h"
 
 #include "daemon/core/json_writer.h"
+#include "daemon/core/logging.h"
 
 namespace newsflow {
 
@@ -10,11 +11,16 @@ std::string FeedEventToJson(const FeedEvent& event) {
   w.Field("type", event.type);
   w.Key("feed").BeginObject();
   w.Field("id", event.feed_id);
-  w.Field("url", event.feed_url);
+  // Events leave the process (a topic operators share widely): the same
+  // redaction as log lines, for the URL and for every detail (error texts
+  // quote URLs with their tokens).
+  w.Field("url", RedactUrl(event.feed_url));
   w.EndObject();
   w.Field("time", FormatRfc3339(event.time));
   w.Key("details").BeginObject();
-  for (const auto& [key, value] : event.details) w.Field(key, value);
+  for (const auto& [key, value] : event.details) {
+    w.Field(key, RedactUrlsInText(value));
+  }
   w.EndObject();
   w.EndObject();
   return w.Take();

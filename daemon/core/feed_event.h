@@ -22,7 +22,8 @@ struct FeedEvent {
   std::map<std::string, std::string> details;
 };
 
-// The JSON form: {"type","feed":{"id","url"},"time","details":{...}}.
+// The JSON form: {"type","feed":{"id","url"},"time","details":{...}}, with
+// URLs redacted as in logs (RedactUrl; RedactUrlsInText for details).
 std::string FeedEventToJson(const FeedEvent& event);
 
 }  // namespace newsflow

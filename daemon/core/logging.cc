@@ -340,4 +340,8 @@ std::string RedactUrl(std::string_view url) {
   return out;
 }
 
+std::string RedactUrlsInText(std::string_view text) {
+  return RedactUrlsIn(text);
+}
+
 }  // namespace newsflow

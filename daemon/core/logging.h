@@ -56,4 +56,9 @@ const char* StderrErrorPrefix();
 // and anything before an '@' after "://" is hidden.
 std::string RedactUrl(std::string_view url);
 
+// `text` with every http(s) URL in it passed through RedactUrl (what every
+// log line gets; also for texts that leave the process another way, such as
+// feed events).
+std::string RedactUrlsInText(std::string_view text);
+
 }  // namespace newsflow

@@ -1,5 +1,7 @@
 #include "connectors/sinks/kafka/kafka_sink_descriptor.h"
 
+#include <cctype>
+
 #include "config/yaml_fields.h"
 #include "connectors/sinks/kafka/kafka_sink.h"
 
@@ -7,6 +9,29 @@ namespace newsflow {
 namespace {
 
 using yaml_fields::Field;
+
+// librdkafka properties that would turn "seen after the broker acknowledged
+// it" into "seen when sent" (acks below all) or allow duplicates and
+// reordering on retry (no idempotence): refused with FILE:LINE:COL, since
+// every delivery guarantee of newsflow rests on them. The problem, or
+// nullopt.
+std::optional<std::string> WeakensDelivery(const std::string& key,
+                                           const std::string& value) {
+  std::string v;
+  for (char c : value) v += static_cast<char>(std::tolower(c));
+  if ((key == "acks" || key == "request.required.acks") && v != "all" &&
+      v != "-1") {
+    return "acks=" + value +
+           " would mark articles delivered before every in-sync replica has "
+           "them (newsflow requires acks=all; see the kafka sink README)";
+  }
+  if (key == "enable.idempotence" && v != "true") {
+    return "enable.idempotence=" + value +
+           " would let retries duplicate or reorder articles of one key "
+           "(newsflow requires it; see the kafka sink README)";
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> CheckNonEmpty(const std::string& s) {
   if (s.empty()) return "must not be empty";
@@ -26,7 +51,12 @@ std::vector<Field> KafkaFields(const yaml_fields::Source& src,
                       const std::string& path) -> Result<void> {
               auto m = yaml_fields::ReadStringMap(src, n, path);
               if (!m) return m.error();
-              for (auto& [key, value] : *m) o->librdkafka[key] = value;
+              for (auto& [key, value] : *m) {
+                if (auto bad = WeakensDelivery(key, value)) {
+                  return src.ErrorAt(n[key], path + "." + key + ": " + *bad);
+                }
+                o->librdkafka[key] = value;
+              }
               return {};
             }},
       Field{"topics_by_category",

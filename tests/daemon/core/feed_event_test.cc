@@ -23,5 +23,26 @@ TEST(FeedEventTest, JsonCarriesTypeFeedTimeAndDetails) {
   EXPECT_EQ(j["details"]["status"], "301");
 }
 
+// Hostile input (issue 11 item 12): events carry the same redaction as
+// logs; a token in the feed URL or quoted in an error never leaves.
+TEST(FeedEventTest, UrlsAndDetailsAreRedacted) {
+  FeedEvent e;
+  e.type = "fetch_failed";
+  e.feed_id = "private";
+  e.feed_url = "https://bob:hunter2@news.example/rss?token=s3cr3t";
+  e.details = {
+      {"error",
+       "HTTP 403: feed private (https://news.example/rss?token=s3cr3t)"},
+      {"to", "https://news.example/new#access_token=s3cr3t"}};
+  const std::string json = FeedEventToJson(e);
+  EXPECT_EQ(json.find("s3cr3t"), std::string::npos) << json;
+  EXPECT_EQ(json.find("hunter2"), std::string::npos) << json;
+  auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["feed"]["url"], "https://…@news.example/rss?…");
+  EXPECT_NE(j["details"]["error"].get<std::string>().find(
+                "https://news.example/rss?…"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace newsflow

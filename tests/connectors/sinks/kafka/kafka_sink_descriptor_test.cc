@@ -78,6 +78,39 @@ TEST(KafkaSinkDescriptorTest, ErrorsKeepTheLoadersShape) {
       << bad_category.error().ToString();
 }
 
+// Hostile configuration (issue 11 item 11): pass-through properties that
+// would silently break "seen only after the broker acknowledged it" are
+// refused where they are written.
+TEST(KafkaSinkDescriptorTest, RefusesPropertiesThatBreakTheGuarantee) {
+  struct Case {
+    const char* yaml;
+    const char* where;
+  };
+  for (const Case& c : {
+           Case{"kafka:\n  librdkafka: {acks: \"0\"}\n", "k.yaml:2:22: "},
+           Case{"kafka:\n  librdkafka:\n    acks: \"1\"\n", "k.yaml:3:11: "},
+           Case{"kafka:\n  librdkafka:\n    request.required.acks: \"0\"\n",
+                "k.yaml:3:28: "},
+           Case{"kafka:\n  librdkafka:\n    enable.idempotence: \"false\"\n",
+                "k.yaml:3:25: "},
+       }) {
+    auto cfg = Load(c.yaml);
+    ASSERT_FALSE(cfg) << c.yaml;
+    EXPECT_EQ(cfg.error().ToString().rfind(c.where, 0), 0u)
+        << cfg.error().ToString();
+    EXPECT_NE(cfg.error().ToString().find("kafka.librdkafka."),
+              std::string::npos);
+  }
+  // The safe spellings load.
+  for (const char* ok :
+       {"kafka:\n  librdkafka: {acks: all}\n",
+        "kafka:\n  librdkafka: {acks: \"-1\"}\n",
+        "kafka:\n  librdkafka: {enable.idempotence: \"true\"}\n"}) {
+    auto cfg = Load(ok);
+    EXPECT_TRUE(cfg) << cfg.error().ToString();
+  }
+}
+
 TEST(KafkaSinkDescriptorTest, RoutesByFeedTopicThenCategoryThenDefault) {
   KafkaSinkOptions o;
   o.topic = "news.all";
