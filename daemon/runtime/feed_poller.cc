@@ -75,6 +75,7 @@ FeedPoller::FeedPoller(const asio::any_io_executor& executor, PollerEnv env,
 void FeedPoller::Stop() {
   stopped_ = true;
   sleep_.cancel();
+  if (fetch_cancel_) *fetch_cancel_ = true;  // the transfer ends, too
   fetch_event_.NotifyAll();
 }
 
@@ -249,7 +250,10 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   const auto fetch_start = std::chrono::steady_clock::now();
   // Stop() abandons the fetch: its answer, when it comes, is dropped.
   auto answer = std::make_shared<std::optional<Result<HttpResponse>>>();
-  env_.http->Fetch(ConditionalRequest(request),
+  fetch_cancel_ = std::make_shared<bool>(stopped_);
+  HttpRequest http_request = ConditionalRequest(request);
+  http_request.cancelled = fetch_cancel_;
+  env_.http->Fetch(std::move(http_request),
                    [answer, self = shared_from_this()](Result<HttpResponse> r) {
                      *answer = std::move(r);
                      self->fetch_event_.NotifyAll();

@@ -142,6 +142,9 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   asio::steady_timer sleep_;
   // Wakes a feed fetch in FetchFeed when it completes or Stop() is called.
   AsyncEvent fetch_event_;
+  // The running feed fetch's cancel flag (HttpRequest::cancelled); Stop()
+  // sets it so a retired poller's transfer ends instead of running on.
+  std::shared_ptr<bool> fetch_cancel_;
   std::chrono::steady_clock::time_point next_poll_at_{};
   std::chrono::steady_clock::time_point first_poll_at_{};
   std::mt19937 rng_;

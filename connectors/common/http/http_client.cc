@@ -252,6 +252,8 @@ class HttpClient::Impl {
                       void* socketp);
   static int OnTimer(CURLM* multi, long timeout_ms, void* userp);
   static int OnCloseSocket(void* clientp, curl_socket_t fd);
+  static int OnProgress(void* clientp, curl_off_t, curl_off_t, curl_off_t,
+                        curl_off_t);
   static size_t OnWrite(char* data, size_t size, size_t n, void* userp);
   static size_t OnHeader(char* data, size_t size, size_t n, void* userp);
   static curl_socket_t OnOpenSocket(void* clientp, curlsocktype purpose,
@@ -398,6 +400,12 @@ void HttpClient::Impl::Enqueue(std::unique_ptr<Transfer> t) {
 
 void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   const HttpRequest& r = t->request;
+  if (r.cancelled && *r.cancelled) {
+    Deliver(std::move(t->done),
+            Error(Errc::kCancelled, "cancelled before it started: " + r.url,
+                  r.url));
+    return;
+  }
   CURL* easy = curl_easy_init();
   if (easy == nullptr) {
     Deliver(std::move(t->done),
@@ -471,6 +479,12 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
+  if (r.cancelled) {
+    // Polled by curl about once a second and on every chunk of data.
+    set(CURLOPT_NOPROGRESS, 0L);
+    set(CURLOPT_XFERINFOFUNCTION, &Impl::OnProgress);
+    set(CURLOPT_XFERINFODATA, static_cast<void*>(t.get()));
+  }
   t->guard = !r.allow_private_targets;
   if (t->guard) {
     set(CURLOPT_OPENSOCKETFUNCTION, &Impl::OnOpenSocket);
@@ -566,6 +580,12 @@ int HttpClient::Impl::OnTimer(CURLM* /*multi*/, long timeout_ms, void* userp) {
         self->SocketAction(CURL_SOCKET_TIMEOUT, 0);
       });
   return 0;
+}
+
+int HttpClient::Impl::OnProgress(void* clientp, curl_off_t, curl_off_t,
+                                 curl_off_t, curl_off_t) {
+  const auto* t = static_cast<const Transfer*>(clientp);
+  return t->request.cancelled && *t->request.cancelled ? 1 : 0;
 }
 
 int HttpClient::Impl::OnCloseSocket(void* clientp, curl_socket_t fd) {
@@ -805,6 +825,12 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
               "body exceeds max_body_bytes (" +
                   std::to_string(t->request.max_body_bytes) + " bytes): " + url,
               url));
+    return;
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK && t->request.cancelled &&
+      *t->request.cancelled) {
+    Deliver(std::move(t->done),
+            Error(Errc::kCancelled, "cancelled: " + url, url));
     return;
   }
   if (code != CURLE_OK) {

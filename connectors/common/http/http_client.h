@@ -61,6 +61,10 @@ struct HttpRequest {
   // time: a hop to another origin (scheme, host, port) also goes without
   // `headers` and `cookie` (credentials stay with the origin asked for).
   bool allow_private_redirect_targets = false;
+  // Set to true (on the io_context thread) to cancel: a queued or deferred
+  // request never starts, a running transfer (any hop) is aborted within
+  // about a second; the callback then gets Errc::kCancelled. Null: never.
+  std::shared_ptr<const bool> cancelled;
 };
 
 struct HttpResponse {

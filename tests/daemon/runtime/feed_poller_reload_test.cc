@@ -124,7 +124,7 @@ TEST_F(PollerReloadTest, LiveSettingsReachTheNextPoll) {
   EXPECT_EQ(agents_[1], "ua-2") << "the running poller kept its old copy";
 }
 
-TEST_F(PollerReloadTest, StopAbandonsTheFetchWithoutCountingAFailure) {
+TEST_F(PollerReloadTest, StopCancelsTheFetchWithoutCountingAFailure) {
   hang_ = true;  // the server answers after 3 s
   auto poller = MakePoller();
   std::optional<Result<PollSummary>> out;
@@ -142,9 +142,13 @@ TEST_F(PollerReloadTest, StopAbandonsTheFetchWithoutCountingAFailure) {
   ASSERT_TRUE(state);
   EXPECT_EQ(state->consecutive_failures, 0);
   EXPECT_FALSE(state->last_attempt.has_value());
-  // Let the server's answer arrive and be dropped before teardown.
-  const auto until = Clock::now() + 4s;
+  // The transfer itself is cancelled (the server would answer after 3 s):
+  // a retired poller holds no connection slot.
+  const auto until = stopped_at + 2s;
   while (http_.Active() > 0 && Clock::now() < until) io_.run_one_for(50ms);
+  EXPECT_EQ(http_.Active(), 0u) << "the retired poller's transfer ran on";
+  const auto settle = Clock::now() + 4s;
+  while (http_.Active() > 0 && Clock::now() < settle) io_.run_one_for(50ms);
 }
 
 TEST_F(PollerReloadTest, AReplacingPollerKeepsTheSchedule) {
