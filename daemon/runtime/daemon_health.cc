@@ -90,6 +90,9 @@ std::string Daemon::Impl::StatusLine() const {
   if (!restart_pending_.empty()) {
     status += "; restart needed for " + restart_pending_;
   }
+  if (!last_reload_error_.empty()) {
+    status += "; last reload rejected: " + last_reload_error_;
+  }
   return status;
 }
 

@@ -107,6 +107,9 @@ class Daemon::Impl {
   // Restart-only fields changed by reloads since the start (reload table
   // paths, comma-separated); "" = none. Shown in STATUS=.
   std::string restart_pending_;
+  // The error of the last rejected reload, shown in STATUS= until a reload
+  // succeeds ("" = none).
+  std::string last_reload_error_;
 };
 
 }  // namespace newsflow

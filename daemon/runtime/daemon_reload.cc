@@ -65,11 +65,15 @@ void Daemon::Impl::Reload() {
     log_->error("Reload rejected; the running configuration stays. error={}",
                 fresh.error().ToString());
     ReloadCounter("rejected").Inc();
-    NotifyStatus(StatusLine() +
-                 "; last reload rejected: " + fresh.error().ToString());
+    // Kept in StatusLine() (the heartbeat rewrites STATUS= every second)
+    // until a reload succeeds.
+    last_reload_error_ = fresh.error().ToString();
+    last_status_ = StatusLine();
+    NotifyStatus(last_status_);
     NotifyReady();
     return;
   }
+  last_reload_error_.clear();
 
   // Fields outside feeds, by their class in the table.
   const std::vector<ConfigField> table = ConfigFieldTable(sink_types_);

@@ -12,11 +12,13 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view yaml(reinterpret_cast<const char*>(data), size);
   auto r = newsflow::LoadConfigString(
-      yaml, "/nonexistent-newsflow-fuzz/newsflow.yaml");
+      yaml, "/nonexistent-newsflow-fuzz/newsflow.yaml",
+      newsflow::BuiltinSinks());
   if (!r) {
     std::string message = r.error().ToString();
     if (message.empty()) std::abort();

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "connectors/builtin.h"
 #include "connectors/sources/feed/feed_parser.h"
 #include "daemon/cleaner/html_cleaner.h"
 
@@ -210,7 +211,8 @@ void Read(const Kind& kind, const std::string& doc) {
       return;
     }
     case Reader::kConfig: {
-      auto r = newsflow::LoadConfigString(doc, "/nonexistent-fuzz/n.yaml");
+      auto r = newsflow::LoadConfigString(doc, "/nonexistent-fuzz/n.yaml",
+                                          newsflow::BuiltinSinks());
       (void)r;
       return;
     }
