@@ -270,6 +270,10 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
   fetched.now = Now();
   if (response) {
     hints_ = HintsFromResponse(*response, fetched.now);
+    // Only a 2xx body can reach the parser; 304s (most polls of a quiet
+    // feed) cost no state writes.
+    const bool may_parse = response->status >= 200 && response->status < 300 &&
+                           !response->body.empty();
     // Named, not inline in co_await: see worker_pool.h (GCC 12).
     auto classify = [request = std::move(request),
                      response = std::move(*response)]() mutable {
@@ -277,10 +281,10 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
     };
     // The crash guard is committed before the parse and cleared after it:
     // found set at the next poll, the parser died on this body.
-    (void)env_.store->SetParseInProgress(feed_.name, true);
+    if (may_parse) (void)env_.store->SetParseInProgress(feed_.name, true);
     fetched.result = co_await RunCpu(env_.workers, std::move(classify));
-    (void)env_.store->SetParseInProgress(feed_.name, false);
-    fetched.parsed = true;
+    if (may_parse) (void)env_.store->SetParseInProgress(feed_.name, false);
+    fetched.parsed = may_parse;
   } else {
     hints_ = {};
     // Name the feed in `where`; curl's message already carries the URL.

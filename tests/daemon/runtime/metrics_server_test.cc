@@ -28,8 +28,8 @@
 namespace newsflow {
 namespace {
 
-// Sends `request` verbatim and reads until the server closes.
-std::string RawExchange(uint16_t port, const std::string& request) {
+// A connected client socket that sends nothing (an idle scraper), or -1.
+int ConnectIdle(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -37,8 +37,15 @@ std::string RawExchange(uint16_t port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return "connect failed";
+    return -1;
   }
+  return fd;
+}
+
+// Sends `request` verbatim and reads until the server closes.
+std::string RawExchange(uint16_t port, const std::string& request) {
+  const int fd = ConnectIdle(port);
+  if (fd < 0) return "connect failed";
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -51,20 +58,6 @@ std::string RawExchange(uint16_t port, const std::string& request) {
   }
   ::close(fd);
   return out;
-}
-
-// A connected client socket that sends nothing (an idle scraper).
-int ConnectIdle(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // CPU seconds used by this process (all threads) so far.
