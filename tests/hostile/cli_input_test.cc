@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 
 namespace newsflow::testing {
 namespace {
@@ -30,10 +30,8 @@ void WriteGzipBomb(const fs::path& path, size_t bytes) {
 }
 
 TEST(HostileCliInputTest, GzipBombIsRefusedWithOneLine) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_gz_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path bomb = dir / "bomb.html.gz";
+  HostileSite site("gz");
+  const fs::path bomb = site.dir() / "bomb.html.gz";
   WriteGzipBomb(bomb, size_t{128} << 20);  // 8x the cap
   EXPECT_LT(fs::file_size(bomb), 1u << 20);
   for (const char* command : {"extract", "parse"}) {
@@ -42,14 +40,11 @@ TEST(HostileCliInputTest, GzipBombIsRefusedWithOneLine) {
     EXPECT_NE(r.err.find("inflates past"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(bomb.string()), std::string::npos) << r.err;
   }
-  fs::remove_all(dir);
 }
 
 TEST(HostileCliInputTest, OversizedPlainFileIsRefused) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_big_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path big = dir / "big.xml";
+  HostileSite site("big");
+  const fs::path big = site.dir() / "big.xml";
   {
     std::ofstream out(big, std::ios::binary);
     std::string block(1 << 20, ' ');
@@ -58,7 +53,6 @@ TEST(HostileCliInputTest, OversizedPlainFileIsRefused) {
   auto r = RunDaemonCommand({"parse", big.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("larger than"), std::string::npos) << r.err;
-  fs::remove_all(dir);
 }
 
 }  // namespace

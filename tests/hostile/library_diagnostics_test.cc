@@ -6,18 +6,14 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 TEST(HostileLibraryDiagnosticsTest, LibxmlErrorsGoThroughTheLogger) {
   LoopbackHttpServer server([](const TestRequest& req) {
@@ -39,19 +35,12 @@ TEST(HostileLibraryDiagnosticsTest, LibxmlErrorsGoThroughTheLogger) {
     }
     return r;
   });
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_libxml_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\nstate:\n  path: "
-                        << (dir / "state.db").string() << "\nhttp:\n  proxy: \""
-                        << server.base_url() << "\"\nsinks: [jsonl]\n"
-                        << "jsonl_path: " << (dir / "out.jsonl").string()
-                        << "\nfeeds:\n  - name: badbytes\n"
-                        << "    url: http://p.example/feed\n"
-                        << "    full_article: always\n";
-  auto r = RunDaemonCommand({"run", "--config", config, "--once"});
+  HostileSite site("libxml");
+  site.WriteConfig(
+      "  - name: badbytes\n    url: http://p.example/feed\n"
+      "    full_article: always\n",
+      "http:\n  proxy: \"" + server.base_url() + "\"\n");
+  auto r = site.RunOnce();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_GE(server.request_count(), 2u) << "the page was not fetched";
   std::istringstream lines(r.err);
@@ -66,7 +55,6 @@ TEST(HostileLibraryDiagnosticsTest, LibxmlErrorsGoThroughTheLogger) {
     }
   }
   EXPECT_TRUE(routed) << r.err;
-  fs::remove_all(dir);
 }
 
 }  // namespace

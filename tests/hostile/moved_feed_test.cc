@@ -5,27 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string Feed(const std::string& title) {
-  return "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
-         "<title>F</title><link>http://f.example/</link><item><title>" +
-         title + "</title><guid>" + title + "</guid><link>http://f.example/" +
-         title +
-         "</link><description>Words.</description></item></channel></rss>\n";
-}
 
 TEST(HostileMovedFeedTest, ChangingTheConfiguredUrlUndoesAStoredMove) {
   LoopbackHttpServer server([](const TestRequest& req) {
@@ -34,28 +20,19 @@ TEST(HostileMovedFeedTest, ChangingTheConfiguredUrlUndoesAStoredMove) {
       r.status = 301;
       r.headers.push_back({"Location", "/attacker-chosen"});
     } else {
-      r.body = Feed(req.path.substr(1));
+      r.body = RssFeed({req.path.substr(1)});
     }
     return r;
   });
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_moved_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
+  HostileSite site("moved");
   auto write_config = [&](const std::string& path) {
-    std::ofstream(config) << "metrics:\n  listen: \"\"\nstate:\n  path: "
-                          << (dir / "state.db").string()
-                          << "\nscheduler:\n  redirect_move_hits: 2\n"
-                          << "sinks: [jsonl]\njsonl_path: "
-                          << (dir / "out.jsonl").string()
-                          << "\nfeeds:\n  - name: moving\n    url: "
-                          << server.base_url() << path
-                          << "\n    full_article: never\n";
+    site.WriteConfig("  - name: moving\n    url: " + server.base_url() + path +
+                         "\n    full_article: never\n",
+                     "scheduler:\n  redirect_move_hits: 2\n");
   };
   write_config("/old");
   for (int i = 0; i < 3; ++i) {
-    auto r = RunDaemonCommand({"run", "--config", config, "--once"});
+    auto r = site.RunOnce();
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // Confirmed after two hits: the third run went straight to the target.
@@ -64,12 +41,11 @@ TEST(HostileMovedFeedTest, ChangingTheConfiguredUrlUndoesAStoredMove) {
   EXPECT_EQ(before.back().path, "/attacker-chosen");
   // The operator points the feed elsewhere: the move is not carried over.
   write_config("/fixed");
-  auto r = RunDaemonCommand({"run", "--config", config, "--once"});
+  auto r = site.RunOnce();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto after = server.requests();
   ASSERT_EQ(after.size(), before.size() + 1) << r.err;
   EXPECT_EQ(after.back().path, "/fixed") << r.err;
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
@@ -67,29 +67,6 @@ std::string HealthyFeed() {
          "publishing.</description></item></channel></rss>\n";
 }
 
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag)
-      : dir_(fs::temp_directory_path() /
-             ("nf_hostile_" + tag + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~ScratchDir() { fs::remove_all(dir_); }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::string Write(const std::string& name, const std::string& body) const {
-    const fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << body;
-    return p.string();
-  }
-  fs::path path() const { return dir_; }
-
- private:
-  fs::path dir_;
-};
-
 // 128+N means death by signal N (see RunDaemonCommand).
 void ExpectNoCrash(const CommandResult& r, const std::string& what) {
   EXPECT_LT(r.exit_code, 128)
@@ -99,7 +76,7 @@ void ExpectNoCrash(const CommandResult& r, const std::string& what) {
 }
 
 TEST(HostileNestingTest, ParseSurvivesDeepMediaGroups) {
-  ScratchDir dir("media");
+  HostileSite dir("media");
   for (int depth : {30000, 100000}) {
     const std::string file = dir.Write("media.xml", DeepMediaFeed(depth));
     auto r = RunDaemonCommand({"parse", file});
@@ -112,14 +89,14 @@ TEST(HostileNestingTest, ParseSurvivesDeepMediaGroups) {
 }
 
 TEST(HostileNestingTest, ParseSurvivesDeepJsonFeed) {
-  ScratchDir dir("json");
+  HostileSite dir("json");
   const std::string file = dir.Write("feed.json", DeepJsonFeed(100000));
   auto r = RunDaemonCommand({"parse", file});
   ExpectNoCrash(r, "parse of a 100,000-deep JSON Feed");
 }
 
 TEST(HostileNestingTest, ExtractSurvivesDeepPages) {
-  ScratchDir dir("pages");
+  HostileSite dir("pages");
   const int depth = 100000;
   const std::string words = Repeat("word ", 300);
   const std::string html = dir.Write(
@@ -139,14 +116,14 @@ TEST(HostileNestingTest, ExtractSurvivesDeepPages) {
 }
 
 TEST(HostileNestingTest, CheckConfigRefusesDeepOpml) {
-  ScratchDir dir("opml");
+  HostileSite dir("opml");
   const std::string opml = dir.Write(
       "subs.opml", "<opml version=\"2.0\"><body>" +
                        Repeat("<outline text=\"folder\">", 100000) +
                        Repeat("</outline>", 100000) + "</body></opml>");
   const std::string config = dir.Write(
       "newsflow.yaml",
-      "sinks: [jsonl]\njsonl_path: " + (dir.path() / "out.jsonl").string() +
+      "sinks: [jsonl]\njsonl_path: " + (dir.dir() / "out.jsonl").string() +
           "\nopml: [" + opml + "]\n");
   auto r = RunDaemonCommand({"check-config", config});
   ExpectNoCrash(r, "check-config of a 100,000-deep OPML");
@@ -174,24 +151,17 @@ TEST(HostileNestingTest, RunPublishesHealthyAndHostileFeeds) {
     }
     return resp;
   });
-  ScratchDir dir("run");
-  const std::string out = (dir.path() / "out.jsonl").string();
-  const std::string config = dir.Write(
-      "newsflow.yaml",
-      "metrics:\n  listen: \"\"\nstate:\n  path: " +
-          (dir.path() / "state.db").string() + "\nhttp:\n  proxy: \"" +
-          server.base_url() + "\"\nsinks: [jsonl]\njsonl_path: " + out +
-          "\ndefaults:\n  full_article: never\nfeeds:\n"
-          "  - name: deep\n    url: http://deep.example/feed\n"
-          "  - name: deephtml\n    url: http://deephtml.example/feed\n"
-          "  - name: deepjson\n    url: http://json.example/feed\n"
-          "  - name: healthy\n    url: http://healthy.example/feed\n");
-  auto r = RunDaemonCommand({"run", "--config", config, "--once"},
-                            std::chrono::seconds(120));
+  HostileSite site("run");
+  site.WriteConfig(
+      "  - name: deep\n    url: http://deep.example/feed\n"
+      "  - name: deephtml\n    url: http://deephtml.example/feed\n"
+      "  - name: deepjson\n    url: http://json.example/feed\n"
+      "  - name: healthy\n    url: http://healthy.example/feed\n",
+      "http:\n  proxy: \"" + server.base_url() +
+          "\"\ndefaults:\n  full_article: never\n");
+  auto r = site.RunOnce(std::chrono::seconds(120));
   ExpectNoCrash(r, "run --once with deeply nested feeds");
-  std::ifstream in(out);
-  std::string all((std::istreambuf_iterator<char>(in)),
-                  std::istreambuf_iterator<char>());
+  const std::string all = site.Output();
   EXPECT_NE(all.find("Healthy story"), std::string::npos) << r.err;
   EXPECT_NE(all.find("Deep item"), std::string::npos) << r.err;
   EXPECT_NE(all.find("Deep markup"), std::string::npos) << r.err;

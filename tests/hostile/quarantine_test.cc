@@ -8,10 +8,9 @@
 #include <sqlite3.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
@@ -44,21 +43,11 @@ TEST(HostileQuarantineTest, TwoParserDeathsInARowQuarantineTheFeed) {
         "<guid>a</guid><link>http://q.example/a</link></item></channel></rss>";
     return r;
   });
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_quarantine_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path db = dir / "state.db";
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\nstate:\n  path: "
-                        << db.string() << "\nsinks: [jsonl]\njsonl_path: "
-                        << (dir / "out.jsonl").string()
-                        << "\nfeeds:\n  - name: q\n    url: "
-                        << server.base_url() << "/feed"
-                        << "\n    full_article: never\n";
-  auto run = [&] {
-    return RunDaemonCommand({"run", "--config", config, "--once"});
-  };
+  HostileSite site("quarantine");
+  site.WriteConfig("  - name: q\n    url: " + server.base_url() +
+                   "/feed\n    full_article: never\n");
+  const auto db = site.state_db();
+  auto run = [&] { return site.RunOnce(); };
   ASSERT_EQ(run().exit_code, 0);
   ASSERT_EQ(server.request_count(), 1u);
   // A clean parse leaves the guard clear.
@@ -87,7 +76,6 @@ TEST(HostileQuarantineTest, TwoParserDeathsInARowQuarantineTheFeed) {
   auto again = run();
   EXPECT_EQ(again.exit_code, 1) << again.err;
   EXPECT_EQ(server.request_count(), 2u);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -7,58 +7,25 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string Feed(const std::string& title) {
-  return "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>"
-         "<title>F</title><link>http://f.example/</link><item><title>" +
-         title + "</title><guid>" + title +
-         "</guid><link>http://f.example/a</link><description>Words of the "
-         "story.</description></item></channel></rss>\n";
+// The private feed's config: credentials of every kind, page links off.
+void WriteSite(HostileSite& site, const std::string& feed_url,
+               bool allow_private) {
+  site.WriteConfig(
+      "  - name: private\n    url: " + feed_url +
+          "\n    full_article: never\n    cookies: \"sid=s3cret\"\n"
+          "    headers:\n      X-Api-Key: k3y\n"
+          "    auth: {type: bearer, token: t0ken}\n",
+      std::string("http:\n  allow_private_targets: ") +
+          (allow_private ? "true" : "false") + "\n");
 }
-
-class Site {
- public:
-  Site(const std::string& tag, const std::string& feed_url, bool allow_private)
-      : dir_(fs::temp_directory_path() / ("nf_hostile_redirect_" + tag + "_" +
-                                          std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    config_ = (dir_ / "newsflow.yaml").string();
-    std::ofstream(config_)
-        << "metrics:\n  listen: \"\"\nstate:\n  path: "
-        << (dir_ / "state.db").string() << "\nhttp:\n  allow_private_targets: "
-        << (allow_private ? "true" : "false")
-        << "\nsinks: [jsonl]\njsonl_path: " << (dir_ / "out.jsonl").string()
-        << "\nfeeds:\n  - name: private\n    url: " << feed_url
-        << "\n    full_article: never\n    cookies: \"sid=s3cret\"\n"
-        << "    headers:\n      X-Api-Key: k3y\n"
-        << "    auth: {type: bearer, token: t0ken}\n";
-  }
-  ~Site() { fs::remove_all(dir_); }
-  CommandResult RunOnce() const {
-    return RunDaemonCommand({"run", "--config", config_, "--once"});
-  }
-  std::string Output() const {
-    std::ifstream in(dir_ / "out.jsonl");
-    return std::string((std::istreambuf_iterator<char>(in)),
-                       std::istreambuf_iterator<char>());
-  }
-
- private:
-  fs::path dir_;
-  std::string config_;
-};
 
 bool HasCredential(const TestRequest& r) {
   return !r.Header("authorization").empty() || !r.Header("cookie").empty() ||
@@ -71,7 +38,7 @@ bool HasCredential(const TestRequest& r) {
 TEST(HostileRedirectTest, RedirectToAnotherPrivateHostIsBlocked) {
   LoopbackHttpServer internal([](const TestRequest&) {
     TestResponse r;
-    r.body = Feed("SECRET internal item");
+    r.body = RssFeed({"SECRET internal item"});
     return r;
   });
   const std::string target =
@@ -82,7 +49,8 @@ TEST(HostileRedirectTest, RedirectToAnotherPrivateHostIsBlocked) {
     r.headers.push_back({"Location", target});
     return r;
   });
-  Site site("ssrf", feed.base_url() + "/feed", /*allow_private=*/false);
+  HostileSite site("redirect_ssrf");
+  WriteSite(site, feed.base_url() + "/feed", /*allow_private=*/false);
   auto r = site.RunOnce();
   EXPECT_EQ(internal.request_count(), 0u) << r.err;
   EXPECT_EQ(site.Output().find("SECRET"), std::string::npos);
@@ -95,7 +63,7 @@ TEST(HostileRedirectTest, RedirectToAnotherPrivateHostIsBlocked) {
 TEST(HostileRedirectTest, CredentialsDoNotFollowARedirectToAnotherOrigin) {
   LoopbackHttpServer other([](const TestRequest&) {
     TestResponse r;
-    r.body = Feed("Moved story");
+    r.body = RssFeed({"Moved story"});
     return r;
   });
   const std::string target =
@@ -106,7 +74,8 @@ TEST(HostileRedirectTest, CredentialsDoNotFollowARedirectToAnotherOrigin) {
     r.headers.push_back({"Location", req.path == "/start" ? "/next" : target});
     return r;
   });
-  Site site("creds", feed.base_url() + "/start", /*allow_private=*/true);
+  HostileSite site("redirect_creds");
+  WriteSite(site, feed.base_url() + "/start", /*allow_private=*/true);
   auto r = site.RunOnce();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Both hops on the configured origin carried every credential.

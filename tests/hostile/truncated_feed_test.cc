@@ -7,17 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "tests/testing/daemon_process.h"
+#include "tests/hostile/hostile_site.h"
 #include "tests/testing/loopback_http_server.h"
 
 namespace newsflow::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 const char kFullFeed[] =
     "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title>"
@@ -40,43 +36,28 @@ TEST(HostileTruncatedFeedTest, UnclosedItemIsNotPublishedAndPollIsRetried) {
     r.gzip = true;
     return r;
   });
-  const fs::path dir = fs::temp_directory_path() /
-                       ("nf_hostile_trunc_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string config = (dir / "newsflow.yaml").string();
-  std::ofstream(config) << "metrics:\n  listen: \"\"\nstate:\n  path: "
-                        << (dir / "state.db").string()
-                        << "\nsinks: [jsonl]\njsonl_path: "
-                        << (dir / "out.jsonl").string()
-                        << "\nfeeds:\n  - name: cut\n    url: "
-                        << server.base_url() << "/feed"
-                        << "\n    full_article: never\n";
-  auto read_out = [&] {
-    std::ifstream in(dir / "out.jsonl");
-    return std::string((std::istreambuf_iterator<char>(in)),
-                       std::istreambuf_iterator<char>());
-  };
-  auto first = RunDaemonCommand({"run", "--config", config, "--once"});
+  HostileSite site("trunc");
+  site.WriteConfig("  - name: cut\n    url: " + server.base_url() +
+                   "/feed\n    full_article: never\n");
+  auto first = site.RunOnce();
   // The poll failed (retryable): `run --once` says so in its exit code.
   EXPECT_EQ(first.exit_code, 1) << first.err;
   EXPECT_NE(first.err.find("truncated"), std::string::npos) << first.err;
-  std::string out = read_out();
+  std::string out = site.Output();
   EXPECT_NE(out.find("Complete story"), std::string::npos) << first.err;
   EXPECT_EQ(out.find("Cut story"), std::string::npos) << out;
   EXPECT_EQ(out.find("never"), std::string::npos) << out;
 
   cut = false;
-  auto second = RunDaemonCommand({"run", "--config", config, "--once"});
+  auto second = site.RunOnce();
   EXPECT_EQ(second.exit_code, 0) << second.err;
   auto requests = server.requests();
   ASSERT_EQ(requests.size(), 2u);
   // The cut document's ETag was not trusted.
   EXPECT_EQ(requests[1].Header("if-none-match"), "");
-  out = read_out();
+  out = site.Output();
   EXPECT_NE(out.find("Cut story"), std::string::npos) << second.err;
   EXPECT_NE(out.find("never arrive"), std::string::npos) << out;
-  fs::remove_all(dir);
 }
 
 }  // namespace
