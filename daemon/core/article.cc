@@ -49,6 +49,7 @@ std::string ArticleToJson(const Article& a) {
   w.Field("content_html", a.content_html);
   w.Field("content_text", a.content_text);
   w.Field("content_source", ContentSourceName(a.content_source));
+  w.Key("content_source_reason").StringOrNull(a.content_source_reason);
   w.Key("language").StringOrNull(a.language);
   w.Key("image").StringOrNull(a.image);
   w.Key("enclosures").BeginArray();

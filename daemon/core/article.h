@@ -22,6 +22,12 @@ inline constexpr char kSchemaUri[] =
 // Where an article's body came from.
 enum class ContentSource { kFeed, kPage };
 
+// content_source_reason: the item wanted its page (a teaser, or
+// full_article: always) and the page could not be fetched (bound of
+// pipeline.max_page_attempts reached, or a permanent failure); the body is
+// the feed's.
+inline constexpr char kReasonPageFetchFailed[] = "page_fetch_failed";
+
 // Whether this publication is a new article or a changed version of one
 // already published.
 enum class ArticleEvent { kCreated, kUpdated };
@@ -52,6 +58,10 @@ struct Article {
   std::string content_html;  // sanitized HTML of the body
   std::string content_text;  // paragraphs separated by a blank line
   ContentSource content_source = ContentSource::kFeed;
+  // --- issue 12 (delivery): why the body is not from where it normally
+  // would be; "" = normal (serialized as null). Values: kReasonPageFetchFailed.
+  std::string content_source_reason;
+  // --- end issue 12
   std::string language;  // BCP 47 tag or ""
   std::string image;     // URL or "" (serialized as null)
   std::vector<Enclosure> enclosures;
