@@ -49,7 +49,6 @@ std::string ArticleToJson(const Article& a) {
   w.Field("content_html", a.content_html);
   w.Field("content_text", a.content_text);
   w.Field("content_source", ContentSourceName(a.content_source));
-  w.Key("content_source_reason").StringOrNull(a.content_source_reason);
   w.Key("language").StringOrNull(a.language);
   w.Key("image").StringOrNull(a.image);
   w.Key("enclosures").BeginArray();
@@ -63,6 +62,10 @@ std::string ArticleToJson(const Article& a) {
   w.EndArray();
   w.Field("word_count", int64_t{a.word_count});
   w.Field("content_hash", a.content_hash);
+  // --- issue 13, content helper ---
+  w.Field("story_id", a.story_id.empty() ? a.id : a.story_id);
+  w.Key("content_source_reason").StringOrNull(a.content_source_reason);
+  // --- end issue 13, content helper ---
   w.EndObject();
   return w.Take();
 }

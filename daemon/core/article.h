@@ -22,8 +22,8 @@ inline constexpr char kSchemaUri[] =
 // Where an article's body came from.
 enum class ContentSource { kFeed, kPage };
 
-// content_source_reason: the item wanted its page (a teaser, or
-// full_article: always) and the page could not be fetched (bound of
+// Article::content_source_reason (issue 12): the item wanted its page (a
+// teaser, or full_article: always) and the page could not be fetched (bound of
 // pipeline.max_page_attempts reached, or a permanent failure); the body is
 // the feed's.
 inline constexpr char kReasonPageFetchFailed[] = "page_fetch_failed";
@@ -58,15 +58,22 @@ struct Article {
   std::string content_html;  // sanitized HTML of the body
   std::string content_text;  // paragraphs separated by a blank line
   ContentSource content_source = ContentSource::kFeed;
-  // --- issue 12 (delivery): why the body is not from where it normally
-  // would be; "" = normal (serialized as null). Values: kReasonPageFetchFailed.
-  std::string content_source_reason;
-  // --- end issue 12
   std::string language;  // BCP 47 tag or ""
   std::string image;     // URL or "" (serialized as null)
   std::vector<Enclosure> enclosures;
   int word_count = 0;
   std::string content_hash;  // hex sha256 of content_text
+
+  // --- issue 13, content helper: story grouping and walls -----------------
+  // The id of the first article of the same story (same canonical URL or
+  // near-duplicate content_text; daemon/story/README.md). "" = this
+  // article's own id (serialized as `id`).
+  std::string story_id;
+  // Why content_source is not what it normally would be; "" = null.
+  // Values: "consent_wall", "paywall" (the page was a wall, the feed's
+  // content was kept), "page_fetch_failed".
+  std::string content_source_reason;
+  // --- end issue 13, content helper ---------------------------------------
 };
 
 // Serializes `article` as one line of compact JSON (no trailing newline).

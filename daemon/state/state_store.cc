@@ -239,6 +239,7 @@ Result<void> StateStore::Init() {
   // binaries simply ignore it.
   if (auto r = Exec(kIdPolicyTable); !r) return r;
   if (auto r = InitDeliveryTables(); !r) return r;  // the same way
+  if (auto r = InitStoryTables(); !r) return r;
   // feeds.moved_from, added later the same way. Rows from before have ''
   // there, so a move stored by an older binary is learned again (it never
   // names the configured URL it came from).
@@ -595,11 +596,11 @@ Result<int64_t> StateStore::CountTombstones() {
 Result<int64_t> PruneByRetention(StateStore& store,
                                  std::chrono::hours retention, TimePoint now) {
   const auto keep = std::chrono::duration_cast<TimePoint::duration>(retention);
-  auto pruned = store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
-  if (pruned) {
-    if (auto r = store.PruneDeliveryRecords(now - keep); !r) return r.error();
-  }
-  return pruned;
+  if (auto stories = store.PruneStories(now - keep); !stories)
+    return stories.error();
+  if (auto delivery = store.PruneDeliveryRecords(now - keep); !delivery)
+    return delivery.error();
+  return store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
 }
 
 }  // namespace newsflow
