@@ -158,9 +158,7 @@ TEST(FeedConformanceTest, Corpus) {
         if (!v.is_string()) continue;
         if (key == "content-type") options.content_type = v.get<std::string>();
         if (key == "content-location") {
-          options.document_url =
-              ResolveUrl(options.document_url, v.get<std::string>(),
-                         ResolveStyle::kPreserve);
+          options.content_location = v.get<std::string>();
         }
       }
     }

@@ -114,6 +114,44 @@ TEST(FeedParserTest, AtomBasicsAndXmlBase) {
   EXPECT_EQ(e.content, "<p>Hi</p>");
 }
 
+// The HTTP Content-Location header sets the base (feedparser's
+// http_*_content_location tests); xml:base still applies on top of it.
+TEST(FeedParserTest, ContentLocationSetsTheBase) {
+  const std::string body =
+      "<rss version=\"2.0\"><channel><title>T</title><link>/</link>"
+      "<item><title>A</title><link>a.html</link>"
+      "<description>&lt;img src=\"i.png\"&gt;</description></item>"
+      "</channel></rss>";
+  auto plain = ParseFeed(body, {.document_url = "http://h.example/feed?id=1"});
+  ASSERT_TRUE(plain) << plain.error().ToString();
+  EXPECT_EQ(plain->items[0].link, "http://h.example/a.html");
+
+  auto based = ParseFeed(body, {.document_url = "http://h.example/feed?id=1",
+                                .content_location = " /news/rss.xml "});
+  ASSERT_TRUE(based) << based.error().ToString();
+  EXPECT_EQ(based->link, "http://h.example/");
+  EXPECT_EQ(based->items[0].link, "http://h.example/news/a.html");
+  EXPECT_NE(based->items[0].summary.find("http://h.example/news/i.png"),
+            std::string::npos)
+      << based->items[0].summary;
+
+  // Absolute, on another host: it is the base as given.
+  auto other =
+      ParseFeed(body, {.document_url = "http://h.example/feed",
+                       .content_location = "https://cdn.example/x/feed.xml"});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->items[0].link, "https://cdn.example/x/a.html");
+
+  // JSON Feed too.
+  auto json =
+      ParseFeed(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
+                R"("items":[{"id":"1","url":"p/1"}]})",
+                {.document_url = "http://h.example/f.json",
+                 .content_location = "/j/feed.json"});
+  ASSERT_TRUE(json) << json.error().ToString();
+  EXPECT_EQ(json->items[0].link, "http://h.example/j/p/1");
+}
+
 TEST(FeedParserTest, RecoversBrokenXml) {
   auto r = ParseFeed(
       "\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
