@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/url/ipv6_address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "daemon/core/text_util.h"
@@ -19,6 +21,10 @@ namespace {
 namespace urls = boost::urls;
 
 constexpr std::string_view kHex = "0123456789ABCDEF";
+
+// SetUrlFastPathsForTesting(false) sends every input down the general path.
+std::atomic<bool> fast_paths_enabled{true};
+bool FastPaths() { return fast_paths_enabled.load(std::memory_order_relaxed); }
 
 bool IsAsciiAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -53,9 +59,17 @@ bool InUserinfoSet(unsigned char c) {
 }
 
 std::string PercentEncoded(std::string_view s, bool (*in_set)(unsigned char)) {
+  // Most URL text needs no escaping: copy it whole up to the first byte
+  // that does.
+  size_t clean = 0;
+  while (clean < s.size() && !in_set(static_cast<unsigned char>(s[clean]))) {
+    ++clean;
+  }
+  if (clean == s.size()) return std::string(s);
   std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
+  out.reserve(s.size() + 16);
+  out.append(s.substr(0, clean));
+  for (char ch : s.substr(clean)) {
     const auto c = static_cast<unsigned char>(ch);
     if (in_set(c)) {
       out.push_back('%');
@@ -70,9 +84,12 @@ std::string PercentEncoded(std::string_view s, bool (*in_set)(unsigned char)) {
 
 // Decodes every valid "%XX"; a '%' not followed by two hex digits stays.
 std::string PercentDecode(std::string_view s) {
+  const size_t first = s.find('%');
+  if (first == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
+  out.append(s.substr(0, first));
+  for (size_t i = first; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
         HexValue(s[i + 2]) >= 0) {
       out.push_back(
@@ -107,6 +124,9 @@ std::string StripInput(std::string_view in) {
   }
   while (!in.empty() && static_cast<unsigned char>(in.back()) <= 0x20) {
     in.remove_suffix(1);
+  }
+  if (in.find_first_of("\t\n\r") == std::string_view::npos) {
+    return std::string(in);
   }
   std::string out;
   out.reserve(in.size());
@@ -441,6 +461,25 @@ std::string DecodeDotSegments(std::string_view path) {
   return out;
 }
 
+// True when a segment of `path` is "." or ".." (also as "%2e" forms): the
+// segments dot-segment removal would touch.
+bool HasDotSegment(std::string_view path) {
+  if (path.find_first_of(".%") == std::string_view::npos) return false;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    const std::string_view seg = path.substr(start, slash - start);
+    if (seg == "." || seg == ".." || EqualsIgnoreCaseAscii(seg, "%2e") ||
+        EqualsIgnoreCaseAscii(seg, ".%2e") ||
+        EqualsIgnoreCaseAscii(seg, "%2e.") ||
+        EqualsIgnoreCaseAscii(seg, "%2e%2e")) {
+      return true;
+    }
+    if (slash == std::string_view::npos) return false;
+    start = slash + 1;
+  }
+}
+
 // A reference split the WHATWG way for a special scheme; text still raw.
 struct Reference {
   bool has_authority = false;
@@ -528,8 +567,26 @@ std::string TransportForm(std::string_view scheme, std::string_view authority,
 
 Result<Url> Url::Parse(std::string_view input, std::string_view base) {
   if (base.empty()) return Parse(input, nullptr);
-  Result<Url> b = Parse(base, nullptr);
-  return Parse(input, b ? &*b : nullptr);
+  if (!FastPaths()) {
+    Result<Url> b = Parse(base, nullptr);
+    return Parse(input, b ? &*b : nullptr);
+  }
+  // Callers resolve many references against one base (every link of a
+  // document): the last base parsed on this thread is kept.
+  struct LastBase {
+    std::string text;
+    std::optional<Url> url;  // nullopt: `text` does not parse
+  };
+  thread_local LastBase last;
+  thread_local bool have_last = false;
+  if (!have_last || last.text != base) {
+    Result<Url> b = Parse(base, nullptr);
+    last.text.assign(base);
+    last.url.reset();
+    if (b) last.url.emplace(std::move(*b));
+    have_last = true;
+  }
+  return Parse(input, last.url ? &*last.url : nullptr);
 }
 
 Result<Url> Url::Parse(std::string_view raw_input, const Url* base) {
@@ -590,6 +647,45 @@ Result<Url> Url::Parse(std::string_view raw_input, const Url* base) {
     authority.host = base->host_;
     authority.port = base->port_;
   }
+  // Fast path: a path that is absolute (or, relative to a base, merges by
+  // plain concatenation) and has no dot segments resolves to itself; the
+  // general path below would hand it through Boost.URL unchanged.
+  if (FastPaths() && !HasDotSegment(ref.path)) {
+    const bool absolute_path =
+        ref.has_authority || (!ref.path.empty() && ref.path.front() == '/');
+    const bool merge = !absolute_path && relative && !ref.path.empty();
+    if (absolute_path || merge) {
+      Url u;
+      u.scheme_ = std::move(scheme);
+      u.has_authority_ = true;
+      u.username_ = std::move(authority.username);
+      u.password_ = std::move(authority.password);
+      u.host_ = std::move(authority.host);
+      u.port_ = authority.port;
+      if (merge) {
+        // RFC 3986 section 5.2.3: the base path up to its last '/'. The
+        // base's path is already encoded; encoding is idempotent on it.
+        const size_t last_slash = base->path_.rfind('/');
+        std::string merged = last_slash == std::string::npos
+                                 ? std::string("/")
+                                 : base->path_.substr(0, last_slash + 1);
+        merged += ref.path;
+        u.path_ = PercentEncoded(merged, InPathSet);
+      } else {
+        u.path_ = PercentEncoded(ref.path, InPathSet);
+      }
+      if (u.path_.empty() || u.path_.front() != '/') u.path_.insert(0, "/");
+      u.has_query_ = ref.has_query;
+      if (ref.has_query)
+        u.query_ = PercentEncoded(ref.query, InSpecialQuerySet);
+      u.has_fragment_ = ref.has_fragment;
+      if (ref.has_fragment) {
+        u.fragment_ = PercentEncoded(ref.fragment, InFragmentSet);
+      }
+      u.Serialize();
+      return u;
+    }
+  }
   std::string path = DecodeDotSegments(ref.path);
   if (ref.has_authority && path.empty()) path = "/";
 
@@ -631,14 +727,24 @@ Result<Url> Url::Parse(std::string_view raw_input, const Url* base) {
 }
 
 void Url::Serialize() {
-  href_ = scheme_ + ":";
+  href_.clear();
+  href_.reserve(scheme_.size() + host_.size() + path_.size() + query_.size() +
+                fragment_.size() + 8);
+  href_ += scheme_;
+  href_ += ':';
   if (has_authority_) {
     href_ += "//";
     href_ += SerializeAuthority({username_, password_, host_, port_});
   }
   href_ += path_;
-  if (has_query_) href_ += "?" + query_;
-  if (has_fragment_) href_ += "#" + fragment_;
+  if (has_query_) {
+    href_ += '?';
+    href_ += query_;
+  }
+  if (has_fragment_) {
+    href_ += '#';
+    href_ += fragment_;
+  }
 }
 
 std::string Url::HostKey() const {
@@ -734,10 +840,26 @@ std::string ResolveAsWritten(std::string_view base, std::string_view ref) {
   // A relative base (xml:base="/news/" in a document without URL) is joined
   // textually: resolve under a placeholder scheme, then drop it.
   constexpr std::string_view kPlaceholder = "nf-base:";
-  std::string base_text(base);
   const bool placeholder = !HasScheme(base);
-  if (placeholder) base_text.insert(0, kPlaceholder);
-  const AsWritten b = TransportFormAsWritten(base_text, kBaseAuthority);
+  // A document resolves all its links against one base: the transport form
+  // of the last base seen on this thread is kept.
+  thread_local std::string last_base;
+  thread_local AsWritten last_form;
+  thread_local bool have_last = false;
+  AsWritten uncached;
+  const AsWritten* base_form = &last_form;
+  if (!FastPaths() || !have_last || last_base != base) {
+    std::string base_text(base);
+    if (placeholder) base_text.insert(0, kPlaceholder);
+    uncached = TransportFormAsWritten(base_text, kBaseAuthority);
+    base_form = &uncached;
+    if (FastPaths()) {
+      last_base.assign(base);
+      last_form = uncached;
+      have_last = true;
+    }
+  }
+  const AsWritten& b = *base_form;
   const AsWritten r = TransportFormAsWritten(ref, kRefAuthority);
   auto base_view = urls::parse_uri(b.transport);
   auto ref_view = urls::parse_relative_ref(r.transport);
@@ -773,6 +895,12 @@ std::string UrlWithoutControls(std::string_view url) {
   };
   while (!url.empty() && is_c0_or_space(url.front())) url.remove_prefix(1);
   while (!url.empty() && is_c0_or_space(url.back())) url.remove_suffix(1);
+  if (std::none_of(url.begin(), url.end(), [](char c) {
+        const auto b = static_cast<unsigned char>(c);
+        return b < 0x20 || b == 0x7f;
+      })) {
+    return std::string(url);
+  }
   std::string out;
   out.reserve(url.size());
   for (char c : url) {
@@ -822,6 +950,10 @@ std::string LowerCaseSchemeAndHost(std::string_view url) {
   }
   for (size_t i = 0; i < end; ++i) out[i] = ToLowerAscii(out[i]);
   return out;
+}
+
+void SetUrlFastPathsForTesting(bool enabled) {
+  fast_paths_enabled.store(enabled, std::memory_order_relaxed);
 }
 
 bool IsTrackingParameter(std::string_view name) {

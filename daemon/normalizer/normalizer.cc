@@ -38,6 +38,10 @@ void AppendField(std::string& out, std::string_view s) {
 std::string CanonicalizeUrl(std::string_view url) {
   Result<Url> u = Url::Parse(url);
   if (!u || !u->IsHttp()) return std::string(url);
+  // Most item links have neither: no copies then.
+  if (!u->has_fragment() && !u->has_query()) return u->href();
+  if (!u->has_query()) return u->WithoutFragment().href();
+  if (!u->has_fragment()) return u->WithoutTrackingParameters().href();
   return u->WithoutFragment().WithoutTrackingParameters().href();
 }
 
