@@ -152,6 +152,33 @@ TEST(FeedParserTest, ContentLocationSetsTheBase) {
   EXPECT_EQ(json->items[0].link, "http://h.example/j/p/1");
 }
 
+// Inline SVG/MathML in XHTML content comes out as HTML embeds it: no
+// namespace prefixes (HTML reads "<svg:svg>" as an unknown element), the
+// namespace declared on the outermost element, xmlns:xlink where xlink
+// attributes are used, attributes in name order, explicit end tags.
+// XHTML around it is untouched.
+TEST(FeedParserTest, InlineSvgAndMathMlInXhtmlContent) {
+  auto r = ParseFeed(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry "
+      "xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+      "xmlns:svg=\"http://www.w3.org/2000/svg\"><title>t</title>"
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<p class=\"b\" id=\"a\">x<br/></p>"
+      "<svg:svg width=\"3\" height=\"2\"><svg:a xlink:href=\"/l\">"
+      "<svg:circle r=\"5\" cx=\"1\"/></svg:a></svg:svg>"
+      "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>a</mi></math>"
+      "</div></content></entry></feed>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(
+      r->items[0].content,
+      "<p class=\"b\" id=\"a\">x<br/></p>"
+      "<svg height=\"2\" width=\"3\" xmlns=\"http://www.w3.org/2000/svg\">"
+      "<a xlink:href=\"/l\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">"
+      "<circle cx=\"1\" r=\"5\"></circle></a></svg>"
+      "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>a</mi></math>");
+}
+
 TEST(FeedParserTest, RecoversBrokenXml) {
   auto r = ParseFeed(
       "\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
