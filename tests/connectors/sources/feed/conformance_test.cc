@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // Raise this as the parser improves; keep it just under the measured rate.
-constexpr double kMinPassRate = 0.990;
+constexpr double kMinPassRate = 0.991;
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
