@@ -406,6 +406,7 @@ class Loader {
     out.emplace_back("metrics", MetricsFields());
     out.emplace_back("scheduler", SchedulerFields());
     out.emplace_back("pipeline", PipelineFields());
+    out.emplace_back("outbox", OutboxFields());
     out.emplace_back("log", LogFields());
     return out;
   }
@@ -508,6 +509,25 @@ class Loader {
         Dur<std::chrono::seconds>("drain_timeout", &p.drain_timeout, 0s, 1h),
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
         Int("workers", &p.workers, 0, 256),
+    };
+  }
+
+  std::vector<Field> OutboxFields() {
+    return {
+        Field{"max_bytes",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto v = yaml_fields::ReadSize(src_, n, path);
+                if (!v) return v.error();
+                if (*v != 0 && (*v < 1024 || *v > (1ULL << 50))) {
+                  return src_.ErrorAt(
+                      n, path + ": " + std::to_string(*v) +
+                             " bytes is out of range (0 = automatic, or "
+                             "1KiB..1PiB)");
+                }
+                cfg_.outbox.max_bytes = *v;
+                return {};
+              }},
     };
   }
 

@@ -1,5 +1,7 @@
 #include "connectors/sinks/jsonl/jsonl_sink.h"
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -37,23 +39,49 @@ void JsonlSink::Publish(const Article& article,
                         DeliveryCallback done) {
   std::string line = ArticleToJson(article);
   line.push_back('\n');
-  DeliveryReport report;
   if (out_ == nullptr) {
-    report = {DeliveryOutcome::kRetry, "sink is closed"};
-  } else if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() ||
-             std::fflush(out_) != 0) {
-    report = {DeliveryOutcome::kRetry,
-              options_.path + ": write failed: " + std::strerror(errno)};
+    // The Sink contract: never call back from inside Publish().
+    boost::asio::post(io_, [done = std::move(done)]() mutable {
+      done({DeliveryOutcome::kRetry, "sink is closed"});
+    });
+    return;
+  }
+  if (std::fwrite(line.data(), 1, line.size(), out_) != line.size()) {
+    write_error_ = options_.path + ": write failed: " + std::strerror(errno);
     std::clearerr(out_);
   }
-  // The Sink contract: never call back from inside Publish().
-  boost::asio::post(
-      io_, [done = std::move(done), report = std::move(report)]() mutable {
-        done(std::move(report));
-      });
+  // Acked once the batch is flushed and fdatasync'd (SyncBatch).
+  batch_.push_back(std::move(done));
+  if (batch_.size() == 1) {
+    boost::asio::post(io_, [this] { SyncBatch(); });
+  }
+}
+
+void JsonlSink::SyncBatch() {
+  if (batch_.empty()) return;  // Close() synced it already
+  DeliveryReport report;
+  if (!write_error_.empty()) {
+    report = {DeliveryOutcome::kRetry, write_error_};
+  } else if (out_ == nullptr || std::fflush(out_) != 0) {
+    report = {DeliveryOutcome::kRetry,
+              options_.path + ": write failed: " + std::strerror(errno)};
+    if (out_ != nullptr) std::clearerr(out_);
+  } else if (::fdatasync(fileno(out_)) != 0 && errno != EINVAL &&
+             errno != EROFS) {
+    // EINVAL/EROFS: stdout is a pipe or terminal, nothing to sync.
+    report = {DeliveryOutcome::kRetry,
+              options_.path + ": fdatasync failed: " + std::strerror(errno)};
+  }
+  write_error_.clear();
+  std::vector<DeliveryCallback> batch = std::move(batch_);
+  batch_.clear();
+  for (DeliveryCallback& done : batch) done(report);
 }
 
 Result<void> JsonlSink::Close(std::chrono::milliseconds /*timeout*/) {
+  // A batch waiting for its sync is synced now; its callbacks run here,
+  // after the io_context stopped (the caller polls it once more anyway).
+  if (!batch_.empty()) SyncBatch();
   if (out_ != nullptr && std::fflush(out_) != 0) {
     return Error::Io(std::string("flush failed: ") + std::strerror(errno),
                      options_.path);
