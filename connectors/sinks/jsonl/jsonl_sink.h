@@ -8,9 +8,11 @@
 // and fdatasync'd (durable, like a broker's acks=all): lines published in
 // one io_context turn form a batch with one fdatasync. For stdout (a pipe or
 // terminal, which cannot be synced) "delivered" means written to the OS. A
-// failed write or sync reports kRetry with the OS error for the batch.
+// failed write or sync reports kRetry with the OS error for the batch. The
+// fdatasync runs on the sink's own thread, never on the io_context.
 // Threading: as every Sink (daemon/core/sink.h): io_context thread only.
 
+#include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -43,7 +45,8 @@ class JsonlSink final : public Sink {
   JsonlSink(boost::asio::io_context& io, JsonlSinkOptions options, FILE* out,
             bool owns);
 
-  // Flushes and syncs what this turn wrote, then reports on the batch.
+  // Flushes what was written and hands the batch to the sync thread, which
+  // fdatasyncs and posts the reports back (one sync at a time).
   void SyncBatch();
 
   boost::asio::io_context& io_;
@@ -52,6 +55,8 @@ class JsonlSink final : public Sink {
   bool owns_;                            // false for stdout
   std::vector<DeliveryCallback> batch_;  // written, not yet synced
   std::string write_error_;              // first failed write of the batch
+  bool syncing_ = false;                 // a batch is on the sync thread
+  boost::asio::thread_pool sync_thread_{1};
 };
 
 }  // namespace newsflow
