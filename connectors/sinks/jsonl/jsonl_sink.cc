@@ -66,8 +66,8 @@ void JsonlSink::SyncBatch() {
     error = options_.path + ": write failed: " + std::strerror(errno);
     if (out_ != nullptr) std::clearerr(out_);
   }
-  auto batch = std::make_shared<std::vector<DeliveryCallback>>(
-      std::move(batch_));
+  auto batch =
+      std::make_shared<std::vector<DeliveryCallback>>(std::move(batch_));
   batch_.clear();
   if (!error.empty()) {
     for (DeliveryCallback& done : *batch) {
