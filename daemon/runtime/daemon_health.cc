@@ -86,8 +86,14 @@ std::string Daemon::Impl::StatusLine() const {
               " published, " + std::to_string(publisher_->in_flight()) +
               " in flight";
   }
+  // Articles waiting beyond the sink for a while: the outbox is filling
+  // (a poll's own burst, delivered within seconds, is not worth a line).
   if (publisher_ && publisher_->outbox_articles() > publisher_->in_flight()) {
-    status += "; " + OutboxLine();
+    const auto oldest = publisher_->OldestEntry();
+    if (publisher_->OutboxFull() ||
+        (oldest && Now() - *oldest > std::chrono::seconds(10))) {
+      status += "; " + OutboxLine();
+    }
   }
   if (sink_ && announced_ready_) {
     if (SinkHealth h = sink_->Health(); !h.ok) status += "; " + h.problem;

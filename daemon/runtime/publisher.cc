@@ -81,7 +81,21 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
       max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
       max_bytes_(max_bytes <= 0 ? kUnbounded : max_bytes),
       retry_timer_(executor),
-      changed_(executor) {}
+      changed_(executor),
+      log_(GetLogger("outbox")) {
+  auto& r = MetricsRegistry::Global();
+  articles_gauge_ =
+      &r.GetGauge("newsflow_outbox_articles",
+                  "Articles in the durable outbox (built, not yet delivered).");
+  bytes_gauge_ = &r.GetGauge("newsflow_outbox_bytes",
+                             "Bytes in the durable outbox (fetching pauses at "
+                             "newsflow_outbox_max_bytes).");
+  max_bytes_gauge_ =
+      &r.GetGauge("newsflow_outbox_max_bytes", "outbox.max_bytes as applied.");
+  oldest_gauge_ =
+      &r.GetGauge("newsflow_outbox_oldest_age_seconds",
+                  "Age of the oldest article in the outbox; 0 when empty.");
+}
 
 Publisher::~Publisher() { Flush(); }
 
@@ -106,7 +120,7 @@ Result<void> Publisher::Resume() {
   loaded_through_ = 0;
   UpdateGauges();
   if (!index_.empty()) {
-    GetLogger("outbox")->info(
+    log_->info(
         "Resuming the outbox; delivering what the last run left first. "
         "articles={} bytes={}",
         index_.size(), bytes_);
@@ -130,21 +144,13 @@ std::optional<TimePoint> Publisher::OldestEntry() const {
 }
 
 void Publisher::UpdateGauges() const {
-  auto& r = MetricsRegistry::Global();
-  r.GetGauge("newsflow_outbox_articles",
-             "Articles in the durable outbox (built, not yet delivered).")
-      .Set(static_cast<double>(outbox_articles()));
-  r.GetGauge("newsflow_outbox_bytes",
-             "Bytes in the durable outbox (fetching pauses at "
-             "newsflow_outbox_max_bytes).")
-      .Set(static_cast<double>(outbox_bytes()));
-  r.GetGauge("newsflow_outbox_max_bytes", "outbox.max_bytes as applied.")
-      .Set(static_cast<double>(max_bytes_ == kUnbounded ? 0 : max_bytes_));
+  articles_gauge_->Set(static_cast<double>(outbox_articles()));
+  bytes_gauge_->Set(static_cast<double>(outbox_bytes()));
+  max_bytes_gauge_->Set(
+      static_cast<double>(max_bytes_ == kUnbounded ? 0 : max_bytes_));
   const auto oldest = OldestEntry();
-  r.GetGauge("newsflow_outbox_oldest_age_seconds",
-             "Age of the oldest article in the outbox; 0 when empty.")
-      .Set(oldest ? std::chrono::duration<double>(Now() - *oldest).count()
-                  : 0.0);
+  oldest_gauge_->Set(
+      oldest ? std::chrono::duration<double>(Now() - *oldest).count() : 0.0);
   InFlightGauge().Set(static_cast<double>(in_flight_));
 }
 
@@ -202,7 +208,7 @@ void Publisher::ReleasePending(const std::string& id) {
 
 void Publisher::Flush() {
   flush_posted_ = false;
-  auto log = GetLogger("outbox");
+  auto& log = log_;
   if (!staged_.empty()) {
     std::vector<Staged> staged = std::move(staged_);
     staged_.clear();
@@ -285,7 +291,7 @@ void Publisher::Flush() {
 
 void Publisher::Dispatch() {
   if (!delivering_) return;
-  auto log = GetLogger("outbox");
+  auto& log = log_;
   const size_t window = 2 * max_in_flight_;
   for (;;) {
     const auto now = std::chrono::steady_clock::now();

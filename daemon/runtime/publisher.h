@@ -32,6 +32,8 @@
 // Threading: io_context thread only. The sink and the store must outlive
 // it.
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
@@ -45,6 +47,7 @@
 #include <vector>
 
 #include "daemon/core/article.h"
+#include "daemon/core/metrics.h"
 #include "daemon/core/sink.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/state/state_store.h"
@@ -203,6 +206,11 @@ class Publisher {
   std::chrono::steady_clock::time_point retry_at_{};
   AsyncEvent changed_;  // room freed, commit done
   PublisherStats stats_;
+  std::shared_ptr<spdlog::logger> log_;
+  Gauge* articles_gauge_ = nullptr;  // the registry's, for ever
+  Gauge* bytes_gauge_ = nullptr;
+  Gauge* max_bytes_gauge_ = nullptr;
+  Gauge* oldest_gauge_ = nullptr;
 };
 
 }  // namespace newsflow

@@ -194,6 +194,11 @@ class StateStore {
   std::string path_;
   sqlite3* db_;  // owned
   std::unique_ptr<Statements> stmts_;
+  // Checkpoints the WAL on its own connection and thread (files only), so
+  // that copying pages into the database and its fsync never run on the
+  // caller's thread; see Init().
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 // Retention as the daemon applies it (hourly, from its Supervise loop):
