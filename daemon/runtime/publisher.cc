@@ -97,7 +97,7 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
                   "Age of the oldest article in the outbox; 0 when empty.");
 }
 
-Publisher::~Publisher() { Flush(); }
+Publisher::~Publisher() { FlushNow(); }
 
 Result<void> Publisher::Resume() {
   constexpr size_t kPage = 10000;

@@ -126,8 +126,12 @@ class Publisher {
   // stays in the outbox). Reports of those in the sink still count.
   void StopDelivering();
 
-  // Commits what is batched now (shutdown, after the io_context stopped).
-  void FlushNow() { Flush(); }
+  // Shutdown, after the io_context stopped: stops delivering and commits
+  // what is batched (the last reports).
+  void FlushNow() {
+    delivering_ = false;
+    Flush();
+  }
 
   size_t in_flight() const { return in_flight_; }
   // Entries in the outbox, committed or being written.
