@@ -65,6 +65,10 @@ std::string ArticleToJson(const Article& a) {
   w.EndArray();
   w.Field("word_count", int64_t{a.word_count});
   w.Field("content_hash", a.content_hash);
+  // --- issue 13, content helper ---
+  w.Field("story_id", a.story_id.empty() ? a.id : a.story_id);
+  w.Key("content_source_reason").StringOrNull(a.content_source_reason);
+  // --- end issue 13, content helper ---
   w.EndObject();
   return w.Take();
 }
@@ -153,6 +157,10 @@ Result<Article> ArticleFromJson(std::string_view json) {
     }
     a.word_count = j.at("word_count").get<int>();
     a.content_hash = StringOrEmpty(j, "content_hash");
+    // --- issue 13 fields ---
+    a.story_id = StringOrEmpty(j, "story_id");
+    if (a.story_id == a.id) a.story_id.clear();  // "" = own id (see .h)
+    a.content_source_reason = StringOrEmpty(j, "content_source_reason");
     return a;
   } catch (const nlohmann::json::exception& e) {
     return Error(Errc::kParse, std::string("article JSON: ") + e.what());

@@ -325,6 +325,7 @@ Result<void> StateStore::Init() {
   if (auto r = Exec(kIdPolicyTable); !r) return r;
   // The outbox, added the same way (additive, no version bump).
   if (auto r = Exec(kOutboxTable); !r) return r;
+  if (auto r = InitStoryTables(); !r) return r;
   // feeds.moved_from, added later the same way. Rows from before have ''
   // there, so a move stored by an older binary is learned again (it never
   // names the configured URL it came from).
@@ -800,6 +801,8 @@ Result<int64_t> StateStore::CountTombstones() {
 Result<int64_t> PruneByRetention(StateStore& store,
                                  std::chrono::hours retention, TimePoint now) {
   const auto keep = std::chrono::duration_cast<TimePoint::duration>(retention);
+  if (auto stories = store.PruneStories(now - keep); !stories)
+    return stories.error();
   return store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
 }
 

@@ -46,6 +46,22 @@ TEST(ArticleTest, SerializesEveryDesignField) {
   }
 }
 
+// Issue 13 (content helper): story_id is the own id unless set;
+// content_source_reason is null unless set.
+TEST(ArticleTest, StoryIdAndContentSourceReason) {
+  Article a;
+  a.id = "abc";
+  auto j = nlohmann::json::parse(ArticleToJson(a));
+  EXPECT_EQ(j["story_id"], "abc");
+  ASSERT_TRUE(j.contains("content_source_reason"));
+  EXPECT_TRUE(j["content_source_reason"].is_null());
+  a.story_id = "first";
+  a.content_source_reason = "paywall";
+  j = nlohmann::json::parse(ArticleToJson(a));
+  EXPECT_EQ(j["story_id"], "first");
+  EXPECT_EQ(j["content_source_reason"], "paywall");
+}
+
 }  // namespace
 }  // namespace newsflow
 
@@ -103,6 +119,8 @@ TEST(ArticleTest, FromJsonRoundTripsEveryField) {
   a.enclosures = {{"http://f.example/a.mp3", "audio/mpeg", 12}};
   a.word_count = 2;
   a.content_hash = "00";
+  a.story_id = "first-of-story";
+  a.content_source_reason = "paywall";
   const std::string json = ArticleToJson(a);
   auto j = nlohmann::json::parse(json);
   for (auto& [key, value] : j.items()) {
