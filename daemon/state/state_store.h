@@ -104,148 +104,150 @@ struct OutboxEntry {
 struct OutboxDone {
   int64_t seq = 0;
   std::optional<ArticleRecord> record;
-  // One article's place in a story (issue 13, daemon/story/): its story id,
-  // canonical URL and MinHash signature (bytes; "" when its text was too
-  // short to fingerprint).
-  struct StoryRecord {
-    std::string article_id;
-    std::string story_id;
-    std::string canonical_url;
-    std::string signature;
-    TimePoint last_seen{};
-  };
+};
 
-  // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
-  class StateStore {
-   public:
-    // Current schema version (PRAGMA user_version).
-    static constexpr int kSchemaVersion = 1;
+// One article's place in a story (issue 13, daemon/story/): its story id,
+// canonical URL and MinHash signature (bytes; "" when its text was too
+// short to fingerprint).
+struct StoryRecord {
+  std::string article_id;
+  std::string story_id;
+  std::string canonical_url;
+  std::string signature;
+  TimePoint last_seen{};
+};
 
-    // Opens or creates the database at `path` and creates the schema. The
-    // parent directory must exist (it is not created). ":memory:" gives a
-    // private in-memory database (tests; no WAL). Fails with kState when the
-    // file cannot be opened or written, or was written by a newer schema.
-    static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+// Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
+class StateStore {
+ public:
+  // Current schema version (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 1;
 
-    ~StateStore();
-    StateStore(const StateStore&) = delete;
-    StateStore& operator=(const StateStore&) = delete;
+  // Opens or creates the database at `path` and creates the schema. The
+  // parent directory must exist (it is not created). ":memory:" gives a
+  // private in-memory database (tests; no WAL). Fails with kState when the
+  // file cannot be opened or written, or was written by a newer schema.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
 
-    // Returns the record for `id`, a tombstone record (see ArticleRecord) when
-    // the article was pruned, or nullopt when the id was never published.
-    Result<std::optional<ArticleRecord>> FindArticle(const std::string& id);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
 
-    // Records a delivered article: inserts, or updates feed_id, item_hash,
-    // content_hash and last_published of an existing row while keeping its
-    // first_published. A tombstone for the id is revived (its first_published
-    // is kept as well).
-    Result<void> MarkPublished(const ArticleRecord& record);
+  // Returns the record for `id`, a tombstone record (see ArticleRecord) when
+  // the article was pruned, or nullopt when the id was never published.
+  Result<std::optional<ArticleRecord>> FindArticle(const std::string& id);
 
-    // Updates only item_hash of a known article or tombstone (the item changed
-    // in the feed but its cleaned content did not). kNotFound when unknown.
-    Result<void> UpdateItemHash(const std::string& id,
-                                const std::string& item_hash);
+  // Records a delivered article: inserts, or updates feed_id, item_hash,
+  // content_hash and last_published of an existing row while keeping its
+  // first_published. A tombstone for the id is revived (its first_published
+  // is kept as well).
+  Result<void> MarkPublished(const ArticleRecord& record);
 
-    // Returns the stored state, or FeedState{feed_id} when there is none.
-    Result<FeedState> LoadFeed(const std::string& feed_id);
+  // Updates only item_hash of a known article or tombstone (the item changed
+  // in the feed but its cleaned content did not). kNotFound when unknown.
+  Result<void> UpdateItemHash(const std::string& id,
+                              const std::string& item_hash);
 
-    // Inserts or replaces the state of state.feed_id.
-    Result<void> SaveFeed(const FeedState& state);
-    // Sets only the parse crash guard of `feed_id`'s row (which must exist),
-    // committed at once: it must survive the crash it is there to detect.
-    Result<void> SetParseInProgress(const std::string& feed_id, bool value);
+  // Returns the stored state, or FeedState{feed_id} when there is none.
+  Result<FeedState> LoadFeed(const std::string& feed_id);
 
-    // Turns every article whose last_published < `cutoff` into a tombstone
-    // (all fields but feed_id), so an expired item still
-    // present in a feed is recognised, not published again as new. When
-    // `tombstone_cutoff` is given, tombstones whose last_published is older
-    // than it are deleted for good. Returns the number of articles pruned
-    // (tombstones deleted are not counted). One transaction.
-    Result<int64_t> Prune(TimePoint cutoff,
-                          std::optional<TimePoint> tombstone_cutoff = {});
+  // Inserts or replaces the state of state.feed_id.
+  Result<void> SaveFeed(const FeedState& state);
+  // Sets only the parse crash guard of `feed_id`'s row (which must exist),
+  // committed at once: it must survive the crash it is there to detect.
+  Result<void> SetParseInProgress(const std::string& feed_id, bool value);
 
-    // Returns the stored id policy, or FeedIdPolicyRecord{feed_id} (guid).
-    Result<FeedIdPolicyRecord> LoadIdPolicy(const std::string& feed_id);
+  // Turns every article whose last_published < `cutoff` into a tombstone
+  // (all fields but feed_id), so an expired item still
+  // present in a feed is recognised, not published again as new. When
+  // `tombstone_cutoff` is given, tombstones whose last_published is older
+  // than it are deleted for good. Returns the number of articles pruned
+  // (tombstones deleted are not counted). One transaction.
+  Result<int64_t> Prune(TimePoint cutoff,
+                        std::optional<TimePoint> tombstone_cutoff = {});
 
-    // Inserts or replaces the id policy of record.feed_id.
-    Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
+  // Returns the stored id policy, or FeedIdPolicyRecord{feed_id} (guid).
+  Result<FeedIdPolicyRecord> LoadIdPolicy(const std::string& feed_id);
 
-    // The durable outbox (same file, so an ack and "mark seen" are one
-    // transaction). Appends `entries` (their seq is ignored) in one
-    // transaction and sets each one's seq and bytes, increasing in the given
-    // order and never reused (AUTOINCREMENT). On error nothing was written.
-    Result<void> OutboxAppend(std::vector<OutboxEntry>& entries);
+  // Inserts or replaces the id policy of record.feed_id.
+  Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
 
-    // Deletes the acked entries and records the delivered ones (see
-    // OutboxAck), in one transaction. An unknown seq is ignored.
-    Result<void> OutboxAck(const std::vector<OutboxDone>& acks);
+  // The durable outbox (same file, so an ack and "mark seen" are one
+  // transaction). Appends `entries` (their seq is ignored) in one
+  // transaction and sets each one's seq and bytes, increasing in the given
+  // order and never reused (AUTOINCREMENT). On error nothing was written.
+  Result<void> OutboxAppend(std::vector<OutboxEntry>& entries);
 
-    // Up to `limit` entries with seq > `after_seq`, in seq order. With
-    // `with_value` false, `value` and `destination` are left empty (bytes is
-    // still set): the resume index, which reads no blob pages.
-    Result<std::vector<OutboxEntry>> OutboxLoad(int64_t after_seq, size_t limit,
-                                                bool with_value = true);
-    // --- issue 13: story fingerprints (story_table.cc) ---------------------
-    // Tables `stories` (article id -> story id, canonical URL, signature,
-    // last_seen) and `story_bands` (LSH band key -> article id), created with
-    // IF NOT EXISTS. Lookups are indexed: by article id, by canonical URL, by
-    // band key — never a scan of all signatures.
+  // Deletes the acked entries and records the delivered ones (see
+  // OutboxAck), in one transaction. An unknown seq is ignored.
+  Result<void> OutboxAck(const std::vector<OutboxDone>& acks);
 
-    // The record of `article_id`, or nullopt.
-    Result<std::optional<StoryRecord>> FindStoryOfArticle(
-        const std::string& article_id);
-    // The story of the earliest-seen article with this canonical URL, or "".
-    Result<std::string> FindStoryByUrl(const std::string& canonical_url);
-    // The records sharing at least one of `band_keys` (each at most once).
-    Result<std::vector<StoryRecord>> FindStoryCandidates(
-        const std::vector<int64_t>& band_keys);
-    // Inserts or replaces the record and its band keys (one transaction).
-    Result<void> SaveStory(const StoryRecord& record,
-                           const std::vector<int64_t>& band_keys);
-    // Deletes records (and their bands) last seen before `cutoff`; returns
-    // how many.
-    Result<int64_t> PruneStories(TimePoint cutoff);
-    // Number of story records.
-    Result<int64_t> CountStories();
-    // --- end issue 13 -------------------------------------------------------
+  // Up to `limit` entries with seq > `after_seq`, in seq order. With
+  // `with_value` false, `value` and `destination` are left empty (bytes is
+  // still set): the resume index, which reads no blob pages.
+  Result<std::vector<OutboxEntry>> OutboxLoad(int64_t after_seq, size_t limit,
+                                              bool with_value = true);
+  // --- issue 13: story fingerprints (story_table.cc) ---------------------
+  // Tables `stories` (article id -> story id, canonical URL, signature,
+  // last_seen) and `story_bands` (LSH band key -> article id), created with
+  // IF NOT EXISTS. Lookups are indexed: by article id, by canonical URL, by
+  // band key — never a scan of all signatures.
 
-    // Number of live (non-tombstone) article rows.
-    Result<int64_t> CountArticles();
+  // The record of `article_id`, or nullopt.
+  Result<std::optional<StoryRecord>> FindStoryOfArticle(
+      const std::string& article_id);
+  // The story of the earliest-seen article with this canonical URL, or "".
+  Result<std::string> FindStoryByUrl(const std::string& canonical_url);
+  // The records sharing at least one of `band_keys` (each at most once).
+  Result<std::vector<StoryRecord>> FindStoryCandidates(
+      const std::vector<int64_t>& band_keys);
+  // Inserts or replaces the record and its band keys (one transaction).
+  Result<void> SaveStory(const StoryRecord& record,
+                         const std::vector<int64_t>& band_keys);
+  // Deletes records (and their bands) last seen before `cutoff`; returns
+  // how many.
+  Result<int64_t> PruneStories(TimePoint cutoff);
+  // Number of story records.
+  Result<int64_t> CountStories();
+  // --- end issue 13 -------------------------------------------------------
 
-    // Number of tombstones.
-    Result<int64_t> CountTombstones();
+  // Number of live (non-tombstone) article rows.
+  Result<int64_t> CountArticles();
 
-    const std::string& path() const { return path_; }
+  // Number of tombstones.
+  Result<int64_t> CountTombstones();
 
-   private:
-    class Statement;
-    struct Statements;
+  const std::string& path() const { return path_; }
 
-    StateStore(std::string path, sqlite3* db);
-    Result<void> Init();
-    Error SqlError(const std::string& what) const;
-    Result<void> Exec(const char* sql);
-    // Inside an open transaction: upsert `record` and delete its tombstone.
-    bool UpsertArticle(const ArticleRecord& record);
-    Result<void> InitStoryTables();  // story_table.cc
+ private:
+  class Statement;
+  struct Statements;
 
-    std::string path_;
-    sqlite3* db_;  // owned
-    std::unique_ptr<Statements> stmts_;
-    // Checkpoints the WAL on its own connection and thread (files only), so
-    // that copying pages into the database and its fsync never run on the
-    // caller's thread; see Init().
-    class Checkpointer;
-    std::unique_ptr<Checkpointer> checkpointer_;
-  };
+  StateStore(std::string path, sqlite3* db);
+  Result<void> Init();
+  Error SqlError(const std::string& what) const;
+  Result<void> Exec(const char* sql);
+  // Inside an open transaction: upsert `record` and delete its tombstone.
+  bool UpsertArticle(const ArticleRecord& record);
+  Result<void> InitStoryTables();  // story_table.cc
 
-  // Retention as the daemon applies it (hourly, from its Supervise loop):
-  // articles last published before now - `retention` become tombstones, and
-  // tombstones older than now - kTombstoneRetentionFactor * `retention` are
-  // deleted. Story records (issue 13) last seen before now - `retention`
-  // are deleted. Returns the number of articles tombstoned.
-  inline constexpr int kTombstoneRetentionFactor = 4;
-  Result<int64_t> PruneByRetention(StateStore& store,
-                                   std::chrono::hours retention, TimePoint now);
+  std::string path_;
+  sqlite3* db_;  // owned
+  std::unique_ptr<Statements> stmts_;
+  // Checkpoints the WAL on its own connection and thread (files only), so
+  // that copying pages into the database and its fsync never run on the
+  // caller's thread; see Init().
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
+};
+
+// Retention as the daemon applies it (hourly, from its Supervise loop):
+// articles last published before now - `retention` become tombstones, and
+// tombstones older than now - kTombstoneRetentionFactor * `retention` are
+// deleted. Story records (issue 13) last seen before now - `retention`
+// are deleted. Returns the number of articles tombstoned.
+inline constexpr int kTombstoneRetentionFactor = 4;
+Result<int64_t> PruneByRetention(StateStore& store,
+                                 std::chrono::hours retention, TimePoint now);
 
 }  // namespace newsflow
