@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -79,7 +80,9 @@ void JsonlSink::SyncBatch() {
   // the io_context. Lines written meanwhile form the next batch.
   syncing_ = true;
   const int fd = fileno(out_);
-  boost::asio::post(sync_thread_, [this, fd, batch] {
+  // The work guard keeps io_.run() from returning while the sync runs.
+  boost::asio::post(sync_thread_, [this, fd, batch,
+                                   work = boost::asio::make_work_guard(io_)] {
     DeliveryReport report;
     if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) {
       // EINVAL/EROFS: stdout is a pipe or terminal, nothing to sync.
