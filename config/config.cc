@@ -423,6 +423,7 @@ class Loader {
     out.emplace_back("metrics", MetricsFields());
     out.emplace_back("scheduler", SchedulerFields());
     out.emplace_back("pipeline", PipelineFields());
+    out.emplace_back("outbox", OutboxFields());
     out.emplace_back("log", LogFields());
     return out;
   }
@@ -527,6 +528,25 @@ class Loader {
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
         Int("workers", &p.workers, 0, 256),
         Int("max_page_attempts", &p.max_page_attempts, 1, 1000),
+    };
+  }
+
+  std::vector<Field> OutboxFields() {
+    return {
+        Field{"max_bytes",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto v = yaml_fields::ReadSize(src_, n, path);
+                if (!v) return v.error();
+                if (*v != 0 && (*v < 1024 || *v > (1ULL << 50))) {
+                  return src_.ErrorAt(
+                      n, path + ": " + std::to_string(*v) +
+                             " bytes is out of range (0 = automatic, or "
+                             "1KiB..1PiB)");
+                }
+                cfg_.outbox.max_bytes = *v;
+                return {};
+              }},
     };
   }
 

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -167,6 +168,15 @@ struct PipelineConfig {
   int max_page_attempts = 3;
 };
 
+// The durable outbox (daemon/runtime/publisher.h): built articles wait
+// there, in the state store's file, until the sink acknowledges them.
+struct OutboxConfig {
+  // Disk budget; fetching pauses while the outbox holds this much.
+  // 0 = automatic: min(1 GiB, 10 % of the free space of the state
+  // directory at start) (DefaultOutboxMaxBytes).
+  uint64_t max_bytes = 0;
+};
+
 // Logging.
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error|critical|off
@@ -180,6 +190,7 @@ struct DaemonConfig {
   MetricsConfig metrics;
   SchedulerConfig scheduler;
   PipelineConfig pipeline;
+  OutboxConfig outbox;
   LogConfig log;
   // Sink types articles go to, as listed in `sinks:` (registered names, no
   // duplicates); absent: the first registered type. Non-empty once loaded.

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <cassert>
 #include <csignal>
+#include <filesystem>
+#include <string_view>
 
 #include "connectors/builtin.h"
 #include "daemon/cleaner/html_cleaner.h"
@@ -59,8 +61,17 @@ Result<void> Daemon::Impl::Start() {
   workers_ = std::make_unique<WorkerPool>(
       io_.get_executor(),
       WorkerPoolOptions{.threads = config_.pipeline.workers});
-  publisher_ = std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
-                                           config_.pipeline.max_in_flight);
+  const int64_t outbox_max =
+      config_.outbox.max_bytes > 0
+          ? static_cast<int64_t>(config_.outbox.max_bytes)
+          : DefaultOutboxMaxBytes(config_.state.path);
+  publisher_ =
+      std::make_unique<Publisher>(io_.get_executor(), *sink_, *store_,
+                                  config_.pipeline.max_in_flight, outbox_max);
+  log_->info("Outbox ready. max_bytes={}{}", outbox_max,
+             config_.outbox.max_bytes > 0 ? "" : " (automatic)");
+  // What the last run left is delivered before anything newer.
+  if (auto resumed = publisher_->Resume(); !resumed) return resumed.error();
   events_ = std::make_unique<FeedEvents>(*sink_);
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
@@ -101,12 +112,32 @@ void Daemon::Impl::StopFeed(const std::string& name) {
   pollers_.erase(it);
 }
 
+int64_t DefaultOutboxMaxBytes(const std::string& state_path) {
+  constexpr int64_t kCap = int64_t{1} << 30;  // 1 GiB
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(state_path).parent_path();
+  if (dir.empty()) dir = ".";
+  const auto space = std::filesystem::space(dir, ec);
+  if (ec) return kCap;
+  return std::min<int64_t>(kCap, static_cast<int64_t>(space.available / 10));
+}
+
 void Daemon::Impl::BeginShutdown(const char* why) {
   if (stopping_) return;
   stopping_ = true;
+  // --once delivers the outbox (up to the drain timeout); a signal only
+  // waits for what is in the sink: the rest stays in the outbox for the
+  // next start.
+  const bool drain_outbox = options_.once &&
+                            std::string_view(why) != "SIGTERM" &&
+                            std::string_view(why) != "SIGINT";
+  drain_outbox_ = drain_outbox;
+  if (publisher_ && !drain_outbox) publisher_->StopDelivering();
   log_->info(
-      "Shutting down; draining in-flight articles. reason={} in_flight={}", why,
-      publisher_ ? publisher_->in_flight() : 0);
+      "Shutting down; draining in-flight articles. reason={} in_flight={} "
+      "outbox={}",
+      why, publisher_ ? publisher_->in_flight() : 0,
+      publisher_ ? publisher_->outbox_articles() : 0);
   NotifyStopping();
   drain_deadline_ =
       std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
@@ -185,13 +216,15 @@ Awaitable<void> Daemon::Impl::Supervise() {
       bool pollers_done = retiring_.empty();
       for (const auto& [name, p] : pollers_)
         pollers_done = pollers_done && p->finished();
-      const bool idle = publisher_->in_flight() == 0;
+      const bool idle = publisher_->in_flight() == 0 &&
+                        (!drain_outbox_ || publisher_->outbox_articles() == 0);
       if ((pollers_done && idle) || now >= drain_deadline_) {
         if (!idle) {
           log_->warn(
-              "Drain deadline passed; undelivered articles will be "
-              "published again on the next start. in_flight={}",
-              publisher_->in_flight());
+              "Drain deadline passed; undelivered articles stay in the "
+              "outbox and are delivered after the next start. in_flight={} "
+              "outbox={}",
+              publisher_->in_flight(), publisher_->outbox_articles());
         }
         break;
       }
@@ -236,9 +269,22 @@ int Daemon::Impl::Run() {
   asio::co_spawn(io_, HandleSignals(), asio::detached);
   asio::co_spawn(io_, Supervise(), asio::detached);
   io_.run();
+  // Reports that came in with the sink's close are committed here.
+  publisher_->FlushNow();
   const auto& stats = publisher_->stats();
-  log_->info("Stopped. published={} updated={} retried={} dropped={}",
-             stats.published, stats.updated, stats.retried, stats.dropped);
+  const size_t left = publisher_->outbox_articles();
+  log_->info(
+      "Stopped. published={} updated={} retried={} dropped={} "
+      "left_in_outbox={}",
+      stats.published, stats.updated, stats.retried, stats.dropped, left);
+  if (left > 0) {
+    log_->warn(
+        "Undelivered articles stay in the outbox; the next start delivers "
+        "them first. articles={} bytes={}",
+        left, publisher_->outbox_bytes());
+  }
+  // --once: everything built must have been delivered.
+  if (options_.once && left > 0) return 1;
   return (options_.once && any_feed_failed_) ? 1 : 0;
 }
 

@@ -1,7 +1,9 @@
 // Readiness, liveness and what operators see: READY=1 after the sink's
 // health check (Sink::Health), STATUS=, /metrics, /healthz, /readyz.
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <cstdio>
 
 #include "daemon/core/metrics.h"
 #include "daemon/runtime/daemon_impl.h"
@@ -84,6 +86,15 @@ std::string Daemon::Impl::StatusLine() const {
               " published, " + std::to_string(publisher_->in_flight()) +
               " in flight";
   }
+  // Articles waiting beyond the sink for a while: the outbox is filling
+  // (a poll's own burst, delivered within seconds, is not worth a line).
+  if (publisher_ && publisher_->outbox_articles() > publisher_->in_flight()) {
+    const auto oldest = publisher_->OldestEntry();
+    if (publisher_->OutboxFull() ||
+        (oldest && Now() - *oldest > std::chrono::seconds(10))) {
+      status += "; " + OutboxLine();
+    }
+  }
   if (sink_ && announced_ready_) {
     if (SinkHealth h = sink_->Health(); !h.ok) status += "; " + h.problem;
   }
@@ -96,9 +107,31 @@ std::string Daemon::Impl::StatusLine() const {
   return status;
 }
 
+// "outbox filling: N articles waiting, X MiB (P % of outbox.max_bytes)",
+// or "outbox full: ... fetching paused".
+std::string Daemon::Impl::OutboxLine() const {
+  const int64_t bytes = publisher_->outbox_bytes();
+  const int64_t max = publisher_->max_bytes();
+  const int percent =
+      max > 0 && max != Publisher::kUnbounded
+          ? static_cast<int>(std::min<int64_t>(100, bytes * 100 / max))
+          : 0;
+  char mib[32];
+  std::snprintf(mib, sizeof mib, "%.1f",
+                static_cast<double>(bytes) / (1 << 20));
+  std::string line =
+      publisher_->OutboxFull() ? "outbox full: " : "outbox filling: ";
+  line += std::to_string(publisher_->outbox_articles()) +
+          " articles waiting, " + mib + " MiB (" + std::to_string(percent) +
+          "% of outbox.max_bytes)";
+  if (publisher_->OutboxFull()) line += ", fetching paused";
+  return line;
+}
+
 std::optional<std::string> Daemon::Impl::NotReadyReason() const {
   if (stopping_) return "shutting down";
   if (!announced_ready_) return "starting (asking the sink's health check)";
+  if (publisher_ && publisher_->OutboxFull()) return OutboxLine();
   if (sink_) {
     if (SinkHealth h = sink_->Health(); !h.ok) return h.problem;
   }
@@ -119,6 +152,7 @@ void Daemon::Impl::CollectMetrics() {
                "pipeline.max_in_flight (fetching pauses at this depth).")
         .Set(static_cast<double>(config_.pipeline.max_in_flight));
   }
+  if (publisher_) publisher_->UpdateGauges();  // the oldest entry's age
   r.GetGauge("newsflow_sink_healthy", "1 while the sink is believed reachable.")
       .Set(sink_ && sink_->Health().ok ? 1 : 0);
   r.GetGauge("newsflow_ready", "1 when /readyz answers 200.")

@@ -33,6 +33,10 @@
 
 namespace newsflow {
 
+// outbox.max_bytes = 0: min(1 GiB, 10 % of the free space of the state
+// file's directory now).
+int64_t DefaultOutboxMaxBytes(const std::string& state_path);
+
 // Everything that lives for one Run(). Member order is destruction order in
 // reverse: the io_context outlives every object that holds a timer or a
 // pending operation on it.
@@ -69,6 +73,7 @@ class Daemon::Impl {
   Awaitable<void> AnnounceReady();
   Awaitable<void> Heartbeat();
   std::string StatusLine() const;
+  std::string OutboxLine() const;
   std::optional<std::string> NotReadyReason() const;
   std::string RenderFeedHealth() const;
   void CollectMetrics();
@@ -92,6 +97,8 @@ class Daemon::Impl {
   // Pollers being stopped (removed or changed by a reload) until they end.
   std::vector<std::shared_ptr<FeedPoller>> retiring_;
   bool stopping_ = false;
+  // The drain waits for the whole outbox (--once), not only the sink.
+  bool drain_outbox_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool any_feed_failed_ = false;
   std::unique_ptr<MetricsServer> metrics_server_;

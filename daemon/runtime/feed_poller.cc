@@ -112,6 +112,11 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
     co_await self->sleep_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   while (!self->stopped_) {
+    // Back-pressure: no fetching while the outbox is full (disk budget).
+    if (self->env_.publisher != nullptr) {
+      co_await self->env_.publisher->WaitForRoom();
+      if (self->stopped_) break;
+    }
     Result<PollSummary> summary = Error::Internal("poll did not run");
     try {
       summary = co_await self->PollOnce();
@@ -527,13 +532,11 @@ struct Analyzed {
   StoryFingerprint fingerprint;
 };
 
-// Counts one poll's outstanding deliveries; the poll waits for zero.
+// Counts one poll's articles whose outbox write failed (their `done` gets
+// kRetry before Publisher::Durable() returns).
 struct PollBatch {
-  explicit PollBatch(const asio::any_io_executor& ex) : done(ex) {}
-  size_t outstanding = 0;
-  size_t delivered = 0;
+  size_t written = 0;
   size_t failed = 0;
-  AsyncEvent done;
 };
 
 // When a feed switches to URL ids, the articles it already published under
@@ -633,7 +636,7 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
   PollSummary summary;
   summary.status = FeedPollStatus::kNew;
   summary.items = feed.items.size();
-  auto batch = std::make_shared<PollBatch>(co_await asio::this_coro::executor);
+  auto batch = std::make_shared<PollBatch>();
   std::unordered_set<std::string> seen_this_poll;
   size_t new_items = 0;  // unknown items met so far (first-poll backlog)
 
@@ -661,19 +664,23 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     const std::string id = PolicyArticleId(feed_.name, *policy, keys[index]);
     // An id repeated inside one document is the same story: first wins.
     if (!seen_this_poll.insert(id).second) continue;
-    if (env_.publisher->IsInFlight(id)) {
-      ++summary.incomplete;
+    const std::string item_hash = ItemHash(item, *policy == IdPolicy::kGuid);
+    // Built and in the outbox (not delivered yet): dedup against its newest
+    // entry there, not against what the store last saw delivered.
+    const PendingArticle* pending = env_.publisher->FindPending(id);
+    if (pending != nullptr && pending->item_hash == item_hash) {
+      ++summary.unchanged;
       continue;
     }
-    const std::string item_hash = ItemHash(item, *policy == IdPolicy::kGuid);
     auto known = env_.store->FindArticle(id);
     if (!known) co_return known.error();
     // Rejected by the filters once: seen for good, never re-evaluated.
-    if (*known && (*known)->content_hash == kFilteredContentHash) {
+    if (pending == nullptr && *known &&
+        (*known)->content_hash == kFilteredContentHash) {
       ++summary.filtered;
       continue;
     }
-    if (*known && (*known)->item_hash == item_hash) {
+    if (pending == nullptr && *known && (*known)->item_hash == item_hash) {
       ++summary.unchanged;
       continue;
     }
@@ -707,13 +714,22 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     // Forgotten once the item is final (published, dead-lettered or
     // unchanged); a failed delivery keeps the count.
     const bool clear_attempts = *page_attempts > 0;
-    if (*known && (*known)->content_hash == article->content_hash) {
+    // The same story as the newest built version (in the outbox, else
+    // delivered): nothing to publish.
+    pending = env_.publisher->FindPending(id);  // may have changed meanwhile
+    const std::string* last_content = pending != nullptr
+                                          ? &pending->content_hash
+                                      : *known ? &(*known)->content_hash
+                                               : nullptr;
+    if (last_content != nullptr && *last_content == article->content_hash) {
       // The item changed in the feed but the story did not.
-      (void)env_.store->UpdateItemHash(id, item_hash);
+      if (pending == nullptr) (void)env_.store->UpdateItemHash(id, item_hash);
       if (clear_attempts) (void)env_.store->ClearPageAttempts(id);
       ++summary.unchanged;
       continue;
     }
+    // Published before (delivered, or built and waiting in the outbox).
+    const bool built_before = *known || pending != nullptr;
     // The id the store knows the story by (the normalizer may have used a
     // page's canonical URL, or the GUID under the URL policy).
     article->id = id;
@@ -754,43 +770,42 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
       if (!story) co_return story.error();
       article->story_id = std::move(*story);
     }
-    article->event = *known ? ArticleEvent::kUpdated : ArticleEvent::kCreated;
-    co_await env_.publisher->WaitForCapacity();
-    if (env_.publisher->IsInFlight(id)) {  // another feed got there first
-      ++summary.incomplete;
-      continue;
-    }
-    ++batch->outstanding;
+    article->event =
+        built_before ? ArticleEvent::kUpdated : ArticleEvent::kCreated;
+    co_await env_.publisher->WaitForRoom();
+    ++batch->written;
     env_.publisher->Publish(
         *article, plan_->sink_options, item_hash,
         [batch, store = env_.store, events = env_.events, id, clear_attempts,
          feed_name = feed_.name,
          feed_url = feed_.url](const DeliveryReport& report) {
-          --batch->outstanding;
+          // Runs once the sink's report is final, or with kRetry when the
+          // outbox write failed (the article was not accepted).
+          if (report.outcome == DeliveryOutcome::kRetry) {
+            ++batch->failed;
+            return;
+          }
           if (clear_attempts && IsFinal(report.outcome)) {
             (void)store->ClearPageAttempts(id);
           }
-          if (report.outcome == DeliveryOutcome::kDelivered) {
-            ++batch->delivered;
-          } else if (report.outcome == DeliveryOutcome::kDeadLettered) {
+          if (report.outcome == DeliveryOutcome::kDeadLettered &&
+              events != nullptr) {
             // Final (recorded by the Publisher): not a failure of the poll.
-            if (events != nullptr) {
-              events->Emit({"dead_lettered",
-                            feed_name,
-                            feed_url,
-                            Now(),
-                            {{"article_id", id},
-                             {"reason", report.dead_letter_reason},
-                             {"error", report.error}}});
-            }
-          } else {
-            ++batch->failed;
+            events->Emit({"dead_lettered",
+                          feed_name,
+                          feed_url,
+                          Now(),
+                          {{"article_id", id},
+                           {"reason", report.dead_letter_reason},
+                           {"error", report.error}}});
           }
-          batch->done.NotifyAll();
         });
   }
-  while (batch->outstanding > 0) co_await batch->done.Wait();
-  summary.published = batch->delivered;
+  // The poll is done when its articles are durable in the outbox, not
+  // delivered: the feed's validators may then be stored (CommitFeedState),
+  // and delivery goes on without this poll.
+  co_await env_.publisher->Durable();
+  summary.published = batch->written - batch->failed;
   summary.incomplete += batch->failed;
   co_return summary;
 }

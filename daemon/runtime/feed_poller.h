@@ -54,7 +54,7 @@ struct PollerEnv {
 struct PollSummary {
   FeedPollStatus status = FeedPollStatus::kNew;
   size_t items = 0;       // items in the document
-  size_t published = 0;   // handed to the sink and acknowledged
+  size_t published = 0;   // written to the durable outbox (delivery follows)
   size_t unchanged = 0;   // known items skipped
   size_t incomplete = 0;  // items to retry on the next poll
   size_t filtered = 0;    // rejected by filters, recorded as seen

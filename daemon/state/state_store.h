@@ -82,6 +82,30 @@ struct FeedIdPolicyRecord {
   std::string last_items;  // EncodeItemKeys() of the previous document
 };
 
+// One built article in the durable outbox (table `outbox`): written before
+// any sink sees it, removed when the sink's report is final (OutboxAck).
+struct OutboxEntry {
+  int64_t seq = 0;           // assigned by OutboxAppend; build order
+  std::string id;            // article id = the record key
+  std::string feed_id;       // feed name from config
+  std::string item_hash;     // the feed item's hash when it was built
+  std::string content_hash;  // the article's content hash
+  std::string destination;   // the sink's route, encoded (runtime/outbox.h)
+  std::string value;         // ArticleToJson of the article
+  TimePoint created_at{};    // when it was written to the outbox
+  // Bytes the entry is accounted for (outbox.max_bytes): value +
+  // destination + ids and hashes + a fixed per-row overhead. Set by
+  // OutboxAppend and OutboxLoad.
+  int64_t bytes = 0;
+};
+
+// What OutboxAck does for one entry: delete it and, when `record` is set,
+// mark the article delivered (MarkPublished) in the same transaction.
+struct OutboxDone {
+  int64_t seq = 0;
+  std::optional<ArticleRecord> record;
+};
+
 // One article's place in a story (issue 13, daemon/story/): its story id,
 // canonical URL and MinHash signature (bytes; "" when its text was too
 // short to fingerprint).
@@ -148,6 +172,21 @@ class StateStore {
   // Inserts or replaces the id policy of record.feed_id.
   Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
 
+  // The durable outbox (same file, so an ack and "mark seen" are one
+  // transaction). Appends `entries` (their seq is ignored) in one
+  // transaction and sets each one's seq and bytes, increasing in the given
+  // order and never reused (AUTOINCREMENT). On error nothing was written.
+  Result<void> OutboxAppend(std::vector<OutboxEntry>& entries);
+
+  // Deletes the acked entries and records the delivered ones (see
+  // OutboxAck), in one transaction. An unknown seq is ignored.
+  Result<void> OutboxAck(const std::vector<OutboxDone>& acks);
+
+  // Up to `limit` entries with seq > `after_seq`, in seq order. With
+  // `with_value` false, `value` and `destination` are left empty (bytes is
+  // still set): the resume index, which reads no blob pages.
+  Result<std::vector<OutboxEntry>> OutboxLoad(int64_t after_seq, size_t limit,
+                                              bool with_value = true);
   // --- issue 13: story fingerprints (story_table.cc) ---------------------
   // Tables `stories` (article id -> story id, canonical URL, signature,
   // last_seen) and `story_bands` (LSH band key -> article id), created with
@@ -214,11 +253,18 @@ class StateStore {
   Result<void> InitDeliveryTables();  // issue 12, state_store_delivery.cc
   Error SqlError(const std::string& what) const;
   Result<void> Exec(const char* sql);
+  // Inside an open transaction: upsert `record` and delete its tombstone.
+  bool UpsertArticle(const ArticleRecord& record);
   Result<void> InitStoryTables();  // story_table.cc
 
   std::string path_;
   sqlite3* db_;  // owned
   std::unique_ptr<Statements> stmts_;
+  // Checkpoints the WAL on its own connection and thread (files only), so
+  // that copying pages into the database and its fsync never run on the
+  // caller's thread; see Init().
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 // Retention as the daemon applies it (hourly, from its Supervise loop):

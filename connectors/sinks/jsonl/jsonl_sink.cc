@@ -1,5 +1,8 @@
 #include "connectors/sinks/jsonl/jsonl_sink.h"
 
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -29,6 +32,7 @@ JsonlSink::JsonlSink(boost::asio::io_context& io, JsonlSinkOptions options,
     : io_(io), options_(std::move(options)), out_(out), owns_(owns) {}
 
 JsonlSink::~JsonlSink() {
+  sync_thread_.join();
   if (owns_ && out_ != nullptr) std::fclose(out_);
 }
 
@@ -37,23 +41,79 @@ void JsonlSink::Publish(const Article& article,
                         DeliveryCallback done) {
   std::string line = ArticleToJson(article);
   line.push_back('\n');
-  DeliveryReport report;
   if (out_ == nullptr) {
-    report = {DeliveryOutcome::kRetry, "sink is closed"};
-  } else if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() ||
-             std::fflush(out_) != 0) {
-    report = {DeliveryOutcome::kRetry,
-              options_.path + ": write failed: " + std::strerror(errno)};
+    // The Sink contract: never call back from inside Publish().
+    boost::asio::post(io_, [done = std::move(done)]() mutable {
+      done({DeliveryOutcome::kRetry, "sink is closed"});
+    });
+    return;
+  }
+  if (std::fwrite(line.data(), 1, line.size(), out_) != line.size()) {
+    write_error_ = options_.path + ": write failed: " + std::strerror(errno);
     std::clearerr(out_);
   }
-  // The Sink contract: never call back from inside Publish().
-  boost::asio::post(
-      io_, [done = std::move(done), report = std::move(report)]() mutable {
-        done(std::move(report));
-      });
+  // Acked once the batch is flushed and fdatasync'd (SyncBatch).
+  batch_.push_back(std::move(done));
+  if (batch_.size() == 1 && !syncing_) {
+    boost::asio::post(io_, [this] { SyncBatch(); });
+  }
+}
+
+void JsonlSink::SyncBatch() {
+  if (batch_.empty() || syncing_) return;  // Close() synced it, or one runs
+  std::string error = std::move(write_error_);
+  write_error_.clear();
+  if (error.empty() && (out_ == nullptr || std::fflush(out_) != 0)) {
+    error = options_.path + ": write failed: " + std::strerror(errno);
+    if (out_ != nullptr) std::clearerr(out_);
+  }
+  auto batch =
+      std::make_shared<std::vector<DeliveryCallback>>(std::move(batch_));
+  batch_.clear();
+  if (!error.empty()) {
+    for (DeliveryCallback& done : *batch) {
+      done({DeliveryOutcome::kRetry, error});
+    }
+    return;
+  }
+  // fdatasync may take long on a busy disk: on the sync thread, never on
+  // the io_context. Lines written meanwhile form the next batch.
+  syncing_ = true;
+  const int fd = fileno(out_);
+  // The work guard keeps io_.run() from returning while the sync runs.
+  boost::asio::post(sync_thread_, [this, fd, batch,
+                                   work = boost::asio::make_work_guard(io_)] {
+    DeliveryReport report;
+    if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+      // EINVAL/EROFS: stdout is a pipe or terminal, nothing to sync.
+      report = {DeliveryOutcome::kRetry,
+                options_.path + ": fdatasync failed: " + std::strerror(errno)};
+    }
+    boost::asio::post(io_, [this, batch, report] {
+      syncing_ = false;
+      for (DeliveryCallback& done : *batch) done(report);
+      SyncBatch();  // what was written during the sync
+    });
+  });
 }
 
 Result<void> JsonlSink::Close(std::chrono::milliseconds /*timeout*/) {
+  // A sync under way finishes (its callbacks are posted); what is still
+  // unsynced is synced here. The caller polls the io_context once more.
+  sync_thread_.join();
+  if (!batch_.empty() && out_ != nullptr) {
+    DeliveryReport report;
+    if (std::fflush(out_) != 0 ||
+        (::fdatasync(fileno(out_)) != 0 && errno != EINVAL && errno != EROFS)) {
+      report = {DeliveryOutcome::kRetry,
+                options_.path + ": sync failed: " + std::strerror(errno)};
+    }
+    std::vector<DeliveryCallback> batch = std::move(batch_);
+    batch_.clear();
+    boost::asio::post(io_, [batch = std::move(batch), report]() mutable {
+      for (DeliveryCallback& done : batch) done(report);
+    });
+  }
   if (out_ != nullptr && std::fflush(out_) != 0) {
     return Error::Io(std::string("flush failed: ") + std::strerror(errno),
                      options_.path);

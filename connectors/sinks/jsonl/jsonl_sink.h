@@ -4,12 +4,19 @@
 // Needs no broker: for debugging a feed, for `newsflowd fetch`-style
 // pipelines and for consumers that tail a file.
 //
-// Delivery: an article is "delivered" once its line was written and flushed
-// to the OS. A failed write reports kRetry with the OS error.
+// Delivery: an article is "delivered" once its line was written, flushed
+// and fdatasync'd (durable, like a broker's acks=all): lines published in
+// one io_context turn form a batch with one fdatasync. For stdout (a pipe or
+// terminal, which cannot be synced) "delivered" means written to the OS. A
+// failed write or sync reports kRetry with the OS error for the batch. The
+// fdatasync runs on the sink's own thread, never on the io_context.
 // Threading: as every Sink (daemon/core/sink.h): io_context thread only.
 
+#include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "connectors/sinks/jsonl/jsonl_sink_config.h"
 #include "daemon/core/error.h"
@@ -38,10 +45,18 @@ class JsonlSink final : public Sink {
   JsonlSink(boost::asio::io_context& io, JsonlSinkOptions options, FILE* out,
             bool owns);
 
+  // Flushes what was written and hands the batch to the sync thread, which
+  // fdatasyncs and posts the reports back (one sync at a time).
+  void SyncBatch();
+
   boost::asio::io_context& io_;
   const JsonlSinkOptions options_;
   FILE* out_;
-  bool owns_;  // false for stdout
+  bool owns_;                            // false for stdout
+  std::vector<DeliveryCallback> batch_;  // written, not yet synced
+  std::string write_error_;              // first failed write of the batch
+  bool syncing_ = false;                 // a batch is on the sync thread
+  boost::asio::thread_pool sync_thread_{1};
 };
 
 }  // namespace newsflow

@@ -215,7 +215,15 @@ class FeedPollerLatencyTest : public ::testing::Test {
     const auto deadline = Clock::now() + 120s;
     while (!out && Clock::now() < deadline) io.run_one_for(20ms);
     done = true;
-    prober.join();
+    // A probe started just before the poll ended is answered by the loop:
+    // keep it turning until the prober is gone.
+    std::atomic<bool> prober_gone{false};
+    std::thread joiner([&] {
+      prober.join();
+      prober_gone = true;
+    });
+    while (!prober_gone) io.run_one_for(20ms);
+    joiner.join();
     EXPECT_TRUE(out && *out) << (out ? out->error().ToString() : "timeout");
     if (out && *out) run.published = (*out)->published == 1;
     if (served_at != Clock::time_point{}) {
