@@ -684,9 +684,21 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
                 article.error().ToString());
       continue;
     }
-    if (*known && (*known)->content_hash == article->content_hash) {
+    if (*known && (*known)->content_hash_version == kContentHashVersion &&
+        (*known)->content_hash == article->content_hash) {
       // The item changed in the feed but the story did not.
       (void)env_.store->UpdateItemHash(id, item_hash);
+      ++summary.unchanged;
+      continue;
+    }
+    if (*known && (*known)->content_hash_version == 1 &&
+        (*known)->content_hash == ContentHashV1(article->content_text)) {
+      // Stored before content_hash covered the title: the text is the same,
+      // so this is not taken as an edit (whether the title changed then
+      // cannot be told). Re-stored with the current definition, silently;
+      // from now on a headline edit publishes "updated".
+      (void)env_.store->UpdateHashes(id, item_hash, article->content_hash,
+                                     kContentHashVersion);
       ++summary.unchanged;
       continue;
     }
