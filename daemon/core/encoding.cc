@@ -555,13 +555,28 @@ size_t Utf8SequenceAt(std::string_view s, size_t i) {
   return 4;
 }
 
-// True when `s` holds at least one valid multi-byte UTF-8 sequence.
-bool HasUtf8Sequence(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) >= 0xC2 && Utf8SequenceAt(s, i) > 1)
-      return true;
+// True when `s` (not valid UTF-8) still reads better as UTF-8 than as a
+// legacy charset: more valid multi-byte sequences than invalid bytes (a
+// UTF-8 page with a few stray bytes, not a latin-1 one where a letter pair
+// happens to form a sequence).
+bool MostlyUtf8(std::string_view s) {
+  int64_t valid = 0;
+  int64_t invalid = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) {
+      ++invalid;
+      ++i;
+    } else {
+      ++valid;
+      i += n;
+    }
   }
-  return false;
+  return valid > invalid;
 }
 
 // Reads encoding="..." from an XML declaration at the start of `s` (ASCII
@@ -853,7 +868,7 @@ void DecodeToUtf8(std::string_view body, std::string_view content_type,
       out->utf8 = rest;
       return;
     }
-    if (HasUtf8Sequence(rest)) {
+    if (MostlyUtf8(rest)) {
       warn(
           "bytes are not valid UTF-8 throughout; the invalid ones replaced "
           "by U+FFFD");

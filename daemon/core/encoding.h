@@ -31,8 +31,9 @@
 // bytes declared as a legacy charset but valid UTF-8 with non-ASCII
 // sequences are UTF-8 (servers that send "charset=iso-8859-1" on UTF-8
 // pages); bytes declared (or defaulted to) UTF-8 but invalid are decoded as
-// UTF-8 with U+FFFD when they also hold valid multi-byte sequences, else as
-// windows-1252 (undeclared latin-1 pages and feeds). Both add a warning.
+// UTF-8 with U+FFFD when they hold more valid multi-byte sequences than
+// invalid bytes (a UTF-8 page with a stray byte), else as windows-1252
+// (undeclared latin-1 pages and feeds). Both add a warning.
 
 #include <string>
 #include <string_view>

@@ -187,7 +187,7 @@ std::pair<std::string, int> StoredHash(const std::string& db_path) {
 
 // A state file written before content_hash covered the title: no
 // content_hash_version column, text-only hashes. The first poll after the
-// upgrade that sees the item changed (here: a new category) must not
+// upgrade that sees the item changed (here: a new pubDate) must not
 // publish the unchanged story as `updated`; it re-stores the hash by the
 // new definition, after which a headline edit is an update.
 TEST(ContentConsumersTest, UpgradeFromTextOnlyHashesRepublishesNothing) {
@@ -210,7 +210,7 @@ TEST(ContentConsumersTest, UpgradeFromTextOnlyHashesRepublishesNothing) {
     Exec(db, "UPDATE articles SET content_hash = '" + Sha256Hex(text) + "'");
     sqlite3_close(db);
   }
-  feed.SetExtra("<category>Politics</category>");
+  feed.SetExtra("<pubDate>Tue, 10 Nov 2026 10:00:00 GMT</pubDate>");
   auto second = site.RunOnce();
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(Lines(site.Output()).size(), 1u)
@@ -244,7 +244,7 @@ TEST(ContentConsumersTest, UpgradeStillPublishesABodyEdit) {
                  Sha256Hex("An older text of the story.") + "'");
     sqlite3_close(db);
   }
-  feed.SetExtra("<category>Politics</category>");
+  feed.SetExtra("<pubDate>Tue, 10 Nov 2026 10:00:00 GMT</pubDate>");
   auto second = site.RunOnce();
   ASSERT_EQ(second.exit_code, 0) << second.err;
   auto lines = Lines(site.Output());

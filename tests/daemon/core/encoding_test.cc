@@ -190,6 +190,12 @@ TEST(EncodingTest, Utf8ValidityDecides) {
   EXPECT_EQ(Decode("<p>caf\xE9 \x93x\x94</p>", "", DocumentKind::kHtml, &enc),
             "<p>café “x”</p>");
   EXPECT_EQ(enc, "windows-1252");
+  // Undeclared latin-1 in which one letter pair happens to be a valid UTF-8
+  // sequence (C3 A9): more invalid bytes than valid sequences, windows-1252.
+  EXPECT_EQ(Decode("<p>caf\xE9 d\xE9j\xE0 \xC3\xA9t\xE9</p>", "",
+                   DocumentKind::kHtml, &enc),
+            "<p>café déjà Ã©té</p>");
+  EXPECT_EQ(enc, "windows-1252");
   // UTF-8 with one stray byte: U+FFFD there, the rest intact.
   EXPECT_EQ(Decode("<p>Grüße \xFF und “mehr”</p>", "", DocumentKind::kHtml),
             "<p>Grüße \xEF\xBF\xBD und “mehr”</p>");
