@@ -49,6 +49,12 @@ int CountAsciiWords(std::string_view s) {
   return words;
 }
 
+// The whitespace of UAX #29's WSegSpace/CR/LF/Newline classes in ASCII.
+bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+         c == '\f';
+}
+
 bool IsPlainAscii(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) >= 0x80 || c == '_') return false;
@@ -95,7 +101,44 @@ int CountWordsIcu(std::string_view utf8) {
 
 int CountWords(std::string_view utf8) {
   if (IsPlainAscii(utf8)) return CountAsciiWords(utf8);
-  return CountWordsIcu(utf8);
+  // No ICU word segment contains ASCII whitespace, and no rule looks across
+  // it (WB3d only joins spaces to spaces; WB4 attaches marks after a space
+  // to the space): the count is the sum over the spans between whitespace.
+  // Whitespace-separated chunks that are plain ASCII go to the scanner;
+  // each maximal run of the other chunks (with the whitespace inside it)
+  // goes to ICU in one call.
+  int words = 0;
+  const size_t n = utf8.size();
+  size_t icu_begin = std::string_view::npos;  // start of the pending ICU span
+  size_t icu_end = 0;
+  size_t i = 0;
+  while (i < n) {
+    size_t chunk_begin = i;
+    while (chunk_begin < n && IsAsciiSpace(utf8[chunk_begin])) ++chunk_begin;
+    if (chunk_begin >= n) break;
+    size_t chunk_end = chunk_begin;
+    bool plain = true;
+    while (chunk_end < n && !IsAsciiSpace(utf8[chunk_end])) {
+      const char c = utf8[chunk_end];
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '_') plain = false;
+      ++chunk_end;
+    }
+    if (plain) {
+      if (icu_begin != std::string_view::npos) {
+        words += CountWordsIcu(utf8.substr(icu_begin, icu_end - icu_begin));
+        icu_begin = std::string_view::npos;
+      }
+      words +=
+          CountAsciiWords(utf8.substr(chunk_begin, chunk_end - chunk_begin));
+    } else {
+      if (icu_begin == std::string_view::npos) icu_begin = chunk_begin;
+      icu_end = chunk_end;
+    }
+    i = chunk_end;
+  }
+  if (icu_begin != std::string_view::npos)
+    words += CountWordsIcu(utf8.substr(icu_begin, icu_end - icu_begin));
+  return words;
 }
 
 }  // namespace newsflow

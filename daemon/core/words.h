@@ -13,9 +13,10 @@ namespace newsflow {
 // segments whose rule status is not UBRK_WORD_NONE (letters, numbers, kana,
 // ideographs; not spaces or punctuation). "don't", "U.S", "3.14" and
 // "1,000" are one word each; 日本語の記事 is 3 (日本語 / の / 記事).
-// Thread-safe: each thread reuses its own BreakIterator. Text that is
-// ASCII-only and has no '_' is counted by a scanner that gives the same
-// result without ICU (tests/daemon/core/words_test.cc compares the two).
+// Thread-safe: each thread reuses its own BreakIterator. Whitespace-
+// separated chunks that are ASCII-only without '_' are counted by a scanner
+// that gives the same result without ICU; the rest goes to ICU
+// (tests/daemon/core/words_test.cc compares the two on random text).
 // Invalid UTF-8 is read with U+FFFD for the bad bytes.
 int CountWords(std::string_view utf8);
 

@@ -4,6 +4,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace newsflow {
 namespace {
@@ -85,6 +86,61 @@ TEST(CountWordsTest, AsciiFastPathMatchesIcu) {
     for (int k = 0; k < n; ++k) s.push_back(alphabet[pick(rng)]);
     ASSERT_EQ(CountWords(s), CountWordsIcu(s)) << "'" << s << "'";
   }
+}
+
+// Mixed text: ASCII chunks by the scanner, the others by ICU, summed; must
+// equal ICU over the whole text (marks after spaces, ZWJ, CJK, Thai, quotes,
+// vertical tab, form feed).
+TEST(CountWordsTest, MixedTextMatchesIcu) {
+  const std::vector<std::string> pieces = {
+      "a",
+      "Z",
+      "9",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      "\r",
+      "\v",
+      "\f",
+      ".",
+      ",",
+      "'",
+      "_",
+      "@",
+      "-",
+      "é",
+      "“",
+      "”",
+      "’",
+      "\xCC\x81" /* U+0301 */,
+      "\xE2\x80\x8D" /* ZWJ */,
+      "\xC2\xA0" /* NBSP */,
+      "日本",
+      "語",
+      "の",
+      "東京",
+      "ข่าว",
+      "วันนี้",
+      "한국어",
+      "Привет",
+      "مرحبا",
+      "😀",
+      "1,5",
+      "\xE3\x80\x80" /* ideographic space */};
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> len(0, 30);
+  for (int i = 0; i < 30000; ++i) {
+    std::string s;
+    const int n = len(rng);
+    for (int k = 0; k < n; ++k) s += pieces[pick(rng)];
+    ASSERT_EQ(CountWords(s), CountWordsIcu(s)) << "'" << s << "'";
+  }
+  const std::string article =
+      "He said “it’s fine” — and left. 東京で会議が開かれた。 The end_game, "
+      "ok? Café au lait costs 3.50 €.";
+  EXPECT_EQ(CountWords(article), CountWordsIcu(article));
 }
 
 }  // namespace
