@@ -73,7 +73,11 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/newsflow")
-# Shared-library dependencies from dpkg-shlibdeps; systemd for the unit.
+# Shared-library dependencies from dpkg-shlibdeps (libcurl, librdkafka,
+# libxml2, libicu72, libcctz2 ...); systemd for the unit. Building needs the
+# -dev packages scripts/setup installs (there is no separate debian/control:
+# CPack writes the binary package's control file; its Build-Depends are
+# scripts/setup's list, including libicu-dev and libcctz-dev).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd")
 # TLS feeds need the CA bundle; feed `timezone:` names need the zone files.

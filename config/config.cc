@@ -18,6 +18,7 @@
 #include "config/reload_table.h"
 #include "config/sink_registry.h"
 #include "config/yaml_fields.h"
+#include "daemon/cleaner/selector_syntax.h"
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
 
@@ -653,6 +654,15 @@ class Loader {
               if ((*list)[i].empty()) {
                 return src_.ErrorAt(
                     n[i], yaml_fields::IndexPath(path, i) + ": empty selector");
+              }
+              // What the selector engine does not support would match
+              // nothing, silently: rejected here instead.
+              if (auto e = cleaner::ParseSelectorGroup((*list)[i], nullptr)) {
+                return src_.ErrorAt(
+                    n[i], yaml_fields::IndexPath(path, i) + ": selector " +
+                              Quote((*list)[i]) + ": " + e->message +
+                              " (at character " +
+                              std::to_string(e->offset + 1) + ")");
               }
             }
             *out = std::move(*list);

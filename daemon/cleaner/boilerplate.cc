@@ -212,7 +212,7 @@ bool IsHidden(const xmlNode* e) {
   return false;
 }
 
-int CountWords(std::string_view text) {
+int CountSpaceSeparated(std::string_view text) {
   int n = 0;
   bool in = false;
   for (char c : text) {
@@ -225,7 +225,7 @@ int CountWords(std::string_view text) {
 
 bool IsTerminatingBlock(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) >= 15) return false;
+  if (text.empty() || CountSpaceSeparated(text) >= 15) return false;
   std::string lower = ToLower(text);
   std::string_view l = lower;
   // "12 Comments", "1 comment", "Comments (3)".
@@ -269,7 +269,7 @@ bool IsTerminatingBlock(std::string_view text) {
 
 bool IsFeedTrailer(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 60) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 60) return false;
   std::string l = ToLower(text);
   if (l.find("appeared first on") != std::string::npos) return true;
   if (l.rfind("the post ", 0) == 0 &&
@@ -277,14 +277,14 @@ bool IsFeedTrailer(std::string_view text) {
     return true;
   if (l.rfind("this entry was posted in", 0) == 0) return true;
   if (l.rfind("this article was originally published", 0) == 0 &&
-      CountWords(text) < 25)
+      CountSpaceSeparated(text) < 25)
     return false;  // attribution, keep
   return false;
 }
 
 bool IsLeadInBlock(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 30) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 30) return false;
   std::string l = ToLower(text.substr(0, 40));
   static constexpr std::array<std::string_view, 17> kLeads = {
       "also read",    "read also",    "see also",
@@ -296,7 +296,7 @@ bool IsLeadInBlock(std::string_view text) {
   for (std::string_view s : kLeads)
     if (l.rfind(s, 0) == 0) return true;
   // "More Great WIRED Stories", "More news".
-  if (CountWords(text) <= 6 && StartsWithWord(text, "more")) {
+  if (CountSpaceSeparated(text) <= 6 && StartsWithWord(text, "more")) {
     std::string full = ToLower(text);
     for (std::string_view e : {"stories", "articles", "news", "videos"})
       if (full.size() >= e.size() &&
@@ -308,7 +308,7 @@ bool IsLeadInBlock(std::string_view text) {
 
 bool IsCopyrightLine(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 40) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 40) return false;
   std::string l = ToLower(text);
   // "... are ©2019 Capitol Hill Publishing": the sign next to a year.
   for (size_t at = l.find("\xC2\xA9"); at != std::string::npos;
@@ -326,7 +326,7 @@ bool IsCopyrightLine(std::string_view text) {
 
 bool IsDateline(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 15) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 15) return false;
   bool digit = false;
   for (char c : text)
     if (c >= '0' && c <= '9') digit = true;
@@ -338,7 +338,8 @@ bool IsDateline(std::string_view text) {
 
 bool IsByline(std::string_view text) {
   text = Trim(text);
-  if (!StartsWithWord(text, "by") || CountWords(text) > 12) return false;
+  if (!StartsWithWord(text, "by") || CountSpaceSeparated(text) > 12)
+    return false;
   // "By Jane Doe ...": two capitalised words after "By", and not a sentence.
   std::string_view rest = Trim(text.substr(2));
   if (rest.empty() || !std::isupper(static_cast<unsigned char>(rest[0])))
@@ -354,11 +355,12 @@ bool IsByline(std::string_view text) {
 
 bool IsPromoLine(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 60) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 60) return false;
   std::string l = ToLower(text);
   auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
   if (has("newsletter") && (has("sign up") || has("subscribe"))) return true;
-  if (l.rfind("subscribe to ", 0) == 0 && CountWords(text) <= 25) return true;
+  if (l.rfind("subscribe to ", 0) == 0 && CountSpaceSeparated(text) <= 25)
+    return true;
   if (l.rfind("follow ", 0) == 0 &&
       (has(" on twitter") || has(" on facebook") || has(" on instagram")))
     return true;
@@ -377,7 +379,7 @@ bool IsShouting(std::string_view text) {
 
 bool IsReadMoreText(std::string_view text) {
   text = Trim(text);
-  if (text.empty() || CountWords(text) > 20) return false;
+  if (text.empty() || CountSpaceSeparated(text) > 20) return false;
   static constexpr std::array<std::string_view, 9> kStarts = {
       "continue reading", "read more",     "read the full",
       "keep reading",     "read the rest", "read full",

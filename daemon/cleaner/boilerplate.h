@@ -71,7 +71,9 @@ bool IsPromoLine(std::string_view text);
 // True when (at least 10) letters are almost all upper-case ASCII.
 bool IsShouting(std::string_view text);
 
-// Number of whitespace-separated words in `text`.
-int CountWords(std::string_view text);
+// Number of whitespace-separated tokens in `text` (the boilerplate rules'
+// length measure, tuned on the English corpus; an article's word count and
+// the teaser test use newsflow::CountWords, daemon/core/words.h).
+int CountSpaceSeparated(std::string_view text);
 
 }  // namespace newsflow::cleaner

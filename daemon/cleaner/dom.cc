@@ -13,15 +13,11 @@
 #include <vector>
 
 #include "daemon/cleaner/html_cleaner.h"
+#include "daemon/core/encoding.h"
 #include "daemon/core/logging.h"
 
 namespace newsflow::cleaner {
 namespace {
-
-bool IsCharsetChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-         c == ':' || c == '.';
-}
 
 bool IsAsciiAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -80,7 +76,7 @@ int g_diag_in_window = 0;
 uint64_t g_diag_suppressed = 0;
 constexpr int kDiagLinesPerMinute = 20;
 
-void LogDiagnostic(std::string line) {
+void LogDiagnostic(std::string line, bool from_decoder = false) {
   while (!line.empty() && (line.back() == '\n' || line.back() == ' '))
     line.pop_back();
   if (line.empty()) return;
@@ -101,8 +97,13 @@ void LogDiagnostic(std::string line) {
   }
   const ScopedHtmlDiagnostics* target = t_diagnostics;
   auto log = GetLogger(target ? target->logger_name() : "cleaner");
-  log->warn("HTML parser diagnostic. libxml2=\"{}\" url={} suppressed={}", line,
-            target ? target->subject() : "-", suppressed);
+  if (from_decoder) {
+    log->warn("Page decoding diagnostic. detail=\"{}\" url={} suppressed={}",
+              line, target ? target->subject() : "-", suppressed);
+  } else {
+    log->warn("HTML parser diagnostic. libxml2=\"{}\" url={} suppressed={}",
+              line, target ? target->subject() : "-", suppressed);
+  }
 }
 
 // Lines reported while ParseHtml runs on this thread: one log line per
@@ -163,6 +164,10 @@ class ParseDiagnostics {
 };
 
 }  // namespace
+
+void LogDecodingDiagnostic(std::string line) {
+  LogDiagnostic(std::move(line), /*from_decoder=*/true);
+}
 
 void InitLibxml() {
   static std::once_flag once;
@@ -290,31 +295,6 @@ bool ContainsLower(std::string_view hay, std::string_view needle) {
   return false;
 }
 
-std::string SniffCharset(std::string_view html) {
-  std::string_view head = html.substr(0, std::min<size_t>(html.size(), 4096));
-  std::string lower = ToLower(head);
-  size_t pos = 0;
-  while ((pos = lower.find("charset", pos)) != std::string::npos) {
-    size_t i = pos + 7;
-    while (i < lower.size() && (lower[i] == ' ')) ++i;
-    if (i < lower.size() && lower[i] == '=') {
-      ++i;
-      while (i < lower.size() &&
-             (lower[i] == ' ' || lower[i] == '"' || lower[i] == '\''))
-        ++i;
-      size_t s = i;
-      while (i < lower.size() && IsCharsetChar(lower[i])) ++i;
-      // Only trust it inside a <meta ...> tag.
-      size_t lt = lower.rfind('<', pos);
-      if (i > s && lt != std::string::npos &&
-          lower.compare(lt, 5, "<meta") == 0 && lower.find('>', lt) > pos)
-        return lower.substr(s, i - s);
-    }
-    pos += 7;
-  }
-  return {};
-}
-
 DocPtr ParseHtml(std::string_view html, bool all_attributes) {
   InitLibxml();
   if (html.empty()) return nullptr;
@@ -323,27 +303,22 @@ DocPtr ParseHtml(std::string_view html, bool all_attributes) {
                  : static_cast<int>(html.size());
   const int flags = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                     HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT;
-  std::string charset = SniffCharset(html);
-  // UTF-8 with a BOM, or a declared charset libxml2 does not know, falls
-  // back to UTF-8: a few wrong characters beat an empty result.
-  if (charset.empty() || charset == "utf8") charset = "utf-8";
+  // Callers hand over UTF-8 (pages went through DecodeToUtf8, feed
+  // fragments through the feed's decoding); bytes that still are not valid
+  // UTF-8 become U+FFFD here, so libxml2 never meets an encoding error.
+  std::string repaired;
+  if (RepairUtf8(html, &repaired)) html = repaired;
   // Script and style bodies are more than half the bytes of a typical news
-  // page and are dropped anyway; the parser skips them when they are gone
-  // (ASCII-compatible charsets only: the scan is byte-wise).
-  std::string stripped;
-  if (charset.find("16") == std::string::npos &&
-      charset.find("32") == std::string::npos) {
-    stripped = StripRawTextBodies(html, !all_attributes);
-    html = stripped;
-    size = html.size() > static_cast<size_t>(INT_MAX)
-               ? INT_MAX
-               : static_cast<int>(html.size());
-  }
+  // page and are dropped anyway; the parser skips them when they are gone.
+  std::string stripped = StripRawTextBodies(html, !all_attributes);
+  html = stripped;
+  size = html.size() > static_cast<size_t>(INT_MAX)
+             ? INT_MAX
+             : static_cast<int>(html.size());
   ParseDiagnostics diagnostics;
-  xmlDoc* doc =
-      htmlReadMemory(html.data(), size, nullptr, charset.c_str(), flags);
-  if (doc == nullptr && charset != "utf-8")
-    doc = htmlReadMemory(html.data(), size, nullptr, "utf-8", flags);
+  // An explicit encoding makes libxml2 ignore <meta charset> in the text
+  // (it was honoured when the page was decoded).
+  xmlDoc* doc = htmlReadMemory(html.data(), size, nullptr, "UTF-8", flags);
   return DocPtr(doc);
 }
 

@@ -23,13 +23,18 @@ using DocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 // libxml2's one-time global init (xmlInitParser), at most once per process.
 void InitLibxml();
 
+// Logs what decoding a page to UTF-8 warned about (bytes replaced, a wrong
+// declaration) like libxml2's diagnostics: through the innermost
+// ScopedHtmlDiagnostics of this thread, rate-limited.
+void LogDecodingDiagnostic(std::string line);
+
 // Parses `html` with htmlReadMemory (RECOVER|NONET|NOERROR|NOWARNING|COMPACT).
-// The encoding comes from a <meta charset> / http-equiv in the first bytes,
-// UTF-8 otherwise. Returns null only for empty input or when libxml2 cannot
-// build any tree.
-// With `all_attributes` false (the default) the input first goes through
-// StripRawTextBodies with attribute stripping; true keeps every attribute
-// (operator selectors may name any of them).
+// `html` is UTF-8 (pages are decoded first, daemon/core/encoding.h); libxml2
+// is told so and ignores <meta charset>; invalid sequences are replaced by
+// U+FFFD before libxml2 sees them. Returns null only for empty input or when
+// libxml2 cannot build any tree. With `all_attributes` false (the default) the
+// input first goes through StripRawTextBodies with attribute stripping; true
+// keeps every attribute (operator selectors may name any of them).
 DocPtr ParseHtml(std::string_view html, bool all_attributes = false);
 
 // Copy of `html` without the bodies of <script> (except JSON-LD), <style>
@@ -43,9 +48,6 @@ DocPtr ParseHtml(std::string_view html, bool all_attributes = false);
 // `strip_attributes` false keeps every attribute.
 std::string StripRawTextBodies(std::string_view html,
                                bool strip_attributes = true);
-
-// The charset named by a meta tag in the head of `html`, or "".
-std::string SniffCharset(std::string_view html);
 
 // <body>, else the root element, else null.
 xmlNode* FindBody(xmlDoc* doc);

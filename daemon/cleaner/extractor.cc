@@ -588,7 +588,7 @@ void Terminate(xmlNode* n, bool fragment, bool* cut, int depth) {
         Remove(c);
       } else if (IsFeedTrailer(t) || IsFurnitureBlock(c, t, fragment)) {
         Remove(c);
-      } else if (IsLeadInBlock(t) && CountWords(t) <= 6) {
+      } else if (IsLeadInBlock(t) && CountSpaceSeparated(t) <= 6) {
         label = c;
       }
       continue;

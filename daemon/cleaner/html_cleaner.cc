@@ -9,7 +9,9 @@
 #include "daemon/cleaner/metadata.h"
 #include "daemon/cleaner/sanitizer.h"
 #include "daemon/cleaner/selector.h"
+#include "daemon/core/encoding.h"
 #include "daemon/core/url.h"
+#include "daemon/core/words.h"
 
 namespace newsflow {
 namespace {
@@ -22,6 +24,9 @@ using cleaner::Name;
 // with relaxed flags (Readability's charThreshold, halved: news briefs are
 // short).
 constexpr size_t kMinExtractedChars = 250;
+// Fewer words than this (CountWords: ICU segmentation, any script) and the
+// feed's body is a teaser.
+constexpr int kMinFullTextWords = 15;
 
 // Selectors may name attributes the parser would otherwise drop.
 bool NeedsAllAttributes(const CleanOptions& o) {
@@ -106,8 +111,19 @@ CleanedContent CleanFragment(std::string_view html,
   return RenderParts({body}, options.base_url, /*children_only=*/true);
 }
 
-ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
+ExtractedPage ExtractPage(std::string_view bytes, const CleanOptions& options) {
   ExtractedPage page;
+  DecodedText decoded;
+  std::vector<std::string> warnings;
+  DecodeToUtf8(bytes, options.content_type, DocumentKind::kHtml, &decoded,
+               &warnings);
+  if (!warnings.empty()) {
+    std::string line = warnings.front();
+    if (warnings.size() > 1)
+      line += " (+" + std::to_string(warnings.size() - 1) + " more)";
+    cleaner::LogDecodingDiagnostic(std::move(line));
+  }
+  const std::string_view html = decoded.utf8;
   const bool all_attributes = NeedsAllAttributes(options);
   cleaner::DocPtr doc = cleaner::ParseHtml(html, all_attributes);
   if (!doc) return page;
@@ -166,7 +182,10 @@ ExtractedPage ExtractPage(std::string_view html, const CleanOptions& options) {
   // pages), the publisher's own JSON-LD articleBody is the best text left.
   if (best.text.size() < kMinExtractedChars &&
       ld_body.size() > best.text.size()) {
-    CleanedContent from_ld = CleanFragment(ArticleBodyHtml(ld_body), {base});
+    CleanOptions ld_options;
+    ld_options.base_url = base;
+    CleanedContent from_ld =
+        CleanFragment(ArticleBodyHtml(ld_body), ld_options);
     if (from_ld.text.size() >= kMinExtractedChars) best = std::move(from_ld);
   }
   page.content = std::move(best);
@@ -187,7 +206,7 @@ std::string HtmlToPlainText(std::string_view html) {
 
 bool LooksLikeTeaser(std::string_view raw_html, const CleanedContent& cleaned) {
   const std::string& text = cleaned.text;
-  if (cleaner::CountWords(text) < 15) return true;
+  if (CountWords(text) < kMinFullTextWords) return true;
   // Ends with an ellipsis ("…", "...", "[…]").
   std::string_view t = text;
   while (!t.empty() && (t.back() == ']' || t.back() == ' ')) t.remove_suffix(1);

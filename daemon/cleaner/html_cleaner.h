@@ -64,6 +64,10 @@ struct CleanOptions {
   // Absolute URL the HTML came from; relative links and images are resolved
   // against it (or against a <base href> in a page). Empty: left as is.
   std::string base_url;
+  // HTTP Content-Type the page came with (ExtractPage only): its charset
+  // takes part in encoding detection (daemon/core/encoding.h). Empty: the
+  // page's BOM / <meta> / UTF-8 validity decide.
+  std::string content_type;
   // Operator-supplied CSS selectors whose elements are removed before
   // anything else: tag, .class, #id, [attr], [attr=value], descendant and
   // child (>) combinators, comma groups ("div.article p", ".ad, #share").
@@ -107,7 +111,10 @@ struct ExtractedPage {
 CleanedContent CleanFragment(std::string_view html,
                              const CleanOptions& options = {});
 
-// Extracts the main article of a full page.
+// Extracts the main article of a full page. `html` is the page's bytes in
+// any encoding: decoded to UTF-8 first (BOM, options.content_type's charset,
+// <meta>, UTF-8 validity; see daemon/core/encoding.h). CleanFragment and
+// HtmlToPlainText take UTF-8.
 ExtractedPage ExtractPage(std::string_view html,
                           const CleanOptions& options = {});
 
@@ -116,8 +123,9 @@ ExtractedPage ExtractPage(std::string_view html,
 // removal.
 std::string HtmlToPlainText(std::string_view html);
 
-// True when feed content is only a teaser of the story: short, ends with an
-// ellipsis or a "read more"/"continue reading" link, or is just the
+// True when feed content is only a teaser of the story: short (fewer than 15
+// words by CountWords, daemon/core/words.h, the rule of `word_count`), ends
+// with an ellipsis or a "read more"/"continue reading" link, or is just the
 // "appeared first on" trailer after cleaning. `cleaned` is the result of
 // CleanFragment on `raw_html`.
 bool LooksLikeTeaser(std::string_view raw_html, const CleanedContent& cleaned);

@@ -5,15 +5,18 @@
 // `[attr=value]` (quotes optional), `*`, joined by descendant (whitespace)
 // and child (`>`) combinators, and selector groups separated by commas:
 // "div.article p", "article > .body", ".ad, #share". Tag, class, id and
-// attribute names compare case-insensitively. Anything unparsable makes
-// that one selector match nothing (never an error: configs come from
-// operators, pages from anyone).
+// attribute names compare case-insensitively. The grammar is
+// selector_syntax.h's; the config loader rejects what it does not parse
+// (FILE:LINE:COL), so here an unparsable selector (only reachable from code
+// that bypassed the loader) just matches nothing.
 
 #include <libxml/tree.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "daemon/cleaner/selector_syntax.h"
 
 namespace newsflow::cleaner {
 
@@ -33,17 +36,9 @@ class SelectorList {
   void Collect(xmlNode* root, std::vector<xmlNode*>* out) const;
 
  private:
-  struct Compound {
-    std::string tag;  // "" = any
-    std::vector<std::string> classes;
-    std::string id;
-    std::vector<std::pair<std::string, std::string>> attrs;  // value "" = any
-    std::vector<bool> attr_has_value;
-    bool child_of_previous = false;  // `>` before this compound
-  };
-  using Selector = std::vector<Compound>;  // left to right
+  using Compound = SelectorCompound;
+  using Selector = ParsedSelector;
 
-  static bool Parse(std::string_view text, Selector* out);
   static bool MatchesCompound(const xmlNode* e, const Compound& c);
   static bool MatchesFrom(const xmlNode* e, const Selector& s, size_t i);
   void CollectRec(xmlNode* n, std::vector<xmlNode*>* out, int depth) const;

@@ -39,7 +39,7 @@ constexpr char kUsage[] =
     "  parse FILE [--url URL] [--content-type CT]\n"
     "                                 print the parser's view of a feed file "
     "as JSON\n"
-    "  extract FILE... [--url URL] [--jsonl]\n"
+    "  extract FILE... [--url URL] [--content-type CT] [--jsonl]\n"
     "                                 extract the article text of pages (.html "
     "or\n"
     "                                 .html.gz); --jsonl prints one object per "
@@ -109,11 +109,15 @@ constexpr CommandHelp kCommandHelp[] = {
      "  --url URL          the feed's URL (resolves relative links)\n"
      "  --content-type CT  the Content-Type it was served with\n"},
     {"extract",
-     "usage: newsflowd extract FILE... [--url URL] [--jsonl]\n"
+     "usage: newsflowd extract FILE... [--url URL] [--content-type CT] "
+     "[--jsonl]\n"
      "\n"
      "Print the article text of saved pages (.html or .html.gz).\n"
-     "  --url URL  the page's URL (resolves relative links)\n"
-     "  --jsonl    one JSON object per file (default with several files)\n"},
+     "  --url URL          the page's URL (resolves relative links)\n"
+     "  --content-type CT  the Content-Type it was served with (its charset\n"
+     "                     is used as the HTTP header's would be)\n"
+     "  --jsonl            one JSON object per file (default with several "
+     "files)\n"},
 };
 
 // True (and the help printed) when args[1..] asks for COMMAND's help.
@@ -302,6 +306,7 @@ int Extract(const ParsedArgs& a) {
   const bool jsonl = a.Has("--jsonl") || a.positional.size() > 1;
   CleanOptions options;
   options.base_url = a.Get("--url");
+  options.content_type = a.Get("--content-type");
   int rc = kExitOk;
   for (const std::string& file : a.positional) {
     auto body = ReadInput(file);
@@ -357,7 +362,7 @@ int RunCommandLine(const std::vector<std::string>& args) {
     return Parse(a);
   }
   if (command == "extract") {
-    auto a = ParseArgs(args, 1, {"--jsonl"}, {"--url"});
+    auto a = ParseArgs(args, 1, {"--jsonl"}, {"--url", "--content-type"});
     if (!a.error.empty()) return Usage(a.error);
     return Extract(a);
   }

@@ -3,9 +3,23 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "daemon/core/hash.h"
 #include "daemon/core/json_writer.h"
 
 namespace newsflow {
+
+std::string ContentHash(std::string_view title, std::string_view content_text) {
+  std::string data;
+  data.reserve(title.size() + 1 + content_text.size());
+  data.append(title);
+  data.push_back('\n');
+  data.append(content_text);
+  return Sha256Hex(data);
+}
+
+std::string ContentHashV1(std::string_view content_text) {
+  return Sha256Hex(content_text);
+}
 
 std::string_view ArticleEventName(ArticleEvent e) {
   return e == ArticleEvent::kUpdated ? "updated" : "created";

@@ -64,7 +64,7 @@ struct Article {
   std::string image;     // URL or "" (serialized as null)
   std::vector<Enclosure> enclosures;
   int word_count = 0;
-  std::string content_hash;  // hex sha256 of content_text
+  std::string content_hash;  // ContentHash(title, content_text)
 
   // --- issue 13, content helper: story grouping and walls -----------------
   // The id of the first article of the same story (same canonical URL or
@@ -77,6 +77,23 @@ struct Article {
   std::string content_source_reason;
   // --- end issue 13, content helper ---------------------------------------
 };
+
+// The definition of Article::content_hash, versioned: the state store keeps
+// the version each stored hash was computed with, so a new definition does
+// not make every stored article look edited (daemon/state/README.md).
+//   1: lower-case hex SHA-256 of the UTF-8 bytes of content_text.
+//   2: lower-case hex SHA-256 of the UTF-8 bytes of title, one line feed
+//      (0x0A), then content_text. (title is plain text with whitespace
+//      collapsed: it never holds a line feed, so the split is unambiguous.)
+inline constexpr int kContentHashVersion = 2;
+
+// content_hash by the current definition (version 2): an edited headline
+// with the same body is a new version of the story.
+std::string ContentHash(std::string_view title, std::string_view content_text);
+
+// content_hash by definition 1 (text only), to compare with hashes stored
+// before version 2.
+std::string ContentHashV1(std::string_view content_text);
 
 // Serializes `article` as one line of compact JSON (no trailing newline).
 std::string ArticleToJson(const Article& article);

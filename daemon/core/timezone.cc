@@ -1,15 +1,12 @@
 #include "daemon/core/timezone.h"
 
-#include <algorithm>
-#include <chrono>
-#include <fstream>
+#include <cctz/civil_time.h>
+#include <cctz/time_zone.h>
 
-#include "daemon/core/time_util.h"
+#include <chrono>
 
 namespace newsflow {
 namespace {
-
-constexpr size_t kMaxTzifBytes = 256 * 1024;  // real files are < 4 KB
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -37,134 +34,68 @@ bool ParseFixedOffset(std::string_view s, int* seconds) {
   return true;
 }
 
-int64_t ReadBe(const std::string& b, size_t pos, size_t width) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(b[pos + i]);
-  }
-  if (width == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
-  return static_cast<int64_t>(v);
-}
-
-struct TzifCounts {
-  size_t isut, isstd, leap, time, type, chars;
-};
-
-bool ReadHeader(const std::string& b, size_t pos, char* version,
-                TzifCounts* c) {
-  if (pos + 44 > b.size() || b.compare(pos, 4, "TZif") != 0) return false;
-  *version = b[pos + 4];
-  size_t* fields[] = {&c->isut, &c->isstd, &c->leap,
-                      &c->time, &c->type,  &c->chars};
-  for (size_t i = 0; i < 6; ++i) {
-    *fields[i] = static_cast<uint32_t>(ReadBe(b, pos + 20 + 4 * i, 4));
-  }
-  return c->type >= 1 && c->type <= 256 && c->time <= 100000 &&
-         c->chars <= 100000 && c->leap <= 100000;
-}
-
-size_t BlockSize(const TzifCounts& c, size_t time_width) {
-  return c.time * time_width + c.time + c.type * 6 + c.chars +
-         c.leap * (time_width + 4) + c.isstd + c.isut;
+std::shared_ptr<const cctz::time_zone> Utc() {
+  static const auto utc =
+      std::make_shared<const cctz::time_zone>(cctz::utc_time_zone());
+  return utc;
 }
 
 }  // namespace
 
-Result<TimeZone> TimeZone::Load(std::string_view name) {
-  return LoadFrom(name, "/usr/share/zoneinfo");
-}
+TimeZone::TimeZone() : zone_(Utc()) {}
+TimeZone::~TimeZone() = default;
+TimeZone::TimeZone(const TimeZone&) = default;
+TimeZone& TimeZone::operator=(const TimeZone&) = default;
 
-Result<TimeZone> TimeZone::LoadFrom(std::string_view name,
-                                    const std::string& zoneinfo_dir) {
+Result<TimeZone> TimeZone::Load(std::string_view name) {
   TimeZone tz;
   tz.name_ = std::string(name);
   if (name.empty() || name == "UTC" || name == "Z") return tz;
   if (name[0] == '+' || name[0] == '-') {
-    if (!ParseFixedOffset(name, &tz.fixed_offset_seconds_)) {
+    int seconds = 0;
+    if (!ParseFixedOffset(name, &seconds)) {
       return Error::Config("invalid fixed UTC offset '" + tz.name_ + "'",
                            "timezone");
     }
-    tz.initial_offset_ = tz.fixed_offset_seconds_;
+    tz.zone_ = std::make_shared<const cctz::time_zone>(
+        cctz::fixed_time_zone(std::chrono::seconds(seconds)));
     return tz;
   }
+  // ':' would reach cctz's "libc:" names (the process's localtime).
   if (name[0] == '/' || name.find("..") != std::string_view::npos ||
-      name.size() > 128) {
+      name.find(':') != std::string_view::npos || name.size() > 128) {
     return Error::Config("invalid time zone name '" + tz.name_ + "'",
                          "timezone");
   }
-  const std::string path = zoneinfo_dir + "/" + tz.name_;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error::Config("unknown time zone '" + tz.name_ + "' (no " + path +
-                             "; is tzdata installed?)",
+  cctz::time_zone zone;
+  if (!cctz::load_time_zone(tz.name_, &zone)) {
+    return Error::Config("unknown time zone '" + tz.name_ +
+                             "' (no readable TZif file of that name under "
+                             "/usr/share/zoneinfo; is tzdata installed?)",
                          "timezone");
   }
-  std::string b;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    b.append(buf, static_cast<size_t>(in.gcount()));
-    if (b.size() > kMaxTzifBytes) {
-      return Error::Config("time zone file too large: " + path, "timezone");
-    }
-  }
-  auto bad = [&] {
-    return Error::Config("time zone '" + tz.name_ + "': malformed TZif file",
-                         "timezone");
-  };
-  char version = 0;
-  TzifCounts c{};
-  if (!ReadHeader(b, 0, &version, &c)) return bad();
-  size_t pos = 44;
-  size_t width = 4;
-  if (version >= '2') {
-    // Skip the v1 block; the v2+ block after it has 64-bit times.
-    pos += BlockSize(c, 4);
-    if (!ReadHeader(b, pos, &version, &c)) return bad();
-    pos += 44;
-    width = 8;
-  }
-  if (pos + BlockSize(c, width) > b.size()) return bad();
-  const size_t times_at = pos;
-  const size_t idx_at = times_at + c.time * width;
-  const size_t types_at = idx_at + c.time;
-  std::vector<int32_t> type_offsets(c.type);
-  for (size_t i = 0; i < c.type; ++i) {
-    type_offsets[i] = static_cast<int32_t>(ReadBe(b, types_at + 6 * i, 4));
-  }
-  tz.transitions_.reserve(c.time);
-  tz.offsets_.reserve(c.time);
-  for (size_t i = 0; i < c.time; ++i) {
-    const int64_t at = ReadBe(b, times_at + i * width, width);
-    const size_t type = static_cast<unsigned char>(b[idx_at + i]);
-    if (type >= c.type) return bad();
-    if (!tz.transitions_.empty() && at <= tz.transitions_.back()) return bad();
-    tz.transitions_.push_back(at);
-    tz.offsets_.push_back(type_offsets[type]);
-  }
-  // RFC 8536: local time before the first transition uses type 0.
-  tz.initial_offset_ = type_offsets[0];
-  tz.fixed_offset_seconds_ = type_offsets[0];
+  tz.zone_ = std::make_shared<const cctz::time_zone>(zone);
   return tz;
 }
 
 int TimeZone::OffsetMinutesAtUtc(int64_t unix_seconds) const {
-  if (transitions_.empty()) return fixed_offset_seconds_ / 60;
-  auto it =
-      std::upper_bound(transitions_.begin(), transitions_.end(), unix_seconds);
-  if (it == transitions_.begin()) return initial_offset_ / 60;
-  return offsets_[static_cast<size_t>(it - transitions_.begin()) - 1] / 60;
+  const auto at = std::chrono::time_point_cast<cctz::seconds>(
+                      std::chrono::system_clock::from_time_t(0)) +
+                  cctz::seconds(unix_seconds);
+  return zone_->lookup(at).offset / 60;
 }
 
 int TimeZone::OffsetMinutesForLocal(int year, int month, int day, int hour,
                                     int minute, int second) const {
-  if (transitions_.empty()) return fixed_offset_seconds_ / 60;
-  auto local = MakeUtc(year, month, day, hour, minute, second);
-  if (!local) return OffsetMinutesAtUtc(0);
-  const int64_t local_as_utc = std::chrono::duration_cast<std::chrono::seconds>(
-                                   local->time_since_epoch())
-                                   .count();
-  const int first = OffsetMinutesAtUtc(local_as_utc);
-  return OffsetMinutesAtUtc(local_as_utc - int64_t{first} * 60);
+  const cctz::civil_second local(year, month, day, hour, minute, second);
+  const cctz::time_zone::civil_lookup cl = zone_->lookup(local);
+  // `pre` is the local time read with the offset in effect before any
+  // transition at it; the offset is the distance between the two.
+  const int64_t local_as_utc = local - cctz::civil_second(1970, 1, 1, 0, 0, 0);
+  const int64_t pre =
+      std::chrono::duration_cast<cctz::seconds>(cl.pre.time_since_epoch())
+          .count();
+  return static_cast<int>((local_as_utc - pre) / 60);
 }
 
 }  // namespace newsflow

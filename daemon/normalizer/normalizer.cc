@@ -114,46 +114,6 @@ std::string ItemHash(const FeedItem& item, bool include_guid) {
   return h.HexDigest();
 }
 
-int CountWords(std::string_view text) {
-  int words = 0;
-  bool in_word = false;
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      const bool word_char = std::isalnum(c) || c == '_' || c == '\'';
-      if (word_char && !in_word) ++words;
-      in_word = word_char;
-      ++i;
-      continue;
-    }
-    // Multi-byte: decode the lead to spot CJK ideographs/kana/hangul, which
-    // are written without spaces and count as one word each.
-    size_t len = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
-    uint32_t cp = 0;
-    if (len == 3 && i + 2 < text.size()) {
-      cp = ((c & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) |
-           (text[i + 2] & 0x3F);
-    }
-    const bool cjk = (cp >= 0x3040 && cp <= 0x30FF) ||
-                     (cp >= 0x3400 && cp <= 0x9FFF) ||
-                     (cp >= 0xAC00 && cp <= 0xD7AF);
-    const bool space =
-        (cp == 0x3000) || (c == 0xC2 && i + 1 < text.size() &&
-                           static_cast<unsigned char>(text[i + 1]) == 0xA0);
-    if (cjk) {
-      ++words;
-      in_word = false;
-    } else if (space) {
-      in_word = false;
-    } else if (!in_word) {
-      ++words;
-      in_word = true;
-    }
-    i += len;
-  }
-  return words;
-}
-
 Article Normalize(const NormalizeInput& in) {
   assert(in.item != nullptr && in.content != nullptr);
   const FeedItem& item = *in.item;
@@ -226,7 +186,7 @@ Article Normalize(const NormalizeInput& in) {
   }
   a.enclosures = item.enclosures;
   a.word_count = CountWords(a.content_text);
-  a.content_hash = Sha256Hex(a.content_text);
+  a.content_hash = ContentHash(a.title, a.content_text);
   return a;
 }
 

@@ -11,6 +11,7 @@
 #include "daemon/core/article.h"
 #include "daemon/core/feed_item.h"
 #include "daemon/core/url.h"
+#include "daemon/core/words.h"  // CountWords: word_count
 
 namespace newsflow {
 
@@ -35,10 +36,6 @@ std::string ArticleId(std::string_view feed_id, std::string_view guid,
 // `include_guid` (feeds on the URL id policy, whose GUIDs churn) a new GUID
 // alone does not make the item look changed.
 std::string ItemHash(const FeedItem& item, bool include_guid = true);
-
-// Number of words in plain text (runs of letters/digits; a CJK run counts
-// one word per character).
-int CountWords(std::string_view text);
 
 // Everything the normalizer needs for one article.
 struct NormalizeInput {

@@ -50,6 +50,10 @@ Article ExtractAndNormalize(const BuildContext& ctx, FeedBody body,
     page_clean.base_url = page_response->effective_url.empty()
                               ? body.item.link
                               : page_response->effective_url;
+    // The charset of the page's Content-Type takes part in decoding.
+    for (const auto& [name, value] : page_response->headers) {
+      if (name == "content-type") page_clean.content_type = value;
+    }
     ExtractedPage extracted = ExtractPage(page_response->body, page_clean);
     // A consent wall or paywall never replaces the feed's body, however
     // long its text (daemon/cleaner/page_wall.h).

@@ -715,15 +715,30 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     // unchanged); a failed delivery keeps the count.
     const bool clear_attempts = *page_attempts > 0;
     // The same story as the newest built version (in the outbox, else
-    // delivered): nothing to publish.
+    // delivered, if stored under the current hash definition): nothing to
+    // publish.
     pending = env_.publisher->FindPending(id);  // may have changed meanwhile
+    const bool known_current =
+        *known && (*known)->content_hash_version == kContentHashVersion;
     const std::string* last_content = pending != nullptr
                                           ? &pending->content_hash
-                                      : *known ? &(*known)->content_hash
-                                               : nullptr;
+                                      : known_current ? &(*known)->content_hash
+                                                      : nullptr;
     if (last_content != nullptr && *last_content == article->content_hash) {
       // The item changed in the feed but the story did not.
       if (pending == nullptr) (void)env_.store->UpdateItemHash(id, item_hash);
+      if (clear_attempts) (void)env_.store->ClearPageAttempts(id);
+      ++summary.unchanged;
+      continue;
+    }
+    if (pending == nullptr && *known && (*known)->content_hash_version == 1 &&
+        (*known)->content_hash == ContentHashV1(article->content_text)) {
+      // Stored before content_hash covered the title: the text is the same,
+      // so this is not taken as an edit (whether the title changed then
+      // cannot be told). Re-stored with the current definition, silently;
+      // from now on a headline edit publishes "updated".
+      (void)env_.store->UpdateHashes(id, item_hash, article->content_hash,
+                                     kContentHashVersion);
       if (clear_attempts) (void)env_.store->ClearPageAttempts(id);
       ++summary.unchanged;
       continue;

@@ -135,6 +135,7 @@ struct StateStore::Statements {
   Statement find_article, find_tombstone;
   Statement upsert_article, delete_tombstone;
   Statement update_item_hash, update_tombstone_item_hash;
+  Statement update_hashes, update_tombstone_hashes;
   Statement load_feed, save_feed, set_parse_in_progress;
   Statement tombstone_expired, delete_expired, delete_old_tombstones;
   Statement count_articles, count_tombstones;
@@ -361,6 +362,30 @@ Result<void> StateStore::Init() {
     }
   }
 
+  // articles/tombstones.content_hash_version, added with the second
+  // content_hash definition (title + text): rows from before are version 1
+  // and are compared by that definition until they are re-stored.
+  for (const char* table : {"articles", "tombstones"}) {
+    bool has_version = false;
+    sqlite3_stmt* s = nullptr;
+    const std::string info = std::string("PRAGMA table_info(") + table + ")";
+    if (sqlite3_prepare_v2(db_, info.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      return SqlError(std::string("cannot read the columns of ") + table);
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      has_version |= ColumnText(s, 1) == "content_hash_version";
+    }
+    sqlite3_finalize(s);
+    if (!has_version) {
+      const std::string alter =
+          std::string("ALTER TABLE ") + table +
+          " ADD COLUMN content_hash_version INTEGER NOT NULL DEFAULT 1";
+      if (auto r = Exec(alter.c_str()); !r) {
+        return r;
+      }
+    }
+  }
+
   Statements& st = *stmts_;
   const std::pair<Statement*, const char*> all[] = {
       {&st.begin, "BEGIN IMMEDIATE"},
@@ -368,23 +393,31 @@ Result<void> StateStore::Init() {
       {&st.rollback, "ROLLBACK"},
       {&st.find_article,
        "SELECT feed_id, item_hash, content_hash, first_published, "
-       "last_published FROM articles WHERE id = ?1"},
+       "last_published, content_hash_version FROM articles WHERE id = ?1"},
       {&st.find_tombstone,
-       "SELECT item_hash, content_hash, first_published, last_published "
-       "FROM tombstones WHERE id = ?1"},
+       "SELECT item_hash, content_hash, first_published, last_published, "
+       "content_hash_version FROM tombstones WHERE id = ?1"},
       // A revived tombstone keeps its first_published; so does a live row.
       {&st.upsert_article,
        "INSERT INTO articles (id, feed_id, item_hash, content_hash, "
-       "first_published, last_published) VALUES (?1, ?2, ?3, ?4, "
+       "first_published, last_published, content_hash_version) VALUES (?1, "
+       "?2, ?3, ?4, "
        "COALESCE((SELECT first_published FROM tombstones WHERE id = ?1), ?5), "
-       "?6) ON CONFLICT (id) DO UPDATE SET feed_id = excluded.feed_id, "
+       "?6, ?7) ON CONFLICT (id) DO UPDATE SET feed_id = excluded.feed_id, "
        "item_hash = excluded.item_hash, content_hash = excluded.content_hash, "
-       "last_published = excluded.last_published"},
+       "last_published = excluded.last_published, "
+       "content_hash_version = excluded.content_hash_version"},
       {&st.delete_tombstone, "DELETE FROM tombstones WHERE id = ?1"},
       {&st.update_item_hash,
        "UPDATE articles SET item_hash = ?2 WHERE id = ?1"},
       {&st.update_tombstone_item_hash,
        "UPDATE tombstones SET item_hash = ?2 WHERE id = ?1"},
+      {&st.update_hashes,
+       "UPDATE articles SET item_hash = ?2, content_hash = ?3, "
+       "content_hash_version = ?4 WHERE id = ?1"},
+      {&st.update_tombstone_hashes,
+       "UPDATE tombstones SET item_hash = ?2, content_hash = ?3, "
+       "content_hash_version = ?4 WHERE id = ?1"},
       {&st.load_feed,
        "SELECT url, etag, last_modified, body_hash, last_success, "
        "last_attempt, last_error, consecutive_failures, moved_to, moved_hits, "
@@ -400,9 +433,9 @@ Result<void> StateStore::Init() {
        "?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
       {&st.tombstone_expired,
        "INSERT OR REPLACE INTO tombstones (id, item_hash, content_hash, "
-       "first_published, last_published) SELECT id, item_hash, content_hash, "
-       "first_published, last_published FROM articles WHERE last_published < "
-       "?1"},
+       "first_published, last_published, content_hash_version) SELECT id, "
+       "item_hash, content_hash, first_published, last_published, "
+       "content_hash_version FROM articles WHERE last_published < ?1"},
       {&st.delete_expired, "DELETE FROM articles WHERE last_published < ?1"},
       {&st.delete_old_tombstones,
        "DELETE FROM tombstones WHERE last_published < ?1"},
@@ -444,6 +477,7 @@ Result<std::optional<ArticleRecord>> StateStore::FindArticle(
     r.content_hash = ColumnText(s, 2);
     r.first_published = FromMillis(sqlite3_column_int64(s, 3));
     r.last_published = FromMillis(sqlite3_column_int64(s, 4));
+    r.content_hash_version = sqlite3_column_int(s, 5);
     sqlite3_reset(s);
     return std::optional<ArticleRecord>(std::move(r));
   }
@@ -460,6 +494,7 @@ Result<std::optional<ArticleRecord>> StateStore::FindArticle(
     r.content_hash = ColumnText(s, 1);
     r.first_published = FromMillis(sqlite3_column_int64(s, 2));
     r.last_published = FromMillis(sqlite3_column_int64(s, 3));
+    r.content_hash_version = sqlite3_column_int(s, 4);
     r.tombstone = true;
     sqlite3_reset(s);
     return std::optional<ArticleRecord>(std::move(r));
@@ -480,6 +515,7 @@ bool StateStore::UpsertArticle(const ArticleRecord& record) {
   bind(4, record.content_hash);
   sqlite3_bind_int64(s, 5, ToMillis(record.first_published));
   sqlite3_bind_int64(s, 6, ToMillis(record.last_published));
+  sqlite3_bind_int(s, 7, record.content_hash_version);
   if (Statements::Run(s) != SQLITE_DONE) return false;
   sqlite3_stmt* d = stmts_->delete_tombstone.Use();
   sqlite3_bind_text(d, 1, record.id.data(), static_cast<int>(record.id.size()),
@@ -623,6 +659,26 @@ Result<void> StateStore::UpdateItemHash(const std::string& id,
     if (sqlite3_changes(db_) > 0) return {};
   }
   return Error(Errc::kNotFound, "UpdateItemHash: unknown article " + id, path_);
+}
+
+Result<void> StateStore::UpdateHashes(const std::string& id,
+                                      const std::string& item_hash,
+                                      const std::string& content_hash,
+                                      int content_hash_version) {
+  for (Statement* stmt :
+       {&stmts_->update_hashes, &stmts_->update_tombstone_hashes}) {
+    sqlite3_stmt* s = stmt->Use();
+    sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, item_hash.data(),
+                      static_cast<int>(item_hash.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, content_hash.data(),
+                      static_cast<int>(content_hash.size()), SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, content_hash_version);
+    if (Statements::Run(s) != SQLITE_DONE) return SqlError("UpdateHashes");
+    if (sqlite3_changes(db_) > 0) return {};
+  }
+  return Error(Errc::kNotFound, "UpdateHashes: unknown article " + id, path_);
 }
 
 Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/core/article.h"
 #include "daemon/core/error.h"
 #include "daemon/core/time_util.h"
 
@@ -37,10 +38,13 @@ inline constexpr char kFilteredContentHash[] = "filtered";
 // An article the sinks acknowledged (or, with kFilteredContentHash, one the
 // filters rejected).
 struct ArticleRecord {
-  std::string id;               // article id (stable, see normalizer)
-  std::string feed_id;          // feed name from config; "" for a tombstone
-  std::string item_hash;        // hash of the raw feed item as last seen
-  std::string content_hash;     // sha256 of the published content_text
+  std::string id;            // article id (stable, see normalizer)
+  std::string feed_id;       // feed name from config; "" for a tombstone
+  std::string item_hash;     // hash of the raw feed item as last seen
+  std::string content_hash;  // content_hash of the published article
+  // The definition content_hash was computed with (daemon/core/article.h);
+  // rows stored before the column existed read as 1.
+  int content_hash_version = kContentHashVersion;
   TimePoint first_published{};  // first delivery
   TimePoint last_published{};   // latest delivery (created or updated)
   // True when the row was pruned to a tombstone: feed_id is "", everything
@@ -147,6 +151,13 @@ class StateStore {
   // in the feed but its cleaned content did not). kNotFound when unknown.
   Result<void> UpdateItemHash(const std::string& id,
                               const std::string& item_hash);
+
+  // Updates item_hash, content_hash and content_hash_version of a known
+  // article or tombstone, keeping everything else (a hash of an older
+  // definition re-stored without publishing). kNotFound when unknown.
+  Result<void> UpdateHashes(const std::string& id, const std::string& item_hash,
+                            const std::string& content_hash,
+                            int content_hash_version);
 
   // Returns the stored state, or FeedState{feed_id} when there is none.
   Result<FeedState> LoadFeed(const std::string& feed_id);

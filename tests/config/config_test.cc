@@ -237,6 +237,51 @@ TEST(ConfigErrorTest, DurationNotWholeOrOutOfRange) {
             "t.yaml:2:14: state.retention: 1h30m is not a whole number of 1h");
 }
 
+// Selectors the engine does not support would match nothing: rejected at
+// the list element (block and flow lists), one case per construct class.
+TEST(ConfigErrorTest, UnsupportedSelectorsAreRejectedAtTheElement) {
+  EXPECT_EQ(ErrorOf("feeds:\n"
+                    "  - name: a\n"
+                    "    url: http://a.example/feed\n"
+                    "    remove_selectors:\n"
+                    "      - .ad\n"
+                    "      - \"div.share:hover\"\n"),
+            "t.yaml:6:9: feeds[0].remove_selectors[1]: selector "
+            "\"div.share:hover\": pseudo-class ':hover' is not supported "
+            "(supported: tag, .class, #id, [attr], [attr=value], descendant "
+            "and '>' combinators) (at character 10)");
+  EXPECT_EQ(ErrorOf("feeds:\n"
+                    "  - name: a\n"
+                    "    url: http://a.example/feed\n"
+                    "    keep_selectors: [article, \"h1 + p\"]\n"),
+            "t.yaml:4:31: feeds[0].keep_selectors[1]: selector \"h1 + p\": "
+            "sibling combinator '+' is not supported (only descendant and "
+            "'>') (at character 4)");
+  const std::pair<const char*, const char*> kClasses[] = {
+      {"p::first-line", "pseudo-element"},
+      {"a[href^=\\\"http\\\"]", "attribute operator '^='"},
+      {"a[href=x i]", "attribute selector flags"},
+      {"svg|rect", "namespace prefixes"},
+      {"#a\\\\:b", "CSS escapes"},
+      {"div[data-x", "unclosed '['"},
+      {"a,,b", "empty selector"},
+      {"div >", "'>' without a selector after it"},
+      {"p ~ span", "sibling combinator '~'"},
+  };
+  for (const auto& [selector, what] : kClasses) {
+    const std::string e = ErrorOf(std::string("feeds:\n"
+                                              "  - name: a\n"
+                                              "    url: http://a.example/\n"
+                                              "    remove_selectors:\n"
+                                              "      - \"") +
+                                  selector + "\"\n");
+    EXPECT_EQ(e.rfind("t.yaml:5:9: feeds[0].remove_selectors[0]: selector ", 0),
+              0u)
+        << selector << " -> " << e;
+    EXPECT_NE(e.find(what), std::string::npos) << selector << " -> " << e;
+  }
+}
+
 TEST(ConfigErrorTest, UnknownKeyWithSuggestion) {
   EXPECT_EQ(ErrorOf("feeds:\n"
                     "  - name: a\n"

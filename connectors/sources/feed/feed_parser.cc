@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "connectors/sources/feed/encoding.h"
 #include "connectors/sources/feed/xml_context.h"
 #include "connectors/sources/feed/xml_repair.h"
+#include "daemon/core/encoding.h"
 #include "daemon/core/json_writer.h"
 #include "daemon/core/url.h"
 
@@ -169,8 +169,9 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
     return ParseFeed(body, based);
   }
   std::vector<std::string> warnings;
-  feed_internal::DecodedText text =
-      feed_internal::DecodeToUtf8(body, options.content_type, &warnings);
+  DecodedText text;
+  DecodeToUtf8(body, options.content_type, DocumentKind::kXml, &text,
+               &warnings);
   if (feed_internal::TrimView(text.utf8).empty()) {
     return Error(Errc::kNotAFeed, "empty document");
   }

@@ -4,7 +4,7 @@
 // often not well-formed; this pass turns the common breakage into what the
 // author meant, in one linear scan:
 //   - bytes before the first markup and the XML declaration are dropped
-//     (encoding was already decided, see encoding.h);
+//     (encoding was already decided, see daemon/core/encoding.h);
 //   - HTML named entities (&aacute; &nbsp; ...) become UTF-8 characters;
 //   - a bare '&' (no valid reference follows) becomes "&amp;", so
 //     "&copy=2;" stays literal;

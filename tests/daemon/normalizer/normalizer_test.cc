@@ -85,7 +85,8 @@ TEST(CountWordsTest, CountsLatinAndCjk) {
   EXPECT_EQ(CountWords("Trade through the Torkham crossing."), 5);
   EXPECT_EQ(CountWords("don't stop"), 2);
   EXPECT_EQ(CountWords(""), 0);
-  EXPECT_EQ(CountWords("\xE6\x97\xA5\xE6\x9C\xAC"), 2);  // 日本
+  // ICU segmentation (daemon/core/words.h): 日本 is one word.
+  EXPECT_EQ(CountWords("\xE6\x97\xA5\xE6\x9C\xAC"), 1);
 }
 
 TEST(ItemHashTest, ChangesWithContent) {
@@ -122,7 +123,13 @@ TEST(NormalizeTest, FillsArticleFromItemAndContent) {
   EXPECT_EQ(a.categories, std::vector<std::string>{"World"});
   EXPECT_EQ(a.summary, "Trade through the crossing.");
   EXPECT_EQ(a.word_count, 3);
-  EXPECT_EQ(a.content_hash, Sha256Hex("One two.\n\nThree."));
+  // content_hash covers the title and the text (daemon/core/article.h).
+  EXPECT_EQ(a.content_hash,
+            Sha256Hex("Torkham crossing & talks\nOne two.\n\nThree."));
+  EXPECT_EQ(a.content_hash, ContentHash(a.title, a.content_text));
+  // An edited headline alone changes it.
+  item.title = "Torkham crossing reopens";
+  EXPECT_NE(Normalize(in).content_hash, a.content_hash);
   EXPECT_EQ(a.language, "en-US");
   EXPECT_EQ(a.content_source, ContentSource::kFeed);
 }

@@ -101,6 +101,76 @@ TEST(StateStoreTest, UpdateItemHashOnly) {
   EXPECT_EQ(unknown.error().code(), Errc::kNotFound);
 }
 
+TEST(StateStoreTest, ContentHashVersionIsStoredAndUpdated) {
+  auto store = OpenOrDie(":memory:");
+  ASSERT_TRUE(store);
+  ArticleRecord old = Rec("a", 1000, 1000, "text-only");
+  old.content_hash_version = 1;
+  ASSERT_TRUE(store->MarkPublished(old));
+  auto got = store->FindArticle("a");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->content_hash_version, 1);
+  ASSERT_TRUE(store->UpdateHashes("a", "i2", "title-and-text", 2));
+  got = store->FindArticle("a");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->content_hash_version, 2);
+  EXPECT_EQ((*got)->content_hash, "title-and-text");
+  EXPECT_EQ((*got)->item_hash, "i2");
+  EXPECT_EQ((*got)->last_published, T(1000));  // not a publication
+  EXPECT_EQ((*got)->feed_id, "feed-a");
+  // A new record carries the current definition by default.
+  EXPECT_EQ(Rec("b", 1, 1).content_hash_version, kContentHashVersion);
+  EXPECT_EQ(store->UpdateHashes("nope", "i", "c", 2).error().code(),
+            Errc::kNotFound);
+  // Tombstones keep the version and can be re-stored too.
+  ASSERT_TRUE(store->MarkPublished(old));
+  ASSERT_TRUE(store->Prune(T(5000)));
+  got = store->FindArticle("a");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_TRUE((*got)->tombstone);
+  EXPECT_EQ((*got)->content_hash_version, 1);
+  ASSERT_TRUE(store->UpdateHashes("a", "i3", "v2hash", 2));
+  got = store->FindArticle("a");
+  EXPECT_EQ((*got)->content_hash_version, 2);
+  EXPECT_EQ((*got)->content_hash, "v2hash");
+}
+
+// A file written before the column existed: its rows read as version 1.
+TEST(StateStoreTest, FileFromBeforeContentHashVersionReadsVersionOne) {
+  TempDir dir;
+  const std::string path = dir.File("old.db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->MarkPublished(Rec("a", 1000, 2000, "old")));
+    ASSERT_TRUE(store->MarkPublished(Rec("t", 1000, 1000, "old")));
+    ASSERT_TRUE(store->Prune(T(1500)));
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    for (const char* sql :
+         {"ALTER TABLE articles DROP COLUMN content_hash_version",
+          "ALTER TABLE tombstones DROP COLUMN content_hash_version"}) {
+      ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+          << sql;
+    }
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  for (const char* id : {"a", "t"}) {
+    auto got = store->FindArticle(id);
+    ASSERT_TRUE(got && got->has_value()) << id;
+    EXPECT_EQ((*got)->content_hash_version, 1) << id;
+    EXPECT_EQ((*got)->content_hash, "old") << id;
+  }
+  EXPECT_EQ((*store->FindArticle("a"))->last_published, T(2000));
+  ASSERT_TRUE(store->MarkPublished(Rec("a", 1000, 3000, "new")));
+  EXPECT_EQ((*store->FindArticle("a"))->content_hash_version,
+            kContentHashVersion);
+}
+
 TEST(StateStoreTest, FeedRoundTripAndDefault) {
   auto store = OpenOrDie(":memory:");
   ASSERT_TRUE(store);

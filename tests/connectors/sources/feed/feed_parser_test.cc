@@ -290,9 +290,9 @@ TEST(FeedParserTest, LegacyEncodings) {
       {.content_type = "application/rss+xml; charset=windows-1251"});
   ASSERT_TRUE(k);
   EXPECT_EQ(k->title, "\u0411\u0406");
-  // Single-byte charsets go through a table built from iconv, multi-byte
-  // ones through iconv itself: KOI8-R "Привет", GB2312 "中文", and
-  // windows-1253 with an unassigned byte (U+FFFD).
+  // Single-byte charsets go through a table built from ICU, multi-byte
+  // ones through ICU's converters (daemon/core/encoding.h): KOI8-R "Привет",
+  // GB2312 "中文", and windows-1253 with an unassigned byte (U+FFFD).
   auto koi = ParseFeed(
       "<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss><channel>"
       "<title>\xf0\xd2\xc9\xd7\xc5\xd4</title></channel></rss>");
