@@ -33,10 +33,22 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
     : sink_(sink),
       store_(store),
       max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
-      changed_(executor) {}
+      capacity_waiters_(executor) {}
 
 Awaitable<void> Publisher::WaitForCapacity() {
-  while (in_flight_ids_.size() >= max_in_flight_) co_await changed_.Wait();
+  // First come, first served: a newcomer queues behind earlier waiters.
+  if (in_flight_ids_.size() < max_in_flight_ &&
+      capacity_waiters_.waiting() == 0) {
+    co_return;
+  }
+  do {
+    co_await capacity_waiters_.Wait();
+  } while (in_flight_ids_.size() >= max_in_flight_);
+  // Each ack wakes one waiter. When there is room for more than this one
+  // (several acks came before the waiters ran, or a woken poller went on
+  // without publishing), pass the wake-up on, so no room is left unused
+  // while pollers wait.
+  if (in_flight_ids_.size() + 1 < max_in_flight_) capacity_waiters_.NotifyOne();
 }
 
 void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
@@ -101,7 +113,7 @@ void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
         }
         in_flight_ids_.erase(record.id);
         InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
-        changed_.NotifyAll();
+        capacity_waiters_.NotifyOne();
         if (done) done(report);
       });
 }

@@ -72,7 +72,8 @@ class Publisher {
   StateStore& store_;
   const size_t max_in_flight_;
   std::unordered_set<std::string> in_flight_ids_;
-  AsyncEvent changed_;
+  // Pollers waiting in WaitForCapacity(), woken one per ack (FIFO).
+  AsyncWaitQueue capacity_waiters_;
   PublisherStats stats_;
 };
 

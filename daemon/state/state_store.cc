@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "daemon/core/stage_cpu.h"
+
 namespace newsflow {
 namespace {
 
@@ -330,6 +332,7 @@ Result<void> StateStore::Init() {
 
 Result<std::optional<ArticleRecord>> StateStore::FindArticle(
     const std::string& id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->find_article.Use();
   sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
                     SQLITE_STATIC);
@@ -367,6 +370,7 @@ Result<std::optional<ArticleRecord>> StateStore::FindArticle(
 }
 
 Result<void> StateStore::MarkPublished(const ArticleRecord& record) {
+  ScopedStageCpu cpu(CpuStage::kState);
   assert(!record.id.empty());
   if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
     return SqlError("MarkPublished: begin");
@@ -404,6 +408,7 @@ Result<void> StateStore::MarkPublished(const ArticleRecord& record) {
 
 Result<void> StateStore::UpdateItemHash(const std::string& id,
                                         const std::string& item_hash) {
+  ScopedStageCpu cpu(CpuStage::kState);
   for (Statement* stmt :
        {&stmts_->update_item_hash, &stmts_->update_tombstone_item_hash}) {
     sqlite3_stmt* s = stmt->Use();
@@ -418,6 +423,7 @@ Result<void> StateStore::UpdateItemHash(const std::string& id,
 }
 
 Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->load_feed.Use();
   sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
                     SQLITE_STATIC);
@@ -444,6 +450,7 @@ Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
 }
 
 Result<void> StateStore::SaveFeed(const FeedState& f) {
+  ScopedStageCpu cpu(CpuStage::kState);
   assert(!f.feed_id.empty());
   sqlite3_stmt* s = stmts_->save_feed.Use();
   auto bind = [s](int i, const std::string& v) {
@@ -477,6 +484,7 @@ Result<void> StateStore::SaveFeed(const FeedState& f) {
 
 Result<void> StateStore::SetParseInProgress(const std::string& feed_id,
                                             bool value) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->set_parse_in_progress.Use();
   sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
                     SQLITE_STATIC);
@@ -524,6 +532,7 @@ Result<int64_t> StateStore::Prune(TimePoint cutoff,
 
 Result<FeedIdPolicyRecord> StateStore::LoadIdPolicy(
     const std::string& feed_id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT policy, reason, changed_at, last_items FROM "
@@ -548,6 +557,7 @@ Result<FeedIdPolicyRecord> StateStore::LoadIdPolicy(
 }
 
 Result<void> StateStore::SaveIdPolicy(const FeedIdPolicyRecord& record) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO feed_id_policy (feed_id, "
