@@ -7,7 +7,8 @@ import sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 sink = json.loads(open(sys.argv[2]).read() or "{}")
 bare = json.loads(open(sys.argv[3]).read() or "{}")
-cores, pages = sys.argv[4], sys.argv[5]
+floor = json.loads(open(sys.argv[4]).read() or "{}")
+cores, pages = sys.argv[5], sys.argv[6]
 
 print(f"loopback site: half full-text, half teaser feeds (pages: {pages} extraction-corpus "
       f"pages, cycled), 20 items/feed, one host per feed; {cores} cores; Kafka acks=all zstd")
@@ -51,8 +52,12 @@ for r in (nf1, nf2):
              ("other thr", t["other"])]
     print(f"{r['tool']} CPU ms/article by stage: " +
           "  ".join(f"{k} {ms(v):.3f}" for k, v in parts))
-if "extract_pages" in (nf1 or {}).get("stages", {}):
-    pass
+if floor.get("pages"):
+    print(f"extraction, one thread, same {floor['pages']} pages: newsflow ExtractPage "
+          f"{floor['extract_ms_per_page']:.2f} ms/page, libxml2 htmlReadMemory alone "
+          f"{floor['libxml2_ms_per_page']:.2f} ms/page "
+          f"({100 * floor['libxml2_ms_per_page'] / max(1e-9, floor['extract_ms_per_page']):.0f} % "
+          f"of extraction is the parse)")
 
 d = 0.0
 if sink.get("articles_per_s") and bare.get("articles_per_s"):

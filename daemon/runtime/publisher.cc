@@ -42,6 +42,7 @@ Awaitable<void> Publisher::WaitForCapacity() {
     co_return;
   }
   do {
+    ++stats_.capacity_waits;
     co_await capacity_waiters_.Wait();
   } while (in_flight_ids_.size() >= max_in_flight_);
   // Each ack wakes one waiter. When there is room for more than this one

@@ -32,6 +32,9 @@ struct PublisherStats {
   uint64_t retried = 0;    // reported kRetry (offered again next poll)
   uint64_t dropped = 0;    // reported kDrop
   uint64_t state_errors = 0;
+  // Suspensions in WaitForCapacity() (each ack wakes one waiter, so this
+  // grows with the waits, not with waits x waiters).
+  uint64_t capacity_waits = 0;
 };
 
 class Publisher {

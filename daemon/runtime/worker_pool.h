@@ -35,6 +35,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -72,6 +73,10 @@ class WorkerPool {
   size_t max_pending() const { return max_pending_; }
   // Jobs queued or running now (io_context thread only).
   size_t pending() const { return pending_; }
+  // How many times a Run() suspended waiting for a slot, in total (io
+  // context thread only). Each Run() waits at most once: a finishing job
+  // hands its slot to exactly one waiter, never wakes them all to re-check.
+  uint64_t slot_waits() const { return slot_waits_; }
 
  private:
   // A job's result or the exception it threw.
@@ -87,6 +92,7 @@ class WorkerPool {
   size_t threads_;
   size_t max_pending_;
   size_t pending_ = 0;  // io_context thread only
+  uint64_t slot_waits_ = 0;
   // Coroutines waiting for a slot; a finishing job hands its slot over.
   AsyncWaitQueue slot_waiters_;
   asio::thread_pool pool_;
@@ -107,6 +113,7 @@ Awaitable<std::invoke_result_t<F&>> WorkerPool::Run(F fn) {
   if (pending_ < max_pending_ && slot_waiters_.waiting() == 0) {
     ++pending_;
   } else {
+    ++slot_waits_;
     co_await slot_waiters_.Wait();  // resumed owning a slot handed over
   }
   // fn travels on the heap, shared by the initiation and the worker job.

@@ -137,6 +137,36 @@ TEST_F(PublisherTest, WaitForCapacitySuspendsAtTheBound) {
   EXPECT_TRUE(resumed);
 }
 
+// Many pollers wait at the bound: each ack lets exactly one of them on, in
+// the order they came (counted, not timed: waking every waiter per ack made
+// the cost grow with acks x waiting feeds).
+TEST_F(PublisherTest, EachAckWakesOneWaiterInOrder) {
+  Publisher p(io_.get_executor(), sink_, *store_, 1);
+  p.Publish(MakeArticle("first"), {}, "i", nullptr);
+  constexpr int kWaiters = 300;
+  std::vector<int> order;
+  for (int i = 0; i < kWaiters; ++i) {
+    asio::co_spawn(
+        io_,
+        [&, i]() -> Awaitable<void> {
+          co_await p.WaitForCapacity();
+          order.push_back(i);
+          p.Publish(MakeArticle("w" + std::to_string(i)), {}, "i", nullptr);
+        },
+        asio::detached);
+  }
+  io_.poll();
+  EXPECT_TRUE(order.empty());
+  for (int i = 0; i < kWaiters; ++i) {
+    ASSERT_EQ(sink_.calls.size(), static_cast<size_t>(i + 1));
+    sink_.calls[i].done({DeliveryOutcome::kDelivered, ""});
+    io_.poll();
+    ASSERT_EQ(order.size(), static_cast<size_t>(i + 1)) << "one per ack";
+    EXPECT_EQ(order.back(), i);
+  }
+  EXPECT_EQ(p.stats().capacity_waits, static_cast<uint64_t>(kWaiters));
+}
+
 TEST_F(PublisherTest, ReadinessFollowsTheSink) {
   Publisher p(io_.get_executor(), sink_, *store_, 2);
   EXPECT_TRUE(p.SinkHealthy());
