@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <cassert>
 
 #include "daemon/core/logging.h"
@@ -33,6 +34,7 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
     : sink_(sink),
       store_(store),
       max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
+      executor_(executor),
       capacity_waiters_(executor) {}
 
 Awaitable<void> Publisher::WaitForCapacity() {
@@ -45,11 +47,14 @@ Awaitable<void> Publisher::WaitForCapacity() {
     ++stats_.capacity_waits;
     co_await capacity_waiters_.Wait();
   } while (in_flight_ids_.size() >= max_in_flight_);
-  // Each ack wakes one waiter. When there is room for more than this one
-  // (several acks came before the waiters ran, or a woken poller went on
-  // without publishing), pass the wake-up on, so no room is left unused
-  // while pollers wait.
-  if (in_flight_ids_.size() + 1 < max_in_flight_) capacity_waiters_.NotifyOne();
+  // Each ack wakes one waiter. Once this poller has used the room (it
+  // publishes at once, or goes on without publishing when another feed got
+  // the story first), pass the wake-up on if room is left, so that no room
+  // stays unused while pollers wait (posted: it runs after the poller's
+  // next suspension).
+  asio::post(executor_, [this] {
+    if (in_flight_ids_.size() < max_in_flight_) capacity_waiters_.NotifyOne();
+  });
 }
 
 void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,

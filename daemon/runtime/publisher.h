@@ -75,6 +75,7 @@ class Publisher {
   StateStore& store_;
   const size_t max_in_flight_;
   std::unordered_set<std::string> in_flight_ids_;
+  asio::any_io_executor executor_;
   // Pollers waiting in WaitForCapacity(), woken one per ack (FIFO).
   AsyncWaitQueue capacity_waiters_;
   PublisherStats stats_;

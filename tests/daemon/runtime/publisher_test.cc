@@ -167,6 +167,34 @@ TEST_F(PublisherTest, EachAckWakesOneWaiterInOrder) {
   EXPECT_EQ(p.stats().capacity_waits, static_cast<uint64_t>(kWaiters));
 }
 
+// A woken poller that goes on without publishing (another feed published
+// the same story meanwhile) must not strand the pollers behind it.
+TEST_F(PublisherTest, RoomLeftByAWaiterThatDidNotPublishPassesOn) {
+  Publisher p(io_.get_executor(), sink_, *store_, 1);
+  p.Publish(MakeArticle("first"), {}, "i", nullptr);
+  bool a = false, b = false;
+  asio::co_spawn(
+      io_,
+      [&]() -> Awaitable<void> {
+        co_await p.WaitForCapacity();
+        a = true;  // and publishes nothing
+      },
+      asio::detached);
+  asio::co_spawn(
+      io_,
+      [&]() -> Awaitable<void> {
+        co_await p.WaitForCapacity();
+        b = true;
+      },
+      asio::detached);
+  io_.poll();
+  EXPECT_FALSE(a || b);
+  sink_.calls[0].done({DeliveryOutcome::kDelivered, ""});
+  io_.poll();
+  EXPECT_TRUE(a);
+  EXPECT_TRUE(b);
+}
+
 TEST_F(PublisherTest, ReadinessFollowsTheSink) {
   Publisher p(io_.get_executor(), sink_, *store_, 2);
   EXPECT_TRUE(p.SinkHealthy());
