@@ -5,7 +5,7 @@
 // newsflow_stage_cpu_microseconds_total{stage=...}. The counters tell where
 // the daemon's CPU goes (bench/pipeline prints the split); fetching and the
 // event loop are what the io thread spends outside the scoped stages, and
-// producing is librdkafka's own threads.
+// delivering is the sink's own threads.
 //
 //   { ScopedStageCpu cpu(CpuStage::kParse); ParseFeed(...); }
 //
