@@ -1,6 +1,7 @@
 #include "daemon/core/url.h"
 
 #include <idn2.h>
+#include <libpsl.h>
 
 #include <algorithm>
 #include <array>
@@ -834,6 +835,37 @@ bool IsTrackingParameter(std::string_view name) {
   const std::string lower = ToLowerAscii(name);
   if (lower.rfind("utm_", 0) == 0) return true;
   return std::find(kExact.begin(), kExact.end(), lower) != kExact.end();
+}
+
+}  // namespace newsflow
+
+// --- issue 13, content helper: "same site" ---------------------------------
+
+namespace newsflow {
+
+std::string RegistrableDomainOf(std::string_view url) {
+  Result<Url> u = Url::Parse(url);
+  if (!u || !u->IsHttp()) return "";
+  std::string host = u->HostKey();
+  if (host.empty()) return "";
+  // IP literals have no registrable domain.
+  if (host.find(':') != std::string::npos ||
+      host.find_first_not_of("0123456789.") == std::string::npos) {
+    return host;
+  }
+  // Loaded once; psl contexts are read-only and thread-safe.
+  static const psl_ctx_t* const psl = [] {
+    const psl_ctx_t* latest = psl_latest(nullptr);
+    return latest != nullptr ? latest : psl_builtin();
+  }();
+  const char* domain =
+      psl != nullptr ? psl_registrable_domain(psl, host.c_str()) : nullptr;
+  return domain != nullptr ? std::string(domain) : host;
+}
+
+bool SameSite(std::string_view a, std::string_view b) {
+  const std::string da = RegistrableDomainOf(a);
+  return !da.empty() && da == RegistrableDomainOf(b);
 }
 
 }  // namespace newsflow

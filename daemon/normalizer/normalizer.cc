@@ -11,6 +11,7 @@
 #include "daemon/core/hash.h"
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
+#include "daemon/normalizer/language.h"
 
 namespace newsflow {
 namespace {
@@ -185,14 +186,19 @@ Article Normalize(const NormalizeInput& in) {
   a.content_text = in.content->text;
   a.content_source = in.content_source;
 
-  if (!in.language_override.empty()) {
-    a.language = in.language_override;
-  } else if (!item.language.empty()) {
-    a.language = item.language;
-  } else if (page != nullptr && !page->language.empty()) {
-    a.language = page->language;
+  // Issue 13 (language): the operator's `language` as written (normalized);
+  // else the first declared value that is a tag (item, page, feed), checked
+  // against the text; else detected (daemon/normalizer/language.h).
+  a.feed.language = NormalizeLanguageTag(in.feed.language);
+  if (std::string forced = NormalizeLanguageTag(in.language_override);
+      !forced.empty()) {
+    a.language = std::move(forced);
   } else {
-    a.language = in.feed.language;
+    std::string declared = NormalizeLanguageTag(item.language);
+    if (declared.empty() && page != nullptr)
+      declared = NormalizeLanguageTag(page->language);
+    if (declared.empty()) declared = a.feed.language;
+    a.language = ChooseLanguage(declared, a.title + "\n\n" + a.content_text);
   }
 
   a.image = item.image;
