@@ -130,6 +130,12 @@ bool HasScheme(std::string_view url);
 // byte as written. URLs with userinfo or without "//" are returned as is.
 std::string LowerCaseSchemeAndHost(std::string_view url);
 
+// Testing hook: with false, Url::Parse and ResolveUrl take their general
+// path (Boost.URL resolution, no memoized base) for every input, so a test
+// can check that the fast paths give identical results. Process-wide; set
+// it only while no other thread parses URLs.
+void SetUrlFastPathsForTesting(bool enabled);
+
 // True for query parameter names that only track the reader (utm_*,
 // fbclid, gclid, mc_cid, ...); compared case-insensitively.
 bool IsTrackingParameter(std::string_view name);

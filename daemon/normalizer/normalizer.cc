@@ -39,6 +39,10 @@ void AppendField(std::string& out, std::string_view s) {
 std::string CanonicalizeUrl(std::string_view url) {
   Result<Url> u = Url::Parse(url);
   if (!u || !u->IsHttp()) return std::string(url);
+  // Most item links have neither: no copies then.
+  if (!u->has_fragment() && !u->has_query()) return u->href();
+  if (!u->has_query()) return u->WithoutFragment().href();
+  if (!u->has_fragment()) return u->WithoutTrackingParameters().href();
   return u->WithoutFragment().WithoutTrackingParameters().href();
 }
 
@@ -64,10 +68,10 @@ namespace {
 // hashes run for every item of every poll, and feed bodies can be large.
 class FieldHasher {
  public:
-  FieldHasher() : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  // One context per thread, reset per hash: allocating one per item shows.
+  FieldHasher() : ctx_(ThreadContext()) {
+    EVP_DigestInit_ex(ctx_, Sha256Algorithm(), nullptr);
   }
-  ~FieldHasher() { EVP_MD_CTX_free(ctx_); }
   FieldHasher(const FieldHasher&) = delete;
   FieldHasher& operator=(const FieldHasher&) = delete;
 
@@ -84,6 +88,15 @@ class FieldHasher {
   }
 
  private:
+  static EVP_MD_CTX* ThreadContext() {
+    struct Owner {
+      EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+      ~Owner() { EVP_MD_CTX_free(ctx); }
+    };
+    thread_local Owner owner;
+    return owner.ctx;
+  }
+
   EVP_MD_CTX* ctx_;
 };
 
