@@ -6,6 +6,7 @@
 
 #include "daemon/cleaner/page_wall.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/stage_cpu.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/worker_pool.h"
 
@@ -119,6 +120,7 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
   auto clean = [ctx, item = std::move(item)]() mutable {
     // libxml2's own diagnostics name the feed and item they are about.
     ScopedHtmlDiagnostics diagnostics("feed." + ctx->feed.id, item.link);
+    ScopedStageCpu cpu(CpuStage::kClean);
     return CleanFeedBody(*ctx, std::move(item));
   };
   FeedBody body = co_await RunCpu(ctx->workers, std::move(clean));
@@ -158,6 +160,7 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
   auto extract = [ctx, body = std::move(body),
                   page = std::move(page)]() mutable {
     ScopedHtmlDiagnostics diagnostics("feed." + ctx->feed.id, body.item.link);
+    ScopedStageCpu cpu(CpuStage::kExtract);
     return ExtractAndNormalize(*ctx, std::move(body), std::move(page));
   };
   co_return co_await RunCpu(ctx->workers, std::move(extract));

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <memory>
 
 #include "connectors/common/http/http_client.h"
@@ -65,6 +66,42 @@ class AsyncEvent {
 
  private:
   asio::steady_timer timer_;
+};
+
+// A first-come-first-served wait queue for coroutines on one executor:
+// Wait() suspends until a NotifyOne() picks this waiter (oldest first).
+// Where AsyncEvent wakes every waiter to re-check its condition (O(waiters)
+// per event: quadratic when thousands of feeds wait for a few slots), this
+// wakes exactly one, so handing out slots costs O(1) each. The waiter
+// resumes after the notifying handler returned (the wake-up is posted).
+class AsyncWaitQueue {
+ public:
+  explicit AsyncWaitQueue(const asio::any_io_executor& executor)
+      : executor_(executor) {}
+  AsyncWaitQueue(const AsyncWaitQueue&) = delete;
+  AsyncWaitQueue& operator=(const AsyncWaitQueue&) = delete;
+
+  Awaitable<void> Wait() {
+    // The timer is shared with the queue: a waiter's frame may outlive its
+    // entry (NotifyOne) and the queue may outlive a destroyed frame.
+    auto timer = std::make_shared<asio::steady_timer>(
+        executor_, asio::steady_timer::time_point::max());
+    waiters_.push_back(timer);
+    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  // Wakes the oldest waiter; false when nobody waits.
+  bool NotifyOne() {
+    if (waiters_.empty()) return false;
+    std::shared_ptr<asio::steady_timer> first = std::move(waiters_.front());
+    waiters_.pop_front();
+    first->cancel();
+    return true;
+  }
+  size_t waiting() const { return waiters_.size(); }
+
+ private:
+  asio::any_io_executor executor_;
+  std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
 };
 
 }  // namespace newsflow

@@ -91,17 +91,27 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed,
       std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   poller->ResumeScheduleAt(resume_at);
   pollers_[feed.name] = poller;
-  asio::co_spawn(io_, FeedPoller::Run(poller, options_.once),
-                 [log = log_, name = feed.name](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     log->error(
-                         "Feed poller ended by an exception. feed={} error={}",
-                         name, ex.what());
-                   }
-                 });
+  ++running_pollers_;
+  asio::co_spawn(
+      io_, FeedPoller::Run(poller, options_.once),
+      [this, log = log_, name = feed.name,
+       weak = std::weak_ptr<FeedPoller>(poller)](std::exception_ptr e) {
+        --running_pollers_;
+        // --once: a failed last poll of a feed still configured
+        // (not one retired by a reload) sets the exit code.
+        auto it = pollers_.find(name);
+        if (options_.once && it != pollers_.end() &&
+            it->second == weak.lock() && it->second->last_poll_failed()) {
+          any_feed_failed_ = true;
+        }
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log->error("Feed poller ended by an exception. feed={} error={}",
+                     name, ex.what());
+        }
+      });
 }
 
 void Daemon::Impl::StopFeed(const std::string& name) {
@@ -199,23 +209,15 @@ Awaitable<void> Daemon::Impl::Supervise() {
       next_watchdog = now + *watchdog;
     }
     std::erase_if(retiring_, [](const auto& p) { return p->finished(); });
-    if (options_.once && !stopping_) {
-      bool all_done = true;
-      for (const auto& [name, p] : pollers_) {
-        all_done = all_done && p->finished();
-        any_feed_failed_ =
-            any_feed_failed_ || (p->finished() && p->last_poll_failed());
-      }
-      if (all_done) BeginShutdown("--once: every feed polled");
+    if (options_.once && !stopping_ && running_pollers_ == 0) {
+      BeginShutdown("--once: every feed polled");
     }
     if (stopping_) {
       if (now >= next_extend) {
         ExtendStopTimeout();
         next_extend = now + std::chrono::seconds(1);
       }
-      bool pollers_done = retiring_.empty();
-      for (const auto& [name, p] : pollers_)
-        pollers_done = pollers_done && p->finished();
+      const bool pollers_done = running_pollers_ == 0;
       const bool idle = publisher_->in_flight() == 0 &&
                         (!drain_outbox_ || publisher_->outbox_articles() == 0);
       if ((pollers_done && idle) || now >= drain_deadline_) {

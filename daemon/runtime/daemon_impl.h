@@ -101,6 +101,11 @@ class Daemon::Impl {
   bool drain_outbox_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool any_feed_failed_ = false;
+  // Poller coroutines (pollers_ and retiring_) that have not returned yet:
+  // kept by StartFeed and the coroutines' completion, so that the 100 ms
+  // supervision tick never walks every feed (with thousands of feeds
+  // waiting that walk was the cost that grew with feeds x wall time).
+  size_t running_pollers_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;
   asio::steady_timer heartbeat_timer_{io_};
   asio::steady_timer probe_timer_{io_};

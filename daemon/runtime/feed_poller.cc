@@ -10,6 +10,7 @@
 
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
+#include "daemon/core/stage_cpu.h"
 #include "daemon/core/url.h"
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
@@ -282,6 +283,7 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
     // Named, not inline in co_await: see worker_pool.h (GCC 12).
     auto classify = [request = std::move(request),
                      response = std::move(*response)]() mutable {
+      ScopedStageCpu cpu(CpuStage::kParse);
       return ClassifyFeedResponse(request, std::move(response));
     };
     // The crash guard is committed before the parse and cleared after it:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/core/metrics.h"
+#include "daemon/core/stage_cpu.h"
 
 namespace newsflow {
 namespace {
@@ -38,6 +39,7 @@ Histogram& FetchDurationHistogram(const std::string& outcome) {
 }
 
 void DeclareDaemonSeries(std::string_view version) {
+  DeclareStageCpuSeries();
   auto& r = MetricsRegistry::Global();
   r.GetGauge("newsflow_build_info", "The running newsflowd's version.",
              {{"version", std::string(version)}})

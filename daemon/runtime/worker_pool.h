@@ -15,7 +15,9 @@
 // thread and resumes the coroutine on its own executor (the io_context) with
 // fn's result. At most `max_pending` jobs are queued or running at once;
 // further Run() calls wait (on the io_context, without blocking it) for a
-// slot, so a burst of feeds cannot queue unbounded work or memory.
+// slot, so a burst of feeds cannot queue unbounded work or memory. Waiters
+// get slots first come, first served, and a finished job hands its slot to
+// exactly one waiter (cost O(1) per job however many feeds wait).
 //
 // Threading: construct, call Run() and destroy on the io_context thread.
 // `fn` runs on a worker: it must own everything it reads (capture by value
@@ -33,6 +35,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -70,6 +73,10 @@ class WorkerPool {
   size_t max_pending() const { return max_pending_; }
   // Jobs queued or running now (io_context thread only).
   size_t pending() const { return pending_; }
+  // How many times a Run() suspended waiting for a slot, in total (io
+  // context thread only). Each Run() waits at most once: a finishing job
+  // hands its slot to exactly one waiter, never wakes them all to re-check.
+  uint64_t slot_waits() const { return slot_waits_; }
 
  private:
   // A job's result or the exception it threw.
@@ -85,7 +92,9 @@ class WorkerPool {
   size_t threads_;
   size_t max_pending_;
   size_t pending_ = 0;  // io_context thread only
-  AsyncEvent slot_freed_;
+  uint64_t slot_waits_ = 0;
+  // Coroutines waiting for a slot; a finishing job hands its slot over.
+  AsyncWaitQueue slot_waiters_;
   asio::thread_pool pool_;
 };
 
@@ -101,13 +110,17 @@ template <class F>
 Awaitable<std::invoke_result_t<F&>> WorkerPool::Run(F fn) {
   using T = std::invoke_result_t<F&>;
   static_assert(!std::is_void_v<T>, "WorkerPool::Run needs a result");
-  while (pending_ >= max_pending_) co_await slot_freed_.Wait();
-  ++pending_;
+  if (pending_ < max_pending_ && slot_waiters_.waiting() == 0) {
+    ++pending_;
+  } else {
+    ++slot_waits_;
+    co_await slot_waiters_.Wait();  // resumed owning a slot handed over
+  }
   // fn travels on the heap, shared by the initiation and the worker job.
   std::shared_ptr<Outcome<T>> outcome =
       co_await Dispatch<T>(std::make_shared<F>(std::move(fn)));
-  --pending_;
-  slot_freed_.NotifyAll();
+  // Hand the slot to the oldest waiter, or free it.
+  if (!slot_waiters_.NotifyOne()) --pending_;
   if (outcome->failure) std::rethrow_exception(outcome->failure);
   co_return std::move(*outcome->value);
 }

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "daemon/core/stage_cpu.h"
+
 namespace newsflow {
 namespace {
 
@@ -465,6 +467,7 @@ Result<void> StateStore::Init() {
 
 Result<std::optional<ArticleRecord>> StateStore::FindArticle(
     const std::string& id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->find_article.Use();
   sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()),
                     SQLITE_STATIC);
@@ -524,6 +527,7 @@ bool StateStore::UpsertArticle(const ArticleRecord& record) {
 }
 
 Result<void> StateStore::MarkPublished(const ArticleRecord& record) {
+  ScopedStageCpu cpu(CpuStage::kState);
   assert(!record.id.empty());
   if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
     return SqlError("MarkPublished: begin");
@@ -552,6 +556,7 @@ int64_t OutboxBytes(const OutboxEntry& e, size_t value_len,
 }  // namespace
 
 Result<void> StateStore::OutboxAppend(std::vector<OutboxEntry>& entries) {
+  ScopedStageCpu cpu(CpuStage::kState);
   if (entries.empty()) return {};
   if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
     return SqlError("OutboxAppend: begin");
@@ -589,6 +594,7 @@ Result<void> StateStore::OutboxAppend(std::vector<OutboxEntry>& entries) {
 }
 
 Result<void> StateStore::OutboxAck(const std::vector<OutboxDone>& acks) {
+  ScopedStageCpu cpu(CpuStage::kState);
   if (acks.empty()) return {};
   if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
     return SqlError("OutboxAck: begin");
@@ -648,6 +654,7 @@ Result<std::vector<OutboxEntry>> StateStore::OutboxLoad(int64_t after_seq,
 
 Result<void> StateStore::UpdateItemHash(const std::string& id,
                                         const std::string& item_hash) {
+  ScopedStageCpu cpu(CpuStage::kState);
   for (Statement* stmt :
        {&stmts_->update_item_hash, &stmts_->update_tombstone_item_hash}) {
     sqlite3_stmt* s = stmt->Use();
@@ -682,6 +689,7 @@ Result<void> StateStore::UpdateHashes(const std::string& id,
 }
 
 Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->load_feed.Use();
   sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
                     SQLITE_STATIC);
@@ -708,6 +716,7 @@ Result<FeedState> StateStore::LoadFeed(const std::string& feed_id) {
 }
 
 Result<void> StateStore::SaveFeed(const FeedState& f) {
+  ScopedStageCpu cpu(CpuStage::kState);
   assert(!f.feed_id.empty());
   sqlite3_stmt* s = stmts_->save_feed.Use();
   auto bind = [s](int i, const std::string& v) {
@@ -741,6 +750,7 @@ Result<void> StateStore::SaveFeed(const FeedState& f) {
 
 Result<void> StateStore::SetParseInProgress(const std::string& feed_id,
                                             bool value) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = stmts_->set_parse_in_progress.Use();
   sqlite3_bind_text(s, 1, feed_id.data(), static_cast<int>(feed_id.size()),
                     SQLITE_STATIC);
@@ -788,6 +798,7 @@ Result<int64_t> StateStore::Prune(TimePoint cutoff,
 
 Result<FeedIdPolicyRecord> StateStore::LoadIdPolicy(
     const std::string& feed_id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "SELECT policy, reason, changed_at, last_items FROM "
@@ -812,6 +823,7 @@ Result<FeedIdPolicyRecord> StateStore::LoadIdPolicy(
 }
 
 Result<void> StateStore::SaveIdPolicy(const FeedIdPolicyRecord& record) {
+  ScopedStageCpu cpu(CpuStage::kState);
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO feed_id_policy (feed_id, "

@@ -40,6 +40,9 @@ struct HttpRequest {
   std::string user_agent;     // empty: the client's default
   std::string proxy;          // e.g. "http://127.0.0.1:3128"; empty: none
   std::chrono::milliseconds connect_timeout{10'000};
+  // Cap on the time on the wire, redirect hops included; time spent
+  // waiting for the host's politeness slot or a transfer slot is not
+  // counted.
   std::chrono::milliseconds total_timeout{30'000};
   size_t max_body_bytes = 16 << 20;  // decompressed; larger → kTooLarge
   int max_redirects = 5;             // longer chains → kTooManyRedirects

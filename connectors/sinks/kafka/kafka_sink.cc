@@ -12,6 +12,7 @@
 #include "connectors/sinks/kafka/kafka_feed_events.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
+#include "daemon/core/stage_cpu.h"
 #include "daemon/core/time_util.h"
 
 namespace newsflow {
@@ -291,7 +292,10 @@ void KafkaSink::Publish(const Article& article,
   pending->key = article.id;
   bool truncated = false;
   const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
-  pending->value = KafkaRecordValue(article, limit, &truncated);
+  {
+    ScopedStageCpu cpu(CpuStage::kSerialize);
+    pending->value = KafkaRecordValue(article, limit, &truncated);
+  }
   pending->limit = limit;
   if (truncated) {
     MetricsRegistry::Global()

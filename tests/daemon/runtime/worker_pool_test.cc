@@ -113,6 +113,34 @@ TEST(WorkerPoolTest, BoundsQueuedJobs) {
   EXPECT_GE(most_pending, 1u);
 }
 
+// Thousands of feeds wait for a handful of slots: each finished job must
+// hand its slot to one waiter (FIFO), not wake every waiter to re-check
+// (which made the daemon's CPU grow with feeds x jobs). Counted, not timed.
+TEST(WorkerPoolTest, WaitersGetSlotsInOrderWithOneWaitEach) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 1, .max_pending = 1});
+  constexpr int kJobs = 400;
+  std::vector<int> started;  // io thread only
+  int finished = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> Awaitable<void> {
+          auto job = [i] { return i; };
+          const int n = co_await pool.Run(std::move(job));
+          started.push_back(n);
+          ++finished;
+        },
+        asio::detached);
+  }
+  io.run();
+  ASSERT_EQ(finished, kJobs);
+  // Every Run but the first waited, once each (was ~kJobs^2 / 2 wake-ups).
+  EXPECT_EQ(pool.slot_waits(), static_cast<uint64_t>(kJobs - 1));
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(started[i], i) << "FIFO order";
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
 TEST(WorkerPoolTest, ExceptionsComeBackToTheCaller) {
   asio::io_context io;
   WorkerPool pool(io.get_executor(), {.threads = 1});

@@ -225,6 +225,37 @@ TEST(PolitenessTest, PerHostRateSpacesRequestStarts) {
   }
 }
 
+// total_timeout caps the time on the wire: a request queued for its host's
+// politeness slot (a feed behind hundreds of others on one host) must not
+// time out before it was sent. Before the fix the third request here got a
+// 1 ms budget after waiting 1 s for its slot.
+TEST(PolitenessTest, WaitingForTheSlotDoesNotCountAgainstTheTimeout) {
+  LoopbackHttpServer server([](const TestRequest&) {
+    std::this_thread::sleep_for(50ms);
+    return Ok({});
+  });
+  boost::asio::io_context io;
+  HttpClient client(io, {.max_concurrent = 64,
+                         .max_host_connections = 4,
+                         .min_host_interval = 500ms});
+  int ok = 0, done = 0;
+  std::string last_error;
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest r = Req(server.base_url() + "/" + std::to_string(i));
+    r.total_timeout = 400ms;
+    client.Fetch(std::move(r), [&](Result<HttpResponse> res) {
+      ++done;
+      if (res && res->status == 200) {
+        ++ok;
+      } else if (!res) {
+        last_error = res.error().ToString();
+      }
+    });
+  }
+  ASSERT_TRUE(RunUntil(io, [&] { return done == 3; }));
+  EXPECT_EQ(ok, 3) << last_error;
+}
+
 TEST(PolitenessTest, RateIsPerHostNotGlobal) {
   LoopbackHttpServer server(Ok);
   boost::asio::io_context io;
