@@ -36,7 +36,20 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
       changed_(executor) {}
 
 Awaitable<void> Publisher::WaitForCapacity() {
-  while (in_flight_ids_.size() >= max_in_flight_) co_await changed_.Wait();
+  while (in_flight_ids_.size() + reserved_ >= max_in_flight_) {
+    co_await changed_.Wait();
+  }
+}
+
+Awaitable<void> Publisher::Reserve() {
+  co_await WaitForCapacity();
+  ++reserved_;
+}
+
+void Publisher::Unreserve() {
+  assert(reserved_ > 0);
+  --reserved_;
+  changed_.NotifyAll();
 }
 
 void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,

@@ -41,8 +41,17 @@ class Publisher {
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
-  // Suspends until fewer than max_in_flight articles are outstanding.
+  // Suspends until fewer than max_in_flight articles are outstanding
+  // (in flight or reserved).
   Awaitable<void> WaitForCapacity();
+
+  // Waits for capacity and reserves one article slot, counted like an
+  // article in flight, for an article about to be built (page fetch,
+  // cleaning): capacity is taken before the work, so no built article ever
+  // waits for room. Unreserve() gives the slot back; call it just before
+  // Publish() (same turn) or when nothing is published.
+  Awaitable<void> Reserve();
+  void Unreserve();
 
   // True while an article with this id awaits its delivery report.
   bool IsInFlight(const std::string& id) const {
@@ -72,6 +81,7 @@ class Publisher {
   StateStore& store_;
   const size_t max_in_flight_;
   std::unordered_set<std::string> in_flight_ids_;
+  size_t reserved_ = 0;  // slots taken by Reserve()
   AsyncEvent changed_;
   PublisherStats stats_;
 };

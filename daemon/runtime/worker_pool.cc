@@ -24,6 +24,7 @@ WorkerPool::WorkerPool(const asio::any_io_executor& io,
     : threads_(ThreadCount(options.threads)),
       max_pending_(options.max_pending > 0 ? options.max_pending
                                            : 2 * threads_),
+      on_exhausted_(std::move(options.on_exhausted)),
       slot_freed_(io),
       pool_(threads_) {
   if (options.nice == 0) return;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -194,6 +196,72 @@ const std::string& HttpResponse::Header(std::string_view name) const {
   return kEmpty;
 }
 
+// The byte budget for bodies in flight (HttpClientOptions::
+// max_body_bytes_in_flight). Shared with the leases in delivered responses,
+// which may be released on any thread (a worker that parsed the body):
+// hence the mutex, and `wake`, which posts the client's admission to its
+// io_context; the client clears it when destroyed.
+class BodyBudget {
+ public:
+  BodyBudget(size_t limit, Gauge* gauge) : limit_(limit), gauge_(gauge) {}
+  BodyBudget(const BodyBudget&) = delete;
+  BodyBudget& operator=(const BodyBudget&) = delete;
+
+  // Reserves `bytes` (clamped to the limit) if they fit; returns what was
+  // reserved, 0 when they do not fit.
+  size_t TryReserve(size_t bytes) {
+    bytes = std::max<size_t>(1, std::min(bytes, limit_));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (used_ + bytes > limit_) return 0;
+    used_ += bytes;
+    Publish();
+    return bytes;
+  }
+  void Release(size_t bytes) {
+    if (bytes == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    assert(bytes <= used_);
+    used_ -= bytes;
+    Publish();
+    if (wake_) wake_();
+  }
+  void SetWake(std::function<void()> wake) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = std::move(wake);
+  }
+  size_t used() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return used_;
+  }
+
+ private:
+  void Publish() {
+    if (gauge_ != nullptr) gauge_->Set(static_cast<double>(used_));
+  }
+
+  const size_t limit_;
+  Gauge* const gauge_;
+  mutable std::mutex mu_;
+  size_t used_ = 0;
+  std::function<void()> wake_;
+};
+
+namespace {
+
+// What a delivered body holds of the budget, released when the last
+// HttpResponse::body_budget copy goes.
+std::shared_ptr<const void> BodyLease(std::shared_ptr<BodyBudget> budget,
+                                      size_t bytes) {
+  struct Lease {
+    std::shared_ptr<BodyBudget> budget;
+    size_t bytes;
+    ~Lease() { budget->Release(bytes); }
+  };
+  return std::make_shared<const Lease>(Lease{std::move(budget), bytes});
+}
+
+}  // namespace
+
 class HttpClient::Impl {
  public:
   Impl(asio::io_context& io, HttpClientOptions options);
@@ -204,6 +272,7 @@ class HttpClient::Impl {
   size_t Active() const {
     return running_.size() + queue_.size() + deferred_.size() + undelivered_;
   }
+  size_t BodyBytesInFlight() const { return budget_ ? budget_->used() : 0; }
 
  private:
   // One transfer: the request, its easy handle and what has been received.
@@ -229,10 +298,17 @@ class HttpClient::Impl {
     int chain_hops = 0;          // redirects followed before this hop
     int chain_first_status = 0;  // status of the first hop's response
     char error_buffer[CURL_ERROR_SIZE] = {};
+    // Bytes of the body budget this hop holds while it runs (0: no budget).
+    std::shared_ptr<BodyBudget> budget;
+    size_t reserved = 0;
+    bool counted_wait = false;  // counted in body_budget_waits
 
     ~Transfer() {
       if (easy != nullptr) curl_easy_cleanup(easy);
       if (header_list != nullptr) curl_slist_free_all(header_list);
+      // The body has not been handed out (error, redirect hop, cancel):
+      // its reservation goes back, and waiting transfers may start.
+      if (budget) budget->Release(reserved);
     }
   };
 
@@ -299,6 +375,8 @@ class HttpClient::Impl {
   std::unordered_map<std::string, Clock::time_point> next_host_start_;
   std::map<uint64_t, std::unique_ptr<Transfer>> deferred_;
   uint64_t next_deferred_id_ = 0;
+  // Null without max_body_bytes_in_flight.
+  std::shared_ptr<BodyBudget> budget_;
 };
 
 HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
@@ -312,10 +390,21 @@ HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                     options_.max_host_connections);
+  if (options_.max_body_bytes_in_flight > 0) {
+    budget_ = std::make_shared<BodyBudget>(options_.max_body_bytes_in_flight,
+                                           options_.body_bytes_in_flight);
+    // Bytes released (any thread) may let the head of the queue start.
+    budget_->SetWake([this, alive = alive_] {
+      asio::post(io_, [this, alive] {
+        if (*alive) StartQueued();
+      });
+    });
+  }
 }
 
 HttpClient::Impl::~Impl() {
   *alive_ = false;
+  if (budget_) budget_->SetWake(nullptr);  // leases may outlive the client
   // Remove the easy handles before the multi so that curl closes their
   // sockets through OnCloseSocket while our maps still exist.
   for (auto& [easy, transfer] : running_)
@@ -391,11 +480,9 @@ void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
 }
 
 void HttpClient::Impl::Enqueue(std::unique_ptr<Transfer> t) {
-  if (running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
-    Start(std::move(t));
-  } else {
-    queue_.push_back(std::move(t));
-  }
+  // FIFO: behind whatever already waits (for a slot or for the budget).
+  queue_.push_back(std::move(t));
+  StartQueued();
 }
 
 void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
@@ -515,6 +602,20 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
 void HttpClient::Impl::StartQueued() {
   while (!queue_.empty() &&
          running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
+    Transfer& head = *queue_.front();
+    if (budget_ && head.reserved == 0) {
+      // The worst case must fit, or the head waits (and everything behind
+      // it: first come, first served, so a big body is not starved).
+      head.reserved = budget_->TryReserve(head.request.max_body_bytes);
+      if (head.reserved == 0) {
+        if (!head.counted_wait && options_.body_budget_waits != nullptr) {
+          options_.body_budget_waits->Inc();
+        }
+        head.counted_wait = true;
+        return;  // a release posts StartQueued again
+      }
+      head.budget = budget_;
+    }
     auto t = std::move(queue_.front());
     queue_.pop_front();
     Start(std::move(t));
@@ -662,11 +763,18 @@ size_t HttpClient::Impl::OnWrite(char* data, size_t size, size_t n,
                                  void* userp) {
   auto* t = static_cast<Transfer*>(userp);
   const size_t bytes = size * n;
-  if (t->response.body.size() + bytes > t->request.max_body_bytes) {
+  std::string& body = t->response.body;
+  if (body.size() + bytes > t->request.max_body_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
-  t->response.body.append(data, bytes);
+  if (body.size() + bytes > body.capacity()) {
+    // Grow geometrically but never past the cap: the allocation, not just
+    // the size, is what the budget reserved.
+    body.reserve(std::min(t->request.max_body_bytes,
+                          std::max(2 * body.capacity(), body.size() + bytes)));
+  }
+  body.append(data, bytes);
   return bytes;
 }
 
@@ -861,6 +969,14 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
       options_.max_host_throttle.count() > 0) {
     ThrottleHost(t->request.url, resp.Header("retry-after"));
   }
+  if (t->budget) {
+    // The reservation shrinks to what the body occupies; that part travels
+    // with the response until its consumer lets go of it.
+    const size_t held = std::min(t->reserved, resp.body.capacity());
+    resp.body_budget = BodyLease(t->budget, held);
+    t->budget->Release(t->reserved - held);
+    t->reserved = 0;
+  }
   Deliver(std::move(t->done), std::move(resp));
 }
 
@@ -943,5 +1059,9 @@ void HttpClient::Fetch(HttpRequest request, FetchCallback done) {
 void HttpClient::CancelAll() { impl_->CancelAll(); }
 
 size_t HttpClient::Active() const { return impl_->Active(); }
+
+size_t HttpClient::BodyBytesInFlight() const {
+  return impl_->BodyBytesInFlight();
+}
 
 }  // namespace newsflow
