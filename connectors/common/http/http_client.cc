@@ -221,7 +221,7 @@ class BodyBudget {
     if (bytes == 0) return;
     std::lock_guard<std::mutex> lock(mu_);
     assert(bytes <= used_);
-    used_ -= bytes;
+    used_ -= std::min(bytes, used_);
     Publish();
     if (wake_) wake_();
   }
@@ -252,12 +252,19 @@ namespace {
 // HttpResponse::body_budget copy goes.
 std::shared_ptr<const void> BodyLease(std::shared_ptr<BodyBudget> budget,
                                       size_t bytes) {
-  struct Lease {
-    std::shared_ptr<BodyBudget> budget;
-    size_t bytes;
-    ~Lease() { budget->Release(bytes); }
+  class Lease {
+   public:
+    Lease(std::shared_ptr<BodyBudget> budget, size_t bytes)
+        : budget_(std::move(budget)), bytes_(bytes) {}
+    ~Lease() { budget_->Release(bytes_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+   private:
+    std::shared_ptr<BodyBudget> budget_;
+    size_t bytes_;
   };
-  return std::make_shared<const Lease>(Lease{std::move(budget), bytes});
+  return std::make_shared<const Lease>(std::move(budget), bytes);
 }
 
 }  // namespace
