@@ -33,23 +33,39 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
     : sink_(sink),
       store_(store),
       max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
-      changed_(executor) {}
+      executor_(executor) {}
 
-Awaitable<void> Publisher::WaitForCapacity() {
-  while (in_flight_ids_.size() + reserved_ >= max_in_flight_) {
-    co_await changed_.Wait();
+Awaitable<void> Publisher::WaitForCapacity() { return Wait(false); }
+
+Awaitable<void> Publisher::Reserve() { return Wait(true); }
+
+Awaitable<void> Publisher::Wait(bool reserve) {
+  if (waiters_.empty() && HasRoom()) {
+    if (reserve) ++reserved_;
+    co_return;
+  }
+  auto waiter = std::make_shared<Waiter>(executor_);
+  waiter->reserve = reserve;
+  waiters_.push_back(waiter);
+  while (!waiter->granted) {
+    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 
-Awaitable<void> Publisher::Reserve() {
-  co_await WaitForCapacity();
-  ++reserved_;
+void Publisher::Grant() {
+  while (!waiters_.empty() && HasRoom()) {
+    std::shared_ptr<Waiter> waiter = std::move(waiters_.front());
+    waiters_.pop_front();
+    if (waiter->reserve) ++reserved_;
+    waiter->granted = true;
+    waiter->timer.cancel();
+  }
 }
 
 void Publisher::Unreserve() {
   assert(reserved_ > 0);
   --reserved_;
-  changed_.NotifyAll();
+  Grant();
 }
 
 void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
@@ -114,7 +130,7 @@ void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
         }
         in_flight_ids_.erase(record.id);
         InFlightGauge().Set(static_cast<double>(in_flight_ids_.size()));
-        changed_.NotifyAll();
+        Grant();
         if (done) done(report);
       });
 }

@@ -14,8 +14,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_set>
 
@@ -80,9 +82,27 @@ class Publisher {
   Sink& sink_;
   StateStore& store_;
   const size_t max_in_flight_;
+  // A coroutine waiting in WaitForCapacity() / Reserve().
+  struct Waiter {
+    explicit Waiter(const asio::any_io_executor& ex)
+        : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool reserve = false;  // take a slot on its behalf when granted
+    bool granted = false;
+  };
+  Awaitable<void> Wait(bool reserve);
+  // Wakes waiters, first come first served, while there is room: exactly
+  // the ones that can go on (10,000 pollers waiting must not all wake to
+  // re-check on every acknowledgement).
+  void Grant();
+  bool HasRoom() const {
+    return in_flight_ids_.size() + reserved_ < max_in_flight_;
+  }
+
+  asio::any_io_executor executor_;
   std::unordered_set<std::string> in_flight_ids_;
   size_t reserved_ = 0;  // slots taken by Reserve()
-  AsyncEvent changed_;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
   PublisherStats stats_;
 };
 

@@ -25,7 +25,7 @@ WorkerPool::WorkerPool(const asio::any_io_executor& io,
       max_pending_(options.max_pending > 0 ? options.max_pending
                                            : 2 * threads_),
       on_exhausted_(std::move(options.on_exhausted)),
-      slot_freed_(io),
+      slots_(io, max_pending_),
       pool_(threads_) {
   if (options.nice == 0) return;
   // One job per thread: each lowers its own thread's priority, then waits

@@ -88,7 +88,7 @@ class WorkerPool {
   size_t stuck() const { return stuck_; }
   size_t max_pending() const { return max_pending_; }
   // Jobs queued or running now (io_context thread only).
-  size_t pending() const { return pending_; }
+  size_t pending() const { return slots_.in_use(); }
 
  private:
   // A job's result or the exception it threw.
@@ -112,17 +112,13 @@ class WorkerPool {
   };
 
   // A job's slot is free again (io_context thread).
-  void ReleaseSlot() {
-    --pending_;
-    slot_freed_.NotifyAll();
-  }
+  void ReleaseSlot() { slots_.Release(); }
 
   size_t threads_;
   size_t max_pending_;
-  size_t pending_ = 0;  // io_context thread only
-  size_t stuck_ = 0;    // io_context thread only
+  size_t stuck_ = 0;  // io_context thread only
   std::function<void()> on_exhausted_;
-  AsyncEvent slot_freed_;
+  AsyncSlots slots_;  // max_pending_ of them; FIFO waiters
   asio::thread_pool pool_;
 };
 
@@ -138,13 +134,11 @@ template <class F>
 Awaitable<std::invoke_result_t<F&>> WorkerPool::Run(F fn) {
   using T = std::invoke_result_t<F&>;
   static_assert(!std::is_void_v<T>, "WorkerPool::Run needs a result");
-  while (pending_ >= max_pending_) co_await slot_freed_.Wait();
-  ++pending_;
+  co_await slots_.Acquire();
   // fn travels on the heap, shared by the initiation and the worker job.
   std::shared_ptr<Outcome<T>> outcome =
       co_await Dispatch<T>(std::make_shared<F>(std::move(fn)));
-  --pending_;
-  slot_freed_.NotifyAll();
+  ReleaseSlot();
   if (outcome->failure) std::rethrow_exception(outcome->failure);
   co_return std::move(*outcome->value);
 }
@@ -154,8 +148,7 @@ Awaitable<std::optional<std::invoke_result_t<F&>>> WorkerPool::RunWithin(
     F fn, std::chrono::steady_clock::duration timeout) {
   using T = std::invoke_result_t<F&>;
   static_assert(!std::is_void_v<T>, "WorkerPool::RunWithin needs a result");
-  while (pending_ >= max_pending_) co_await slot_freed_.Wait();
-  ++pending_;
+  co_await slots_.Acquire();
   const asio::any_io_executor io = co_await asio::this_coro::executor;
   auto job = std::make_shared<TimedJob<T>>(io);
   job->timer.expires_after(timeout);

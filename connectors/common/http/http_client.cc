@@ -508,6 +508,9 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   }
   t->easy = easy;
   t->started = Clock::now();
+  // The chain's clock starts with its first hop: time spent waiting for a
+  // slot, the host's rate or the body budget is not transfer time.
+  if (t->chain_hops == 0) t->chain_started = t->started;
 
   // One Cookie header (RFC 6265): `cookie` joins a Cookie entry of
   // `headers` when there is one.
