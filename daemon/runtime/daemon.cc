@@ -63,9 +63,10 @@ Result<void> Daemon::Impl::Start() {
       "newsflow_http_body_bytes_in_flight",
       "Response body bytes reserved by transfers or held until parsed "
       "(http.max_body_bytes_in_flight bounds it).");
-  http_options.body_budget_waits = &metrics.GetCounter(
-      "newsflow_http_body_budget_waits_total",
-      "Transfers that waited for room in http.max_body_bytes_in_flight.");
+  http_options.body_budget_waits =
+      &metrics.GetCounter("newsflow_http_body_budget_waits_total",
+                          "Transfers that, next in line, waited for room in "
+                          "http.max_body_bytes_in_flight.");
   http_ = std::make_unique<HttpClient>(io_, http_options);
   InitHtmlCleaner();  // libxml2's global init, on this thread, before workers
   WorkerPoolOptions pool_options{.threads = config_.pipeline.workers};

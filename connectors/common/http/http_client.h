@@ -111,7 +111,8 @@ struct HttpClientOptions {
   // allocation, which stays charged until the consumer lets go.
   size_t max_body_bytes_in_flight = 0;
   // Optional metrics (owned by the caller, outliving the client): bytes
-  // reserved or held now, and transfers that had to wait for the budget.
+  // reserved or held now, and transfers that, next in line, had to wait
+  // for the budget.
   Gauge* body_bytes_in_flight = nullptr;
   Counter* body_budget_waits = nullptr;
 };
