@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <glob.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cassert>
@@ -70,6 +71,17 @@ std::optional<std::string> CheckFeedName(const std::string& name) {
 
 std::optional<std::string> CheckNonEmpty(const std::string& s) {
   if (s.empty()) return "must not be empty";
+  return std::nullopt;
+}
+
+// A filter regex: RE2 syntax (linear time, no backreferences), compiled
+// once here to report errors at load; daemon/filter compiles it again.
+std::optional<std::string> CheckRegex(const std::string& pattern) {
+  if (pattern.empty()) return "empty regular expression";
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re(pattern, options);
+  if (!re.ok()) return "invalid regular expression (RE2): " + re.error();
   return std::nullopt;
 }
 
@@ -261,6 +273,11 @@ class Loader {
     top.push_back(Keep("feeds", &feeds_node));
     top.push_back(Keep("include", &include_node));
     top.push_back(Keep("opml", &opml_node));
+    top.push_back(Field{
+        "filters",
+        [this](const YAML::Node& n, const std::string& path) -> Result<void> {
+          return ReadFilters(n, path, &cfg_.filters);
+        }});
     top.push_back(
         Field{"sinks",
               [this, &sinks_node](const YAML::Node& n,
@@ -435,7 +452,8 @@ class Loader {
     for (const Field& f : FeedFields(&feed, false)) {
       out.push_back("defaults." + std::string(f.key));
     }
-    for (const char* key : {"sinks", "include", "opml"}) out.push_back(key);
+    for (const char* key : {"sinks", "include", "opml", "filters"})
+      out.push_back(key);
     for (const SinkDescriptor& d : sinks_.descriptors()) {
       for (std::string& path : d.known_paths()) out.push_back(std::move(path));
     }
@@ -645,6 +663,12 @@ class Loader {
           }});
     }
     fields.push_back(Str("cookies", &f->cookies));
+    fields.push_back(Str("page_cookies", &f->page_cookies));
+    fields.push_back(Field{"filters",
+                           [this, f](const YAML::Node& n,
+                                     const std::string& path) -> Result<void> {
+                             return ReadFilters(n, path, &f->filters);
+                           }});
     // Credentials are spelled one way: `auth:` (below), which becomes an
     // Authorization header for feed fetches only.
     fields.push_back(Str("language", &f->language, [](const std::string& s) {
@@ -658,6 +682,89 @@ class Loader {
                     -> Result<void> { return ReadAuth(n, path, auth); }});
     }
     return fields;
+  }
+
+  // filters: {include: [RULE...], exclude: [RULE...]}, RULE = {field:
+  // any|title|text|categories|author|language, keywords: [..] | regex: ".."}.
+  // Regexes are compiled with RE2 here, so a bad one is a FILE:LINE:COL
+  // error of check-config, never a surprise at run time.
+  Result<void> ReadFilters(const YAML::Node& n, const std::string& path,
+                           FilterConfig* out) {
+    FilterConfig filters;
+    auto rules = [this](std::vector<FilterRule>* list) {
+      return [this, list](const YAML::Node& seq,
+                          const std::string& path) -> Result<void> {
+        if (!seq.IsSequence()) {
+          return src_.ErrorAt(seq, path + ": expected a list of rules");
+        }
+        for (size_t i = 0; i < seq.size(); ++i) {
+          auto rule = ReadFilterRule(seq[i], yaml_fields::IndexPath(path, i));
+          if (!rule) return rule.error();
+          list->push_back(std::move(*rule));
+        }
+        return {};
+      };
+    };
+    std::vector<Field> fields = {Field{"include", rules(&filters.include)},
+                                 Field{"exclude", rules(&filters.exclude)}};
+    if (auto r = yaml_fields::ReadMap(src_, n, path, fields); !r) return r;
+    *out = std::move(filters);
+    return {};
+  }
+
+  Result<FilterRule> ReadFilterRule(const YAML::Node& n,
+                                    const std::string& path) {
+    if (!n.IsMap()) {
+      return src_.ErrorAt(n, path +
+                                 ": expected a rule such as {field: title, "
+                                 "keywords: [word]} or {regex: \"...\"}");
+    }
+    FilterRule rule;
+    bool has_keywords = false;
+    bool has_regex = false;
+    std::vector<Field> fields = {
+        Enum<FilterField>("field", &rule.field,
+                          {{"any", FilterField::kAny},
+                           {"title", FilterField::kTitle},
+                           {"text", FilterField::kText},
+                           {"categories", FilterField::kCategories},
+                           {"author", FilterField::kAuthor},
+                           {"language", FilterField::kLanguage}}),
+        Field{"keywords",
+              [&](const YAML::Node& v, const std::string& p) -> Result<void> {
+                auto list = yaml_fields::ReadStringList(src_, v, p);
+                if (!list) return list.error();
+                if (list->empty()) return src_.ErrorAt(v, p + ": empty list");
+                for (size_t i = 0; i < list->size(); ++i) {
+                  if ((*list)[i].find_first_not_of(" \t") ==
+                      std::string::npos) {
+                    return src_.ErrorAt(
+                        v[i], yaml_fields::IndexPath(p, i) + ": empty keyword");
+                  }
+                }
+                rule.keywords = std::move(*list);
+                has_keywords = true;
+                return {};
+              }},
+        Field{"regex",
+              [&](const YAML::Node& v, const std::string& p) -> Result<void> {
+                auto re = yaml_fields::ReadString(src_, v, p);
+                if (!re) return re.error();
+                if (auto problem = CheckRegex(*re)) {
+                  return src_.ErrorAt(v, p + ": " + *problem);
+                }
+                rule.regex = std::move(*re);
+                has_regex = true;
+                return {};
+              }},
+    };
+    if (auto r = yaml_fields::ReadMap(src_, n, path, fields); !r)
+      return r.error();
+    if (has_keywords == has_regex) {
+      return src_.ErrorAt(
+          n, path + ": a rule needs either keywords or regex (exactly one)");
+    }
+    return rule;
   }
 
   // auth: {type: basic, username: U, password: P} | {type: bearer, token: T}

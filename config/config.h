@@ -39,6 +39,38 @@ enum class FullArticleMode {
 // "auto" | "always" | "never".
 std::string_view FullArticleModeName(FullArticleMode mode);
 
+// --- issue 13, content helper: article filters (daemon/filter/README.md) ---
+// The article field a filter rule looks at.
+enum class FilterField {
+  kAny,         // title, summary, text, categories and authors
+  kTitle,       // title
+  kText,        // content_text (and summary)
+  kCategories,  // each category
+  kAuthor,      // each author
+  kLanguage,    // the article's language tag ("en" also matches "en-US")
+};
+
+// One include/exclude rule: `keywords` (any of them, case-insensitive,
+// whole words) or `regex` (RE2 syntax, validated at load), not both.
+struct FilterRule {
+  FilterField field = FilterField::kAny;
+  std::vector<std::string> keywords;
+  std::string regex;
+  bool operator==(const FilterRule&) const = default;
+};
+
+// `filters:` (top level = every feed; per feed = that feed too). An
+// article passes when no `exclude` rule matches and, if there are
+// `include` rules, at least one of them matches; global and feed filters
+// must both pass.
+struct FilterConfig {
+  std::vector<FilterRule> include;
+  std::vector<FilterRule> exclude;
+  bool empty() const { return include.empty() && exclude.empty(); }
+  bool operator==(const FilterConfig&) const = default;
+};
+// --- end issue 13 -----------------------------------------------------------
+
 // One feed to poll. Unset fields fall back to the `defaults:` block, then to
 // the values below; "" string fields fall back to the global setting named.
 struct FeedConfig {
@@ -63,6 +95,11 @@ struct FeedConfig {
   // it is the parser's/normalizer's job (see config/README.md).
   std::string timezone;
   std::string cookies;  // Cookie header for feed fetches ("a=1; b=2")
+  // Cookie header for the feed's article pages on its own site (same host
+  // or registrable domain as `url`; e.g. a consent cookie). Issue 13.
+  std::string page_cookies;
+  // The feed's own article filters (issue 13), on top of the global ones.
+  FilterConfig filters;
   // Per-feed keys owned by sinks (SinkDescriptor::feed_keys, e.g. a feed's
   // own destination), by key; handed to Sink::Route().
   std::map<std::string, std::string> sink_options;
@@ -156,6 +193,8 @@ struct DaemonConfig {
   // of one pattern sorted by name), then from `opml:` files. May be empty
   // (the daemon then idles).
   std::vector<FeedConfig> feeds;
+  // Global article filters (`filters:`), for every feed. Issue 13.
+  FilterConfig filters;
   std::string source_path;  // file (or source name) this was loaded from
 
   // REQUIRES: `type` registered when this config was loaded.

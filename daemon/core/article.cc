@@ -62,6 +62,10 @@ std::string ArticleToJson(const Article& a) {
   w.EndArray();
   w.Field("word_count", int64_t{a.word_count});
   w.Field("content_hash", a.content_hash);
+  // --- issue 13, content helper ---
+  w.Field("story_id", a.story_id.empty() ? a.id : a.story_id);
+  w.Key("content_source_reason").StringOrNull(a.content_source_reason);
+  // --- end issue 13, content helper ---
   w.EndObject();
   return w.Take();
 }

@@ -57,6 +57,17 @@ struct Article {
   std::vector<Enclosure> enclosures;
   int word_count = 0;
   std::string content_hash;  // hex sha256 of content_text
+
+  // --- issue 13, content helper: story grouping and walls -----------------
+  // The id of the first article of the same story (same canonical URL or
+  // near-duplicate content_text; daemon/story/README.md). "" = this
+  // article's own id (serialized as `id`).
+  std::string story_id;
+  // Why content_source is not what it normally would be; "" = null.
+  // Values: "consent_wall", "paywall" (the page was a wall, the feed's
+  // content was kept), "page_fetch_failed".
+  std::string content_source_reason;
+  // --- end issue 13, content helper ---------------------------------------
 };
 
 // Serializes `article` as one line of compact JSON (no trailing newline).

@@ -130,8 +130,31 @@ bool HasScheme(std::string_view url);
 // byte as written. URLs with userinfo or without "//" are returned as is.
 std::string LowerCaseSchemeAndHost(std::string_view url);
 
+// Testing hook: with false, Url::Parse and ResolveUrl take their general
+// path (Boost.URL resolution, no memoized base) for every input, so a test
+// can check that the fast paths give identical results. Process-wide; set
+// it only while no other thread parses URLs.
+void SetUrlFastPathsForTesting(bool enabled);
+
 // True for query parameter names that only track the reader (utm_*,
 // fbclid, gclid, mc_cid, ...); compared case-insensitively.
 bool IsTrackingParameter(std::string_view name);
+
+}  // namespace newsflow
+
+namespace newsflow {
+
+// --- issue 13, content helper: "same site" ---------------------------------
+// The registrable domain of `url`'s host ("news.bbc.co.uk" ->
+// "bbc.co.uk") by the Public Suffix List (libpsl: the system's
+// /usr/share/publicsuffix list when present, else libpsl's built-in copy);
+// the host itself for IP addresses and hosts that are a public suffix or
+// have no dot (localhost); "" when `url` does not parse.
+std::string RegistrableDomainOf(std::string_view url);
+
+// True when `a` and `b` are http(s) URLs of one site: the same host, or
+// hosts under the same registrable domain. Scheme and port do not matter
+// (as for cookies, RFC 6265).
+bool SameSite(std::string_view a, std::string_view b);
 
 }  // namespace newsflow

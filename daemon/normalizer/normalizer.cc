@@ -11,6 +11,7 @@
 #include "daemon/core/hash.h"
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
+#include "daemon/normalizer/language.h"
 
 namespace newsflow {
 namespace {
@@ -38,6 +39,10 @@ void AppendField(std::string& out, std::string_view s) {
 std::string CanonicalizeUrl(std::string_view url) {
   Result<Url> u = Url::Parse(url);
   if (!u || !u->IsHttp()) return std::string(url);
+  // Most item links have neither: no copies then.
+  if (!u->has_fragment() && !u->has_query()) return u->href();
+  if (!u->has_query()) return u->WithoutFragment().href();
+  if (!u->has_fragment()) return u->WithoutTrackingParameters().href();
   return u->WithoutFragment().WithoutTrackingParameters().href();
 }
 
@@ -63,10 +68,10 @@ namespace {
 // hashes run for every item of every poll, and feed bodies can be large.
 class FieldHasher {
  public:
-  FieldHasher() : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  // One context per thread, reset per hash: allocating one per item shows.
+  FieldHasher() : ctx_(ThreadContext()) {
+    EVP_DigestInit_ex(ctx_, Sha256Algorithm(), nullptr);
   }
-  ~FieldHasher() { EVP_MD_CTX_free(ctx_); }
   FieldHasher(const FieldHasher&) = delete;
   FieldHasher& operator=(const FieldHasher&) = delete;
 
@@ -83,6 +88,15 @@ class FieldHasher {
   }
 
  private:
+  static EVP_MD_CTX* ThreadContext() {
+    struct Owner {
+      EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+      ~Owner() { EVP_MD_CTX_free(ctx); }
+    };
+    thread_local Owner owner;
+    return owner.ctx;
+  }
+
   EVP_MD_CTX* ctx_;
 };
 
@@ -185,14 +199,19 @@ Article Normalize(const NormalizeInput& in) {
   a.content_text = in.content->text;
   a.content_source = in.content_source;
 
-  if (!in.language_override.empty()) {
-    a.language = in.language_override;
-  } else if (!item.language.empty()) {
-    a.language = item.language;
-  } else if (page != nullptr && !page->language.empty()) {
-    a.language = page->language;
+  // Issue 13 (language): the operator's `language` as written (normalized);
+  // else the first declared value that is a tag (item, page, feed), checked
+  // against the text; else detected (daemon/normalizer/language.h).
+  a.feed.language = NormalizeLanguageTag(in.feed.language);
+  if (std::string forced = NormalizeLanguageTag(in.language_override);
+      !forced.empty()) {
+    a.language = std::move(forced);
   } else {
-    a.language = in.feed.language;
+    std::string declared = NormalizeLanguageTag(item.language);
+    if (declared.empty() && page != nullptr)
+      declared = NormalizeLanguageTag(page->language);
+    if (declared.empty()) declared = a.feed.language;
+    a.language = ChooseLanguage(declared, a.title + "\n\n" + a.content_text);
   }
 
   a.image = item.image;

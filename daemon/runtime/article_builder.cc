@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "daemon/cleaner/page_wall.h"
 #include "daemon/core/logging.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/worker_pool.h"
@@ -38,14 +39,22 @@ Article ExtractAndNormalize(const BuildContext& ctx, FeedBody body,
   CleanedContent content = std::move(body.content);
   ContentSource source = ContentSource::kFeed;
   std::optional<PageMetadata> page;
+  PageWall wall = PageWall::kNone;
   if (page_response) {
     CleanOptions page_clean = ctx.plan->clean;
     page_clean.base_url = page_response->effective_url.empty()
                               ? body.item.link
                               : page_response->effective_url;
     ExtractedPage extracted = ExtractPage(page_response->body, page_clean);
-    // Keep the feed's body when the page yields less (paywall, JS page).
-    if (extracted.content.text.size() > content.text.size()) {
+    // A consent wall or paywall never replaces the feed's body, however
+    // long its text (daemon/cleaner/page_wall.h).
+    wall = DetectPageWall(page_response->body, extracted.content.text);
+    if (wall != PageWall::kNone) {
+      GetLogger("feed." + ctx.feed.id)
+          ->info("Page is a {}; keeping the feed's content. url={}",
+                 PageWallReason(wall), RedactUrl(body.item.link));
+    } else if (extracted.content.text.size() > content.text.size()) {
+      // Keep the feed's body when the page yields less (JS page).
       content = std::move(extracted.content);
       source = ContentSource::kPage;
     } else {
@@ -63,7 +72,9 @@ Article ExtractAndNormalize(const BuildContext& ctx, FeedBody body,
   in.page = page ? &*page : nullptr;
   in.language_override = ctx.plan->language_override;
   in.fetched_at = Now();
-  return Normalize(in);
+  Article article = Normalize(in);
+  article.content_source_reason = std::string(PageWallReason(wall));
+  return article;
 }
 
 }  // namespace

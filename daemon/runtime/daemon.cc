@@ -38,6 +38,7 @@ Result<void> Daemon::Impl::Start() {
   auto store = StateStore::Open(config_.state.path);
   if (!store) return store.error();
   store_ = std::move(*store);
+  stories_ = std::make_unique<StoryIndex>(store_.get());
 
   // The loader accepted only registered types, and at least one.
   std::vector<std::unique_ptr<Sink>> sinks;
@@ -86,6 +87,7 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed,
   PollerEnv env;
   env.http = http_.get();
   env.store = store_.get();
+  env.stories = stories_.get();
   env.publisher = publisher_.get();
   env.events = events_.get();
   env.workers = workers_.get();

@@ -83,6 +83,7 @@ class Daemon::Impl {
   asio::steady_timer ticker_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<StateStore> store_;
+  std::unique_ptr<StoryIndex> stories_;  // story ids, on store_ (issue 13)
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<HttpClient> http_;
   // Parsing and cleaning; after io_ so it is joined first.

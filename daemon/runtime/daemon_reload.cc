@@ -45,6 +45,7 @@ void ApplyLiveFields(const DaemonConfig& fresh, DaemonConfig& running) {
   running.scheduler = fresh.scheduler;
   running.pipeline.drain_timeout = fresh.pipeline.drain_timeout;
   running.pipeline.first_poll_backlog = fresh.pipeline.first_poll_backlog;
+  running.filters = fresh.filters;
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
   plan.clean.keep_selectors = feed.keep_selectors;
   plan.language_override = feed.language;
   plan.cookie = feed.cookies;
+  plan.page_cookie = feed.page_cookies;
 
   HttpRequest base;
   base.user_agent =
@@ -72,6 +73,16 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
   plan.feed_request = std::move(base);
   plan.feed_request = FeedRequestFor(plan, feed.url);
 
+  if (!config.filters.empty() || !feed.filters.empty()) {
+    // The loader compiled every regex already; this cannot fail for a
+    // loaded config.
+    auto filter = ArticleFilter::Compile(config.filters, feed.filters);
+    if (filter) {
+      plan.filter = std::move(*filter);
+    } else {
+      plan.warning = "filters ignored: " + filter.error().ToString();
+    }
+  }
   if (!feed.timezone.empty()) {
     // The config loader validated the name; tzdata may have changed since.
     auto zone = TimeZone::Load(feed.timezone);
@@ -100,6 +111,11 @@ HttpRequest PageRequestFor(const FeedPlan& plan, const std::string& url) {
   HttpRequest request = plan.page_request;
   request.url = url;
   AddCredentials(plan, request);
+  if (!plan.page_cookie.empty() && SameSite(plan.url, url)) {
+    request.cookie = request.cookie.empty()
+                         ? plan.page_cookie
+                         : request.cookie + "; " + plan.page_cookie;
+  }
   return request;
 }
 

@@ -16,6 +16,10 @@
 //  - The feed URL is the operator's choice: no SSRF guard on its host. Page
 //    links and every redirect hop that leaves the configured host come from
 //    the feed's publisher: guarded unless `http.allow_private_targets`.
+//  - `page_cookies` go with page requests on the feed's own site only:
+//    the configured URL's host or registrable domain (feeds.example.com
+//    and www.example.com are one site; example.co.uk and other.co.uk are
+//    not). Never with the feed request, never to other sites.
 //  - Both share the user agent (feed's, else http.user_agent), proxy
 //    (override, else feed's, else http.proxy), timeouts, body cap and
 //    redirect cap.
@@ -33,6 +37,7 @@
 #include "connectors/common/http/http_client.h"
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/timezone.h"
+#include "daemon/filter/article_filter.h"
 
 namespace newsflow {
 
@@ -44,6 +49,10 @@ struct FeedPlan {
   HttpRequest page_request;  // template for page links (url empty)
   HttpHeaders credentials;   // headers only the feed's origin gets
   std::string cookie;        // the feed's `cookies`, same rule
+  // The feed's `page_cookies`: only for page requests on the feed's own
+  // site (SameSite(url, page), daemon/core/url.h), joined with `cookie`
+  // when both apply.
+  std::string page_cookie;
   // The feed's sink-owned keys (FeedConfig::sink_options), for Sink::Route.
   std::map<std::string, std::string> sink_options;
   std::chrono::seconds interval{900};  // configured poll interval
@@ -52,6 +61,8 @@ struct FeedPlan {
   FullArticleMode full_article = FullArticleMode::kAuto;
   CleanOptions clean;             // per-feed selectors (base_url empty)
   std::string language_override;  // "" = from the feed/page
+  // Global + feed article filters (issue 13); null = none.
+  std::shared_ptr<const ArticleFilter> filter;
   // The feed's `timezone` for zone-less dates; null = UTC.
   std::shared_ptr<const TimeZone> assumed_zone;
   // Non-empty when the configured timezone no longer loads (tzdata changed
@@ -73,7 +84,8 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
 HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url);
 
 // The request for a page an item links to: guarded (unless allowed),
-// credentials only when `url` is on the configured URL's origin.
+// credentials only when `url` is on the configured URL's origin, the
+// feed's page_cookies only when `url` is on its site.
 HttpRequest PageRequestFor(const FeedPlan& plan, const std::string& url);
 
 // "scheme://host:port" of an absolute http(s) URL as a browser reads it

@@ -585,6 +585,13 @@ class Reservation {
   Publisher* publisher_;
 };
 
+// What the pool found out about a built article (filters, fingerprint).
+struct Analyzed {
+  Article article;
+  FilterVerdict verdict;
+  StoryFingerprint fingerprint;
+};
+
 // Counts one poll's outstanding deliveries; the poll waits for zero.
 struct PollBatch {
   explicit PollBatch(const asio::any_io_executor& ex) : done(ex) {}
@@ -726,6 +733,11 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     const std::string item_hash = ItemHash(item, *policy == IdPolicy::kGuid);
     auto known = env_.store->FindArticle(id);
     if (!known) co_return known.error();
+    // Rejected by the filters once: seen for good, never re-evaluated.
+    if (*known && (*known)->content_hash == kFilteredContentHash) {
+      ++summary.filtered;
+      continue;
+    }
     if (*known && (*known)->item_hash == item_hash) {
       ++summary.unchanged;
       continue;
@@ -742,12 +754,12 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
       ++summary.unchanged;
       continue;
     }
-    // Capacity first, then the page fetch and cleaning: a built article
-    // never waits for room (a stopped poller's reservation goes back too).
+    // Capacity first, then the page fetch, cleaning and analysis: a built
+    // article never waits for room. The slot goes back on every path that
+    // does not publish (end of this iteration, an exception, a stop).
     co_await env_.publisher->Reserve();
     Reservation reservation(*env_.publisher);
     Result<Article> article = co_await BuildArticle(ctx, std::move(item));
-    reservation.Release();
     if (!article) {
       ++summary.incomplete;
       log->warn("Article skipped until the next poll. error={}",
@@ -763,11 +775,49 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     // The id the store knows the story by (the normalizer may have used a
     // page's canonical URL, or the GUID under the URL policy).
     article->id = id;
+    // Filters and the story fingerprint: CPU work, on the pool.
+    auto analyze = [filter = plan_->filter,
+                    with_story = env_.stories != nullptr,
+                    a = std::move(*article)]() mutable {
+      Analyzed out;
+      if (filter) out.verdict = filter->Check(a);
+      if (out.verdict.pass && with_story)
+        out.fingerprint = FingerprintText(a.content_text);
+      out.article = std::move(a);
+      return out;
+    };
+    Analyzed analyzed = co_await RunCpu(env_.workers, std::move(analyze));
+    *article = std::move(analyzed.article);
+    if (!analyzed.verdict.pass) {
+      // Recorded as seen (never re-evaluated, never published), counted.
+      ArticleRecord record;
+      record.id = id;
+      record.feed_id = feed_.name;
+      record.item_hash = item_hash;
+      record.content_hash = kFilteredContentHash;
+      record.first_published = record.last_published = Now();
+      if (auto r = env_.store->MarkPublished(record); !r) co_return r.error();
+      MetricsRegistry::Global()
+          .GetCounter("newsflow_articles_filtered_total",
+                      "Articles rejected by filters, by feed and rule.",
+                      {{"feed", feed_.name}, {"rule", analyzed.verdict.rule}})
+          .Inc();
+      log->debug("Article filtered. id={} rule={}", id, analyzed.verdict.rule);
+      ++summary.filtered;
+      continue;
+    }
+    if (env_.stories != nullptr) {
+      auto story = env_.stories->Assign(id, article->canonical_url,
+                                        analyzed.fingerprint, Now());
+      if (!story) co_return story.error();
+      article->story_id = std::move(*story);
+    }
     article->event = *known ? ArticleEvent::kUpdated : ArticleEvent::kCreated;
     if (env_.publisher->IsInFlight(id)) {  // another feed got there first
       ++summary.incomplete;
       continue;
     }
+    reservation.Release();  // the slot becomes the article's, same turn
     ++batch->outstanding;
     env_.publisher->Publish(
         *article, plan_->sink_options, item_hash,

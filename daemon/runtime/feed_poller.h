@@ -33,6 +33,7 @@
 #include "daemon/runtime/publisher.h"
 #include "daemon/runtime/scheduler.h"
 #include "daemon/state/state_store.h"
+#include "daemon/story/story_index.h"
 
 namespace newsflow {
 
@@ -47,6 +48,8 @@ struct PollerEnv {
   // CPU work (parsing, cleaning, extraction); null runs it inline on the
   // io_context thread (tests only: the daemon always passes its pool).
   WorkerPool* workers = nullptr;
+  // Story ids (issue 13); null: every article is its own story (tests).
+  StoryIndex* stories = nullptr;
   // Tests only: runs on the worker just before a feed body is parsed (a
   // stand-in for a parser that takes too long). Null in the daemon.
   std::function<void()> before_parse_for_test;
@@ -59,6 +62,7 @@ struct PollSummary {
   size_t published = 0;   // handed to the sink and acknowledged
   size_t unchanged = 0;   // known items skipped
   size_t incomplete = 0;  // items to retry on the next poll
+  size_t filtered = 0;    // rejected by filters, recorded as seen
   // The document was cut short: its complete items were processed, but the
   // poll counts as failed (retried, validators not stored).
   bool truncated = false;

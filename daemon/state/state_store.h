@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/core/error.h"
 #include "daemon/core/time_util.h"
@@ -29,7 +30,12 @@ struct sqlite3;
 
 namespace newsflow {
 
-// An article the sinks acknowledged.
+// ArticleRecord::content_hash of an article the filters rejected (issue
+// 13): recorded as seen, never built or evaluated again, never published.
+inline constexpr char kFilteredContentHash[] = "filtered";
+
+// An article the sinks acknowledged (or, with kFilteredContentHash, one the
+// filters rejected).
 struct ArticleRecord {
   std::string id;               // article id (stable, see normalizer)
   std::string feed_id;          // feed name from config; "" for a tombstone
@@ -74,6 +80,17 @@ struct FeedIdPolicyRecord {
   std::string reason;                   // why "url" was chosen
   std::optional<TimePoint> changed_at;  // when the policy last changed
   std::string last_items;  // EncodeItemKeys() of the previous document
+};
+
+// One article's place in a story (issue 13, daemon/story/): its story id,
+// canonical URL and MinHash signature (bytes; "" when its text was too
+// short to fingerprint).
+struct StoryRecord {
+  std::string article_id;
+  std::string story_id;
+  std::string canonical_url;
+  std::string signature;
+  TimePoint last_seen{};
 };
 
 // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
@@ -131,6 +148,30 @@ class StateStore {
   // Inserts or replaces the id policy of record.feed_id.
   Result<void> SaveIdPolicy(const FeedIdPolicyRecord& record);
 
+  // --- issue 13: story fingerprints (story_table.cc) ---------------------
+  // Tables `stories` (article id -> story id, canonical URL, signature,
+  // last_seen) and `story_bands` (LSH band key -> article id), created with
+  // IF NOT EXISTS. Lookups are indexed: by article id, by canonical URL, by
+  // band key — never a scan of all signatures.
+
+  // The record of `article_id`, or nullopt.
+  Result<std::optional<StoryRecord>> FindStoryOfArticle(
+      const std::string& article_id);
+  // The story of the earliest-seen article with this canonical URL, or "".
+  Result<std::string> FindStoryByUrl(const std::string& canonical_url);
+  // The records sharing at least one of `band_keys` (each at most once).
+  Result<std::vector<StoryRecord>> FindStoryCandidates(
+      const std::vector<int64_t>& band_keys);
+  // Inserts or replaces the record and its band keys (one transaction).
+  Result<void> SaveStory(const StoryRecord& record,
+                         const std::vector<int64_t>& band_keys);
+  // Deletes records (and their bands) last seen before `cutoff`; returns
+  // how many.
+  Result<int64_t> PruneStories(TimePoint cutoff);
+  // Number of story records.
+  Result<int64_t> CountStories();
+  // --- end issue 13 -------------------------------------------------------
+
   // Number of live (non-tombstone) article rows.
   Result<int64_t> CountArticles();
 
@@ -147,6 +188,7 @@ class StateStore {
   Result<void> Init();
   Error SqlError(const std::string& what) const;
   Result<void> Exec(const char* sql);
+  Result<void> InitStoryTables();  // story_table.cc
 
   std::string path_;
   sqlite3* db_;  // owned
@@ -156,7 +198,8 @@ class StateStore {
 // Retention as the daemon applies it (hourly, from its Supervise loop):
 // articles last published before now - `retention` become tombstones, and
 // tombstones older than now - kTombstoneRetentionFactor * `retention` are
-// deleted. Returns the number of articles tombstoned.
+// deleted. Story records (issue 13) last seen before now - `retention`
+// are deleted. Returns the number of articles tombstoned.
 inline constexpr int kTombstoneRetentionFactor = 4;
 Result<int64_t> PruneByRetention(StateStore& store,
                                  std::chrono::hours retention, TimePoint now);

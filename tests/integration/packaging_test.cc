@@ -184,6 +184,10 @@ TEST_F(PackagingTest, DebContentsControlAndExtractedDaemonStarts) {
   EXPECT_NE(info.out.find("Package: newsflowd"), std::string::npos);
   EXPECT_NE(info.out.find("librdkafka1"), std::string::npos)
       << "shlibdeps missing";
+  // Issue 13: language detection, filters, same-site test.
+  for (const char* lib : {"libcld2-0", "libre2-9", "libpsl5"}) {
+    EXPECT_NE(info.out.find(lib), std::string::npos) << lib << "\n" << info.out;
+  }
   EXPECT_NE(info.out.find("postinst"), std::string::npos);
   EXPECT_NE(info.out.find("Recommends: ca-certificates, tzdata"),
             std::string::npos)

@@ -159,6 +159,15 @@ std::string DetectFormat(pugi::xml_node root, const XmlContext& ctx) {
 
 Result<ParsedFeed> ParseFeed(std::string_view body,
                              const FeedParseOptions& options) {
+  if (!options.content_location.empty()) {
+    // The header sets the base; everything below only sees document_url.
+    FeedParseOptions based = options;
+    based.document_url = ResolveUrl(
+        options.document_url, feed_internal::TrimView(options.content_location),
+        ResolveStyle::kPreserve);
+    based.content_location.clear();
+    return ParseFeed(body, based);
+  }
   std::vector<std::string> warnings;
   feed_internal::DecodedText text =
       feed_internal::DecodeToUtf8(body, options.content_type, &warnings);

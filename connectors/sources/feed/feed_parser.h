@@ -20,6 +20,11 @@ struct FeedParseOptions {
   // URL the document was fetched from; relative links (and xml:base) are
   // resolved against it. Empty: relative links stay relative.
   std::string document_url;
+  // HTTP Content-Location header, if any. When set it is the document's base
+  // (resolved against document_url as written, as feedparser does): a feed
+  // served from /feed?id=1 with "Content-Location: /news/rss.xml" resolves
+  // "a.html" to /news/a.html. xml:base still applies on top of it.
+  std::string content_location;
   // HTTP Content-Type header, if any; its charset parameter takes part in
   // encoding detection (RFC 7303).
   std::string content_type;

@@ -176,6 +176,7 @@ Result<FeedPollResult> ClassifyFeedResponse(const FeedPollRequest& request,
   options.document_url = response.effective_url.empty()
                              ? request.http.url
                              : response.effective_url;
+  options.content_location = response.Header("content-location");
   options.content_type = response.Header("content-type");
   options.assumed_zone = request.assumed_zone.get();
   auto parsed = ParseFeed(response.body, options);

@@ -1,7 +1,9 @@
 #include "connectors/sources/feed/xml_context.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "daemon/core/text_util.h"
 #include "daemon/core/url.h"
@@ -204,11 +206,102 @@ std::string XmlContext::Text(pugi::xml_node node) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kSvgUri = "http://www.w3.org/2000/svg";
+constexpr std::string_view kMathMlUri = "http://www.w3.org/1998/Math/MathML";
+constexpr std::string_view kXlinkUri = "http://www.w3.org/1999/xlink";
+
+// The namespace URI `prefix` ("" = default) has at `node`, from the xmlns
+// declarations on it and its ancestors; "" when undeclared.
+std::string_view NamespaceAt(pugi::xml_node node, std::string_view prefix) {
+  const std::string attr =
+      prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element;
+       n = n.parent()) {
+    if (pugi::xml_attribute a = n.attribute(attr.c_str())) return a.value();
+  }
+  return {};
+}
+
+// SVG or MathML URI when `element` is in one of them, else "".
+std::string_view ForeignNamespace(pugi::xml_node element) {
+  const std::string_view name = element.name();
+  const size_t colon = name.find(':');
+  // Cheap filter first: XHTML content is mostly unprefixed p/a/img.
+  if (colon == std::string_view::npos && name != "svg" && name != "math") {
+    return {};
+  }
+  const std::string_view uri = NamespaceAt(
+      element, colon == std::string_view::npos ? std::string_view()
+                                               : name.substr(0, colon));
+  if (uri == kSvgUri) return kSvgUri;
+  if (uri == kMathMlUri) return kMathMlUri;
+  return {};
+}
+
+// Writes the inline SVG/MathML subtree at `root` (namespace `uri`) the way
+// HTML embeds it (HTML has no namespace prefixes: "<svg:svg>" is an unknown
+// HTML element there): element names of that namespace without prefix, the
+// namespace declared once on `root`, xmlns:xlink on each element using an
+// xlink attribute, attributes in name order and explicit end tags. This is
+// also feedparser's serialization of such content.
+void RewriteForeign(pugi::xml_node root, std::string_view uri) {
+  for (pugi::xml_node n = root; n;) {
+    if (n.type() == pugi::node_element) {
+      const std::string_view name = n.name();
+      const size_t colon = name.find(':');
+      if (colon != std::string_view::npos &&
+          NamespaceAt(n, name.substr(0, colon)) == uri) {
+        n.set_name(std::string(name.substr(colon + 1)).c_str());
+      }
+      std::vector<std::pair<std::string, std::string>> attrs;
+      bool uses_xlink = false;
+      for (pugi::xml_attribute a : n.attributes()) {
+        const std::string_view an = a.name();
+        const std::string_view av = a.value();
+        // Declarations of the foreign namespace itself are replaced by the
+        // one on `root`.
+        if ((an == "xmlns" || an.starts_with("xmlns:")) && av == uri) continue;
+        if (an == "xmlns:xlink") continue;  // re-added below where used
+        uses_xlink = uses_xlink || an.starts_with("xlink:");
+        attrs.emplace_back(an, av);
+      }
+      if (n == root) attrs.emplace_back("xmlns", uri);
+      if (uses_xlink) attrs.emplace_back("xmlns:xlink", kXlinkUri);
+      std::sort(attrs.begin(), attrs.end());
+      while (n.first_attribute()) n.remove_attribute(n.first_attribute());
+      for (const auto& [an, av] : attrs) {
+        n.append_attribute(an.c_str()).set_value(av.c_str());
+      }
+      if (!n.first_child()) n.append_child(pugi::node_pcdata);
+    }
+    if (n.first_child()) {
+      n = n.first_child();
+      continue;
+    }
+    while (n != root && !n.next_sibling()) n = n.parent();
+    if (n == root) break;
+    n = n.next_sibling();
+  }
+}
+
+}  // namespace
+
 std::string XmlContext::InnerXml(pugi::xml_node node) {
   // The XHTML default namespace is implied in feed content; drop its
-  // declarations so the markup reads as plain HTML.
+  // declarations so the markup reads as plain HTML. Inline SVG/MathML is
+  // rewritten as HTML embeds it (RewriteForeign).
   for (pugi::xml_node n = node.first_child(); n && n != node;) {
     if (n.type() == pugi::node_element) {
+      if (const std::string_view foreign = ForeignNamespace(n);
+          !foreign.empty()) {
+        RewriteForeign(n, foreign);
+        // Its subtree is done: continue after it.
+        while (n != node && !n.next_sibling()) n = n.parent();
+        if (n != node) n = n.next_sibling();
+        continue;
+      }
       pugi::xml_attribute a = n.attribute("xmlns");
       if (a && NsFromUri(a.value()) == Ns::kXhtml) n.remove_attribute(a);
     }

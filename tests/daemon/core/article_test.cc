@@ -46,6 +46,22 @@ TEST(ArticleTest, SerializesEveryDesignField) {
   }
 }
 
+// Issue 13 (content helper): story_id is the own id unless set;
+// content_source_reason is null unless set.
+TEST(ArticleTest, StoryIdAndContentSourceReason) {
+  Article a;
+  a.id = "abc";
+  auto j = nlohmann::json::parse(ArticleToJson(a));
+  EXPECT_EQ(j["story_id"], "abc");
+  ASSERT_TRUE(j.contains("content_source_reason"));
+  EXPECT_TRUE(j["content_source_reason"].is_null());
+  a.story_id = "first";
+  a.content_source_reason = "paywall";
+  j = nlohmann::json::parse(ArticleToJson(a));
+  EXPECT_EQ(j["story_id"], "first");
+  EXPECT_EQ(j["content_source_reason"], "paywall");
+}
+
 }  // namespace
 }  // namespace newsflow
 

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "daemon/core/url.h"
+
 namespace newsflow {
 namespace {
 
@@ -155,6 +157,61 @@ TEST(FeedPlanTest, TimezoneIsLoadedOnce) {
   const FeedPlan plan = MakeFeedPlan(feed, config);
   ASSERT_NE(plan.assumed_zone, nullptr);
   EXPECT_TRUE(plan.warning.empty());
+}
+
+// Issue 13: page_cookies (e.g. a consent cookie) go to the feed's own site
+// only: same host or same registrable domain, any scheme or port.
+TEST(FeedPlanTest, PageCookiesGoOnlyToPagesOfTheFeedsSite) {
+  FeedConfig feed;
+  feed.name = "consent";
+  feed.url = "https://feeds.example.co.uk/rss.xml";
+  feed.page_cookies = "euconsent-v2=abc";
+  const FeedPlan plan = MakeFeedPlan(feed, DaemonConfig{});
+  for (const char* same :
+       {"https://feeds.example.co.uk/story/1",
+        "https://www.example.co.uk/story/1", "https://example.co.uk/story/1",
+        "http://news.example.co.uk:8080/story/1"}) {
+    SCOPED_TRACE(same);
+    EXPECT_EQ(PageRequestFor(plan, same).cookie, "euconsent-v2=abc");
+  }
+  for (const char* other :
+       {"https://other.co.uk/story/1",  // co.uk is a public suffix
+        "https://feeds.example.com/story/1",
+        "https://feeds.example.co.uk.evil.example/story/1",
+        "https://co.uk/story/1"}) {
+    SCOPED_TRACE(other);
+    EXPECT_EQ(PageRequestFor(plan, other).cookie, "");
+  }
+  // Never with the feed request itself.
+  EXPECT_EQ(plan.feed_request.cookie, "");
+  EXPECT_EQ(FeedRequestFor(plan, feed.url).cookie, "");
+
+  // With `cookies` too: both on the feed's origin, joined into one header.
+  feed.cookies = "sid=42";
+  const FeedPlan both = MakeFeedPlan(feed, DaemonConfig{});
+  EXPECT_EQ(PageRequestFor(both, "https://feeds.example.co.uk/s/2").cookie,
+            "sid=42; euconsent-v2=abc");
+  EXPECT_EQ(PageRequestFor(both, "https://www.example.co.uk/s/2").cookie,
+            "euconsent-v2=abc");
+
+  // Loopback feeds: the host is the site (127.0.0.2 is another one).
+  feed.cookies.clear();
+  feed.url = "http://127.0.0.1:8080/feed.xml";
+  const FeedPlan local = MakeFeedPlan(feed, DaemonConfig{});
+  EXPECT_EQ(PageRequestFor(local, "http://127.0.0.1:9090/a").cookie,
+            "euconsent-v2=abc");
+  EXPECT_EQ(PageRequestFor(local, "http://127.0.0.2:8080/a").cookie, "");
+}
+
+TEST(SameSiteTest, RegistrableDomainOrHost) {
+  EXPECT_EQ(RegistrableDomainOf("https://news.bbc.co.uk/x"), "bbc.co.uk");
+  EXPECT_EQ(RegistrableDomainOf("https://WWW.Example.COM./x"), "example.com");
+  EXPECT_EQ(RegistrableDomainOf("http://localhost:8080/"), "localhost");
+  EXPECT_EQ(RegistrableDomainOf("http://[::1]/"), "::1");
+  EXPECT_EQ(RegistrableDomainOf("not a url"), "");
+  EXPECT_TRUE(SameSite("https://a.example.com/", "http://b.example.com:81/"));
+  EXPECT_FALSE(SameSite("https://a.github.io/", "https://b.github.io/"));
+  EXPECT_FALSE(SameSite("not a url", "not a url"));
 }
 
 TEST(OriginOfTest, SchemeHostPort) {

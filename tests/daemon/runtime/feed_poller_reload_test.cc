@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "connectors/sinks/jsonl/jsonl_sink.h"
+#include "daemon/core/metrics.h"
+#include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/feed_poller.h"
 #include "tests/testing/loopback_http_server.h"
 
@@ -70,6 +72,9 @@ class PollerReloadTest : public ::testing::Test {
     TestResponse r;
     r.headers.emplace_back("Content-Type", "application/rss+xml");
     r.body = kRss;
+    if (edited_) {
+      r.body.replace(r.body.find("Body of one."), 12, "Body of one, edited.");
+    }
     return r;
   }
 
@@ -106,6 +111,7 @@ class PollerReloadTest : public ::testing::Test {
   FeedConfig feed_;
   DaemonConfig config_;
   std::atomic<bool> hang_{false};
+  std::atomic<bool> edited_{false};  // the item's description changed
   std::mutex mu_;
   std::vector<std::string> agents_;
   std::vector<Clock::time_point> request_times_;
@@ -122,6 +128,41 @@ TEST_F(PollerReloadTest, LiveSettingsReachTheNextPoll) {
   ASSERT_EQ(agents_.size(), 2u);
   EXPECT_EQ(agents_[0], "ua-1");
   EXPECT_EQ(agents_[1], "ua-2") << "the running poller kept its old copy";
+}
+
+// Issue 13: global filters are live (ApplySettings rebuilds the plan); a
+// filtered article is recorded as seen, not published, and counted.
+TEST_F(PollerReloadTest, GlobalFiltersApplyLiveAndAreCounted) {
+  auto poller = MakePoller();
+  FilterRule rule;
+  rule.field = FilterField::kTitle;
+  rule.keywords = {"one"};
+  config_.filters.exclude = {rule};
+  poller->ApplySettings(config_);
+  Counter& filtered = MetricsRegistry::Global().GetCounter(
+      "newsflow_articles_filtered_total",
+      "Articles rejected by filters, by feed and rule.",
+      {{"feed", feed_.name}, {"rule", "global.exclude[0]"}});
+  const uint64_t before = filtered.value();
+  auto summary = PollOnce(*poller);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->filtered, 1u);
+  EXPECT_EQ(summary->published, 0u);
+  EXPECT_EQ(filtered.value(), before + 1);
+  auto known = store_->FindArticle(ArticleId(feed_.name, "urn:1", ""));
+  ASSERT_TRUE(known && *known);
+  EXPECT_EQ((*known)->content_hash, kFilteredContentHash);
+  // Edited in the feed, and the filter gone (live again): the article
+  // stays seen, never re-evaluated nor published.
+  edited_ = true;
+  config_.filters = {};
+  poller->ApplySettings(config_);
+  summary = PollOnce(*poller);
+  ASSERT_TRUE(summary) << summary.error().ToString();
+  EXPECT_EQ(summary->status, FeedPollStatus::kNew);
+  EXPECT_EQ(summary->filtered, 1u);
+  EXPECT_EQ(summary->published, 0u);
+  EXPECT_EQ(filtered.value(), before + 1);
 }
 
 TEST_F(PollerReloadTest, StopCancelsTheFetchWithoutCountingAFailure) {

@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // Raise this as the parser improves; keep it just under the measured rate.
-constexpr double kMinPassRate = 0.990;
+constexpr double kMinPassRate = 0.991;
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -158,9 +158,7 @@ TEST(FeedConformanceTest, Corpus) {
         if (!v.is_string()) continue;
         if (key == "content-type") options.content_type = v.get<std::string>();
         if (key == "content-location") {
-          options.document_url =
-              ResolveUrl(options.document_url, v.get<std::string>(),
-                         ResolveStyle::kPreserve);
+          options.content_location = v.get<std::string>();
         }
       }
     }

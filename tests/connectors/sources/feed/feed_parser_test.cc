@@ -114,6 +114,71 @@ TEST(FeedParserTest, AtomBasicsAndXmlBase) {
   EXPECT_EQ(e.content, "<p>Hi</p>");
 }
 
+// The HTTP Content-Location header sets the base (feedparser's
+// http_*_content_location tests); xml:base still applies on top of it.
+TEST(FeedParserTest, ContentLocationSetsTheBase) {
+  const std::string body =
+      "<rss version=\"2.0\"><channel><title>T</title><link>/</link>"
+      "<item><title>A</title><link>a.html</link>"
+      "<description>&lt;img src=\"i.png\"&gt;</description></item>"
+      "</channel></rss>";
+  auto plain = ParseFeed(body, {.document_url = "http://h.example/feed?id=1"});
+  ASSERT_TRUE(plain) << plain.error().ToString();
+  EXPECT_EQ(plain->items[0].link, "http://h.example/a.html");
+
+  auto based = ParseFeed(body, {.document_url = "http://h.example/feed?id=1",
+                                .content_location = " /news/rss.xml "});
+  ASSERT_TRUE(based) << based.error().ToString();
+  EXPECT_EQ(based->link, "http://h.example/");
+  EXPECT_EQ(based->items[0].link, "http://h.example/news/a.html");
+  EXPECT_NE(based->items[0].summary.find("http://h.example/news/i.png"),
+            std::string::npos)
+      << based->items[0].summary;
+
+  // Absolute, on another host: it is the base as given.
+  auto other =
+      ParseFeed(body, {.document_url = "http://h.example/feed",
+                       .content_location = "https://cdn.example/x/feed.xml"});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->items[0].link, "https://cdn.example/x/a.html");
+
+  // JSON Feed too.
+  auto json =
+      ParseFeed(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
+                R"("items":[{"id":"1","url":"p/1"}]})",
+                {.document_url = "http://h.example/f.json",
+                 .content_location = "/j/feed.json"});
+  ASSERT_TRUE(json) << json.error().ToString();
+  EXPECT_EQ(json->items[0].link, "http://h.example/j/p/1");
+}
+
+// Inline SVG/MathML in XHTML content comes out as HTML embeds it: no
+// namespace prefixes (HTML reads "<svg:svg>" as an unknown element), the
+// namespace declared on the outermost element, xmlns:xlink where xlink
+// attributes are used, attributes in name order, explicit end tags.
+// XHTML around it is untouched.
+TEST(FeedParserTest, InlineSvgAndMathMlInXhtmlContent) {
+  auto r = ParseFeed(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry "
+      "xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+      "xmlns:svg=\"http://www.w3.org/2000/svg\"><title>t</title>"
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<p class=\"b\" id=\"a\">x<br/></p>"
+      "<svg:svg width=\"3\" height=\"2\"><svg:a xlink:href=\"/l\">"
+      "<svg:circle r=\"5\" cx=\"1\"/></svg:a></svg:svg>"
+      "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>a</mi></math>"
+      "</div></content></entry></feed>");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(
+      r->items[0].content,
+      "<p class=\"b\" id=\"a\">x<br/></p>"
+      "<svg height=\"2\" width=\"3\" xmlns=\"http://www.w3.org/2000/svg\">"
+      "<a xlink:href=\"/l\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">"
+      "<circle cx=\"1\" r=\"5\"></circle></a></svg>"
+      "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>a</mi></math>");
+}
+
 TEST(FeedParserTest, RecoversBrokenXml) {
   auto r = ParseFeed(
       "\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
