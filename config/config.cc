@@ -548,6 +548,7 @@ class Loader {
         Dur<std::chrono::seconds>("drain_timeout", &p.drain_timeout, 0s, 1h),
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
         Int("workers", &p.workers, 0, 256),
+        Int("max_page_attempts", &p.max_page_attempts, 1, 1000),
         Dur<std::chrono::milliseconds>("parse_timeout", &p.parse_timeout, 1ms,
                                        1h),
     };

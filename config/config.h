@@ -163,6 +163,12 @@ struct PipelineConfig {
   // Threads that parse feeds and clean/extract pages (the io_context thread
   // only does I/O); 0 = one per CPU core (std::thread::hardware_concurrency).
   size_t workers = 0;
+  // Polls whose page fetch for a teaser item failed (5xx, 429, timeout,
+  // DNS, connect) before the item is published from the feed's own content
+  // (content_source_reason "page_fetch_failed"); counted per item across
+  // polls and restarts. An item whose feed text is not a teaser (full_article:
+  // always) falls back at the first failure.
+  int max_page_attempts = 3;
   // A feed parse running longer than this counts like a parser crash
   // (twice in a row quarantines the feed); the poll stops waiting for it.
   std::chrono::milliseconds parse_timeout{30000};

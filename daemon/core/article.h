@@ -22,6 +22,12 @@ inline constexpr char kSchemaUri[] =
 // Where an article's body came from.
 enum class ContentSource { kFeed, kPage };
 
+// Article::content_source_reason (issue 12): the item wanted its page (a
+// teaser, or full_article: always) and the page could not be fetched (bound of
+// pipeline.max_page_attempts reached, or a permanent failure); the body is
+// the feed's.
+inline constexpr char kReasonPageFetchFailed[] = "page_fetch_failed";
+
 // Whether this publication is a new article or a changed version of one
 // already published.
 enum class ArticleEvent { kCreated, kUpdated };

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon/core/article.h"
@@ -27,11 +28,33 @@ enum class DeliveryOutcome {
   kDelivered,  // acknowledged by the destination; safe to mark as seen
   kRetry,      // not delivered, but may succeed later (broker down, queue full)
   kDrop,       // can never be delivered as is (e.g. permanently rejected)
+  // Rejected for good by the destination, and delivered to the sink's
+  // dead-letter destination instead (issue 12). Final like kDelivered: the
+  // pipeline records the item (never rebuilt while unchanged) and counts
+  // it as dead-lettered, not published.
+  kDeadLettered,
 };
 
+// True for the outcomes after which the item is recorded and not offered
+// again: kDelivered and kDeadLettered.
+inline bool IsFinal(DeliveryOutcome outcome) {
+  return outcome == DeliveryOutcome::kDelivered ||
+         outcome == DeliveryOutcome::kDeadLettered;
+}
+
 struct DeliveryReport {
+  DeliveryReport() = default;
+  DeliveryReport(DeliveryOutcome outcome, std::string error,
+                 std::string dead_letter_reason = {})
+      : outcome(outcome),
+        error(std::move(error)),
+        dead_letter_reason(std::move(dead_letter_reason)) {}
+
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
   std::string error;  // one line when outcome != kDelivered
+  // kDeadLettered: a short snake_case reason (e.g. "message_too_large"),
+  // the same the sink put on the dead-letter record.
+  std::string dead_letter_reason;
 };
 
 using DeliveryCallback = std::function<void(DeliveryReport)>;

@@ -17,6 +17,9 @@ struct FeedBody {
   FeedItem item;
   CleanedContent content;
   bool wants_page = false;
+  bool substantial = false;  // the feed's text is not a teaser
+  // Set when the wanted page could not be fetched (content_source_reason).
+  std::string source_reason;
 };
 
 FeedBody CleanFeedBody(const BuildContext& ctx, FeedItem item) {
@@ -28,6 +31,8 @@ FeedBody CleanFeedBody(const BuildContext& ctx, FeedItem item) {
   out.content = CleanFragment(raw, clean);
   out.wants_page =
       WantsFullPage(ctx.plan->full_article, raw, out.content, item.link);
+  out.substantial =
+      !out.content.text.empty() && !LooksLikeTeaser(raw, out.content);
   out.item = std::move(item);
   return out;
 }
@@ -73,7 +78,12 @@ Article ExtractAndNormalize(const BuildContext& ctx, FeedBody body,
   in.language_override = ctx.plan->language_override;
   in.fetched_at = Now();
   Article article = Normalize(in);
+  // A wall (issue 13) or a page that could not be fetched (issue 12; no
+  // page then, so never both).
   article.content_source_reason = std::string(PageWallReason(wall));
+  if (source == ContentSource::kFeed && !body.source_reason.empty()) {
+    article.content_source_reason = std::move(body.source_reason);
+  }
   return article;
 }
 
@@ -93,8 +103,14 @@ bool WantsFullPage(FullArticleMode mode, std::string_view raw_html,
   return false;
 }
 
+bool PageFailureFallsBack(int failed_before, int max_page_attempts,
+                          bool feed_text_substantial) {
+  return feed_text_substantial || failed_before + 1 >= max_page_attempts;
+}
+
 Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
-                                        FeedItem item) {
+                                        FeedItem item,
+                                        int failed_page_attempts) {
   // Named, not inline in co_await: see worker_pool.h (GCC 12).
   auto clean = [ctx, item = std::move(item)]() mutable {
     // libxml2's own diagnostics name the feed and item they are about.
@@ -108,19 +124,31 @@ Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
     Result<HttpResponse> response =
         co_await AsyncFetch(*ctx->http, PageRequestFor(*ctx->plan, link));
     auto log = GetLogger("feed." + ctx->feed.id);
+    std::optional<Error> failed;
     if (!response) {
-      Error e = response.error().At("article " + RedactUrl(link));
-      if (e.IsRetryable()) co_return e;
-      log->warn("Full-article fetch failed; using the feed's content. error={}",
-                e.ToString());
+      failed = response.error().At("article " + RedactUrl(link));
     } else if (response->status < 200 || response->status > 299) {
-      Error e(Errc::kHttpStatus, "HTTP " + std::to_string(response->status),
-              "article " + RedactUrl(link), response->status);
-      if (e.IsRetryable()) co_return e;
-      log->warn("Full-article fetch failed; using the feed's content. error={}",
-                e.ToString());
+      failed =
+          Error(Errc::kHttpStatus, "HTTP " + std::to_string(response->status),
+                "article " + RedactUrl(link), response->status);
     } else {
       page = std::move(*response);
+    }
+    if (failed) {
+      // A retryable failure is retried at the next polls, up to the bound;
+      // a permanent one (404, 410, refused by the SSRF guard) falls back
+      // at once. Either way the article says why its body is the feed's.
+      if (failed->IsRetryable() &&
+          !PageFailureFallsBack(failed_page_attempts,
+                                ctx->plan->max_page_attempts,
+                                body.substantial)) {
+        co_return *failed;
+      }
+      log->warn(
+          "Full-article fetch failed; using the feed's content. error={} "
+          "failed_polls={}",
+          failed->ToString(), failed_page_attempts + 1);
+      body.source_reason = kReasonPageFetchFailed;
     }
   }
   auto extract = [ctx, body = std::move(body),

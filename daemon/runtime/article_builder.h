@@ -34,10 +34,23 @@ struct BuildContext {
 bool WantsFullPage(FullArticleMode mode, std::string_view raw_html,
                    const CleanedContent& from_feed, std::string_view link);
 
+// Whether a page fetch that failed with a retryable error (timeout, 5xx,
+// 429, DNS, connect) falls back to the feed's content now: at the
+// `plan.max_page_attempts`th failed poll (`failed_before` earlier ones), or
+// at once when the feed's own text is substantial (not empty and not a
+// teaser by LooksLikeTeaser: the item was only fetched because of
+// full_article: always). Exposed for tests.
+bool PageFailureFallsBack(int failed_before, int max_page_attempts,
+                          bool feed_text_substantial);
+
 // Builds the article. Errors only for failures worth retrying on the next
-// poll (a page fetch that timed out, a 5xx, a 429); a page that is gone or
-// empty falls back to the feed's content.
+// poll (a page fetch that timed out, a 5xx, a 429) while
+// PageFailureFallsBack() says so; `failed_page_attempts` is how many earlier
+// polls' page fetches of this item failed (the caller counts them, see
+// FeedPoller). A page that is gone, or failed too often, falls back to the
+// feed's content with content_source_reason "page_fetch_failed".
 Awaitable<Result<Article>> BuildArticle(std::shared_ptr<const BuildContext> ctx,
-                                        FeedItem item);
+                                        FeedItem item,
+                                        int failed_page_attempts = 0);
 
 }  // namespace newsflow

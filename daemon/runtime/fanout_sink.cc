@@ -11,17 +11,20 @@ struct Pending {
   DeliveryCallback done;
 };
 
-// Retry beats drop beats delivered: a retry may still succeed as a whole.
+// Retry beats drop beats dead-lettered beats delivered: a retry may still
+// succeed as a whole.
 int Rank(DeliveryOutcome o) {
   switch (o) {
     case DeliveryOutcome::kDelivered:
       return 0;
-    case DeliveryOutcome::kDrop:
+    case DeliveryOutcome::kDeadLettered:
       return 1;
-    case DeliveryOutcome::kRetry:
+    case DeliveryOutcome::kDrop:
       return 2;
+    case DeliveryOutcome::kRetry:
+      return 3;
   }
-  return 2;
+  return 3;
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
   plan.interval = feed.interval;
   plan.interval_explicit = feed.interval_explicit;
   plan.full_article = feed.full_article;
+  plan.max_page_attempts = config.pipeline.max_page_attempts;
   plan.clean.remove_selectors = feed.remove_selectors;
   plan.clean.keep_selectors = feed.keep_selectors;
   plan.language_override = feed.language;

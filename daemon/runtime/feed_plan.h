@@ -59,6 +59,9 @@ struct FeedPlan {
   // `interval:` written on the feed: used as is, not the adaptive estimate.
   bool interval_explicit = false;
   FullArticleMode full_article = FullArticleMode::kAuto;
+  // pipeline.max_page_attempts: polls whose page fetch failed before an
+  // item is published from the feed's content.
+  int max_page_attempts = 3;
   CleanOptions clean;             // per-feed selectors (base_url empty)
   std::string language_override;  // "" = from the feed/page
   // Global + feed article filters (issue 13); null = none.

@@ -754,21 +754,33 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
       ++summary.unchanged;
       continue;
     }
+    // Failed page fetches of this item in earlier polls (issue 12): the
+    // builder falls back to the feed's content at pipeline.max_page_attempts.
+    auto page_attempts = env_.store->PageAttempts(id);
+    if (!page_attempts) co_return page_attempts.error();
     // Capacity first, then the page fetch, cleaning and analysis: a built
     // article never waits for room. The slot goes back on every path that
     // does not publish (end of this iteration, an exception, a stop).
     co_await env_.publisher->Reserve();
     Reservation reservation(*env_.publisher);
-    Result<Article> article = co_await BuildArticle(ctx, std::move(item));
+    Result<Article> article =
+        co_await BuildArticle(ctx, std::move(item), *page_attempts);
     if (!article) {
+      // The builder fails only on a retryable page fetch: count it.
       ++summary.incomplete;
-      log->warn("Article skipped until the next poll. error={}",
-                article.error().ToString());
+      auto counted = env_.store->AddPageAttempt(id, feed_.name, Now());
+      log->warn(
+          "Article skipped until the next poll. error={} failed_page_polls={}",
+          article.error().ToString(), counted ? *counted : -1);
       continue;
     }
+    // Forgotten once the item is final (published, dead-lettered or
+    // unchanged); a failed delivery keeps the count.
+    const bool clear_attempts = *page_attempts > 0;
     if (*known && (*known)->content_hash == article->content_hash) {
       // The item changed in the feed but the story did not.
       (void)env_.store->UpdateItemHash(id, item_hash);
+      if (clear_attempts) (void)env_.store->ClearPageAttempts(id);
       ++summary.unchanged;
       continue;
     }
@@ -821,10 +833,26 @@ Awaitable<Result<PollSummary>> FeedPoller::ProcessItems(FeedPollResult result,
     ++batch->outstanding;
     env_.publisher->Publish(
         *article, plan_->sink_options, item_hash,
-        [batch](const DeliveryReport& report) {
+        [batch, store = env_.store, events = env_.events, id, clear_attempts,
+         feed_name = feed_.name,
+         feed_url = feed_.url](const DeliveryReport& report) {
           --batch->outstanding;
+          if (clear_attempts && IsFinal(report.outcome)) {
+            (void)store->ClearPageAttempts(id);
+          }
           if (report.outcome == DeliveryOutcome::kDelivered) {
             ++batch->delivered;
+          } else if (report.outcome == DeliveryOutcome::kDeadLettered) {
+            // Final (recorded by the Publisher): not a failure of the poll.
+            if (events != nullptr) {
+              events->Emit({"dead_lettered",
+                            feed_name,
+                            feed_url,
+                            Now(),
+                            {{"article_id", id},
+                             {"reason", report.dead_letter_reason},
+                             {"error", report.error}}});
+            }
           } else {
             ++batch->failed;
           }

@@ -108,6 +108,26 @@ void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
                 record.id, r.error().ToString());
           }
           ++(is_update ? stats_.updated : stats_.published);
+        } else if (report.outcome == DeliveryOutcome::kDeadLettered) {
+          // issue 12: final, recorded as seen with its reason.
+          metrics
+              .GetCounter("newsflow_articles_dead_lettered_total",
+                          "Articles the sink rejected for good and sent to "
+                          "its dead-letter destination.",
+                          {{"feed", record.feed_id}})
+              .Inc();
+          ++stats_.dead_lettered;
+          GetLogger(std::string(sink_.Name()))
+              ->warn("Article dead-lettered. id={} reason={} error={}",
+                     record.id, report.dead_letter_reason, report.error);
+          if (auto r =
+                  store_.MarkDeadLettered(record, report.dead_letter_reason);
+              !r) {
+            ++stats_.state_errors;
+            GetLogger("state")->error(
+                "Could not record a dead-lettered article. id={} error={}",
+                record.id, r.error().ToString());
+          }
         } else if (report.outcome == DeliveryOutcome::kRetry) {
           ++stats_.retried;
           metrics

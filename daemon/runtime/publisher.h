@@ -29,10 +29,11 @@
 namespace newsflow {
 
 struct PublisherStats {
-  uint64_t published = 0;  // delivered, event=created
-  uint64_t updated = 0;    // delivered, event=updated
-  uint64_t retried = 0;    // reported kRetry (offered again next poll)
-  uint64_t dropped = 0;    // reported kDrop
+  uint64_t published = 0;      // delivered, event=created
+  uint64_t updated = 0;        // delivered, event=updated
+  uint64_t retried = 0;        // reported kRetry (offered again next poll)
+  uint64_t dropped = 0;        // reported kDrop
+  uint64_t dead_lettered = 0;  // reported kDeadLettered (issue 12)
   uint64_t state_errors = 0;
 };
 
@@ -73,7 +74,10 @@ class Publisher {
   // newsflow_articles_published_total{feed,event},
   // newsflow_articles_failed_total{feed,outcome=retry|drop},
   // newsflow_articles_in_flight, newsflow_delivery_latency_seconds (Publish()
-  // to delivery report). REQUIRES: !IsInFlight(article.id).
+  // to delivery report). On kDeadLettered the store records the article as
+  // seen and dead-lettered (StateStore::MarkDeadLettered) and
+  // newsflow_articles_dead_lettered_total{feed} counts it.
+  // REQUIRES: !IsInFlight(article.id).
   void Publish(const Article& article, const FeedSinkOptions& feed,
                std::string item_hash,
                std::function<void(const DeliveryReport&)> done);

@@ -65,6 +65,10 @@ void DeclareFeedSeries(const std::string& feed) {
                  "drop: never accepted).",
                  {{"feed", feed}, {"outcome", outcome}});
   }
+  r.GetCounter("newsflow_articles_dead_lettered_total",
+               "Articles the sink rejected for good and sent to its "
+               "dead-letter destination.",
+               {{"feed", feed}});
   for (const char* outcome : kCommonOutcomes) {
     r.GetCounter("newsflow_feed_fetches_total", "Feed fetches by outcome.",
                  {{"feed", feed}, {"outcome", outcome}});

@@ -238,6 +238,7 @@ Result<void> StateStore::Init() {
   // Added after version 1 shipped; additive, so no version bump: older
   // binaries simply ignore it.
   if (auto r = Exec(kIdPolicyTable); !r) return r;
+  if (auto r = InitDeliveryTables(); !r) return r;  // the same way
   if (auto r = InitStoryTables(); !r) return r;
   // feeds.moved_from, added later the same way. Rows from before have ''
   // there, so a move stored by an older binary is learned again (it never
@@ -597,6 +598,8 @@ Result<int64_t> PruneByRetention(StateStore& store,
   const auto keep = std::chrono::duration_cast<TimePoint::duration>(retention);
   if (auto stories = store.PruneStories(now - keep); !stories)
     return stories.error();
+  if (auto delivery = store.PruneDeliveryRecords(now - keep); !delivery)
+    return delivery.error();
   return store.Prune(now - keep, now - kTombstoneRetentionFactor * keep);
 }
 

@@ -178,6 +178,31 @@ class StateStore {
   // Number of tombstones.
   Result<int64_t> CountTombstones();
 
+  // --- issue 12 (delivery): per-item page attempts and dead letters, in
+  // their own tables (state_store_delivery.cc), created with IF NOT EXISTS
+  // like feed_id_policy (no schema version bump).
+
+  // Polls whose page fetch for article `id` failed so far (0 when none).
+  Result<int> PageAttempts(const std::string& id);
+  // Counts one more failed page fetch of `id` (an item of `feed_id`) at
+  // `now`; returns the new count.
+  Result<int> AddPageAttempt(const std::string& id, const std::string& feed_id,
+                             TimePoint now);
+  // Forgets the failed page fetches of `id` (its article was published).
+  Result<void> ClearPageAttempts(const std::string& id);
+  // Records `record` as seen (MarkPublished: never rebuilt while the item
+  // is unchanged) and that the sink sent it to its dead-letter destination
+  // for `reason`.
+  Result<void> MarkDeadLettered(const ArticleRecord& record,
+                                const std::string& reason);
+  // Why `id` was dead-lettered (the latest time), or nullopt when it never
+  // was.
+  Result<std::optional<std::string>> FindDeadLetter(const std::string& id);
+  // Deletes page attempts and dead-letter rows last touched before
+  // `cutoff`; returns how many rows went.
+  Result<int64_t> PruneDeliveryRecords(TimePoint cutoff);
+  // --- end issue 12
+
   const std::string& path() const { return path_; }
 
  private:
@@ -186,6 +211,7 @@ class StateStore {
 
   StateStore(std::string path, sqlite3* db);
   Result<void> Init();
+  Result<void> InitDeliveryTables();  // issue 12, state_store_delivery.cc
   Error SqlError(const std::string& what) const;
   Result<void> Exec(const char* sql);
   Result<void> InitStoryTables();  // story_table.cc

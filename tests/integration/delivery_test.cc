@@ -696,6 +696,62 @@ TEST_F(DeliveryTest, FeedFailureAndRecoveryAreAnnouncedOnTheEventsTopic) {
   EXPECT_EQ(second["details"]["failed_polls"], "2");
 }
 
+// Issue 12: articles Kafka rejects for good (here: too large for
+// message.max.bytes even trimmed to metadata) go to kafka.dead_letter_topic
+// with the reason in a header, are recorded (the next poll does not rebuild
+// nor resend them) and announced as a feed event.
+TEST_F(DeliveryTest, RejectedArticlesGoToTheDeadLetterTopicOnce) {
+  auto bootstrap = Bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().ToString();
+  const std::string topic = UniqueTopicName("dlq-src");
+  const std::string dlq = UniqueTopicName("dlq");
+  const std::string events = UniqueTopicName("dlq-events");
+  for (const auto& t : {topic, dlq, events})
+    ASSERT_TRUE(CreateTopic(*bootstrap, t, 1));
+  GeneratedSite site(3);
+  // librdkafka's smallest message.max.bytes: no article fits, not even
+  // trimmed to its metadata; the headers-only dead-letter copies do.
+  WriteConfig(
+      *bootstrap, topic, site.proxy(), "never", ", message.max.bytes: \"1000\"",
+      "1h",
+      "  events_topic: " + events + "\n  dead_letter_topic: " + dlq + "\n");
+  auto first = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                                seconds(60));
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  auto dead = ReadAll(*bootstrap, dlq);
+  ASSERT_EQ(dead.size(), 3u) << first.err;
+  std::set<std::string> keys;
+  for (const auto& m : dead) {
+    keys.insert(m.key);
+    std::map<std::string, std::string> h(m.headers.begin(), m.headers.end());
+    EXPECT_EQ(h["newsflow_dead_letter_reason"], "message_too_large");
+    EXPECT_EQ(h["newsflow_original_topic"], topic);
+    EXPECT_EQ(h["ce_subject"], m.key);
+  }
+  EXPECT_EQ(keys.size(), 3u);
+  EXPECT_EQ(Count(*bootstrap, topic), 0);
+
+  // The next poll sees a new body (one more item): the three recorded
+  // items are not rebuilt nor sent again; only the new one is.
+  site.SetItems(4);
+  auto second = RunDaemonCommand({"run", "--config", config_path_, "--once"},
+                                 seconds(60));
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(Count(*bootstrap, dlq), 4);
+  EXPECT_EQ(Count(*bootstrap, topic), 0);
+
+  size_t announced = 0;
+  for (const auto& m : ReadAll(*bootstrap, events)) {
+    auto e = nlohmann::json::parse(m.value);
+    if (e["type"] != "dead_lettered") continue;
+    ++announced;
+    EXPECT_EQ(e["details"]["reason"], "message_too_large");
+    keys.insert(e["details"]["article_id"].get<std::string>());
+  }
+  EXPECT_EQ(announced, 4u);
+  EXPECT_EQ(keys.size(), 4u);  // the three above and the new one
+}
+
 // Consumes `topic` until the article with title "Story <i> v0" arrived.
 std::optional<nlohmann::json> FindStory(const std::string& bootstrap,
                                         const std::string& topic, size_t count,

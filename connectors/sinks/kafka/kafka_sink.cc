@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdlib>
 #include <utility>
 
 #include "connectors/sinks/kafka/kafka_feed_events.h"
@@ -24,6 +25,10 @@ struct KafkaSink::Pending {
   // Trim limit the value was built for; 0 for records that cannot be
   // trimmed (PublishRecord). A value above it is metadata only, too big.
   size_t limit = 0;
+  // Articles only (Publish): the record's headers, kept for a dead-letter
+  // copy; empty for other records, which are never dead-lettered.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool dead_letterable = false;
 
   // Whether a retry could produce a smaller value.
   bool Shrinkable() const { return value.size() <= limit; }
@@ -42,21 +47,45 @@ std::shared_ptr<spdlog::logger> Logger() {
   return logger;
 }
 
-// Errors after which the same record can never succeed; everything else
-// (timeouts, transport, leader changes, queue full, purge) is worth a retry.
-bool IsPermanent(rd_kafka_resp_err_t err) {
-  switch (err) {
+}  // namespace
+
+// Errors after which the same record can never succeed (the reason put on
+// its dead-letter copy), or nullptr: everything else (timeouts, transport,
+// leader changes, queue full, purge, a fatal producer error, cluster-wide
+// authorization, UNKNOWN_TOPIC_OR_PART while metadata propagates) is worth
+// a retry. librdkafka turns a topic still missing after
+// topic.metadata.propagation.max.ms (30 s) into the local __UNKNOWN_TOPIC:
+// that one is final.
+const char* KafkaPermanentReason(int code) {
+  switch (static_cast<rd_kafka_resp_err_t>(code)) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return "message_too_large";
     case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:  // invalid topic name
+      return "invalid_topic";
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return "unknown_topic";
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      return "topic_authorization_failed";
     case RD_KAFKA_RESP_ERR_INVALID_RECORD:
     case RD_KAFKA_RESP_ERR_INVALID_MSG:  // CRC or format error
-    case RD_KAFKA_RESP_ERR__INVALID_ARG:
     case RD_KAFKA_RESP_ERR__BAD_MSG:
-      return true;
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+      return "invalid_record";
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+      return "invalid_timestamp";
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return "invalid_argument";
     default:
-      return false;
+      return nullptr;
   }
+}
+
+namespace {
+
+bool IsPermanent(rd_kafka_resp_err_t err) {
+  return KafkaPermanentReason(err) != nullptr;
 }
 
 bool IsTooLarge(rd_kafka_resp_err_t err) {
@@ -90,6 +119,16 @@ std::string Utf8Prefix(const std::string& s, size_t n) {
   if (n >= s.size()) return s;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return s.substr(0, n);
+}
+
+rd_kafka_headers_t* ToRdHeaders(
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
+  for (const auto& [name, v] : headers) {
+    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
+                        v.data(), static_cast<ssize_t>(v.size()));
+  }
+  return h;
 }
 
 // ArticleToJson writes one compact object; the flag goes before its final
@@ -181,6 +220,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
 }
 
 KafkaSink::~KafkaSink() {
+  alive_.reset();  // posted recreations and dead letters become no-ops
   if (producer_ == nullptr) return;  // Create() failed half-way
   if (!closed_) (void)Close(std::chrono::milliseconds(0));
   rd_kafka_destroy(producer_);
@@ -263,13 +303,15 @@ void KafkaSink::Publish(const Article& article,
                    pending->value.size(), limit);
   }
   pending->done = std::move(done);
+  pending->dead_letterable = !options_.dead_letter_topic.empty();
 
   // CloudEvents Kafka protocol binding, binary mode: the value is the plain
-  // article JSON, attributes are ce_ headers.
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(8);
-  auto add = [headers](const char* name, const std::string& value) {
-    rd_kafka_header_add(headers, name, -1, value.data(),
-                        static_cast<ssize_t>(value.size()));
+  // article JSON, attributes are ce_ headers. Kept with the pending record
+  // for a dead-letter copy.
+  auto& kept = pending->headers;
+  kept.reserve(12);
+  auto add = [&kept](const char* name, std::string value) {
+    kept.emplace_back(name, std::move(value));
   };
   add("content-type", "application/json; charset=utf-8");
   add("ce_specversion", "1.0");
@@ -284,7 +326,7 @@ void KafkaSink::Publish(const Article& article,
   add("ce_dataschema", kSchemaUri);
   add("schema-version", std::to_string(kSchemaVersion));
 
-  Produce(t, std::move(pending), headers);
+  Produce(t, std::move(pending), ToRdHeaders(kept));
 }
 
 void KafkaSink::PublishRecord(
@@ -301,12 +343,7 @@ void KafkaSink::PublishRecord(
   pending->key = std::move(key);
   pending->value = std::move(value);
   pending->done = std::move(done);
-  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
-  for (const auto& [name, v] : headers) {
-    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
-                        v.data(), static_cast<ssize_t>(v.size()));
-  }
-  Produce(topic, std::move(pending), h);
+  Produce(topic, std::move(pending), ToRdHeaders(headers));
 }
 
 void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
@@ -331,7 +368,8 @@ void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
     } else {
       Logger()->warn("record {} not enqueued: {}", raw->key, report.error);
     }
-    PostReport(pending.release(), std::move(report));
+    if (err == RD_KAFKA_RESP_ERR__FATAL) ScheduleRecreate();
+    Finish(pending.release(), t, err, std::move(report));
     return;
   }
   in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -380,12 +418,79 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->SetReachable(true, "deliveries succeed");
   } else if (report.outcome == DeliveryOutcome::kDrop) {
-    Logger()->error("dropping article {}: {}", pending->key, report.error);
+    if (!pending->dead_letterable) {
+      Logger()->error("dropping article {}: {}", pending->key, report.error);
+    }
   } else {
     Logger()->debug("article {} to retry: {}", pending->key, report.error);
   }
-  self->PostReport(pending, std::move(report));
+  self->Finish(pending, topic, message->err, std::move(report));
   self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void KafkaSink::Finish(Pending* pending, const std::string& topic, int err,
+                       DeliveryReport report) {
+  if (report.outcome != DeliveryOutcome::kDrop || !pending->dead_letterable) {
+    PostReport(pending, std::move(report));
+    return;
+  }
+  // Rejected for good: a copy goes to the dead-letter topic, from the
+  // io_context (Produce's thread); its report decides the article's.
+  const char* reason = KafkaPermanentReason(err);
+  auto owned = std::make_shared<std::unique_ptr<Pending>>(pending);
+  boost::asio::post(
+      io_, [this, alive = std::weak_ptr<int>(alive_), owned, topic,
+            reason = std::string(reason ? reason : "rejected"),
+            report = std::move(report)]() mutable {
+        if (alive.expired()) return;  // unreachable: Close() serves reports
+        DeadLetter(std::move(*owned), topic, reason, std::move(report));
+      });
+}
+
+void KafkaSink::DeadLetter(std::unique_ptr<Pending> original,
+                           const std::string& topic, const std::string& reason,
+                           DeliveryReport rejected) {
+  auto copy = std::make_unique<Pending>();
+  copy->key = original->key;
+  // A value too large for its topic is likely too large here too: the
+  // copy then carries the key and headers only (the story is identified
+  // by them; its size is in a header).
+  const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
+  const bool keep_value =
+      reason != "message_too_large" && original->value.size() <= limit;
+  if (keep_value) copy->value = original->value;
+  auto headers = std::move(original->headers);
+  headers.emplace_back("newsflow_dead_letter_reason", reason);
+  headers.emplace_back("newsflow_dead_letter_error", rejected.error);
+  headers.emplace_back("newsflow_original_topic", topic);
+  headers.emplace_back("newsflow_original_value_bytes",
+                       std::to_string(original->value.size()));
+  Logger()->error("article {} rejected for good ({}); to dead-letter topic {}",
+                  original->key, rejected.error, options_.dead_letter_topic);
+  copy->done = [done = std::move(original->done), reason,
+                rejected = std::move(rejected)](DeliveryReport dlq) mutable {
+    if (dlq.outcome == DeliveryOutcome::kDelivered) {
+      done({DeliveryOutcome::kDeadLettered, rejected.error, reason});
+      return;
+    }
+    // Not dead-lettered: retried when the dead-letter topic may still take
+    // it, dropped (as without one) when it never will.
+    DeliveryReport out;
+    out.outcome = dlq.outcome == DeliveryOutcome::kRetry
+                      ? DeliveryOutcome::kRetry
+                      : DeliveryOutcome::kDrop;
+    out.error = rejected.error + "; dead-letter topic: " + dlq.error;
+    if (out.outcome == DeliveryOutcome::kDrop) {
+      Logger()->error("dropping article: {}", out.error);
+    }
+    done(std::move(out));
+  };
+  if (closed_) {
+    PostReport(copy.release(),
+               {DeliveryOutcome::kRetry, "kafka sink is closed"});
+    return;
+  }
+  Produce(options_.dead_letter_topic, std::move(copy), ToRdHeaders(headers));
 }
 
 void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason,
@@ -399,10 +504,94 @@ void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason,
     char fatal[512] = "";
     rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
     self->SetReachable(false, std::string("fatal producer error: ") + fatal);
-    Logger()->error("fatal producer error: {}", fatal);
+    Logger()->error("fatal producer error: {}; recreating the producer", fatal);
+    self->ScheduleRecreate();
     return;
   }
   Logger()->warn("{}: {}", rd_kafka_err2name(code), reason);
+}
+
+void KafkaSink::ScheduleRecreate() {
+  // Any thread; one recreation at a time.
+  if (recreate_pending_.exchange(true)) return;
+  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    RecreateProducer();
+  });
+}
+
+void KafkaSink::RecreateProducer() {
+  if (closed_) return;
+  // After a fatal error the producer refuses everything: stop serving it,
+  // fail what it holds back as kRetry (purge; the pipeline offers those
+  // articles again), and start a fresh one with the same configuration.
+  // The io_context waits for this (the poll thread's join: up to one probe,
+  // 3 s). The idempotent producer's fresh id starts new sequences, so
+  // nothing is rejected as out of order.
+  stop_polling_.store(true, std::memory_order_release);
+  if (poll_thread_.joinable()) poll_thread_.join();
+  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (in_flight_.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_poll(producer_, 10);
+  }
+  rd_kafka_poll(producer_, 0);
+  const int lost = in_flight_.exchange(0);
+  if (lost > 0) {
+    // librdkafka did not report them within the bound; their callbacks
+    // never run. Logged; must not happen.
+    Logger()->error("{} record(s) unreported by the failed producer", lost);
+  }
+  rd_kafka_t* old = producer_;
+  producer_ = nullptr;
+  rd_kafka_destroy(old);
+  ++producer_generation_;
+  MetricsRegistry::Global()
+      .GetCounter("newsflow_kafka_producer_recreated_total",
+                  "Kafka producers recreated after a fatal error.")
+      .Inc();
+  auto conf = BuildProducerConf(options_);
+  char errstr[512] = "";
+  if (conf) {
+    rd_kafka_conf_t* c = conf->get();
+    rd_kafka_conf_set_opaque(c, this);
+    rd_kafka_conf_set_dr_msg_cb(c, &KafkaSink::OnDelivery);
+    rd_kafka_conf_set_error_cb(c, &KafkaSink::OnError);
+    rd_kafka_conf_set_log_cb(c, &OnLog);
+    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof(errstr));
+    if (producer_ != nullptr) conf->release();
+  }
+  if (producer_ == nullptr) {
+    // The same configuration worked at start: a resource problem. The
+    // daemon cannot deliver without a producer; let systemd restart it.
+    Logger()->critical("cannot recreate the Kafka producer: {}",
+                       conf ? errstr : conf.error().ToString());
+    std::abort();
+  }
+  {
+    std::lock_guard lock(problem_mu_);
+    problem_ = "producer recreated after a fatal error";
+  }
+  reachable_.store(-1);
+  recreate_pending_.store(false);
+  stop_polling_.store(false, std::memory_order_release);
+  poll_thread_ = std::thread([this] { PollLoop(); });
+  Logger()->warn("producer recreated ({}) after a fatal error",
+                 rd_kafka_name(producer_));
+}
+
+Result<void> KafkaSink::InjectFatalErrorForTest(const std::string& reason) {
+  const rd_kafka_resp_err_t err = rd_kafka_test_fatal_error(
+      producer_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+      reason.c_str());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error::Internal(
+        std::string("rd_kafka_test_fatal_error: ") + rd_kafka_err2str(err),
+        "sink.kafka");
+  }
+  return {};
 }
 
 SinkHealth KafkaSink::Health() const {

@@ -40,6 +40,13 @@ namespace newsflow {
 std::string KafkaRecordValue(const Article& article, size_t max_bytes,
                              bool* truncated = nullptr);
 
+// Why librdkafka error `code` (an rd_kafka_resp_err_t) is final for a
+// record: a snake_case reason ("message_too_large", "invalid_topic",
+// "unknown_topic", "topic_authorization_failed", "invalid_record",
+// "invalid_timestamp", "invalid_argument"), or nullptr when a retry may
+// succeed. Any thread.
+const char* KafkaPermanentReason(int code);
+
 class KafkaFeedEvents;
 
 class KafkaSink : public Sink {
@@ -65,9 +72,13 @@ class KafkaSink : public Sink {
   // Enqueues the record for topic destination.name (empty: options.topic);
   // never blocks. Outcomes: kDelivered once the broker acked (acks=all); kRetry
   // for transient failures, back-pressure (local queue full), message timeout,
-  // shutdown, and records rejected as too large (the trim limit is lowered,
-  // the next attempt fits); kDrop for records Kafka can never accept
-  // (invalid topic name, or too large even trimmed to metadata only).
+  // shutdown, a fatal producer error (the producer is recreated), and records
+  // rejected as too large (the trim limit is lowered, the next attempt
+  // fits); for records Kafka can never accept (KafkaPermanentReason: too
+  // large even trimmed to metadata only, invalid or unknown topic, not
+  // authorized, ...) kDeadLettered once a copy is in
+  // options.dead_letter_topic, kDrop without one (or when that topic
+  // refuses it for good too).
   void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
 
@@ -94,6 +105,14 @@ class KafkaSink : public Sink {
   // (kTimeout) when records had to be purged.
   Result<void> Close(std::chrono::milliseconds timeout) override;
 
+  // Test hook (librdkafka's rd_kafka_test_fatal_error): raises a fatal
+  // producer error as the idempotent producer would. io_context thread.
+  Result<void> InjectFatalErrorForTest(const std::string& reason);
+
+  // How many times the producer was recreated after a fatal error.
+  // io_context thread.
+  int producer_generation() const { return producer_generation_; }
+
  private:
   struct Pending;
 
@@ -105,6 +124,19 @@ class KafkaSink : public Sink {
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
                       void* opaque);
   void PostReport(Pending* pending, DeliveryReport report);
+  // Reports `pending` (ownership) as `report`; a kDrop of an article goes
+  // to DeadLetter() first when there is a dead-letter topic. Any thread.
+  void Finish(Pending* pending, const std::string& topic, int err,
+              DeliveryReport report);
+  // io_context: produces a copy of `original` to options.dead_letter_topic
+  // with the reason headers; its report decides the article's outcome.
+  void DeadLetter(std::unique_ptr<Pending> original, const std::string& topic,
+                  const std::string& reason, DeliveryReport rejected);
+  // After a fatal producer error (any thread): posts RecreateProducer once.
+  void ScheduleRecreate();
+  // io_context: purges the failed producer (its records are reported
+  // kRetry), destroys it and starts a new one with the same configuration.
+  void RecreateProducer();
   // Hands `pending` and `headers` (ownership of both) to librdkafka.
   void Produce(const std::string& topic, std::unique_ptr<Pending> pending,
                rd_kafka_headers_t* headers);
@@ -134,6 +166,10 @@ class KafkaSink : public Sink {
   // Lowers max_message_bytes_ below a big `rejected_size`.
   void LowerSizeLimit(size_t rejected_size);
   bool closed_ = false;
+  std::atomic<bool> recreate_pending_{false};
+  int producer_generation_ = 0;
+  // Expires with the sink: posted work that names `this` checks it.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace newsflow

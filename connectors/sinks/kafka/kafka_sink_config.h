@@ -29,6 +29,10 @@ struct KafkaSinkOptions {
   // Topic for feed-level events (Sink::PublishEvent); "" = not published
   // (YAML kafka.events_topic).
   std::string events_topic;
+  // Topic for articles Kafka rejects for good (too large even trimmed,
+  // invalid or unknown topic, authorization); "" = none: they are dropped
+  // and logged, as before (YAML kafka.dead_letter_topic). See README.md.
+  std::string dead_letter_topic;
   // Client id shown in broker logs and quotas ("client.id").
   std::string client_id = "newsflowd";
   // How long librdkafka batches before sending ("linger.ms"). 50 rather than

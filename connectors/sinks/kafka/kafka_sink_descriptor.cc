@@ -77,6 +77,11 @@ std::vector<Field> KafkaFields(const yaml_fields::Source& src,
           [](const std::string& t) -> std::optional<std::string> {
             return t.empty() ? std::nullopt : CheckKafkaTopic(t);
           }),
+      yaml_fields::StringField(
+          src, "dead_letter_topic", &o->dead_letter_topic,
+          [](const std::string& t) -> std::optional<std::string> {
+            return t.empty() ? std::nullopt : CheckKafkaTopic(t);
+          }),
   };
 }
 
@@ -124,6 +129,9 @@ std::vector<std::string> KafkaSinkSettings::ChangedPaths(
   if (o.events_topic != options.events_topic) {
     out.push_back("kafka.events_topic");
   }
+  if (o.dead_letter_topic != options.dead_letter_topic) {
+    out.push_back("kafka.dead_letter_topic");
+  }
   // A field added above without a line here still counts as a change.
   if (out.empty() && !(o == options)) out.push_back("kafka");
   return out;
@@ -150,6 +158,8 @@ SinkDescriptor KafkaSinkDescriptor() {
        "category -> topic for feeds without their own topic"},
       {"kafka.events_topic", kRestart, "",
        "topic for feed-level events; empty = not published"},
+      {"kafka.dead_letter_topic", kRestart, "",
+       "topic for articles Kafka rejects for good; empty = dropped, logged"},
       {"feeds[].topic", ReloadClass::kFeedRestart, "",
        "the feed's own Kafka topic; empty = by category, else kafka.topic"},
   };

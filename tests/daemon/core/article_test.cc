@@ -34,14 +34,33 @@ TEST(ArticleTest, SerializesEveryDesignField) {
   EXPECT_TRUE(j["updated"].is_null());
   EXPECT_TRUE(j["image"].is_null());
   EXPECT_EQ(j["content_source"], "page");
+  EXPECT_TRUE(j["content_source_reason"].is_null());
+  a.content_source = ContentSource::kFeed;
+  a.content_source_reason = kReasonPageFetchFailed;
+  EXPECT_EQ(nlohmann::json::parse(ArticleToJson(a))["content_source_reason"],
+            "page_fetch_failed");
   EXPECT_EQ(j["enclosures"][0]["length"], 12);
-  for (const char* key : {"id",           "event",         "feed",
-                          "url",          "canonical_url", "title",
-                          "authors",      "categories",    "published",
-                          "updated",      "fetched_at",    "summary",
-                          "content_html", "content_text",  "content_source",
-                          "language",     "image",         "enclosures",
-                          "word_count",   "content_hash"}) {
+  for (const char* key : {"id",
+                          "event",
+                          "feed",
+                          "url",
+                          "canonical_url",
+                          "title",
+                          "authors",
+                          "categories",
+                          "published",
+                          "updated",
+                          "fetched_at",
+                          "summary",
+                          "content_html",
+                          "content_text",
+                          "content_source",
+                          "content_source_reason",
+                          "language",
+                          "image",
+                          "enclosures",
+                          "word_count",
+                          "content_hash"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <optional>
 #include <vector>
 
 #include "daemon/core/metrics.h"
@@ -98,6 +99,35 @@ TEST_F(PublisherTest, MarksOnlyDeliveredArticles) {
   EXPECT_EQ(p.stats().retried, 1u);
   EXPECT_EQ(p.stats().dropped, 1u);
   EXPECT_EQ(Published("created"), before + 1);
+}
+
+// Issue 12: a dead-lettered delivery is final: the article is recorded as
+// seen (so an unchanged item is never rebuilt) with its reason, counted in
+// newsflow_articles_dead_lettered_total, and not published.
+TEST_F(PublisherTest, DeadLetteredArticleIsRecordedAndCounted) {
+  Publisher p(io_.get_executor(), sink_, *store_, 10);
+  Counter& dead = MetricsRegistry::Global().GetCounter(
+      "newsflow_articles_dead_lettered_total", "", {{"feed", "pub-test-feed"}});
+  const uint64_t before = dead.value();
+  const uint64_t published_before = Published("created");
+  std::optional<DeliveryOutcome> seen;
+  p.Publish(MakeArticle("d"), {}, "item-d",
+            [&](const DeliveryReport& r) { seen = r.outcome; });
+  ASSERT_EQ(sink_.calls.size(), 1u);
+  sink_.calls[0].done(
+      {DeliveryOutcome::kDeadLettered, "too large", "message_too_large"});
+  EXPECT_EQ(seen, DeliveryOutcome::kDeadLettered);
+  EXPECT_EQ(p.in_flight(), 0u);
+  auto d = store_->FindArticle("d");
+  ASSERT_TRUE(d && *d);
+  EXPECT_EQ((*d)->item_hash, "item-d");
+  EXPECT_EQ(**store_->FindDeadLetter("d"), "message_too_large");
+  EXPECT_EQ(p.stats().dead_lettered, 1u);
+  EXPECT_EQ(p.stats().published, 0u);
+  EXPECT_EQ(dead.value(), before + 1);
+  EXPECT_EQ(Published("created"), published_before);
+  EXPECT_TRUE(IsFinal(DeliveryOutcome::kDeadLettered));
+  EXPECT_FALSE(IsFinal(DeliveryOutcome::kDrop));
 }
 
 // Routing is the sink's: the publisher hands it the article and the feed's

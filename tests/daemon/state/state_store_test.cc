@@ -300,5 +300,43 @@ TEST(StateStoreTest, ManyArticles) {
   EXPECT_TRUE((**store->FindArticle("id0")).tombstone);
 }
 
+// Issue 12: failed page fetches are counted per item across reopenings,
+// forgotten on request, and pruned by age.
+TEST(StateStoreTest, PageAttemptsCountAcrossReopens) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.File("state.db"));
+    ASSERT_TRUE(store);
+    EXPECT_EQ(*store->PageAttempts("a"), 0);
+    EXPECT_EQ(*store->AddPageAttempt("a", "feed-a", T(10)), 1);
+    EXPECT_EQ(*store->AddPageAttempt("a", "feed-a", T(20)), 2);
+    EXPECT_EQ(*store->AddPageAttempt("b", "feed-a", T(5)), 1);
+  }
+  auto store = OpenOrDie(dir.File("state.db"));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->PageAttempts("a"), 2);
+  EXPECT_EQ(*store->AddPageAttempt("a", "feed-a", T(30)), 3);
+  ASSERT_TRUE(store->ClearPageAttempts("a"));
+  EXPECT_EQ(*store->PageAttempts("a"), 0);
+  EXPECT_EQ(*store->PruneDeliveryRecords(T(6)), 1);  // "b", last at 5
+  EXPECT_EQ(*store->PageAttempts("b"), 0);
+}
+
+// Issue 12: a dead-lettered article is known (never rebuilt while its item
+// is unchanged) and its reason is kept.
+TEST(StateStoreTest, DeadLetteredArticleIsKnownWithItsReason) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.File("state.db"));
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(*store->FindDeadLetter("x"));
+  ASSERT_TRUE(store->MarkDeadLettered(Rec("x", 1, 100, "c"), "unknown_topic"));
+  auto known = store->FindArticle("x");
+  ASSERT_TRUE(known && *known);
+  EXPECT_EQ((*known)->item_hash, "i1");
+  EXPECT_EQ(**store->FindDeadLetter("x"), "unknown_topic");
+  EXPECT_EQ(*store->PruneDeliveryRecords(T(101)), 1);
+  EXPECT_FALSE(*store->FindDeadLetter("x"));
+}
+
 }  // namespace
 }  // namespace newsflow

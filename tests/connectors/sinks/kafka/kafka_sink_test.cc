@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "tests/testing/kafka_test_util.h"
@@ -236,6 +238,146 @@ TEST_F(KafkaSinkTest, InvalidTopicNameIsDropped) {
   EXPECT_NE(report->error.find("bad topic name!"), std::string::npos)
       << report->error;
   (void)(*sink)->Close(seconds(1));
+}
+
+std::string HeaderOf(const testing::ConsumedMessage& m,
+                     const std::string& name) {
+  for (const auto& [k, v] : m.headers) {
+    if (k == name) return v;
+  }
+  return "<missing>";
+}
+
+// Issue 12: a record Kafka can never take goes to kafka.dead_letter_topic
+// (key and headers kept, the reason in a header) and is reported
+// kDeadLettered, not kDrop.
+TEST_F(KafkaSinkTest, RecordTooLargeEvenWithoutBodyIsDeadLettered) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-dlq-src");
+  const std::string dlq = testing::UniqueTopicName("nf-sink-dlq");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, dlq, 1));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.dead_letter_topic = dlq;
+  options.librdkafka = {{"message.max.bytes", "2000"}};
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  Article big = MakeArticle(1);
+  big.title.assign(5000, 't');  // metadata alone exceeds the limit
+  std::optional<DeliveryReport> report;
+  (*sink)->Publish(big, SinkDestination{},
+                   [&](DeliveryReport r) { report = std::move(r); });
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(20000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kDeadLettered) << report->error;
+  EXPECT_EQ(report->dead_letter_reason, "message_too_large");
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+
+  auto got = testing::ConsumeAll(bootstrap_, dlq, 1, seconds(30));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].key, "art-1");
+  EXPECT_TRUE(got[0].value.empty());  // too large here too: headers only
+  EXPECT_EQ(HeaderOf(got[0], "newsflow_dead_letter_reason"),
+            "message_too_large");
+  EXPECT_EQ(HeaderOf(got[0], "newsflow_original_topic"), topic);
+  EXPECT_EQ(HeaderOf(got[0], "ce_subject"), "art-1");
+  EXPECT_GT(std::stoul(HeaderOf(got[0], "newsflow_original_value_bytes")),
+            5000u);
+  auto left = testing::TopicMessageCount(bootstrap_, topic);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(*left, 0);
+}
+
+TEST_F(KafkaSinkTest, InvalidTopicIsDeadLetteredWithItsValue) {
+  const std::string dlq = testing::UniqueTopicName("nf-sink-dlq-inv");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, dlq, 1));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.dead_letter_topic = dlq;
+  options.message_timeout_ms = 10000;
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+  std::optional<DeliveryReport> report;
+  (*sink)->Publish(MakeArticle(2), SinkDestination{"bad topic name!", {}},
+                   [&](DeliveryReport r) { report = std::move(r); });
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return report.has_value(); }, milliseconds(20000)));
+  EXPECT_EQ(report->outcome, DeliveryOutcome::kDeadLettered) << report->error;
+  (void)(*sink)->Close(seconds(5));
+  auto got = testing::ConsumeAll(bootstrap_, dlq, 1, seconds(30));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].key, "art-2");
+  EXPECT_EQ(nlohmann::json::parse(got[0].value)["id"], "art-2");
+  EXPECT_EQ(HeaderOf(got[0], "newsflow_original_topic"), "bad topic name!");
+  EXPECT_NE(HeaderOf(got[0], "newsflow_dead_letter_reason"), "<missing>");
+}
+
+TEST(KafkaPermanentReasonTest, ClassifiesLibrdkafkaCodes) {
+  EXPECT_STREQ(KafkaPermanentReason(10), "message_too_large");  // MSG_SIZE
+  EXPECT_STREQ(KafkaPermanentReason(18), "message_too_large");  // RECORD_LIST
+  EXPECT_STREQ(KafkaPermanentReason(17), "invalid_topic");
+  EXPECT_STREQ(KafkaPermanentReason(29), "topic_authorization_failed");
+  EXPECT_STREQ(KafkaPermanentReason(-188), "unknown_topic");  // __UNKNOWN_TOPIC
+  EXPECT_EQ(KafkaPermanentReason(-192), nullptr);             // __MSG_TIMED_OUT
+  EXPECT_EQ(KafkaPermanentReason(-150), nullptr);             // __FATAL
+  EXPECT_EQ(KafkaPermanentReason(3), nullptr);     // UNKNOWN_TOPIC_OR_PART
+  EXPECT_EQ(KafkaPermanentReason(31), nullptr);    // CLUSTER_AUTHORIZATION
+  EXPECT_EQ(KafkaPermanentReason(-184), nullptr);  // __QUEUE_FULL
+}
+
+// Issue 12: a fatal producer error (injected with librdkafka's
+// rd_kafka_test_fatal_error) makes the sink recreate its producer. Records
+// the failed producer held come back as kRetry; publishing them again (as
+// the pipeline does) delivers every article: nothing is lost.
+TEST_F(KafkaSinkTest, FatalProducerErrorRecreatesTheProducerNothingLost) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-fatal");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 3));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.linger_ms = 200;  // some records still queued at the fatal error
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  constexpr int kArticles = 60;
+  std::map<int, DeliveryOutcome> last;
+  int reports = 0, retries = 0;
+  std::function<void(int)> publish = [&](int i) {
+    (*sink)->Publish(MakeArticle(i), SinkDestination{},
+                     [&, i](DeliveryReport r) {
+                       ++reports;
+                       last[i] = r.outcome;
+                       if (r.outcome == DeliveryOutcome::kRetry) {
+                         ++retries;
+                         publish(i);  // offered again, as the next poll does
+                       }
+                     });
+  };
+  for (int i = 0; i < kArticles / 2; ++i) publish(i);
+  ASSERT_TRUE((*sink)->InjectFatalErrorForTest("injected by the test"));
+  for (int i = kArticles / 2; i < kArticles; ++i) publish(i);
+  auto all_delivered = [&] {
+    if (static_cast<int>(last.size()) < kArticles) return false;
+    for (const auto& [i, o] : last) {
+      if (o != DeliveryOutcome::kDelivered) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(RunUntil(io, all_delivered, milliseconds(60000)))
+      << "reports=" << reports << " retries=" << retries;
+  EXPECT_EQ((*sink)->producer_generation(), 1);
+  EXPECT_GT(retries, 0);  // the fatal error did fail records back
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+
+  auto got = testing::ConsumeAll(bootstrap_, topic, kArticles, seconds(30));
+  std::set<std::string> keys;
+  for (const auto& m : got) keys.insert(m.key);
+  EXPECT_EQ(keys.size(), static_cast<size_t>(kArticles));
 }
 
 // No broker at all: the record times out and comes back as kRetry, and the
