@@ -314,6 +314,13 @@ class Loader {
           "scheduler.max_interval: must be >= min_interval (" +
               yaml_fields::FormatDuration(cfg_.scheduler.min_interval) + ")");
     }
+    if (cfg_.http.max_body_bytes_in_flight < cfg_.http.max_body_bytes) {
+      // Without its mark the budget is the default: point at max_body_bytes.
+      return src_.ErrorAt(
+          body_budget_mark_.is_null() ? max_body_mark_ : body_budget_mark_,
+          "http.max_body_bytes_in_flight: must be >= max_body_bytes (" +
+              std::to_string(cfg_.http.max_body_bytes) + " bytes)");
+    }
     for (const std::string& type : cfg_.sinks) {
       const SinkDescriptor* d = sinks_.Find(type);
       assert(d != nullptr);  // ReadSinks accepts registered types only
@@ -484,12 +491,27 @@ class Loader {
                                       path + ": " + std::to_string(*v) +
                                           " bytes is out of range 1KiB..1GiB");
                 }
+                max_body_mark_ = n.Mark();
                 cfg_.http.max_body_bytes = static_cast<size_t>(*v);
                 return {};
               }},
         Int("max_redirects", &h.max_redirects, 0, 50),
         Int("max_host_connections", &h.max_host_connections, 1, 1000),
         Int("max_concurrent", &h.max_concurrent, 1, 100000),
+        Field{"max_body_bytes_in_flight",
+              [this](const YAML::Node& n,
+                     const std::string& path) -> Result<void> {
+                auto v = yaml_fields::ReadSize(src_, n, path);
+                if (!v) return v.error();
+                if (*v < 1024 || *v > (1ULL << 40)) {
+                  return src_.ErrorAt(n,
+                                      path + ": " + std::to_string(*v) +
+                                          " bytes is out of range 1KiB..1TiB");
+                }
+                body_budget_mark_ = n.Mark();
+                cfg_.http.max_body_bytes_in_flight = static_cast<size_t>(*v);
+                return {};
+              }},
         Dur<std::chrono::milliseconds>("min_host_interval",
                                        &h.min_host_interval, 0ms, 1h),
         Enum<bool>("allow_private_targets", &h.allow_private_targets,
@@ -529,6 +551,8 @@ class Loader {
         Int("first_poll_backlog", &p.first_poll_backlog, 0, 1'000'000),
         Int("workers", &p.workers, 0, 256),
         Int("max_page_attempts", &p.max_page_attempts, 1, 1000),
+        Dur<std::chrono::milliseconds>("parse_timeout", &p.parse_timeout, 1ms,
+                                       1h),
     };
   }
 
@@ -1113,6 +1137,8 @@ class Loader {
   std::map<std::string, std::string> names_;
   DaemonConfig cfg_;
   YAML::Mark max_interval_mark_ = YAML::Mark::null_mark();
+  YAML::Mark max_body_mark_ = YAML::Mark::null_mark();
+  YAML::Mark body_budget_mark_ = YAML::Mark::null_mark();
 };
 
 }  // namespace

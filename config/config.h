@@ -126,6 +126,10 @@ struct HttpConfig {
   int max_redirects = 5;             // redirect chain cap
   long max_host_connections = 2;     // concurrent connections per host
   size_t max_concurrent = 256;       // concurrent transfers overall
+  // Response bodies in flight (received and not yet parsed/cleaned) across
+  // all transfers; a transfer starts only when its worst case fits. Must
+  // be >= max_body_bytes. See connectors/common/http/README.md.
+  size_t max_body_bytes_in_flight = size_t{256} << 20;
   // Minimum spacing between request starts to one host (0 = no limit).
   std::chrono::milliseconds min_host_interval{100};
   // Let links that come from feeds (full-article fetches) reach private,
@@ -166,6 +170,9 @@ struct PipelineConfig {
   // polls and restarts. An item whose feed text is not a teaser (full_article:
   // always) falls back at the first failure.
   int max_page_attempts = 3;
+  // A feed parse running longer than this counts like a parser crash
+  // (twice in a row quarantines the feed); the poll stops waiting for it.
+  std::chrono::milliseconds parse_timeout{30000};
 };
 
 // The durable outbox (daemon/runtime/publisher.h): built articles wait

@@ -2,10 +2,13 @@
 // distinct feeds served by a loopback server, through newsflow's HttpClient
 // (libcurl multi on Asio) + PollFeed (classification and parsing).
 //
-//   bench_fetch serve FEEDS PORT_FILE   epoll HTTP/1.1 server (keep-alive),
+//   bench_fetch serve FEEDS PORT_FILE [adversarial]
+//                                       epoll HTTP/1.1 server (keep-alive),
 //                                       /feed/<i> = a distinct ~50 KB RSS
 //                                       document with ETag "f<i>"; 304 when
-//                                       If-None-Match matches.
+//                                       If-None-Match matches. With
+//                                       `adversarial` (bench/memory): the
+//                                       size mix of AdversarialKind().
 //   bench_fetch client BASE FEEDS CONCURRENCY HOST_CONNECTIONS
 //                                       prints one JSON line per cycle.
 //
@@ -19,7 +22,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
@@ -72,13 +77,73 @@ std::string FeedBody(int feed) {
   return xml;
 }
 
+// bench/memory's mix, by feed number (per 100 feeds): 80 tiny (one item,
+// ~0.5 KB), 14 of ~1 MiB, 1 just under max_body_bytes' default (15.5 MiB),
+// 2 gzip bombs (~16 KB on the wire, 64 MiB inflated: past the 16 MiB cap),
+// 3 slow bodies (64 KB in 4 KB pieces 50 ms apart, ~0.8 s each).
+enum class Kind { kTiny, kMiB, kNearMax, kBomb, kSlow };
+
+Kind AdversarialKind(int feed) {
+  const int k = feed % 100;
+  if (k < 80) return Kind::kTiny;
+  if (k < 94) return Kind::kMiB;
+  if (k < 95) return Kind::kNearMax;
+  if (k < 97) return Kind::kBomb;
+  return Kind::kSlow;
+}
+
+// One item, then `pad` bytes of an XML comment (skipped by the parser).
+std::string PaddedFeed(int feed, size_t pad) {
+  const std::string n = std::to_string(feed);
+  std::string xml =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss "
+      "version=\"2.0\"><channel><title>Feed " +
+      n + "</title><link>http://example.org/" + n +
+      "/</link><item><title>Story " + n + "</title><link>http://example.org/" +
+      n + "/1</link><guid isPermaLink=\"false\">urn:adv:" + n +
+      "</guid><description>Story " + n +
+      " in a few words.</description></item>";
+  if (pad > 0) {
+    xml.reserve(xml.size() + pad + 32);
+    xml += "<!-- ";
+    xml.append(pad, 'x');
+    xml += " -->";
+  }
+  return xml + "</channel></rss>\n";
+}
+
+// A valid feed whose gzip (~64 KB) inflates to 64 MiB.
+const std::string& GzipBomb() {
+  static const std::string bomb = [] {
+    std::string plain = PaddedFeed(0, 0);
+    plain.insert(plain.find("</channel>"), std::string(size_t{64} << 20, ' '));
+    z_stream z{};
+    deflateInit2(&z, 9, Z_DEFLATED, 16 + 15, 9, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, plain.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(plain.data());
+    z.avail_in = static_cast<uInt>(plain.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+  }();
+  return bomb;
+}
+
 struct Conn {
   std::string in;
   std::string out;
   size_t out_pos = 0;
+  // Slow body: at most 4 KB per write, the next one 50 ms later.
+  bool slow = false;
+  std::chrono::steady_clock::time_point next_write{};
 };
 
-std::string Respond(const std::string& request, int feeds) {
+bool g_adversarial = false;
+
+std::string Respond(const std::string& request, int feeds, bool* slow) {
   // Request line: GET /feed/<i> HTTP/1.1
   int feed = -1;
   const size_t p = request.find("/feed/");
@@ -94,10 +159,55 @@ std::string Respond(const std::string& request, int feeds) {
       request.compare(inm + 15, etag.size(), etag) == 0) {
     return "HTTP/1.1 304 Not Modified\r\nETag: " + etag + "\r\n\r\n";
   }
-  const std::string body = FeedBody(feed);
+  std::string body;
+  std::string encoding;
+  if (!g_adversarial) {
+    body = FeedBody(feed);
+  } else {
+    switch (AdversarialKind(feed)) {
+      case Kind::kTiny:
+        body = PaddedFeed(feed, 0);
+        break;
+      case Kind::kMiB:
+        body = PaddedFeed(feed, size_t{1} << 20);
+        break;
+      case Kind::kNearMax:
+        body = PaddedFeed(feed, (size_t{31} << 19) - 512);  // ~15.5 MiB
+        break;
+      case Kind::kBomb:
+        body = GzipBomb();
+        encoding = "Content-Encoding: gzip\r\n";
+        break;
+      case Kind::kSlow:
+        body = PaddedFeed(feed, size_t{64} << 10);
+        *slow = true;
+        break;
+    }
+  }
   return "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " +
-         etag + "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body;
+         etag + "\r\n" + encoding +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Writes what `c` may send now; false when the peer is gone.
+bool Flush(int fd, Conn& c) {
+  const auto now = std::chrono::steady_clock::now();
+  while (c.out_pos < c.out.size()) {
+    if (c.slow && now < c.next_write) break;
+    size_t n = c.out.size() - c.out_pos;
+    if (c.slow) n = std::min<size_t>(n, 4096);
+    ssize_t w = ::send(fd, c.out.data() + c.out_pos, n, MSG_NOSIGNAL);
+    if (w <= 0) return w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    c.out_pos += static_cast<size_t>(w);
+    if (c.slow) c.next_write = now + std::chrono::milliseconds(50);
+  }
+  if (c.out_pos == c.out.size()) {
+    c.out.clear();
+    c.out_pos = 0;
+    c.out.shrink_to_fit();
+    c.slow = false;
+  }
+  return true;
 }
 
 int Serve(int feeds, const char* port_file) {
@@ -133,8 +243,28 @@ int Serve(int feeds, const char* port_file) {
     conns.erase(fd);
   };
   for (;;) {
-    int n =
-        ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+    // Slow bodies go out on a timer; others on readiness.
+    int timeout = -1;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<int> gone;
+    for (auto& [fd, c] : conns) {
+      if (!c.slow || c.out_pos == c.out.size()) continue;
+      if (c.next_write <= now && !Flush(fd, c)) {
+        gone.push_back(fd);
+        continue;
+      }
+      if (!c.slow) continue;  // finished by that write
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            c.next_write - now)
+                            .count();
+      timeout =
+          timeout < 0
+              ? static_cast<int>(std::max<int64_t>(1, wait))
+              : std::min(timeout, static_cast<int>(std::max<int64_t>(1, wait)));
+    }
+    for (int fd : gone) close_conn(fd);
+    int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()),
+                         timeout);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == lfd) {
@@ -169,19 +299,14 @@ int Serve(int feeds, const char* port_file) {
           c.out.clear();
           c.out_pos = 0;
         }
-        c.out += Respond(c.in.substr(0, end + 4), feeds);
+        bool slow = false;
+        c.out += Respond(c.in.substr(0, end + 4), feeds, &slow);
+        c.slow = c.slow || slow;
         c.in.erase(0, end + 4);
       }
-      while (c.out_pos < c.out.size()) {
-        ssize_t w =
-            ::write(fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
-        if (w <= 0) break;
-        c.out_pos += static_cast<size_t>(w);
-      }
-      if (c.out_pos == c.out.size()) {
-        c.out.clear();
-        c.out_pos = 0;
-        c.out.shrink_to_fit();
+      if (!Flush(fd, c)) {
+        close_conn(fd);
+        continue;
       }
       if (dead && c.out.empty()) close_conn(fd);
     }
@@ -275,7 +400,9 @@ int Client(const std::string& base, int feeds, size_t concurrency,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::strcmp(argv[1], "serve") == 0) {
+  if ((argc == 4 || argc == 5) && std::strcmp(argv[1], "serve") == 0) {
+    g_adversarial = argc == 5 && std::strcmp(argv[4], "adversarial") == 0;
+    if (g_adversarial) (void)GzipBomb();  // built once, before serving
     return Serve(std::atoi(argv[2]), argv[3]);
   }
   if (argc == 6 && std::strcmp(argv[1], "client") == 0) {
@@ -284,7 +411,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(
       stderr,
-      "usage: bench_fetch serve FEEDS PORT_FILE\n"
+      "usage: bench_fetch serve FEEDS PORT_FILE [adversarial]\n"
       "       bench_fetch client BASE FEEDS CONCURRENCY HOST_CONNECTIONS\n");
   return 2;
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdint>
 #include <deque>
 #include <memory>
 
@@ -68,40 +69,56 @@ class AsyncEvent {
   asio::steady_timer timer_;
 };
 
-// A first-come-first-served wait queue for coroutines on one executor:
-// Wait() suspends until a NotifyOne() picks this waiter (oldest first).
-// Where AsyncEvent wakes every waiter to re-check its condition (O(waiters)
-// per event: quadratic when thousands of feeds wait for a few slots), this
-// wakes exactly one, so handing out slots costs O(1) each. The waiter
-// resumes after the notifying handler returned (the wake-up is posted).
-class AsyncWaitQueue {
+// A counted resource with first-come-first-served waiters, on one executor:
+// Acquire() takes a unit (suspending while none is free), Release() gives
+// one back and hands it straight to the oldest waiter. Unlike AsyncEvent,
+// a release wakes one coroutine, not all of them: 10,000 waiting pollers
+// cost O(1) per release, not O(10,000).
+class AsyncSlots {
  public:
-  explicit AsyncWaitQueue(const asio::any_io_executor& executor)
-      : executor_(executor) {}
-  AsyncWaitQueue(const AsyncWaitQueue&) = delete;
-  AsyncWaitQueue& operator=(const AsyncWaitQueue&) = delete;
+  AsyncSlots(const asio::any_io_executor& executor, size_t capacity)
+      : executor_(executor), capacity_(capacity) {}
+  AsyncSlots(const AsyncSlots&) = delete;
+  AsyncSlots& operator=(const AsyncSlots&) = delete;
 
-  Awaitable<void> Wait() {
-    // The timer is shared with the queue: a waiter's frame may outlive its
-    // entry (NotifyOne) and the queue may outlive a destroyed frame.
-    auto timer = std::make_shared<asio::steady_timer>(
-        executor_, asio::steady_timer::time_point::max());
-    waiters_.push_back(timer);
-    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  Awaitable<void> Acquire() {
+    if (waiters_.empty() && in_use_ < capacity_) {
+      ++in_use_;
+      co_return;
+    }
+    ++waits_;
+    auto waiter = std::make_shared<Waiter>(executor_);
+    waiters_.push_back(waiter);
+    while (!waiter->granted) {
+      co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
   }
-  // Wakes the oldest waiter; false when nobody waits.
-  bool NotifyOne() {
-    if (waiters_.empty()) return false;
-    std::shared_ptr<asio::steady_timer> first = std::move(waiters_.front());
-    waiters_.pop_front();
-    first->cancel();
-    return true;
+  void Release() {
+    --in_use_;
+    while (!waiters_.empty() && in_use_ < capacity_) {
+      std::shared_ptr<Waiter> next = std::move(waiters_.front());
+      waiters_.pop_front();
+      ++in_use_;  // on the waiter's behalf
+      next->granted = true;
+      next->timer.cancel();
+    }
   }
-  size_t waiting() const { return waiters_.size(); }
+  size_t in_use() const { return in_use_; }
+  // Acquire() calls that had to wait, in total.
+  uint64_t waits() const { return waits_; }
 
  private:
+  struct Waiter {
+    explicit Waiter(const asio::any_io_executor& ex)
+        : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool granted = false;
+  };
   asio::any_io_executor executor_;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiters_;
+  const size_t capacity_;
+  size_t in_use_ = 0;
+  uint64_t waits_ = 0;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
 };
 
 }  // namespace newsflow

@@ -1,15 +1,19 @@
 #include "daemon/runtime/daemon.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <cassert>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <string_view>
 
 #include "connectors/builtin.h"
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/logging.h"
+#include "daemon/core/metrics.h"
 #include "daemon/runtime/daemon_impl.h"
 #include "daemon/runtime/fanout_sink.h"
 #include "daemon/runtime/runtime_metrics.h"
@@ -56,11 +60,22 @@ Result<void> Daemon::Impl::Start() {
   http_options.max_concurrent = config_.http.max_concurrent;
   http_options.max_host_connections = config_.http.max_host_connections;
   http_options.min_host_interval = config_.http.min_host_interval;
+  http_options.max_body_bytes_in_flight = config_.http.max_body_bytes_in_flight;
+  auto& metrics = MetricsRegistry::Global();
+  http_options.body_bytes_in_flight = &metrics.GetGauge(
+      "newsflow_http_body_bytes_in_flight",
+      "Response body bytes reserved by transfers or held until parsed "
+      "(http.max_body_bytes_in_flight bounds it).");
+  http_options.body_budget_waits =
+      &metrics.GetCounter("newsflow_http_body_budget_waits_total",
+                          "Transfers that, next in line, waited for room in "
+                          "http.max_body_bytes_in_flight.");
   http_ = std::make_unique<HttpClient>(io_, http_options);
   InitHtmlCleaner();  // libxml2's global init, on this thread, before workers
-  workers_ = std::make_unique<WorkerPool>(
-      io_.get_executor(),
-      WorkerPoolOptions{.threads = config_.pipeline.workers});
+  WorkerPoolOptions pool_options{.threads = config_.pipeline.workers};
+  pool_options.on_exhausted = [this] { OnWorkersExhausted(); };
+  workers_ =
+      std::make_unique<WorkerPool>(io_.get_executor(), std::move(pool_options));
   const int64_t outbox_max =
       config_.outbox.max_bytes > 0
           ? static_cast<int64_t>(config_.outbox.max_bytes)
@@ -112,6 +127,21 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed,
                      name, ex.what());
         }
       });
+}
+
+// Every worker thread runs a parse the pollers gave up on (past
+// pipeline.parse_timeout): nothing else can parse or clean until one ends,
+// and a thread cannot be interrupted. Drain what is in flight and exit
+// non-zero, so systemd restarts the daemon; those feeds already count a
+// parser timeout, so a repeat quarantines them instead of wedging again.
+void Daemon::Impl::OnWorkersExhausted() {
+  if (workers_exhausted_) return;
+  workers_exhausted_ = true;
+  log_->critical(
+      "Every worker thread is stuck in a parse past pipeline.parse_timeout; "
+      "exiting for a restart. threads={}",
+      workers_->threads());
+  BeginShutdown("worker pool exhausted by stuck parses");
 }
 
 void Daemon::Impl::StopFeed(const std::string& name) {
@@ -247,6 +277,17 @@ Awaitable<void> Daemon::Impl::Supervise() {
   if (auto closed = sink_->Close(left); !closed) {
     log_->warn("Sink close reported an error. error={}",
                closed.error().ToString());
+  }
+  if (workers_->stuck() > 0) {
+    // A stuck job holds its thread (joining it may never return) and keeps
+    // io_context::run() busy: leave without the destructors. The state
+    // store is SQLite in WAL mode, committed per statement.
+    const int code =
+        workers_exhausted_ ? 3 : (options_.once && any_feed_failed_ ? 1 : 0);
+    log_->warn("Exiting with parses still stuck. stuck={} exit_code={}",
+               workers_->stuck(), code);
+    spdlog::shutdown();
+    std::_Exit(code);
   }
 }
 

@@ -57,6 +57,8 @@ class Daemon::Impl {
                  std::chrono::steady_clock::time_point resume_at = {});
   void StopFeed(const std::string& name);
   void BeginShutdown(const char* why);
+  // WorkerPoolOptions::on_exhausted: drain, then exit 3.
+  void OnWorkersExhausted();
   // While stopping: EXTEND_TIMEOUT_USEC= for what is left of the drain plus
   // a margin, so pipeline.drain_timeout is honoured even when it is longer
   // than the unit's TimeoutStopSec.
@@ -106,6 +108,7 @@ class Daemon::Impl {
   // supervision tick never walks every feed (with thousands of feeds
   // waiting that walk was the cost that grew with feeds x wall time).
   size_t running_pollers_ = 0;
+  bool workers_exhausted_ = false;
   std::unique_ptr<MetricsServer> metrics_server_;
   asio::steady_timer heartbeat_timer_{io_};
   asio::steady_timer probe_timer_{io_};

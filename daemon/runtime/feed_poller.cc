@@ -43,6 +43,8 @@ struct FeedPoller::Fetched {
   TimePoint now;
   std::string outcome;  // FetchOutcomeName(result)
   bool parsed = false;  // a body went through the parser (and came back)
+  // The parse ran past pipeline.parse_timeout; its result will be dropped.
+  bool parse_timed_out = false;
 };
 
 namespace {
@@ -159,12 +161,19 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   consecutive_failures_ = state.consecutive_failures;  // survives restarts
   if (auto quarantined = CheckParserCrashes(state)) co_return *quarantined;
 
+  // Room before the fetch: Run() waits while the outbox is full, so no feed
+  // body is fetched and parsed only to wait, held in memory, for room; a
+  // built article goes to the outbox on disk at once (README.md).
+
   Fetched fetched = co_await FetchFeed(PlanRequest(state));
   if (stopped_ && !fetched.result &&
       fetched.result.error().code() == Errc::kCancelled) {
     co_return fetched.result.error();  // abandoned by Stop(): not a failure
   }
   if (fetched.parsed) state.parse_crashes = 0;
+  if (fetched.parse_timed_out) {
+    CountParserDeath(state, "The parser ran past pipeline.parse_timeout");
+  }
   RecordOutcome(fetched, state);
   if (!fetched.result) {
     (void)CommitFeedState(state);
@@ -280,25 +289,48 @@ Awaitable<FeedPoller::Fetched> FeedPoller::FetchFeed(FeedPollRequest request) {
     // feed) cost no state writes.
     const bool may_parse = response->status >= 200 && response->status < 300 &&
                            !response->body.empty();
-    // Named, not inline in co_await: see worker_pool.h (GCC 12).
+    // Named, not inline in co_await: see worker_pool.h (GCC 12). The body
+    // (and its share of http.max_body_bytes_in_flight) is released on the
+    // worker when the parse is done with it.
     auto classify = [request = std::move(request),
-                     response = std::move(*response)]() mutable {
+                     response = std::move(*response),
+                     hook = env_.before_parse_for_test]() mutable {
+      if (hook) hook();
       ScopedStageCpu cpu(CpuStage::kParse);
       return ClassifyFeedResponse(request, std::move(response));
     };
     // The crash guard is committed before the parse and cleared after it:
     // found set at the next poll, the parser died on this body.
     if (may_parse) (void)env_.store->SetParseInProgress(feed_.name, true);
-    fetched.result = co_await RunCpu(env_.workers, std::move(classify));
+    if (env_.workers != nullptr) {
+      // The watchdog: a parse past the bound is abandoned (its thread runs
+      // on; the result is dropped) and counts like a crash.
+      const auto timeout = pipeline_.parse_timeout;
+      auto parsed =
+          co_await env_.workers->RunWithin(std::move(classify), timeout);
+      if (parsed) {
+        fetched.result = std::move(*parsed);
+      } else {
+        fetched.parse_timed_out = true;
+        fetched.result =
+            Error(Errc::kParse,
+                  "parser timed out after " + std::to_string(timeout.count()) +
+                      " ms (pipeline.parse_timeout); result discarded",
+                  where);
+      }
+    } else {
+      fetched.result = classify();
+    }
     if (may_parse) (void)env_.store->SetParseInProgress(feed_.name, false);
-    fetched.parsed = may_parse;
+    fetched.parsed = may_parse && !fetched.parse_timed_out;
   } else {
     hints_ = {};
     // Name the feed in `where`; curl's message already carries the URL.
     const Error& e = response.error();
     fetched.result = Error(e.code(), e.message(), where, e.http_status());
   }
-  fetched.outcome = FetchOutcomeName(fetched.result);
+  fetched.outcome = fetched.parse_timed_out ? "parse_timeout"
+                                            : FetchOutcomeName(fetched.result);
   FetchDurationHistogram(fetched.outcome).Observe(fetch_seconds.count());
   co_return fetched;
 }
@@ -319,23 +351,10 @@ std::optional<Error> FeedPoller::CheckParserCrashes(FeedState& state) {
   }
   if (state.parse_in_progress) {
     state.parse_in_progress = false;
-    state.parse_crashes += 1;
     state.last_attempt = Now();  // the quarantine counts from here
-    log->error(
-        "The process died while parsing this feed's last document. feed={} "
-        "url={} crashes_in_a_row={}",
-        feed_.name, current_url_.empty() ? feed_.url : current_url_,
-        state.parse_crashes);
-    if (state.parse_crashes >= 2 && env_.events != nullptr) {
-      env_.events->Emit(
-          {"quarantined",
-           feed_.name,
-           feed_.url,
-           Now(),
-           {{"parser_crashes", std::to_string(state.parse_crashes)},
-            {"for_seconds",
-             std::to_string(QuarantineFor(state.parse_crashes).count())}}});
-    }
+    CountParserDeath(state,
+                     "The process died while parsing this feed's last "
+                     "document");
     (void)CommitFeedState(state);
   }
   if (state.parse_crashes < 2) {
@@ -352,13 +371,40 @@ std::optional<Error> FeedPoller::CheckParserCrashes(FeedState& state) {
   }
   gauge.Set(1);
   log->warn(
-      "Feed quarantined: the parser died on its last {} documents; skipped "
-      "until {}. feed={}",
+      "Feed quarantined: the parser died or timed out on its last {} "
+      "documents; skipped until {}. feed={}",
       state.parse_crashes, FormatRfc3339(until), feed_.name);
   return Error(Errc::kBlocked,
                "quarantined after " + std::to_string(state.parse_crashes) +
-                   " parser crashes in a row, until " + FormatRfc3339(until),
+                   " parser crashes or timeouts in a row, until " +
+                   FormatRfc3339(until),
                "feed " + feed_.name);
+}
+
+void FeedPoller::CountParserDeath(FeedState& state, std::string_view how) {
+  state.parse_crashes += 1;
+  GetLogger("feed." + feed_.name)
+      ->error("{}. feed={} url={} crashes_in_a_row={}", how, feed_.name,
+              current_url_.empty() ? feed_.url : current_url_,
+              state.parse_crashes);
+  if (state.parse_crashes >= 2) {
+    MetricsRegistry::Global()
+        .GetGauge(
+            "newsflow_feed_quarantined",
+            "1 while the feed is skipped because the parser died on it twice.",
+            FeedLabel(feed_.name))
+        .Set(1);
+    if (env_.events != nullptr) {
+      env_.events->Emit(
+          {"quarantined",
+           feed_.name,
+           feed_.url,
+           Now(),
+           {{"parser_crashes", std::to_string(state.parse_crashes)},
+            {"for_seconds",
+             std::to_string(QuarantineFor(state.parse_crashes).count())}}});
+    }
+  }
 }
 
 // Stage 3: metrics, the outage detector, the failure streak and its events.

@@ -17,9 +17,11 @@
 // Publisher, WorkerPool) are owned by the Daemon and outlive every poller.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "config/config.h"
@@ -48,6 +50,9 @@ struct PollerEnv {
   WorkerPool* workers = nullptr;
   // Story ids (issue 13); null: every article is its own story (tests).
   StoryIndex* stories = nullptr;
+  // Tests only: runs on the worker just before a feed body is parsed (a
+  // stand-in for a parser that takes too long). Null in the daemon.
+  std::function<void()> before_parse_for_test;
 };
 
 // What one poll did.
@@ -121,6 +126,10 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   // updated in memory by the stages and written by CommitFeedState only.
   // The parser crash guard; an error while the feed is quarantined.
   std::optional<Error> CheckParserCrashes(FeedState& state);
+  // One more parser death (a crash found at start-up or a parse past
+  // pipeline.parse_timeout) in `state`: logged, and from the second in a
+  // row on a `quarantined` event. CommitFeedState writes it.
+  void CountParserDeath(FeedState& state, std::string_view how);
   FeedPollRequest PlanRequest(const FeedState& state);
   Awaitable<Fetched> FetchFeed(FeedPollRequest request);
   void RecordOutcome(const Fetched& fetched, FeedState& state);

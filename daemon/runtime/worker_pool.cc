@@ -25,7 +25,8 @@ WorkerPool::WorkerPool(const asio::any_io_executor& io,
     : threads_(ThreadCount(options.threads)),
       max_pending_(options.max_pending > 0 ? options.max_pending
                                            : 2 * threads_),
-      slot_waiters_(io),
+      on_exhausted_(std::move(options.on_exhausted)),
+      slots_(io, max_pending_),
       pool_(threads_) {
   // One job per thread: each names its thread "nf-worker" (so per-thread
   // CPU can be told apart in /proc and top -H) and lowers its own priority,

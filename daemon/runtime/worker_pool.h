@@ -33,10 +33,13 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -54,6 +57,10 @@ struct WorkerPoolOptions {
   // Added to each worker thread's nice value (Linux: per thread), so the
   // io_context thread gets a busy CPU first; 0 = same priority.
   int nice = 5;
+  // Runs (on the io_context) when every thread is taken by a job RunWithin()
+  // gave up on: nothing else can run until one of them ends, which may be
+  // never. The daemon exits non-zero (daemon/runtime/README.md).
+  std::function<void()> on_exhausted;
 };
 
 class WorkerPool {
@@ -69,14 +76,26 @@ class WorkerPool {
   template <class F>
   Awaitable<std::invoke_result_t<F&>> Run(F fn);
 
+  // The watchdog: like Run(), but waits at most `timeout` for the result
+  // and returns nullopt past it. A worker thread cannot be interrupted, so
+  // the job runs on; its result is discarded when it ends, and until then
+  // it keeps its thread and its pending slot and counts in stuck(). When
+  // stuck() reaches threads(), options.on_exhausted runs.
+  // REQUIRES: as Run().
+  template <class F>
+  Awaitable<std::optional<std::invoke_result_t<F&>>> RunWithin(
+      F fn, std::chrono::steady_clock::duration timeout);
+
   size_t threads() const { return threads_; }
+  // Jobs RunWithin() gave up on that are still running (io_context thread).
+  size_t stuck() const { return stuck_; }
   size_t max_pending() const { return max_pending_; }
   // Jobs queued or running now (io_context thread only).
-  size_t pending() const { return pending_; }
+  size_t pending() const { return slots_.in_use(); }
   // How many times a Run() suspended waiting for a slot, in total (io
   // context thread only). Each Run() waits at most once: a finishing job
   // hands its slot to exactly one waiter, never wakes them all to re-check.
-  uint64_t slot_waits() const { return slot_waits_; }
+  uint64_t slot_waits() const { return slots_.waits(); }
 
  private:
   // A job's result or the exception it threw.
@@ -89,12 +108,24 @@ class WorkerPool {
   template <class T, class F>
   Awaitable<std::shared_ptr<Outcome<T>>> Dispatch(std::shared_ptr<F> job);
 
+  // A RunWithin() job: its result arrives (on the io_context) or the timer
+  // fires first and the job is abandoned.
+  template <class T>
+  struct TimedJob {
+    explicit TimedJob(const asio::any_io_executor& io) : timer(io) {}
+    asio::steady_timer timer;
+    std::shared_ptr<Outcome<T>> outcome;  // set when the job ended
+    bool abandoned = false;
+  };
+
+  // A job's slot is free again (io_context thread).
+  void ReleaseSlot() { slots_.Release(); }
+
   size_t threads_;
   size_t max_pending_;
-  size_t pending_ = 0;  // io_context thread only
-  uint64_t slot_waits_ = 0;
-  // Coroutines waiting for a slot; a finishing job hands its slot over.
-  AsyncWaitQueue slot_waiters_;
+  size_t stuck_ = 0;  // io_context thread only
+  std::function<void()> on_exhausted_;
+  AsyncSlots slots_;  // max_pending_ of them; FIFO waiters
   asio::thread_pool pool_;
 };
 
@@ -110,17 +141,56 @@ template <class F>
 Awaitable<std::invoke_result_t<F&>> WorkerPool::Run(F fn) {
   using T = std::invoke_result_t<F&>;
   static_assert(!std::is_void_v<T>, "WorkerPool::Run needs a result");
-  if (pending_ < max_pending_ && slot_waiters_.waiting() == 0) {
-    ++pending_;
-  } else {
-    ++slot_waits_;
-    co_await slot_waiters_.Wait();  // resumed owning a slot handed over
-  }
+  co_await slots_.Acquire();
   // fn travels on the heap, shared by the initiation and the worker job.
   std::shared_ptr<Outcome<T>> outcome =
       co_await Dispatch<T>(std::make_shared<F>(std::move(fn)));
-  // Hand the slot to the oldest waiter, or free it.
-  if (!slot_waiters_.NotifyOne()) --pending_;
+  ReleaseSlot();
+  if (outcome->failure) std::rethrow_exception(outcome->failure);
+  co_return std::move(*outcome->value);
+}
+
+template <class F>
+Awaitable<std::optional<std::invoke_result_t<F&>>> WorkerPool::RunWithin(
+    F fn, std::chrono::steady_clock::duration timeout) {
+  using T = std::invoke_result_t<F&>;
+  static_assert(!std::is_void_v<T>, "WorkerPool::RunWithin needs a result");
+  co_await slots_.Acquire();
+  const asio::any_io_executor io = co_await asio::this_coro::executor;
+  auto job = std::make_shared<TimedJob<T>>(io);
+  job->timer.expires_after(timeout);
+  // Tracked: io_context::run() stays alive while the job is away.
+  auto tracked = asio::prefer(io, asio::execution::outstanding_work.tracked);
+  asio::post(pool_, [this, job, work = std::make_shared<F>(std::move(fn)),
+                     tracked = std::move(tracked)]() mutable {
+    auto outcome = std::make_shared<Outcome<T>>();
+    try {
+      outcome->value.emplace((*work)());
+    } catch (...) {
+      outcome->failure = std::current_exception();
+    }
+    work.reset();  // the job's inputs go with the worker's turn
+    asio::post(tracked, [this, job, outcome = std::move(outcome)]() mutable {
+      job->outcome = std::move(outcome);
+      if (!job->abandoned) {
+        job->timer.cancel();  // wakes RunWithin, which frees the slot
+        return;
+      }
+      // Late: nobody waits for this result any more.
+      --stuck_;
+      job->outcome.reset();
+      ReleaseSlot();
+    });
+  });
+  co_await job->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!job->outcome) {
+    job->abandoned = true;
+    ++stuck_;
+    if (stuck_ >= threads_ && on_exhausted_) on_exhausted_();
+    co_return std::nullopt;
+  }
+  ReleaseSlot();
+  std::shared_ptr<Outcome<T>> outcome = std::move(job->outcome);
   if (outcome->failure) std::rethrow_exception(outcome->failure);
   co_return std::move(*outcome->value);
 }

@@ -404,6 +404,23 @@ TEST(ConfigErrorTest, JsonlSinkNeedsPath) {
   EXPECT_EQ(ErrorOf("sinks: [jsonl]\njsonl_path: /tmp/out.jsonl\n"), "OK");
 }
 
+// Issue 11, item 8: the body budget holds at least one whole body.
+TEST(ConfigErrorTest, BodyBudgetHoldsOneBody) {
+  EXPECT_EQ(ErrorOf("http:\n  max_body_bytes: 16MiB\n"
+                    "  max_body_bytes_in_flight: 8MiB\n"),
+            "t.yaml:3:29: http.max_body_bytes_in_flight: must be >= "
+            "max_body_bytes (16777216 bytes)");
+  // Only max_body_bytes set, past the default budget: reported there.
+  EXPECT_EQ(ErrorOf("http:\n  max_body_bytes: 512MiB\n"),
+            "t.yaml:2:19: http.max_body_bytes_in_flight: must be >= "
+            "max_body_bytes (536870912 bytes)");
+  EXPECT_EQ(ErrorOf("http:\n  max_body_bytes: 512MiB\n"
+                    "  max_body_bytes_in_flight: 1GiB\n"),
+            "OK");
+  EXPECT_NE(ErrorOf("pipeline:\n  parse_timeout: 0s\n"), "OK");
+  EXPECT_EQ(ErrorOf("pipeline:\n  parse_timeout: 250ms\n"), "OK");
+}
+
 TEST(ConfigErrorTest, SchedulerBounds) {
   EXPECT_EQ(
       ErrorOf("scheduler:\n  min_interval: 1h\n  max_interval: 30m\n"),

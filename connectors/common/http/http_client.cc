@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -194,6 +196,79 @@ const std::string& HttpResponse::Header(std::string_view name) const {
   return kEmpty;
 }
 
+// The byte budget for bodies in flight (HttpClientOptions::
+// max_body_bytes_in_flight). Shared with the leases in delivered responses,
+// which may be released on any thread (a worker that parsed the body):
+// hence the mutex, and `wake`, which posts the client's admission to its
+// io_context; the client clears it when destroyed.
+class BodyBudget {
+ public:
+  BodyBudget(size_t limit, Gauge* gauge) : limit_(limit), gauge_(gauge) {}
+  BodyBudget(const BodyBudget&) = delete;
+  BodyBudget& operator=(const BodyBudget&) = delete;
+
+  // Reserves `bytes` (clamped to the limit) if they fit; returns what was
+  // reserved, 0 when they do not fit.
+  size_t TryReserve(size_t bytes) {
+    bytes = std::max<size_t>(1, std::min(bytes, limit_));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (used_ + bytes > limit_) return 0;
+    used_ += bytes;
+    Publish();
+    return bytes;
+  }
+  void Release(size_t bytes) {
+    if (bytes == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    assert(bytes <= used_);
+    used_ -= std::min(bytes, used_);
+    Publish();
+    if (wake_) wake_();
+  }
+  void SetWake(std::function<void()> wake) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = std::move(wake);
+  }
+  size_t used() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return used_;
+  }
+
+ private:
+  void Publish() {
+    if (gauge_ != nullptr) gauge_->Set(static_cast<double>(used_));
+  }
+
+  const size_t limit_;
+  Gauge* const gauge_;
+  mutable std::mutex mu_;
+  size_t used_ = 0;
+  std::function<void()> wake_;
+};
+
+namespace {
+
+// What a delivered body holds of the budget, released when the last
+// HttpResponse::body_budget copy goes.
+std::shared_ptr<const void> BodyLease(std::shared_ptr<BodyBudget> budget,
+                                      size_t bytes) {
+  class Lease {
+   public:
+    Lease(std::shared_ptr<BodyBudget> budget, size_t bytes)
+        : budget_(std::move(budget)), bytes_(bytes) {}
+    ~Lease() { budget_->Release(bytes_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+
+   private:
+    std::shared_ptr<BodyBudget> budget_;
+    size_t bytes_;
+  };
+  return std::make_shared<const Lease>(std::move(budget), bytes);
+}
+
+}  // namespace
+
 class HttpClient::Impl {
  public:
   Impl(asio::io_context& io, HttpClientOptions options);
@@ -204,6 +279,7 @@ class HttpClient::Impl {
   size_t Active() const {
     return running_.size() + queue_.size() + deferred_.size() + undelivered_;
   }
+  size_t BodyBytesInFlight() const { return budget_ ? budget_->used() : 0; }
 
  private:
   // One transfer: the request, its easy handle and what has been received.
@@ -234,10 +310,17 @@ class HttpClient::Impl {
     int chain_hops = 0;          // redirects followed before this hop
     int chain_first_status = 0;  // status of the first hop's response
     char error_buffer[CURL_ERROR_SIZE] = {};
+    // Bytes of the body budget this hop holds while it runs (0: no budget).
+    std::shared_ptr<BodyBudget> budget;
+    size_t reserved = 0;
+    bool counted_wait = false;  // counted in body_budget_waits
 
     ~Transfer() {
       if (easy != nullptr) curl_easy_cleanup(easy);
       if (header_list != nullptr) curl_slist_free_all(header_list);
+      // The body has not been handed out (error, redirect hop, cancel):
+      // its reservation goes back, and waiting transfers may start.
+      if (budget) budget->Release(reserved);
     }
   };
 
@@ -306,6 +389,8 @@ class HttpClient::Impl {
   size_t prune_hosts_at_ = kMinHostPrune;  // size that triggers a prune
   std::map<uint64_t, std::unique_ptr<Transfer>> deferred_;
   uint64_t next_deferred_id_ = 0;
+  // Null without max_body_bytes_in_flight.
+  std::shared_ptr<BodyBudget> budget_;
 };
 
 HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
@@ -331,10 +416,21 @@ HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
   curl_multi_setopt(
       multi_, CURLMOPT_MAXCONNECTS,
       static_cast<long>(std::max<size_t>(16, options_.max_concurrent / 4)));
+  if (options_.max_body_bytes_in_flight > 0) {
+    budget_ = std::make_shared<BodyBudget>(options_.max_body_bytes_in_flight,
+                                           options_.body_bytes_in_flight);
+    // Bytes released (any thread) may let the head of the queue start.
+    budget_->SetWake([this, alive = alive_] {
+      asio::post(io_, [this, alive] {
+        if (*alive) StartQueued();
+      });
+    });
+  }
 }
 
 HttpClient::Impl::~Impl() {
   *alive_ = false;
+  if (budget_) budget_->SetWake(nullptr);  // leases may outlive the client
   // Remove the easy handles before the multi so that curl closes their
   // sockets through OnCloseSocket while our maps still exist.
   for (auto& [easy, transfer] : running_)
@@ -414,11 +510,9 @@ void HttpClient::Impl::Admit(std::unique_ptr<Transfer> t) {
 }
 
 void HttpClient::Impl::Enqueue(std::unique_ptr<Transfer> t) {
-  if (running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
-    Start(std::move(t));
-  } else {
-    queue_.push_back(std::move(t));
-  }
+  // FIFO: behind whatever already waits (for a slot or for the budget).
+  queue_.push_back(std::move(t));
+  StartQueued();
 }
 
 void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
@@ -437,6 +531,9 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   }
   t->easy = easy;
   t->started = Clock::now();
+  // The chain's clock starts with its first hop: time spent waiting for a
+  // slot, the host's rate or the body budget is not transfer time.
+  if (t->chain_hops == 0) t->chain_started = t->started;
 
   // One Cookie header (RFC 6265): `cookie` joins a Cookie entry of
   // `headers` when there is one.
@@ -538,6 +635,20 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
 void HttpClient::Impl::StartQueued() {
   while (!queue_.empty() &&
          running_.size() < std::max<size_t>(1, options_.max_concurrent)) {
+    Transfer& head = *queue_.front();
+    if (budget_ && head.reserved == 0) {
+      // The worst case must fit, or the head waits (and everything behind
+      // it: first come, first served, so a big body is not starved).
+      head.reserved = budget_->TryReserve(head.request.max_body_bytes);
+      if (head.reserved == 0) {
+        if (!head.counted_wait && options_.body_budget_waits != nullptr) {
+          options_.body_budget_waits->Inc();
+        }
+        head.counted_wait = true;
+        return;  // a release posts StartQueued again
+      }
+      head.budget = budget_;
+    }
     auto t = std::move(queue_.front());
     queue_.pop_front();
     Start(std::move(t));
@@ -685,11 +796,18 @@ size_t HttpClient::Impl::OnWrite(char* data, size_t size, size_t n,
                                  void* userp) {
   auto* t = static_cast<Transfer*>(userp);
   const size_t bytes = size * n;
-  if (t->response.body.size() + bytes > t->request.max_body_bytes) {
+  std::string& body = t->response.body;
+  if (body.size() + bytes > t->request.max_body_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
   }
-  t->response.body.append(data, bytes);
+  if (body.size() + bytes > body.capacity()) {
+    // Grow geometrically but never past the cap: the allocation, not just
+    // the size, is what the budget reserved.
+    body.reserve(std::min(t->request.max_body_bytes,
+                          std::max(2 * body.capacity(), body.size() + bytes)));
+  }
+  body.append(data, bytes);
   return bytes;
 }
 
@@ -884,6 +1002,14 @@ void HttpClient::Impl::Complete(CURL* easy, CURLcode code) {
       options_.max_host_throttle.count() > 0) {
     ThrottleHost(t->request.url, resp.Header("retry-after"));
   }
+  if (t->budget) {
+    // The reservation shrinks to what the body occupies; that part travels
+    // with the response until its consumer lets go of it.
+    const size_t held = std::min(t->reserved, resp.body.capacity());
+    resp.body_budget = BodyLease(t->budget, held);
+    t->budget->Release(t->reserved - held);
+    t->reserved = 0;
+  }
   Deliver(std::move(t->done), std::move(resp));
 }
 
@@ -967,5 +1093,9 @@ void HttpClient::Fetch(HttpRequest request, FetchCallback done) {
 void HttpClient::CancelAll() { impl_->CancelAll(); }
 
 size_t HttpClient::Active() const { return impl_->Active(); }
+
+size_t HttpClient::BodyBytesInFlight() const {
+  return impl_->BodyBytesInFlight();
+}
 
 }  // namespace newsflow

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/core/error.h"
+#include "daemon/core/metrics.h"
 
 namespace boost::asio {
 class io_context;
@@ -80,6 +81,12 @@ struct HttpResponse {
   // else 0; lets callers tell permanent from temporary moves.
   int first_redirect_status = 0;
   std::chrono::milliseconds elapsed{0};
+  // Keeps `body`'s bytes counted against the client's
+  // max_body_bytes_in_flight until the last copy of this handle is
+  // destroyed or reset (on any thread). Whoever consumes the body (parses
+  // or cleans it) drops the response, or resets this, when done. Null when
+  // the client has no budget.
+  std::shared_ptr<const void> body_budget;
 
   // First value of header `name` (lower-case), or "" when absent.
   const std::string& Header(std::string_view name) const;
@@ -99,6 +106,18 @@ struct HttpClientOptions {
   // A 429 or 503 with Retry-After holds back every later request to that
   // host until then (at most this long); 0 disables the host-wide pause.
   std::chrono::seconds max_host_throttle{600};
+  // Budget for response bodies in flight, in bytes; 0 = none. A transfer
+  // starts only when its worst case (its request's max_body_bytes, at most
+  // the budget) fits next to what running transfers reserved and delivered
+  // bodies still hold (HttpResponse::body_budget); waiting transfers start
+  // in FIFO order. At completion the reservation shrinks to the body's
+  // allocation, which stays charged until the consumer lets go.
+  size_t max_body_bytes_in_flight = 0;
+  // Optional metrics (owned by the caller, outliving the client): bytes
+  // reserved or held now, and transfers that, next in line, had to wait
+  // for the budget.
+  Gauge* body_bytes_in_flight = nullptr;
+  Counter* body_budget_waits = nullptr;
 };
 
 // True for addresses a page link must not reach unless allowed: loopback,
@@ -129,6 +148,10 @@ class HttpClient {
   // Transfers started and not yet completed (including queued ones and
   // ones waiting for their host's rate slot).
   size_t Active() const;
+
+  // Body bytes reserved by running transfers plus those held by delivered
+  // responses (see HttpClientOptions::max_body_bytes_in_flight); any thread.
+  size_t BodyBytesInFlight() const;
 
  private:
   class Impl;

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -183,6 +184,99 @@ TEST(WorkerPoolTest, NullPoolRunsInline) {
       asio::detached);
   io.run();
   EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+// The watchdog: a job past its bound is given up on (nullopt at once, not
+// when it ends); its slot stays taken until it really ends, then frees.
+TEST(WorkerPoolTest, RunWithinGivesUpOnASlowJobAndFreesItsSlotLater) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 2, .max_pending = 2});
+  std::atomic<bool> release{false};
+  std::optional<int> slow_result = 7;
+  std::optional<int> fast_result;
+  std::chrono::steady_clock::duration waited{};
+  size_t stuck_after_timeout = 0;
+  size_t pending_after_timeout = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        const auto start = std::chrono::steady_clock::now();
+        auto slow = [&release] {
+          while (!release) std::this_thread::sleep_for(1ms);
+          return 1;
+        };
+        slow_result = co_await pool.RunWithin(std::move(slow), 50ms);
+        waited = std::chrono::steady_clock::now() - start;
+        stuck_after_timeout = pool.stuck();
+        pending_after_timeout = pool.pending();
+        auto fast = [] { return 2; };
+        fast_result = co_await pool.RunWithin(std::move(fast), 5s);
+        release = true;
+      },
+      asio::detached);
+  io.run();  // ends once the abandoned job ended too (tracked work)
+  EXPECT_FALSE(slow_result.has_value());
+  EXPECT_LT(waited, 2s);
+  EXPECT_EQ(stuck_after_timeout, 1u);
+  EXPECT_EQ(pending_after_timeout, 1u);  // the stuck job keeps its slot
+  EXPECT_EQ(fast_result, 2);
+  EXPECT_EQ(pool.stuck(), 0u);
+  EXPECT_EQ(pool.pending(), 0u);
+}
+
+TEST(WorkerPoolTest, RunWithinReturnsResultsAndExceptionsInTime) {
+  asio::io_context io;
+  WorkerPool pool(io.get_executor(), {.threads = 1});
+  std::optional<std::string> result;
+  bool threw = false;
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        auto job = [] { return std::string("ok"); };
+        result = co_await pool.RunWithin(std::move(job), 10s);
+        auto bad = []() -> int { throw std::runtime_error("boom"); };
+        try {
+          co_await pool.RunWithin(std::move(bad), 10s);
+        } catch (const std::runtime_error&) {
+          threw = true;
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(result, "ok");
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(pool.stuck(), 0u);
+}
+
+TEST(WorkerPoolTest, ExhaustedWhenEveryThreadIsStuck) {
+  asio::io_context io;
+  std::atomic<bool> release{false};
+  int exhausted = 0;
+  size_t stuck_when_exhausted = 0;
+  WorkerPool* pool_ptr = nullptr;
+  WorkerPoolOptions options{.threads = 2};
+  options.on_exhausted = [&] {
+    ++exhausted;
+    stuck_when_exhausted = pool_ptr->stuck();
+    release = true;  // a daemon exits here; the test lets the jobs end
+  };
+  WorkerPool pool(io.get_executor(), std::move(options));
+  pool_ptr = &pool;
+  for (int i = 0; i < 2; ++i) {
+    asio::co_spawn(
+        io,
+        [&]() -> Awaitable<void> {
+          auto stuck = [&release] {
+            while (!release) std::this_thread::sleep_for(1ms);
+            return 0;
+          };
+          (void)co_await pool.RunWithin(std::move(stuck), 20ms);
+        },
+        asio::detached);
+  }
+  io.run();
+  EXPECT_EQ(exhausted, 1);
+  EXPECT_EQ(stuck_when_exhausted, 2u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "tests/testing/loopback_http_server.h"
 
@@ -533,6 +534,80 @@ TEST_F(HttpClientTest, ReusesConnectionsAcrossFetches) {
   }
   EXPECT_EQ(server.request_count(), 5u);
   EXPECT_EQ(server.connection_count(), 1u);
+}
+
+// Issue 11, item 8: the body budget. With room for one worst case (1 MiB),
+// three requests run one at a time, in order; a delivered body holds its
+// share until the response is dropped, not until curl finishes.
+TEST_F(HttpClientTest, BodyBudgetAdmitsInOrderAndHoldsUntilTheBodyIsDropped) {
+  LoopbackHttpServer server([](const TestRequest& req) {
+    TestResponse r;
+    r.body = std::string(200 << 10, req.path.back());
+    return r;
+  });
+  Gauge bytes;
+  Counter waits;
+  HttpClientOptions options;
+  options.max_body_bytes_in_flight = 1 << 20;
+  options.body_bytes_in_flight = &bytes;
+  options.body_budget_waits = &waits;
+  HttpClient client(io_, options);
+  std::vector<std::optional<Result<HttpResponse>>> out(3);
+  for (int i = 0; i < 3; ++i) {
+    HttpRequest req = Req(server.base_url() + "/" + std::to_string(i));
+    req.max_body_bytes = 1 << 20;  // the worst case fills the budget
+    client.Fetch(req, [&out, i](Result<HttpResponse> r) {
+      out[static_cast<size_t>(i)] = std::move(r);
+    });
+  }
+  ASSERT_TRUE(RunUntil(io_, [&] { return out[0].has_value(); }));
+  ASSERT_TRUE(*out[0]) << out[0]->error().ToString();
+  // The first body (200 KiB) is held; the second (1 MiB worst case) cannot
+  // start until it is dropped.
+  EXPECT_GE(client.BodyBytesInFlight(), size_t{200} << 10);
+  EXPECT_LE(client.BodyBytesInFlight(), size_t{1} << 20);
+  EXPECT_EQ(waits.value(), 1u);  // the next in line waits for room
+  RunUntil(
+      io_, [] { return false; }, 300ms);
+  EXPECT_FALSE(out[1].has_value()) << "admitted past the budget";
+  EXPECT_EQ(server.request_count(), 1u);
+  out[0].reset();  // the consumer is done with the body
+  ASSERT_TRUE(RunUntil(io_, [&] { return out[1].has_value(); }));
+  ASSERT_TRUE(*out[1]) << out[1]->error().ToString();
+  EXPECT_EQ((*out[1])->body[0], '1');
+  EXPECT_FALSE(out[2].has_value());
+  EXPECT_EQ(waits.value(), 2u);    // then the third, next in line
+  (*out[1])->body_budget.reset();  // releasing the handle is enough
+  ASSERT_TRUE(RunUntil(io_, [&] { return out[2].has_value(); }));
+  ASSERT_TRUE(*out[2]);
+  EXPECT_EQ((*out[2])->body[0], '2');
+  out[1].reset();
+  out[2].reset();
+  RunUntil(
+      io_, [&] { return client.BodyBytesInFlight() == 0; }, 1s);
+  EXPECT_EQ(client.BodyBytesInFlight(), 0u);
+  EXPECT_EQ(bytes.value(), 0);
+}
+
+// A failed transfer gives its reservation back (nothing is delivered).
+TEST_F(HttpClientTest, BodyBudgetIsReturnedByFailedTransfers) {
+  LoopbackHttpServer server([](const TestRequest&) {
+    TestResponse r;
+    r.body = std::string(64 << 10, 'x');
+    return r;
+  });
+  HttpClientOptions options;
+  options.max_body_bytes_in_flight = 32 << 10;
+  HttpClient client(io_, options);
+  HttpRequest req = Req(server.base_url() + "/big");
+  req.max_body_bytes = 32 << 10;  // the body is larger: kTooLarge
+  auto first = Get(client, req);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code(), Errc::kTooLarge);
+  auto second = Get(client, req);  // would never start if the budget leaked
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), Errc::kTooLarge);
+  EXPECT_EQ(client.BodyBytesInFlight(), 0u);
 }
 
 }  // namespace
