@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "daemon/core/words.h"
+
 namespace newsflow {
 namespace {
 
@@ -123,17 +125,6 @@ constexpr std::array<std::string_view, 30> kConsentTerms = {
     "werbung",
     "akzeptieren",
     "vendors"};
-
-int CountWords(std::string_view text) {
-  int words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
-}
 
 // `has_marker()` (a scan of the whole raw page for 22 markers) is only
 // asked for when the extracted text already reads like a consent dialog.
