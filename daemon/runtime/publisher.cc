@@ -82,6 +82,7 @@ Publisher::Publisher(const asio::any_io_executor& executor, Sink& sink,
       max_bytes_(max_bytes <= 0 ? kUnbounded : max_bytes),
       retry_timer_(executor),
       changed_(executor),
+      room_(executor),
       log_(GetLogger("outbox")) {
   auto& r = MetricsRegistry::Global();
   articles_gauge_ =
@@ -130,7 +131,11 @@ Result<void> Publisher::Resume() {
 }
 
 Awaitable<void> Publisher::WaitForRoom() {
-  while (OutboxFull()) co_await changed_.Wait();
+  while (OutboxFull()) {
+    ++room_waiters_;
+    co_await room_.Wait();
+    --room_waiters_;
+  }
 }
 
 const PendingArticle* Publisher::FindPending(const std::string& id) const {
@@ -286,6 +291,10 @@ void Publisher::Flush() {
   }
   UpdateGauges();
   changed_.NotifyAll();
+  // Pollers waiting for room are woken once, when there is room — not at
+  // every commit while the outbox stays full (10,000 waiting feeds would
+  // each re-check at every turn of the drain).
+  if (!full && room_waiters_ > 0) room_.NotifyAll();
   Dispatch();
 }
 

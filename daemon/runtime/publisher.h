@@ -212,7 +212,9 @@ class Publisher {
   bool was_full_ = false;
   asio::steady_timer retry_timer_;
   std::chrono::steady_clock::time_point retry_at_{};
-  AsyncEvent changed_;  // room freed, commit done
+  AsyncEvent changed_;  // commit done (Durable)
+  AsyncEvent room_;     // the outbox has room again (WaitForRoom)
+  size_t room_waiters_ = 0;
   PublisherStats stats_;
   std::shared_ptr<spdlog::logger> log_;
   Gauge* articles_gauge_ = nullptr;  // the registry's, for ever
