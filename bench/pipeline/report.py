@@ -25,6 +25,8 @@ for r in rows:
     print(f"{r['tool']:<13}{r['feeds']:>6}{n:>9}{r['wall_s']:>8.1f}{r['aps']:>8.0f}"
           f"{r['cpu_s']:>8.1f}{r['cpu_per_k']:>13.2f}{r['per_cpu']:>10.0f}"
           f"{r['peak_rss_mb']:>12.0f}")
+    if r.get("note"):
+        print(f"  note ({r['tool']}): {r['note']}")
     if n < r["expected"] or r.get("error"):
         bad.append(f"{r['tool']}: {n}/{r['expected']} articles {r.get('error', '')}")
 

@@ -134,8 +134,15 @@ class FetchBehaviourTest : public ::testing::Test {
                               out = std::move(r);
                             }
                           });
+    // A poll ends when its articles are durable in the outbox; wait for
+    // the sink too, so Output() has them (the jsonl sink writes on its own
+    // thread).
+    const auto delivered = [&] {
+      return publisher_->outbox_articles() == 0 && publisher_->in_flight() == 0;
+    };
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!out && std::chrono::steady_clock::now() < deadline) {
+    while ((!out || !delivered()) &&
+           std::chrono::steady_clock::now() < deadline) {
       io_.run_one_for(20ms);
       if (io_.stopped()) io_.restart();
     }
