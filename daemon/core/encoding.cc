@@ -269,52 +269,71 @@ constexpr LabelEntry kLabels[] = {
     {"ucs-4", "utf-32le"},
 };
 
+// The decoders of the WHATWG encodings not decoded here (utf-8,
+// windows-1252, x-user-defined and replacement are): ICU's converter name,
+// and for single-byte encodings glibc iconv's name. glibc's Windows and ISO
+// tables follow the published code pages (an unassigned byte is an error, as
+// in the WHATWG indexes), where ICU's IBM tables map some of them
+// (windows-1253 0xAA → U+00AA); and glibc has ISO-8859-16, which Debian's ICU
+// data lacks. WHATWG decodes GBK with the gb18030 decoder.
+struct DecoderNames {
+  std::string_view whatwg;
+  const char* icu;
+  const char* iconv;  // single-byte only, else nullptr
+};
+constexpr DecoderNames kDecoders[] = {
+    {"ibm866", "ibm-866", "IBM866"},
+    {"iso-8859-2", "ISO-8859-2", "ISO-8859-2"},
+    {"iso-8859-3", "ISO-8859-3", "ISO-8859-3"},
+    {"iso-8859-4", "ISO-8859-4", "ISO-8859-4"},
+    {"iso-8859-5", "ISO-8859-5", "ISO-8859-5"},
+    {"iso-8859-6", "ISO-8859-6", "ISO-8859-6"},
+    {"iso-8859-7", "ISO-8859-7", "ISO-8859-7"},
+    {"iso-8859-8", "ISO-8859-8", "ISO-8859-8"},
+    {"iso-8859-8-i", "ISO-8859-8", "ISO-8859-8"},
+    {"iso-8859-10", "ISO-8859-10", "ISO-8859-10"},
+    {"iso-8859-13", "ISO-8859-13", "ISO-8859-13"},
+    {"iso-8859-14", "ISO-8859-14", "ISO-8859-14"},
+    {"iso-8859-15", "ISO-8859-15", "ISO-8859-15"},
+    {"iso-8859-16", "ISO-8859-16", "ISO-8859-16"},  // not in Debian's ICU data
+    {"koi8-r", "KOI8-R", "KOI8-R"},
+    {"koi8-u", "KOI8-U", "KOI8-U"},
+    {"macintosh", "macintosh", "MACINTOSH"},
+    {"windows-874", "windows-874", "CP874"},
+    {"windows-1250", "windows-1250", "CP1250"},
+    {"windows-1251", "windows-1251", "CP1251"},
+    {"windows-1253", "windows-1253", "CP1253"},
+    {"windows-1254", "windows-1254", "CP1254"},
+    {"windows-1255", "windows-1255", "CP1255"},
+    {"windows-1256", "windows-1256", "CP1256"},
+    {"windows-1257", "windows-1257", "CP1257"},
+    {"windows-1258", "windows-1258", "CP1258"},
+    {"x-mac-cyrillic", "x-mac-cyrillic", "MAC-CYRILLIC"},
+    {"gbk", "gb18030", nullptr},
+    {"gb18030", "gb18030", nullptr},
+    {"big5", "Big5-HKSCS", nullptr},
+    {"euc-jp", "EUC-JP", nullptr},
+    {"iso-2022-jp", "ISO-2022-JP", nullptr},
+    {"shift_jis", "windows-31j", nullptr},
+    {"euc-kr", "windows-949", nullptr},
+    {"utf-16be", "UTF-16BE", nullptr},
+    {"utf-16le", "UTF-16LE", nullptr},
+    {"utf-32be", "UTF-32BE", nullptr},
+    {"utf-32le", "UTF-32LE", nullptr},
+};
+
+const DecoderNames* FindDecoder(std::string_view encoding) {
+  for (const DecoderNames& d : kDecoders) {
+    if (d.whatwg == encoding) return &d;
+  }
+  return nullptr;
+}
+
 // ICU's converter for a WHATWG encoding name; "" for the encodings decoded
-// here (utf-8, windows-1252, x-user-defined, replacement).
+// here.
 const char* IcuName(std::string_view encoding) {
-  static const std::map<std::string_view, const char*> kIcu = {
-      {"ibm866", "ibm-866"},
-      {"iso-8859-2", "ISO-8859-2"},
-      {"iso-8859-3", "ISO-8859-3"},
-      {"iso-8859-4", "ISO-8859-4"},
-      {"iso-8859-5", "ISO-8859-5"},
-      {"iso-8859-6", "ISO-8859-6"},
-      {"iso-8859-7", "ISO-8859-7"},
-      {"iso-8859-8", "ISO-8859-8"},
-      {"iso-8859-8-i", "ISO-8859-8"},
-      {"iso-8859-10", "ISO-8859-10"},
-      {"iso-8859-13", "ISO-8859-13"},
-      {"iso-8859-14", "ISO-8859-14"},
-      {"iso-8859-15", "ISO-8859-15"},
-      {"iso-8859-16", "ISO-8859-16"},  // not in Debian's ICU data (glibc's)
-      {"koi8-r", "KOI8-R"},
-      {"koi8-u", "KOI8-U"},
-      {"macintosh", "macintosh"},
-      {"windows-874", "windows-874"},
-      {"windows-1250", "windows-1250"},
-      {"windows-1251", "windows-1251"},
-      {"windows-1253", "windows-1253"},
-      {"windows-1254", "windows-1254"},
-      {"windows-1255", "windows-1255"},
-      {"windows-1256", "windows-1256"},
-      {"windows-1257", "windows-1257"},
-      {"windows-1258", "windows-1258"},
-      {"x-mac-cyrillic", "x-mac-cyrillic"},
-      // WHATWG decodes GBK with the gb18030 decoder.
-      {"gbk", "gb18030"},
-      {"gb18030", "gb18030"},
-      {"big5", "Big5-HKSCS"},
-      {"euc-jp", "EUC-JP"},
-      {"iso-2022-jp", "ISO-2022-JP"},
-      {"shift_jis", "windows-31j"},
-      {"euc-kr", "windows-949"},
-      {"utf-16be", "UTF-16BE"},
-      {"utf-16le", "UTF-16LE"},
-      {"utf-32be", "UTF-32BE"},
-      {"utf-32le", "UTF-32LE"},
-  };
-  auto it = kIcu.find(encoding);
-  return it == kIcu.end() ? "" : it->second;
+  const DecoderNames* d = FindDecoder(encoding);
+  return d == nullptr ? "" : d->icu;
 }
 
 // Code points of bytes 0x80..0xFF in a single-byte encoding.
@@ -372,43 +391,10 @@ ConverterPtr OpenConverter(const char* name, int64_t* replaced = nullptr) {
   return U_FAILURE(err) ? nullptr : std::move(c);
 }
 
-// glibc iconv's name for a single-byte WHATWG encoding, or nullptr. glibc's
-// Windows and ISO tables follow the published code pages (an unassigned
-// byte is an error, as in the WHATWG indexes), where ICU's IBM tables map
-// some of them (windows-1253 0xAA → U+00AA); and glibc has ISO-8859-16,
-// which Debian's ICU data lacks.
+// glibc iconv's name for a single-byte WHATWG encoding, or nullptr.
 const char* IconvSingleByteName(std::string_view encoding) {
-  static const std::map<std::string_view, const char*> kNames = {
-      {"ibm866", "IBM866"},
-      {"iso-8859-2", "ISO-8859-2"},
-      {"iso-8859-3", "ISO-8859-3"},
-      {"iso-8859-4", "ISO-8859-4"},
-      {"iso-8859-5", "ISO-8859-5"},
-      {"iso-8859-6", "ISO-8859-6"},
-      {"iso-8859-7", "ISO-8859-7"},
-      {"iso-8859-8", "ISO-8859-8"},
-      {"iso-8859-8-i", "ISO-8859-8"},
-      {"iso-8859-10", "ISO-8859-10"},
-      {"iso-8859-13", "ISO-8859-13"},
-      {"iso-8859-14", "ISO-8859-14"},
-      {"iso-8859-15", "ISO-8859-15"},
-      {"iso-8859-16", "ISO-8859-16"},
-      {"koi8-r", "KOI8-R"},
-      {"koi8-u", "KOI8-U"},
-      {"macintosh", "MACINTOSH"},
-      {"windows-874", "CP874"},
-      {"windows-1250", "CP1250"},
-      {"windows-1251", "CP1251"},
-      {"windows-1253", "CP1253"},
-      {"windows-1254", "CP1254"},
-      {"windows-1255", "CP1255"},
-      {"windows-1256", "CP1256"},
-      {"windows-1257", "CP1257"},
-      {"windows-1258", "CP1258"},
-      {"x-mac-cyrillic", "MAC-CYRILLIC"},
-  };
-  auto it = kNames.find(encoding);
-  return it == kNames.end() ? nullptr : it->second;
+  const DecoderNames* d = FindDecoder(encoding);
+  return d == nullptr ? nullptr : d->iconv;
 }
 
 // One byte through an open iconv descriptor: its code point, 0xFFFD when

@@ -29,6 +29,18 @@ Histogram& LatencyHistogram() {
   return h;
 }
 
+// What the store records of a final report (delivered or dead-lettered).
+ArticleRecord RecordOf(const Article& article, const std::string& item_hash) {
+  ArticleRecord record;
+  record.id = article.id;
+  record.feed_id = article.feed.id;
+  record.item_hash = item_hash;
+  record.content_hash = article.content_hash;
+  record.first_published = article.fetched_at;
+  record.last_published = article.fetched_at;
+  return record;
+}
+
 Counter& FailedCounter(const std::string& feed, const char* outcome) {
   return MetricsRegistry::Global().GetCounter(
       "newsflow_articles_failed_total",
@@ -417,13 +429,7 @@ void Publisher::OnReport(Loaded entry, DeliveryReport report) {
       GetLogger(std::string(sink_.Name()))
           ->warn("Article dead-lettered. id={} reason={} error={}",
                  entry.article.id, report.dead_letter_reason, report.error);
-      ArticleRecord record;
-      record.id = entry.article.id;
-      record.feed_id = feed;
-      record.item_hash = entry.item_hash;
-      record.content_hash = entry.article.content_hash;
-      record.first_published = entry.article.fetched_at;
-      record.last_published = entry.article.fetched_at;
+      const ArticleRecord record = RecordOf(entry.article, entry.item_hash);
       if (auto r = store_.MarkDeadLettered(record, report.dead_letter_reason);
           !r) {
         ++stats_.state_errors;
@@ -446,14 +452,7 @@ void Publisher::OnReport(Loaded entry, DeliveryReport report) {
               {{"feed", feed}, {"event", is_update ? "updated" : "created"}})
           .Inc();
       ++(is_update ? stats_.updated : stats_.published);
-      ArticleRecord record;
-      record.id = entry.article.id;
-      record.feed_id = feed;
-      record.item_hash = entry.item_hash;
-      record.content_hash = entry.article.content_hash;
-      record.first_published = entry.article.fetched_at;
-      record.last_published = entry.article.fetched_at;
-      done.record = std::move(record);
+      done.record = RecordOf(entry.article, entry.item_hash);
     }
     acks_.push_back(std::move(done));
     acked_ids_.push_back(entry.article.id);
