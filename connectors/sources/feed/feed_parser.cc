@@ -162,9 +162,8 @@ Result<ParsedFeed> ParseFeed(std::string_view body,
   if (!options.content_location.empty()) {
     // The header sets the base; everything below only sees document_url.
     FeedParseOptions based = options;
-    based.document_url = ResolveUrl(
-        options.document_url, feed_internal::TrimView(options.content_location),
-        ResolveStyle::kPreserve);
+    based.document_url = feed_internal::ApplyBase(options.document_url,
+                                                  options.content_location);
     based.content_location.clear();
     return ParseFeed(body, based);
   }

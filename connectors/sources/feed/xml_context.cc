@@ -351,9 +351,20 @@ std::string XmlContext::BaseAt(pugi::xml_node node) const {
   }
   std::string base = options_.document_url;
   for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
-    base = ResolveUrl(base, TrimView(*it), ResolveStyle::kPreserve);
+    base = ApplyBase(base, *it);
   }
   return base;
+}
+
+std::string ApplyBase(const std::string& base, std::string_view ref) {
+  std::string moved = ResolveUrl(base, TrimView(ref), ResolveStyle::kPreserve);
+  if (!HasScheme(moved)) return moved;  // no document URL: joined as text
+  // An absolute base is what a browser would make of it (a backslash is a
+  // slash in http(s), controls are dropped), so links resolved against it
+  // name the host a browser would load.
+  auto url = Url::Parse(moved);
+  if (!url || !url->IsHttp()) return base;
+  return url->href();
 }
 
 namespace {

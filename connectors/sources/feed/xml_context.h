@@ -88,6 +88,14 @@ class XmlContext {
 std::string_view TrimView(std::string_view s);
 std::string Trim(std::string_view s);
 
+// `base` moved by one base-setting reference (xml:base, the HTTP
+// Content-Location header): resolved, and when absolute, in the form a
+// browser would use (a backslash is a slash, controls dropped). A reference
+// that would make the base another scheme than http(s) (javascript:, data:,
+// file:) or an invalid URL is ignored: `base` stays, so no relative link can
+// resolve into it.
+std::string ApplyBase(const std::string& base, std::string_view ref);
+
 // Splits an author string ("a@b.c (Name)", "Name <a@b.c>", "a@b.c", "Name")
 // into a Person.
 Person ParsePerson(std::string_view text);

@@ -152,6 +152,46 @@ TEST(FeedParserTest, ContentLocationSetsTheBase) {
   EXPECT_EQ(json->items[0].link, "http://h.example/j/p/1");
 }
 
+// A hostile Content-Location: controls, a backslash, a non-http scheme. No
+// published link carries a raw control character; a backslash is a slash
+// for http(s), as in a browser; a base that is not http(s) is ignored (the
+// document URL stays the base). The base may name an internal host: what
+// links resolve to is fetched only through the page request, whose SSRF
+// guard is the same for every link (feed_plan_test, redirect_test).
+TEST(FeedParserTest, HostileContentLocationCannotInjectIntoLinks) {
+  const std::string body =
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>A</title><link>a.html</link></item></channel></rss>";
+  auto controls =
+      ParseFeed(body, {.document_url = "http://h.example/feed",
+                       .content_location = "/x\r\nSet-Cookie: a=b/\tf.xml"});
+  ASSERT_TRUE(controls) << controls.error().ToString();
+  const std::string& link = controls->items[0].link;
+  EXPECT_EQ(link.find_first_of("\r\n\t"), std::string::npos) << link;
+  EXPECT_EQ(link.rfind("http://h.example/", 0), 0u) << link;
+
+  auto backslash =
+      ParseFeed(body, {.document_url = "http://h.example/feed",
+                       .content_location = "http://h.example\\evil\\f.xml"});
+  ASSERT_TRUE(backslash);
+  EXPECT_EQ(backslash->items[0].link.rfind("http://h.example/", 0), 0u)
+      << backslash->items[0].link;
+
+  auto scheme = ParseFeed(body, {.document_url = "http://h.example/feed",
+                                 .content_location = "javascript:alert(1)"});
+  ASSERT_TRUE(scheme);
+  EXPECT_EQ(scheme->items[0].link, "http://h.example/a.html");
+
+  // The same rule for xml:base (one mechanism for both).
+  auto xml_base = ParseFeed(
+      "<rss version=\"2.0\" xml:base=\"javascript:alert(1)//\"><channel>"
+      "<title>T</title><item><title>A</title><link>a.html</link></item>"
+      "</channel></rss>",
+      {.document_url = "http://h.example/feed"});
+  ASSERT_TRUE(xml_base);
+  EXPECT_EQ(xml_base->items[0].link, "http://h.example/a.html");
+}
+
 // Inline SVG/MathML in XHTML content comes out as HTML embeds it: no
 // namespace prefixes (HTML reads "<svg:svg>" as an unknown element), the
 // namespace declared on the outermost element, xmlns:xlink where xlink
