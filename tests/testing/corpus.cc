@@ -1,7 +1,11 @@
 #include "tests/testing/corpus.h"
 
+#include <zlib.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace newsflow::testing {
 
@@ -26,6 +30,33 @@ std::string CorpusMissingReason(const std::string& sub) {
 bool CorpusRequired() {
   const char* ci = std::getenv("CI");
   return ci != nullptr && std::string(ci) == "true";
+}
+
+namespace {
+std::string ReadGzip(const std::string& path) {
+  std::string out;
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return out;
+  char buf[65536];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
+  gzclose(f);
+  return out;
+}
+}  // namespace
+
+std::vector<ExtractionPage> LoadExtractionPages(const std::string& sub) {
+  const std::string dir = CorpusPath(sub);
+  std::ifstream in(dir + "/ground-truth.json");
+  if (!in) return {};
+  const nlohmann::json gold = nlohmann::json::parse(in, nullptr, false);
+  if (!gold.is_object()) return {};
+  std::vector<ExtractionPage> pages;
+  for (const auto& [id, entry] : gold.items()) {
+    pages.push_back({id, entry.value("url", ""), entry.value("articleBody", ""),
+                     ReadGzip(dir + "/html/" + id + ".html.gz")});
+  }
+  return pages;
 }
 
 }  // namespace newsflow::testing

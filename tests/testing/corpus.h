@@ -12,6 +12,7 @@
 // Thread-compatible: reads the environment only.
 
 #include <string>
+#include <vector>
 
 namespace newsflow::testing {
 
@@ -27,6 +28,19 @@ std::string CorpusMissingReason(const std::string& sub);
 
 // True under CI=true: a missing corpus is then a failure, not a skip.
 bool CorpusRequired();
+
+// One page of an extraction split (e.g. "extraction/dev"): its id, the URL
+// it was fetched from, the gold article text and the page's HTML.
+struct ExtractionPage {
+  std::string id;
+  std::string url;
+  std::string article_body;
+  std::string html;  // empty when html/<id>.html.gz could not be read
+};
+
+// The pages of CorpusPath(sub), in ground-truth.json's key order; empty when
+// its ground-truth.json is missing or unreadable.
+std::vector<ExtractionPage> LoadExtractionPages(const std::string& sub);
 
 }  // namespace newsflow::testing
 

@@ -125,29 +125,18 @@ TEST(PageWallTest, ArticlesWithACookieBannerOrAboutPrivacyAreNot) {
             PageWall::kNone);
 }
 
-std::string ReadGzip(const std::string& path) {
-  std::string out;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return out;
-  char buf[65536];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
-  gzclose(f);
-  return out;
-}
-
 // The extraction corpus's pages are real articles (some on sites with a
 // CMP banner): none may be taken for a consent wall. Paywall declarations
 // are what the page says; they are counted and printed, not asserted away.
 TEST(PageWallTest, NoConsentWallAmongTheExtractionCorpusArticles) {
   NF_REQUIRE_CORPUS("extraction/dev");
-  const std::string dir = testing::CorpusPath("extraction/dev");
-  std::ifstream in(dir + "/ground-truth.json");
-  ASSERT_TRUE(in);
-  const nlohmann::json gold = nlohmann::json::parse(in);
+  const std::vector<testing::ExtractionPage> gold =
+      testing::LoadExtractionPages("extraction/dev");
+  ASSERT_FALSE(gold.empty());
   int consent = 0, paywall = 0, pages = 0;
-  for (auto& [id, entry] : gold.items()) {
-    const std::string html = ReadGzip(dir + "/html/" + id + ".html.gz");
+  for (const testing::ExtractionPage& entry : gold) {
+    const std::string& id = entry.id;
+    const std::string& html = entry.html;
     ASSERT_FALSE(html.empty()) << id;
     ++pages;
     const PageWall wall = Classify(html);
@@ -158,7 +147,7 @@ TEST(PageWallTest, NoConsentWallAmongTheExtractionCorpusArticles) {
     if (wall == PageWall::kPaywall) {
       ++paywall;
       std::printf("paywall: %s %s\n", id.substr(0, 12).c_str(),
-                  entry.value("url", "").c_str());
+                  entry.url.c_str());
     }
   }
   std::printf(

@@ -24,17 +24,6 @@
 namespace newsflow {
 namespace {
 
-std::string ReadGzip(const std::string& path) {
-  std::string out;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return out;
-  char buf[65536];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
-  gzclose(f);
-  return out;
-}
-
 std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -78,10 +67,9 @@ std::string PartnerPage(const std::string& text) {
 
 TEST(StoryCorpusTest, NoFalseMergesAndSyndicatedCopiesMerge) {
   NF_REQUIRE_CORPUS("extraction/dev");
-  const std::string dir = testing::CorpusPath("extraction/dev");
-  std::ifstream in(dir + "/ground-truth.json");
-  ASSERT_TRUE(in);
-  const nlohmann::json gold = nlohmann::json::parse(in);
+  const std::vector<testing::ExtractionPage> gold =
+      testing::LoadExtractionPages("extraction/dev");
+  ASSERT_FALSE(gold.empty());
   auto store = StateStore::Open(":memory:");
   ASSERT_TRUE(store);
   StoryIndex index(store->get());
@@ -93,12 +81,12 @@ TEST(StoryCorpusTest, NoFalseMergesAndSyndicatedCopiesMerge) {
   };
   std::vector<Page> pages;
   int false_merges = 0;
-  for (auto& [id, entry] : gold.items()) {
-    const std::string html = ReadGzip(dir + "/html/" + id + ".html.gz");
-    ASSERT_FALSE(html.empty()) << id;
+  for (const testing::ExtractionPage& entry : gold) {
+    const std::string& id = entry.id;
+    ASSERT_FALSE(entry.html.empty()) << id;
     CleanOptions options;
-    options.base_url = entry.value("url", "");
-    Page p{id, ExtractPage(html, options).content.text, {}};
+    options.base_url = entry.url;
+    Page p{id, ExtractPage(entry.html, options).content.text, {}};
     p.fp = FingerprintText(p.text);
     auto story =
         index.Assign(id, CanonicalizeUrl(options.base_url), p.fp, Now());
