@@ -9,6 +9,7 @@
 // static objects (dropped when linked from static libraries, no defined
 // initialisation order). A sink's health check is its Sink::Health().
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "config/reload_table.h"
+#include "daemon/core/cluster.h"
 #include "daemon/core/error.h"
 #include "daemon/core/sink.h"
 
@@ -72,6 +74,19 @@ struct SinkDescriptor {
   std::function<Result<std::unique_ptr<Sink>>(boost::asio::io_context& io,
                                               const SinkSettings& settings)>
       create;
+  // Cluster mode (issue 15, daemon/core/cluster.h): creates the cluster
+  // and the sink bound to it from this sink's `settings`. Empty: the sink
+  // type cannot carry a cluster (the loader refuses `cluster:` with it).
+  std::function<Result<ClusterParts>(boost::asio::io_context& io,
+                                     const SinkSettings& settings,
+                                     const ClusterOptions& options)>
+      create_cluster;
+  // `newsflowd cluster status`: the group as its coordinator describes it,
+  // waiting up to `timeout`. Empty exactly when create_cluster is.
+  std::function<Result<ClusterDescription>(const SinkSettings& settings,
+                                           const ClusterOptions& options,
+                                           std::chrono::milliseconds timeout)>
+      describe_cluster;
   // Reload table rows of every path under `keys` and of `feed_keys`
   // (config/reload_table.h), in the order the docs list them.
   std::vector<ConfigField> fields;

@@ -76,6 +76,11 @@ struct Article {
   // content was kept), "page_fetch_failed".
   std::string content_source_reason;
   // --- end issue 13, content helper ---------------------------------------
+
+  // Internal, never serialized: the hash of the feed item this article was
+  // built from (set by the Publisher on the copy it hands to the sink, so
+  // a transactional sink can record it with the article; issue 15).
+  std::string item_hash;
 };
 
 // The definition of Article::content_hash, versioned: the state store keeps
