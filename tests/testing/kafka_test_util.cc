@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -37,7 +38,9 @@ std::pair<int, std::string> RunLastLine(const std::string& command) {
 }
 
 Result<KafkaPtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
-                           bool consumer_settings) {
+                           bool consumer_settings,
+                           Isolation isolation = Isolation::kReadUncommitted,
+                           bool eof = false) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   auto set = [&](const char* k, const std::string& v) {
@@ -48,7 +51,10 @@ Result<KafkaPtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
             set("client.id", "nf-test") && set("log_level", "3");
   if (consumer_settings) {
     ok = ok && set("enable.auto.commit", "false") &&
-         set("enable.partition.eof", "false") &&
+         set("enable.partition.eof", eof ? "true" : "false") &&
+         set("isolation.level", isolation == Isolation::kReadCommitted
+                                    ? "read_committed"
+                                    : "read_uncommitted") &&
          set("group.id", "nf-test-unused");  // assign() only; never joins
   }
   if (!ok) {
@@ -82,6 +88,38 @@ int ReadyPartitions(rd_kafka_t* rk, const std::string& topic) {
   }
   rd_kafka_topic_destroy(rkt);
   return count;
+}
+
+// The message as a ConsumedMessage (topic, partition, offset, key, value,
+// headers in order).
+ConsumedMessage ToConsumed(const rd_kafka_message_t* m) {
+  ConsumedMessage msg;
+  msg.topic = rd_kafka_topic_name(m->rkt);
+  msg.partition = m->partition;
+  msg.offset = m->offset;
+  if (m->key != nullptr) {
+    msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+  }
+  if (m->payload != nullptr) {
+    msg.value.assign(static_cast<const char*>(m->payload), m->len);
+  }
+  rd_kafka_headers_t* hdrs = nullptr;
+  // rd_kafka_message_headers takes a non-const message but only reads it.
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(m), &hdrs) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      msg.headers.emplace_back(
+          name, val != nullptr
+                    ? std::string(static_cast<const char*>(val), size)
+                    : std::string());
+    }
+  }
+  return msg;
 }
 
 }  // namespace
@@ -203,9 +241,10 @@ std::vector<ConsumedMessage> ConsumeAll(const std::string& bootstrap,
                                         const std::string& topic,
                                         size_t min_count,
                                         std::chrono::milliseconds timeout,
-                                        std::chrono::milliseconds settle) {
+                                        std::chrono::milliseconds settle,
+                                        Isolation isolation) {
   std::vector<ConsumedMessage> out;
-  auto rk = NewClient(RD_KAFKA_CONSUMER, bootstrap, true);
+  auto rk = NewClient(RD_KAFKA_CONSUMER, bootstrap, true, isolation);
   if (!rk) return out;
   const auto deadline = Clock::now() + timeout;
 
@@ -231,31 +270,7 @@ std::vector<ConsumedMessage> ConsumeAll(const std::string& bootstrap,
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk->get(), 100);
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      ConsumedMessage msg;
-      msg.topic = rd_kafka_topic_name(m->rkt);
-      msg.partition = m->partition;
-      msg.offset = m->offset;
-      if (m->key != nullptr) {
-        msg.key.assign(static_cast<const char*>(m->key), m->key_len);
-      }
-      if (m->payload != nullptr) {
-        msg.value.assign(static_cast<const char*>(m->payload), m->len);
-      }
-      rd_kafka_headers_t* hdrs = nullptr;
-      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name;
-        const void* val;
-        size_t size;
-        for (size_t i = 0;
-             rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-             RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
-          msg.headers.emplace_back(
-              name, val != nullptr
-                        ? std::string(static_cast<const char*>(val), size)
-                        : std::string());
-        }
-      }
+      ConsumedMessage msg = ToConsumed(m);
       out.push_back(std::move(msg));
       last_arrival = Clock::now();
     }
@@ -263,6 +278,80 @@ std::vector<ConsumedMessage> ConsumeAll(const std::string& bootstrap,
   }
   rd_kafka_assign(rk->get(), nullptr);
   rd_kafka_consumer_close(rk->get());
+  return out;
+}
+
+Result<std::vector<ConsumedMessage>> ConsumeToEnd(
+    const std::string& bootstrap, const std::string& topic, Isolation isolation,
+    std::chrono::milliseconds timeout) {
+  auto rk = NewClient(RD_KAFKA_CONSUMER, bootstrap, true, isolation,
+                      /*eof=*/true);
+  if (!rk) return rk.error();
+  const int partitions = ReadyPartitions(rk->get(), topic);
+  if (partitions == 0) {
+    return Error(Errc::kSink, "topic unknown or without leaders", topic);
+  }
+  // The end to reach: the high watermarks now.
+  std::vector<int64_t> end(partitions, 0);
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        rk->get(), topic.c_str(), p, &low, &end[p], 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error(Errc::kSink, rd_kafka_err2str(err),
+                   topic + "/" + std::to_string(p));
+    }
+  }
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk->get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+
+  // Where each partition's consumer stands: the offset after the last
+  // message or the offset of the last end-of-partition event. Control
+  // records (transaction markers) and aborted messages are skipped by the
+  // consumer, so a position reaches the end only through the EOF event.
+  std::vector<int64_t> reached(partitions, 0);
+  auto done = [&] {
+    for (int p = 0; p < partitions; ++p) {
+      if (reached[p] < end[p]) return false;
+    }
+    return true;
+  };
+  std::vector<ConsumedMessage> out;
+  const auto deadline = Clock::now() + timeout;
+  while (!done() && Clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk->get(), 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      out.push_back(ToConsumed(m));
+      if (m->partition >= 0 && m->partition < partitions) {
+        reached[m->partition] = std::max(reached[m->partition], m->offset + 1);
+      }
+    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+               m->partition >= 0 && m->partition < partitions) {
+      reached[m->partition] = std::max(reached[m->partition], m->offset);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign(rk->get(), nullptr);
+  rd_kafka_consumer_close(rk->get());
+  if (!done()) {
+    std::string lag;
+    for (int p = 0; p < partitions; ++p) {
+      if (reached[p] < end[p]) {
+        lag += " " + std::to_string(p) + ":" + std::to_string(reached[p]) +
+               "/" + std::to_string(end[p]);
+      }
+    }
+    return Error(Errc::kSink,
+                 "end not reached in time (partition:reached/end" + lag + ")",
+                 topic);
+  }
   return out;
 }
 

@@ -47,6 +47,11 @@ struct ConsumedMessage {
   std::string Header(std::string_view name) const;
 };
 
+// The consumer's `isolation.level`: read_uncommitted sees every message
+// (aborted transactions included); read_committed only committed ones, and
+// an open transaction holds back what follows it until it ends.
+enum class Isolation { kReadUncommitted, kReadCommitted };
+
 // Reads every partition of `topic` from the beginning (assign, no consumer
 // group) until at least `min_count` messages arrived and then none arrived
 // for `settle`, or until `timeout` passed. Returns what was read, in
@@ -54,7 +59,18 @@ struct ConsumedMessage {
 std::vector<ConsumedMessage> ConsumeAll(
     const std::string& bootstrap, const std::string& topic, size_t min_count,
     std::chrono::milliseconds timeout,
-    std::chrono::milliseconds settle = std::chrono::milliseconds(1000));
+    std::chrono::milliseconds settle = std::chrono::milliseconds(1000),
+    Isolation isolation = Isolation::kReadUncommitted);
+
+// Reads every partition of `topic` from the beginning until the consumer
+// reached, on every partition, the high watermark that partition had when
+// this was called (read_committed: a transaction still open there holds
+// the end back until it commits or aborts). Deterministic once the
+// producers have exited: no "nothing more arrived" guess. An error when
+// `timeout` passes first (the message says which partitions lag).
+Result<std::vector<ConsumedMessage>> ConsumeToEnd(
+    const std::string& bootstrap, const std::string& topic, Isolation isolation,
+    std::chrono::milliseconds timeout);
 
 // Number of messages in `topic` now: the sum over its partitions of the
 // high minus the low watermark (rd_kafka_query_watermark_offsets). Exact
