@@ -199,9 +199,37 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // Over the whole run: never two daemons polling one feed at a time. A
+  // handover (X's last poll, then Y's first) is fine however close; X
+  // polling again right after Y (X, Y, X within two intervals) means both
+  // held the feed at once.
+  void CheckOneOwnerAtATime() {
+    const auto fetches = site_->Fetches();
+    std::map<int, std::vector<const FeedFetch*>> by_feed;
+    for (const auto& f : fetches) by_feed[f.feed].push_back(&f);
+    int overlaps = 0;
+    for (const auto& [feed, list] : by_feed) {
+      for (size_t i = 2; i < list.size(); ++i) {
+        const FeedFetch& x = *list[i - 2];
+        const FeedFetch& y = *list[i - 1];
+        const FeedFetch& z = *list[i];
+        if (x.agent != y.agent && z.agent == x.agent &&
+            z.at - x.at <= 2 * kPoll) {
+          if (++overlaps <= 10) {
+            ADD_FAILURE() << site_->FeedName(feed) << " polled by " << x.agent
+                          << ", " << y.agent << ", " << z.agent << " within "
+                          << Ms(duration_cast<milliseconds>(z.at - x.at));
+          }
+        }
+      }
+    }
+    EXPECT_EQ(overlaps, 0) << "feeds polled by two daemons at a time";
+  }
+
   // After every daemon exited: the topic read_committed, checked against
   // what the site served. exactly_once: each (id, content_hash) once.
   void CheckDelivered(bool exactly_once) {
+    CheckOneOwnerAtATime();
     auto articles = ReadArticles(bootstrap_, topic_, Isolation::kReadCommitted,
                                  seconds(90));
     ASSERT_TRUE(articles) << articles.error().ToString();
