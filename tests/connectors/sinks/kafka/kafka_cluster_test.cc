@@ -470,5 +470,84 @@ TEST_F(KafkaClusterTest,
             (std::vector<std::string>{"state-1", "state-2"}));
 }
 
+// A record Kafka rejects for good aborts its transaction; it must not
+// abort every later one: the article is dead-lettered in the next
+// transaction (kDeadLettered), its batch-mates report kRetry, the state
+// record of the aborted batch is committed with the next one.
+TEST_F(KafkaClusterTest, ExactlyOnceDeadLettersARejectedArticleWithoutLooping) {
+  const std::string topic = testing::UniqueTopicName("nf-cluster-ok");
+  const std::string dlq = testing::UniqueTopicName("nf-cluster-dlq");
+  ASSERT_TRUE(testing::CreateTopic(sink_.brokers, topic, 1));
+  ASSERT_TRUE(testing::CreateTopic(sink_.brokers, dlq, 1));
+  sink_.topic = topic;
+  sink_.dead_letter_topic = dlq;
+  options_.exactly_once = true;
+  options_.commit_interval = milliseconds(500);
+
+  Node a("eos-dlq");
+  ASSERT_TRUE(a.Start(sink_, options_));
+  ASSERT_TRUE(a.WaitFor([&] { return a.owned_ == All6(); }, seconds(20)));
+  std::mutex mu;
+  std::map<std::string, std::vector<DeliveryReport>> reports;
+  auto publish = [&](const std::string& id, const std::string& to) {
+    a.Run([&] {
+      a.sink().Publish(MakeArticle(id), SinkDestination{to, {}},
+                       [&mu, &reports, id](DeliveryReport r) {
+                         std::lock_guard lock(mu);
+                         reports[id].push_back(std::move(r));
+                       });
+    });
+  };
+  publish("good", "");
+  publish("bad", "bad topic name!");
+  a.Run([&] { a.cluster().Record(3, {"f/feed-1", "kept"}); });
+  const auto deadline = Clock::now() + seconds(30);
+  auto done = [&] {
+    std::lock_guard lock(mu);
+    return !reports["bad"].empty() && !reports["good"].empty();
+  };
+  while (!done() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(done());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(reports["bad"].size(), 1u);
+    EXPECT_EQ(reports["bad"][0].outcome, DeliveryOutcome::kDeadLettered)
+        << reports["bad"][0].error;
+    EXPECT_EQ(reports["bad"][0].dead_letter_reason, "invalid_topic");
+    EXPECT_EQ(reports["good"][0].outcome, DeliveryOutcome::kRetry);
+  }
+  publish("good", "");
+  const auto deadline2 = Clock::now() + seconds(10);
+  auto good_twice = [&] {
+    std::lock_guard lock(mu);
+    return reports["good"].size() >= 2;
+  };
+  while (!good_twice() && Clock::now() < deadline2) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(good_twice());
+  EXPECT_EQ(reports["good"][1].outcome, DeliveryOutcome::kDelivered);
+  ClusterStatus s = a.Run([&] { return a.cluster().Status(); });
+  EXPECT_TRUE(s.healthy) << s.problem;
+  ASSERT_TRUE(a.Leave(kSession));
+
+  auto dead = ReadTopic(sink_.brokers, dlq, "read_committed");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "bad");
+  auto ok = ReadTopic(sink_.brokers, topic, "read_committed");
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].key, "good");
+  std::map<std::string, std::vector<std::string>> state;
+  for (const auto& m :
+       ReadTopic(sink_.brokers, KafkaStateTopic(options_), "read_committed")) {
+    state[m.key].push_back(m.value);
+  }
+  EXPECT_EQ(state["f/feed-1"], std::vector<std::string>{"kept"});
+  EXPECT_EQ(state["a/good"], std::vector<std::string>{"hash-good"});
+  EXPECT_EQ(state.count("a/bad"), 0u) << "a dead letter is not delivered";
+}
+
 }  // namespace
 }  // namespace newsflow
