@@ -5,12 +5,20 @@
 // daemon hands it (Record, DeclareFeed). WithFakeCluster() turns any sink
 // descriptor into one that can carry a cluster, so the real config loader
 // and daemon run in cluster mode without a broker. Unit and in-process
-// integration tests only; threading as the interface says (io thread).
+// integration tests only.
+//
+// Threading: the Cluster interface and Assign/Revoke/Lose run on the io
+// thread; Post*() may be called from any thread (they post to the
+// io_context given at creation); the accessors copy under a mutex.
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -28,10 +36,26 @@ class FakeCluster final : public Cluster {
     StateRecord record;
   };
 
-  explicit FakeCluster(ClusterOptions options) : options_(std::move(options)) {}
+  // What the daemon wrote; shared so that it outlives the cluster (a test
+  // reads it after the daemon ended).
+  struct Log {
+    mutable std::mutex mu;
+    std::vector<Written> records;
+    std::vector<Written> declared;
+    std::vector<Written> Records() const {
+      std::lock_guard lock(mu);
+      return records;
+    }
+  };
+
+  explicit FakeCluster(ClusterOptions options,
+                       boost::asio::io_context* io = nullptr,
+                       std::shared_ptr<Log> log = std::make_shared<Log>())
+      : options_(std::move(options)), io_(io), log_(std::move(log)) {}
 
   Result<void> Start(Callbacks callbacks) override {
     callbacks_ = std::move(callbacks);
+    std::lock_guard lock(mu_);
     started_ = true;
     return {};
   }
@@ -40,12 +64,15 @@ class FakeCluster final : public Cluster {
                                    : kDefaultClusterPartitions;
   }
   void Record(int partition, StateRecord record) override {
-    records_.push_back({partition, std::move(record)});
+    std::lock_guard lock(log_->mu);
+    log_->records.push_back({partition, std::move(record)});
   }
   void DeclareFeed(int partition, StateRecord feed) override {
-    declared_.push_back({partition, std::move(feed)});
+    std::lock_guard lock(log_->mu);
+    log_->declared.push_back({partition, std::move(feed)});
   }
   ClusterStatus Status() const override {
+    std::lock_guard lock(mu_);
     ClusterStatus s;
     s.instance = options_.instance;
     s.member_id = started_ ? "fake-member" : "";
@@ -55,52 +82,96 @@ class FakeCluster final : public Cluster {
     return s;
   }
   void Leave(std::chrono::milliseconds, std::function<void()> done) override {
-    left_ = true;
-    std::vector<int> owned(owned_.begin(), owned_.end());
+    std::vector<int> owned;
+    {
+      std::lock_guard lock(mu_);
+      left_ = true;
+      owned.assign(owned_.begin(), owned_.end());
+    }
     if (owned.empty() || !callbacks_.revoked) {
       done();
       return;
     }
-    owned_.clear();
-    ++rebalances_;
+    {
+      std::lock_guard lock(mu_);
+      owned_.clear();
+      ++rebalances_;
+    }
     callbacks_.revoked(owned, std::move(done));
   }
 
   // --- driving it (io thread) ---
   void Assign(std::vector<int> partitions, std::vector<StateRecord> state) {
-    for (int p : partitions) owned_.insert(p);
-    ++generation_;
-    ++rebalances_;
+    {
+      std::lock_guard lock(mu_);
+      for (int p : partitions) owned_.insert(p);
+      ++generation_;
+      ++rebalances_;
+    }
     callbacks_.assigned(std::move(partitions), std::move(state));
   }
   // `done` of the daemon sets revoke_done(); the partitions leave owned_
   // at once (the real cluster releases them after done).
   void Revoke(std::vector<int> partitions) {
-    for (int p : partitions) owned_.erase(p);
-    ++rebalances_;
-    revoke_done_ = false;
-    callbacks_.revoked(std::move(partitions), [this] { revoke_done_ = true; });
+    {
+      std::lock_guard lock(mu_);
+      for (int p : partitions) owned_.erase(p);
+      ++rebalances_;
+      revoke_done_ = false;
+    }
+    callbacks_.revoked(std::move(partitions), [this] {
+      std::lock_guard lock(mu_);
+      revoke_done_ = true;
+    });
   }
   void Lose(std::vector<int> partitions) {
-    for (int p : partitions) owned_.erase(p);
-    ++rebalances_;
+    {
+      std::lock_guard lock(mu_);
+      for (int p : partitions) owned_.erase(p);
+      ++rebalances_;
+    }
     callbacks_.lost(std::move(partitions));
   }
+  // The same from any thread (REQUIRES: created with an io_context).
+  void PostAssign(std::vector<int> partitions, std::vector<StateRecord> state) {
+    boost::asio::post(*io_,
+                      [this, partitions, state] { Assign(partitions, state); });
+  }
+  void PostRevoke(std::vector<int> partitions) {
+    boost::asio::post(*io_, [this, partitions] { Revoke(partitions); });
+  }
+  void PostLose(std::vector<int> partitions) {
+    boost::asio::post(*io_, [this, partitions] { Lose(partitions); });
+  }
 
-  bool started() const { return started_; }
-  bool left() const { return left_; }
-  bool revoke_done() const { return revoke_done_; }
+  bool started() const {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+  bool left() const {
+    std::lock_guard lock(mu_);
+    return left_;
+  }
+  bool revoke_done() const {
+    std::lock_guard lock(mu_);
+    return revoke_done_;
+  }
+  // io thread only.
   const Callbacks& callbacks() const { return callbacks_; }
-  const std::vector<Written>& records() const { return records_; }
-  const std::vector<Written>& declared() const { return declared_; }
+  std::vector<Written> records() const { return log_->Records(); }
+  std::vector<Written> declared() const {
+    std::lock_guard lock(log_->mu);
+    return log_->declared;
+  }
   const ClusterOptions& options() const { return options_; }
 
  private:
   ClusterOptions options_;
+  boost::asio::io_context* io_ = nullptr;
+  mutable std::mutex mu_;
   Callbacks callbacks_;
+  std::shared_ptr<Log> log_;
   std::set<int> owned_;
-  std::vector<Written> records_;
-  std::vector<Written> declared_;
   bool started_ = false;
   bool left_ = false;
   bool revoke_done_ = false;
@@ -108,15 +179,68 @@ class FakeCluster final : public Cluster {
   uint64_t rebalances_ = 0;
 };
 
+// Forwards to `inner` and records the feed events and the item hashes of
+// the articles handed to it (thread-safe accessors).
+class RecordingSink final : public Sink {
+ public:
+  explicit RecordingSink(std::unique_ptr<Sink> inner)
+      : inner_(std::move(inner)) {}
+  std::string_view Name() const override { return inner_->Name(); }
+  SinkDestination Route(const Article& a,
+                        const FeedSinkOptions& f) const override {
+    return inner_->Route(a, f);
+  }
+  void Publish(const Article& article, const SinkDestination& destination,
+               DeliveryCallback done) override {
+    {
+      std::lock_guard lock(mu_);
+      item_hashes_.push_back(article.item_hash);
+    }
+    inner_->Publish(article, destination, std::move(done));
+  }
+  void PublishEvent(const FeedEvent& event) override {
+    {
+      std::lock_guard lock(mu_);
+      events_.push_back(event);
+    }
+    inner_->PublishEvent(event);
+  }
+  SinkHealth Health() const override { return inner_->Health(); }
+  Result<void> Close(std::chrono::milliseconds timeout) override {
+    return inner_->Close(timeout);
+  }
+  std::vector<FeedEvent> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  std::vector<std::string> item_hashes() const {
+    std::lock_guard lock(mu_);
+    return item_hashes_;
+  }
+
+ private:
+  std::unique_ptr<Sink> inner_;
+  mutable std::mutex mu_;
+  std::vector<FeedEvent> events_;
+  std::vector<std::string> item_hashes_;
+};
+
 // What a test sees of the clusters a WithFakeCluster descriptor made.
 struct FakeClusterHub {
-  FakeCluster* cluster = nullptr;  // the last one created (owned by the daemon)
+  // The last one created (owned by the daemon). Set on the daemon's thread
+  // before it runs handlers; read it after `created` became true.
+  FakeCluster* cluster = nullptr;
+  std::atomic<bool> created{false};
+  RecordingSink* sink = nullptr;  // the sink bound to `cluster`
+  // What every cluster made from this hub recorded (outlives them).
+  std::shared_ptr<FakeCluster::Log> log = std::make_shared<FakeCluster::Log>();
   // describe_cluster's answer.
   Result<ClusterDescription> description =
       Error(Errc::kSink, "no description set");
 };
 
-// `base` plus create_cluster (base.create's sink + a FakeCluster) and
+// `base` plus create_cluster (base.create's sink in a RecordingSink + a
+// FakeCluster) and
 // describe_cluster (hub->description).
 inline SinkDescriptor WithFakeCluster(SinkDescriptor base,
                                       std::shared_ptr<FakeClusterHub> hub) {
@@ -126,9 +250,12 @@ inline SinkDescriptor WithFakeCluster(SinkDescriptor base,
                     const ClusterOptions& options) -> Result<ClusterParts> {
     auto sink = create(io, settings);
     if (!sink) return sink.error();
-    auto cluster = std::make_unique<FakeCluster>(options);
+    auto cluster = std::make_unique<FakeCluster>(options, &io, hub->log);
+    auto recording = std::make_unique<RecordingSink>(std::move(*sink));
     hub->cluster = cluster.get();
-    return ClusterParts{std::move(cluster), std::move(*sink)};
+    hub->sink = recording.get();
+    hub->created = true;
+    return ClusterParts{std::move(cluster), std::move(recording)};
   };
   base.describe_cluster =
       [hub](const SinkSettings&, const ClusterOptions&,
