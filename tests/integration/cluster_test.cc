@@ -400,11 +400,31 @@ TEST_P(ClusterKillTest, KillNineFeedsTakenOverAndEveryArticleDelivered) {
   }
   ASSERT_FALSE(orphans.empty());
 
-  // New items, and kill -9 while they are being polled and published.
+  // New items, and kill -9 right after the victim fetched some of them:
+  // their articles are being built, published and (exactly_once) sit in
+  // the open transaction.
+  const SteadyTime added = SteadyClock::now();
   site_->AddItemToEveryFeed();
-  std::this_thread::sleep_for(kPoll / 2);
+  int fresh = 0;
+  WaitFor(
+      [&] {
+        fresh = 0;
+        for (const auto& f : site_->Fetches(added)) {
+          fresh += f.agent == victim && f.status == 200;
+        }
+        return fresh >= 3;
+      },
+      kPoll * 2, milliseconds(5));
   const SteadyTime killed = SteadyClock::now();
   Node("c").Kill();
+  std::printf(
+      "[ cluster ] killed %s %lld ms after it fetched the first of %d "
+      "new items\n",
+      victim.c_str(),
+      static_cast<long long>(
+          duration_cast<milliseconds>(killed - added).count()),
+      fresh);
+  EXPECT_GE(fresh, 3) << "the victim fetched no new item before the kill";
 
   // Every orphan polled by a survivor; the takeover time is the latest
   // first poll.
@@ -508,22 +528,36 @@ TEST_F(ClusterTest,
   site_->AddItemToEveryFeed();
   ASSERT_TRUE(AllServed());
 
-  // A third daemon joins while the broker is stalled; items keep coming.
-  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+  // A third daemon joins; the broker stalls in the middle of the
+  // rebalance (the old members gave up partitions, the newcomer does not
+  // have them yet); items keep coming.
   Node("c", true).Start();
+  const bool mid_join = WaitFor(
+      [&] { return Node("a").FeedsOwned() + Node("b").FeedsOwned() < 60; },
+      seconds(30), milliseconds(10));
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
   site_->AddItemToEveryFeed();
   std::this_thread::sleep_for(kStall);
   broker->Resume();
+  EXPECT_TRUE(mid_join) << "the join never started a rebalance";
   ASSERT_TRUE(Stable());
   site_->AddItemToEveryFeed();
   ASSERT_TRUE(AllServed());
 
-  // One leaves (SIGTERM: revoke, commit, leave) while the broker is stalled.
-  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+  // One leaves (SIGTERM: revoke, hand over, commit, leave); the broker
+  // stalls once it began handing over.
   Node("b").Terminate();
+  const bool mid_leave = WaitFor(
+      [&] {
+        return Node("b").Log().find("Partitions revoked") != std::string::npos;
+      },
+      seconds(5), milliseconds(10));
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
   site_->AddItemToEveryFeed();
   std::this_thread::sleep_for(kStall);
   broker->Resume();
+  std::printf("[ cluster ] broker stalled mid-join: %s, mid-leave: %s\n",
+              mid_join ? "yes" : "no", mid_leave ? "yes" : "no");
   EXPECT_EQ(Node("b").Wait(seconds(60)), std::optional<int>(0))
       << "the leaving daemon did not exit 0 after the stall";
   ASSERT_TRUE(Stable());
