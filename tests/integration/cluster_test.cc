@@ -269,11 +269,17 @@ class ClusterTest : public ::testing::Test {
     for (const auto& [title, ids] : ids_by_title) {
       EXPECT_EQ(ids.size(), 1u) << title << " published under several ids";
     }
+    // What read_uncommitted sees beyond that: aborted transactions (the
+    // kill or a fenced batch), i.e. whether the run exercised an abort.
+    auto raw = ReadArticles(bootstrap_, topic_, Isolation::kReadUncommitted,
+                            seconds(90));
+    ASSERT_TRUE(raw) << raw.error().ToString();
     std::printf(
         "[ cluster ] %s: %zu messages, %zu distinct articles, %zu "
-        "duplicates, %zu served\n",
+        "duplicates, %zu served; read_uncommitted: %zu messages\n",
         exactly_once ? "exactly_once" : "at_least_once", tally.messages,
-        tally.copies.size(), tally.DuplicateCount(), served.size());
+        tally.copies.size(), tally.DuplicateCount(), served.size(),
+        raw->size());
   }
 
   fs::path dir_;
@@ -418,8 +424,8 @@ TEST_P(ClusterKillTest, KillNineFeedsTakenOverAndEveryArticleDelivered) {
   const SteadyTime killed = SteadyClock::now();
   Node("c").Kill();
   std::printf(
-      "[ cluster ] killed %s %lld ms after it fetched the first of %d "
-      "new items\n",
+      "[ cluster ] killed %s %lld ms after adding items, %d of which it "
+      "had fetched\n",
       victim.c_str(),
       static_cast<long long>(
           duration_cast<milliseconds>(killed - added).count()),
