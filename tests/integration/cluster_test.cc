@@ -385,10 +385,11 @@ TEST_F(ClusterTest, ThreeDaemonsSplitSixtyFeedsPollEachOnceAndStatusAgrees) {
   CheckDelivered(/*exactly_once=*/true);
 }
 
-class ClusterKillTest : public ClusterTest,
+// Parameter: cluster.exactly_once.
+class ClusterModeTest : public ClusterTest,
                         public ::testing::WithParamInterface<bool> {};
 
-TEST_P(ClusterKillTest, KillNineFeedsTakenOverAndEveryArticleDelivered) {
+TEST_P(ClusterModeTest, KillNineFeedsTakenOverAndEveryArticleDelivered) {
   const bool exactly_once = GetParam();
   UseSharedBroker();
   if (HasFatalFailure()) return;
@@ -477,11 +478,6 @@ TEST_P(ClusterKillTest, KillNineFeedsTakenOverAndEveryArticleDelivered) {
   CheckDelivered(exactly_once);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ClusterKillTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "ExactlyOnce" : "AtLeastOnce";
-                         });
-
 TEST_F(ClusterTest, FourthDaemonTakesAQuarterAndNothingIsRepublished) {
   UseSharedBroker();
   if (HasFatalFailure()) return;
@@ -519,8 +515,9 @@ TEST_F(ClusterTest, FourthDaemonTakesAQuarterAndNothingIsRepublished) {
   CheckDelivered(/*exactly_once=*/true);
 }
 
-TEST_F(ClusterTest,
-       BrokerStalledWhileADaemonJoinsAndLeavesLosesAndRepeatsNothing) {
+TEST_P(ClusterModeTest,
+       BrokerStalledWhileDaemonsJoinLeaveAndDieLosesAndRepeatsNothing) {
+  const bool exactly_once = GetParam();
   auto broker = std::make_unique<PrivateBroker>("cluster");
   ASSERT_FALSE(broker->address().empty())
       << "private test broker did not start";
@@ -528,8 +525,8 @@ TEST_F(ClusterTest,
   if (HasFatalFailure()) return;
   constexpr milliseconds kStall{4000};  // below session_timeout
 
-  Node("a", true).Start();
-  Node("b", true).Start();
+  Node("a", exactly_once).Start();
+  Node("b", exactly_once).Start();
   ASSERT_TRUE(Stable());
   site_->AddItemToEveryFeed();
   ASSERT_TRUE(AllServed());
@@ -537,7 +534,7 @@ TEST_F(ClusterTest,
   // A third daemon joins; the broker stalls in the middle of the
   // rebalance (the old members gave up partitions, the newcomer does not
   // have them yet); items keep coming.
-  Node("c", true).Start();
+  Node("c", exactly_once).Start();
   const bool mid_join = WaitFor(
       [&] { return Node("a").FeedsOwned() + Node("b").FeedsOwned() < 60; },
       seconds(30), milliseconds(10));
@@ -569,10 +566,43 @@ TEST_F(ClusterTest,
   ASSERT_TRUE(Stable());
   site_->AddItemToEveryFeed();
   ASSERT_TRUE(AllServed());
+
+  // kill -9 while the broker is stalled, once the victim fetched new
+  // items: its produce (exactly_once: transaction) requests sit unanswered
+  // in the broker's socket and are handled after the victim died. Without
+  // transactions such articles land in the topic unrecorded and the new
+  // owner publishes them again (at least once); with them, the victim's
+  // open transaction is aborted and the new owner publishes them once.
+  ASSERT_TRUE(broker->Pause()) << "no broker pid to SIGSTOP";
+  const SteadyTime stalled = SteadyClock::now();
+  site_->AddItemToEveryFeed();
+  int fresh = 0;
+  WaitFor(
+      [&] {
+        fresh = 0;
+        for (const auto& f : site_->Fetches(stalled)) {
+          fresh += f.agent == Node("c").agent() && f.status == 200;
+        }
+        return fresh >= 5;
+      },
+      kStall / 2, milliseconds(5));
+  std::this_thread::sleep_for(milliseconds(500));  // build + send
+  Node("c").Kill();
+  std::this_thread::sleep_until(stalled + kStall);
+  broker->Resume();
+  EXPECT_GE(fresh, 5) << "the victim fetched no new item during the stall";
+  ASSERT_TRUE(Stable(seconds(120)));
+  site_->AddItemToEveryFeed();
+  ASSERT_TRUE(AllServed());
   std::this_thread::sleep_for(kPoll);
   StopAll();
-  CheckDelivered(/*exactly_once=*/true);
+  CheckDelivered(exactly_once);
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, ClusterModeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ExactlyOnce" : "AtLeastOnce";
+                         });
 
 }  // namespace
 }  // namespace newsflow::testing
