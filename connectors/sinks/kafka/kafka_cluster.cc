@@ -648,6 +648,23 @@ std::optional<std::vector<StateRecord>> KafkaCluster::Restore(
 }
 
 void KafkaCluster::Record(int partition, StateRecord record) {
+  {
+    // A partition released (or never assigned) belongs to another instance
+    // now: a late record would overwrite the state it restored.
+    std::lock_guard lock(mu_);
+    if (owned_.count(partition) == 0) {
+      if (records_unowned_++ == 0) {
+        Logger()->warn(
+            "record {} for partition {}, which this instance does not own: "
+            "dropped (further ones at debug level)",
+            record.key, partition);
+      } else {
+        Logger()->debug("record {} for unowned partition {} dropped",
+                        record.key, partition);
+      }
+      return;
+    }
+  }
   if (transactions_ != nullptr) {
     transactions_->AppendRecord(partition, std::move(record));
     return;
