@@ -575,6 +575,10 @@ std::optional<std::vector<StateRecord>> KafkaCluster::Restore(
   auto conf = ClientConf(sink_options_, instance_ + "-restore",
                          {
                              {"group.id", options_.group + ".restore"},
+                             // Reaching the end is what we wait for: do
+                             // not let the broker hold an empty fetch for
+                             // librdkafka's default 500 ms.
+                             {"fetch.wait.max.ms", "10"},
                              {"enable.partition.eof", "true"},
                              {"isolation.level", "read_committed"},
                              {"enable.auto.commit", "false"},
