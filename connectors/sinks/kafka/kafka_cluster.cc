@@ -575,6 +575,10 @@ std::optional<std::vector<StateRecord>> KafkaCluster::Restore(
   auto conf = ClientConf(sink_options_, instance_ + "-restore",
                          {
                              {"group.id", options_.group + ".restore"},
+                             // Reaching the end is what we wait for: do
+                             // not let the broker hold an empty fetch for
+                             // librdkafka's default 500 ms.
+                             {"fetch.wait.max.ms", "10"},
                              {"enable.partition.eof", "true"},
                              {"isolation.level", "read_committed"},
                              {"enable.auto.commit", "false"},
@@ -648,6 +652,23 @@ std::optional<std::vector<StateRecord>> KafkaCluster::Restore(
 }
 
 void KafkaCluster::Record(int partition, StateRecord record) {
+  {
+    // A partition released (or never assigned) belongs to another instance
+    // now: a late record would overwrite the state it restored.
+    std::lock_guard lock(mu_);
+    if (owned_.count(partition) == 0) {
+      if (records_unowned_++ == 0) {
+        Logger()->warn(
+            "record {} for partition {}, which this instance does not own: "
+            "dropped (further ones at debug level)",
+            record.key, partition);
+      } else {
+        Logger()->debug("record {} for unowned partition {} dropped",
+                        record.key, partition);
+      }
+      return;
+    }
+  }
   if (transactions_ != nullptr) {
     transactions_->AppendRecord(partition, std::move(record));
     return;

@@ -86,6 +86,8 @@ class KafkaCluster : public Cluster {
   // disagree on their partition count.
   Result<void> Start(Callbacks callbacks) override;
   int partitions() const override { return partitions_; }
+  // A record for a partition this instance does not own (not assigned yet,
+  // or already released) is dropped and logged: its owner's state wins.
   void Record(int partition, StateRecord record) override;
   void DeclareFeed(int partition, StateRecord feed) override;
   ClusterStatus Status() const override;
@@ -147,9 +149,10 @@ class KafkaCluster : public Cluster {
   std::atomic<bool> detached_{false};
 
   mutable std::mutex mu_;
-  std::set<int> owned_;      // guarded by mu_
-  uint64_t rebalances_ = 0;  // guarded by mu_
-  std::string problem_;      // guarded by mu_; "" = healthy
+  std::set<int> owned_;           // guarded by mu_
+  uint64_t rebalances_ = 0;       // guarded by mu_
+  std::string problem_;           // guarded by mu_; "" = healthy
+  uint64_t records_unowned_ = 0;  // guarded by mu_: Record() calls dropped
   std::atomic<uint64_t> records_failed_{0};
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

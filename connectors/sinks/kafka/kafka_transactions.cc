@@ -39,6 +39,9 @@ struct KafkaTransactions::Item {
 
 namespace {
 
+constexpr auto kProbeInterval = std::chrono::seconds(5);
+constexpr int kProbeTimeoutMs = 3000;
+
 std::shared_ptr<spdlog::logger> Logger() {
   static std::shared_ptr<spdlog::logger> logger = GetLogger("sink.kafka");
   return logger;
@@ -301,9 +304,26 @@ void KafkaTransactions::OnError(rd_kafka_t* rk, int err, const char* reason,
                  reason);
 }
 
+void KafkaTransactions::Probe() {
+  // A stalled broker keeps its TCP connections and nothing may be
+  // committed for a while: readiness asks for metadata, as the sink does.
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producer_, 0, nullptr, &md, kProbeTimeoutMs);
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    SetProblem(options_.sink.brokers + ": " + rd_kafka_err2str(err));
+  } else if (!failing_) {
+    failing_ = false;
+    healthy_.store(true);
+  }
+}
+
 void KafkaTransactions::CommitLoop() {
   const auto interval = options_.commit_interval;
   auto next = std::chrono::steady_clock::now() + interval;
+  Probe();  // readiness waits for the first answer
+  auto next_probe = std::chrono::steady_clock::now() + kProbeInterval;
   for (;;) {
     Batch batch;
     uint64_t seq = 0;
@@ -335,6 +355,10 @@ void KafkaTransactions::CommitLoop() {
       committed_seq_ = seq;
       last_commit_ok_ = committed;
       cv_.notify_all();
+    }
+    if (std::chrono::steady_clock::now() >= next_probe) {
+      Probe();
+      next_probe = std::chrono::steady_clock::now() + kProbeInterval;
     }
     // After a failure (broker away, fenced), retry once a second.
     next =
@@ -399,6 +423,7 @@ KafkaTransactions::Batch KafkaTransactions::CommitBatch(Batch batch,
       RecreateProducer();
     }
     if (step != Step::kOk) {
+      failing_ = true;
       SetProblem(why);
       Logger()->warn("transactional producer not ready: {}", why);
       return batch;  // everything waits for the next attempt
@@ -476,6 +501,7 @@ KafkaTransactions::Batch KafkaTransactions::CommitBatch(Batch batch,
     *committed = true;
     committed_.fetch_add(1);
     TransactionsCounter("committed").Inc();
+    failing_ = false;
     healthy_.store(true);
     for (auto& item : batch) {
       if (item->kind == Item::Kind::kArticle) {
@@ -507,6 +533,7 @@ KafkaTransactions::Batch KafkaTransactions::CommitBatch(Batch batch,
   aborted_.fetch_add(1);
   TransactionsCounter("aborted").Inc();
   if (step == Step::kFatal) {
+    failing_ = true;
     SetProblem(why);
     RecreateProducer();
   }

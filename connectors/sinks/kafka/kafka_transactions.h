@@ -140,6 +140,7 @@ class KafkaTransactions {
   // Idempotent. io thread.
   void Close(std::chrono::milliseconds timeout);
 
+  // Readiness of the transactional sink (see healthy_). Thread-safe.
   SinkHealth Health() const;
   uint64_t committed() const { return committed_.load(); }
   uint64_t aborted() const { return aborted_.load(); }
@@ -173,6 +174,9 @@ class KafkaTransactions {
                       void* opaque);
   void Report(Item& item, DeliveryReport report);
   void SetProblem(std::string problem);
+  // Metadata probe (commit thread): sets healthy_ when the broker answers
+  // and no fatal error is pending.
+  void Probe();
 
   boost::asio::io_context& io_;
   const KafkaTransactionsOptions options_;
@@ -201,9 +205,13 @@ class KafkaTransactions {
   std::atomic<uint64_t> committed_{0};
   std::atomic<uint64_t> aborted_{0};
   std::atomic<int> producer_generation_{0};
-  std::atomic<bool> healthy_{true};
+  // Health: not ok until the first metadata probe (commit thread: at start,
+  // then every 5 s, 3 s timeout) answered, after a failed probe, and after
+  // a fatal error or failed init_transactions until a commit succeeds.
+  std::atomic<bool> healthy_{false};
+  bool failing_ = false;  // commit thread: fatal/init failure, no commit since
   mutable std::mutex problem_mu_;
-  std::string problem_;            // guarded by problem_mu_; why !healthy_
+  std::string problem_ = "no broker answered yet";  // guarded by problem_mu_
   std::atomic<int> in_flight_{0};  // produced, delivery not reported yet
   bool last_commit_ok_ = true;     // guarded by mu_
 };

@@ -176,9 +176,7 @@ TEST(KafkaSinkDescriptorTest, CarriesAClusterAndDescribeFailsWithoutABroker) {
   EXPECT_EQ(described.error().code(), Errc::kSink)
       << described.error().ToString();
 
-  // create_cluster makes both parts without contacting a broker; the
-  // exactly-once sink is not the plain one (its health comes from the
-  // transactions, ok before any commit).
+  // create_cluster makes both parts without waiting for a broker.
   boost::asio::io_context io;
   options.exactly_once = true;
   options.instance = "i1";
