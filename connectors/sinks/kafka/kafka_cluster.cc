@@ -538,9 +538,13 @@ void KafkaCluster::Revoke(rd_kafka_topic_partition_list_t* list, bool lost) {
           std::min(bound, std::chrono::duration_cast<std::chrono::milliseconds>(
                               leave_deadline_ - Clock::now()));
     }
+    // In slices, so that the destructor (detached_) does not wait for it.
+    const auto deadline = Clock::now() + bound;
     std::unique_lock lock(state->mu);
-    if (!state->cv.wait_for(lock, bound,
-                            [&] { return state->done || detached_.load(); })) {
+    while (!state->done && !detached_.load() && Clock::now() < deadline) {
+      state->cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (!state->done && !detached_.load()) {
       Logger()->warn(
           "revocation of partitions {} not acknowledged within {} ms; "
           "releasing them anyway",

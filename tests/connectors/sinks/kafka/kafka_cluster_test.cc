@@ -620,5 +620,34 @@ TEST_F(KafkaClusterTest, ExactlyOnceStateMovesWithThePartitions) {
   EXPECT_EQ(copies, 1);
 }
 
+// Existing streams keep their partition count (not the configured one);
+// two streams that disagree are refused with a clear error.
+TEST_F(KafkaClusterTest, ExistingStreamsKeepTheirCountAndMustAgree) {
+  ASSERT_TRUE(
+      testing::CreateTopic(sink_.brokers, KafkaFeedsTopic(options_), 4));
+  ASSERT_TRUE(
+      testing::CreateTopic(sink_.brokers, KafkaStateTopic(options_), 4));
+  {
+    Node a("count-a");
+    options_.partitions = 6;
+    ASSERT_TRUE(a.Start(sink_, options_));
+    EXPECT_EQ(a.Run([&] { return a.cluster().partitions(); }), 4);
+    EXPECT_TRUE(a.WaitFor(
+        [&] {
+          return a.owned_ == std::set<int>{0, 1, 2, 3};
+        },
+        seconds(20)));
+  }
+  ClusterOptions other = options_;
+  other.group = testing::UniqueTopicName("nf-cluster-disagree");
+  ASSERT_TRUE(testing::CreateTopic(sink_.brokers, KafkaFeedsTopic(other), 2));
+  ASSERT_TRUE(testing::CreateTopic(sink_.brokers, KafkaStateTopic(other), 3));
+  Node b("count-b");
+  Result<void> started = b.Start(sink_, other);
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().ToString().find("disagree"), std::string::npos)
+      << started.error().ToString();
+}
+
 }  // namespace
 }  // namespace newsflow
