@@ -278,6 +278,55 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   EXPECT_EQ(d.Stop(), 0);
 }
 
+// Revocation waits for the revoked feeds' articles in the sink: `done`
+// comes only after their reports. A loss stops the feeds at once and
+// nothing of theirs is recorded afterwards.
+TEST_F(ClusterDaemonTest, RevokeWaitsForArticlesInTheSinkLostStopsAtOnce) {
+  Site site;
+  ClusterDaemon d(TempDir("revoke"), site);
+  const int p = mapping_.at("f0");
+  const std::set<std::string> owned = FeedsOn(p);
+  d.sink()->hold(true);
+  d.cluster()->PostAssign({p}, {});
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return d.sink()->held() > 0; }, 10s));
+  d.cluster()->PostRevoke({p});
+  std::this_thread::sleep_for(700ms);
+  EXPECT_FALSE(d.cluster()->revoke_done())
+      << "done before the articles in the sink reported";
+  EXPECT_TRUE(d.Titles().empty());
+  d.sink()->PostRelease();
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return d.cluster()->revoke_done(); }, 10s));
+  EXPECT_FALSE(d.Titles().empty());
+
+  // Another partition, then lost.
+  int q = -1;
+  for (const auto& [feed, part] : mapping_) {
+    if (part != p) q = part;
+  }
+  ASSERT_GE(q, 0);
+  const std::set<std::string> other = FeedsOn(q);
+  d.cluster()->PostAssign({q}, {});
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] {
+        std::set<std::string> seen;
+        for (const auto& [feed, inm] : site.Requests()) {
+          if (other.contains(feed)) seen.insert(feed);
+        }
+        return seen == other;
+      },
+      10s));
+  d.cluster()->PostLose({q});
+  std::this_thread::sleep_for(300ms);  // a poll in progress may finish
+  const size_t requests = site.Requests().size();
+  const size_t records = d.records().size();
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(site.Requests().size(), requests) << "a lost feed was polled";
+  EXPECT_EQ(d.records().size(), records) << "a lost feed was recorded";
+  EXPECT_EQ(d.Stop(), 0);
+}
+
 TEST_F(ClusterDaemonTest, RestoredStateIsAppliedBeforeTheFirstPoll) {
   Site site;
   std::vector<StateRecord> changelog;
