@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -142,6 +143,15 @@ class FakeCluster final : public Cluster {
   }
   void PostLose(std::vector<int> partitions) {
     boost::asio::post(*io_, [this, partitions] { Lose(partitions); });
+  }
+
+  // callbacks().delivered_record(article) on the io thread, from any
+  // other thread; waits for the answer.
+  std::pair<int, StateRecord> CallDeliveredRecord(const Article& article) {
+    std::promise<std::pair<int, StateRecord>> answer;
+    boost::asio::post(
+        *io_, [&] { answer.set_value(callbacks_.delivered_record(article)); });
+    return answer.get_future().get();
   }
 
   bool started() const {

@@ -26,6 +26,7 @@
 
 #include "config/sink_registry.h"
 #include "connectors/sinks/jsonl/jsonl_sink_descriptor.h"
+#include "daemon/core/metrics.h"
 #include "daemon/runtime/daemon.h"
 #include "daemon/runtime/feed_partition.h"
 #include "daemon/state/state_changelog.h"
@@ -235,6 +236,14 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   for (const std::string& title : d.Titles()) {
     EXPECT_TRUE(owned.contains(title.substr(0, title.find(' ')))) << title;
   }
+  // Ownership in /metrics.
+  auto& metrics = MetricsRegistry::Global();
+  EXPECT_EQ(metrics.GetGauge("newsflow_cluster_partitions_owned", "").value(),
+            1.0);
+  EXPECT_EQ(metrics.GetGauge("newsflow_cluster_feeds_owned", "").value(),
+            static_cast<double>(owned.size()));
+  EXPECT_GE(metrics.GetCounter("newsflow_cluster_rebalances_total", "").value(),
+            1u);
   // The copies handed to the sink carry their item hash.
   for (const std::string& h : d.sink()->item_hashes()) EXPECT_FALSE(h.empty());
   EXPECT_FALSE(d.sink()->item_hashes().empty());
@@ -256,6 +265,20 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
     declared.insert(w.record.key);
   }
   EXPECT_EQ(declared, owned);
+
+  // The record a transactional sink puts in the article's transaction.
+  Article article;
+  article.id = "urn:f0:0";
+  article.feed.id = "f0";
+  article.item_hash = "item-hash";
+  article.content_hash = "content-hash";
+  const auto [partition, record] = d.cluster()->CallDeliveredRecord(article);
+  EXPECT_EQ(partition, p);
+  EXPECT_EQ(record.key, "a/f0/urn:f0:0");
+  auto decoded = DecodeStateRecord(record);
+  ASSERT_TRUE(decoded && decoded->article);
+  EXPECT_EQ(decoded->article->record.item_hash, "item-hash");
+  EXPECT_EQ(decoded->article->record.content_hash, "content-hash");
 
   // Revoke: the feeds stop, the handover completes.
   d.cluster()->PostRevoke({p});
