@@ -122,22 +122,7 @@ class ClusterDaemon {
       : hub_(std::make_shared<FakeClusterHub>()), dir_(dir) {
     std::filesystem::create_directories(dir);
     registry_.Add(testing::WithFakeCluster(JsonlSinkDescriptor(), hub_));
-    std::ofstream yaml(dir + "/newsflow.yaml");
-    yaml << "state: {path: " << dir << "/state.db}\n"
-         << "metrics: {listen: \"\"}\n"
-         << "log: {level: warn}\n"
-         << "sinks: [jsonl]\n"
-         << "jsonl_path: " << dir << "/out.jsonl\n"
-         << "scheduler: {min_interval: 1s}\n"
-         << "cluster: {group: g, partitions: " << kPartitions
-         << ", instance: t1}\n"
-         << "feeds:\n";
-    for (const std::string& name : FeedNames()) {
-      yaml << "  - {name: " << name << ", url: \"" << site.base_url()
-           << "/feed/" << name << ".xml\", interval: 1s, full_article: "
-           << "never}\n";
-    }
-    yaml.close();
+    WriteConfig(site, FeedNames());
     DaemonOptions options;
     options.config_path = dir + "/newsflow.yaml";
     options.sinks = &registry_;
@@ -145,6 +130,29 @@ class ClusterDaemon {
         std::thread([this, options] { exit_code_ = Daemon(options).Run(); });
     EXPECT_TRUE(WaitFor([&] { return hub_->created.load(); }, 10s));
     EXPECT_TRUE(WaitFor([&] { return cluster()->started(); }, 10s));
+  }
+
+  // The config file with `feeds` (a SIGHUP reloads it).
+  void WriteConfig(const Site& site, const std::vector<std::string>& feeds) {
+    const std::string& dir = dir_;
+    {
+      std::ofstream yaml(dir + "/newsflow.yaml.tmp");
+      yaml << "state: {path: " << dir << "/state.db}\n"
+           << "metrics: {listen: \"\"}\n"
+           << "log: {level: warn}\n"
+           << "sinks: [jsonl]\n"
+           << "jsonl_path: " << dir << "/out.jsonl\n"
+           << "scheduler: {min_interval: 1s}\n"
+           << "cluster: {group: g, partitions: " << kPartitions
+           << ", instance: t1}\n"
+           << "feeds:\n";
+      for (const std::string& name : feeds) {
+        yaml << "  - {name: " << name << ", url: \"" << site.base_url()
+             << "/feed/" << name << ".xml\", interval: 1s, full_article: "
+             << "never}\n";
+      }
+    }
+    std::filesystem::rename(dir + "/newsflow.yaml.tmp", dir + "/newsflow.yaml");
   }
   ~ClusterDaemon() {
     if (thread_.joinable()) Stop();
@@ -347,6 +355,53 @@ TEST_F(ClusterDaemonTest, RevokeWaitsForArticlesInTheSinkLostStopsAtOnce) {
   std::this_thread::sleep_for(2500ms);
   EXPECT_EQ(site.Requests().size(), requests) << "a lost feed was polled";
   EXPECT_EQ(d.records().size(), records) << "a lost feed was recorded";
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+// A reload re-maps the feeds (the mapping depends on the whole list): after
+// it, exactly the feeds the new mapping puts on owned partitions are
+// polled, the added one included. (With these names no existing feed
+// changes partition, so "a moved feed stops" is only checked, not forced.)
+TEST_F(ClusterDaemonTest, ReloadRemapsFeeds) {
+  Site site;
+  ClusterDaemon d(TempDir("reload"), site);
+  const std::vector<int> owned = {0, 1, 2};  // not 3
+  d.cluster()->PostAssign(owned, {});
+  std::set<std::string> expected;
+  for (const auto& [feed, p] : mapping_) {
+    if (p != 3) expected.insert(feed);
+  }
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] { return site.FeedsRequested() == expected; }, 10s));
+  // One more feed whose partition under the new mapping is owned.
+  std::vector<std::string> names = FeedNames();
+  std::map<std::string, int> fresh;
+  for (int i = 0;; ++i) {
+    names.push_back("new-" + std::to_string(i));
+    fresh = AssignFeedPartitions(names, kPartitions);
+    if (fresh.at(names.back()) != 3) break;
+    names.pop_back();
+  }
+  d.WriteConfig(site, names);
+  ::kill(::getpid(), SIGHUP);
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] { return site.FeedsRequested().contains(names.back()); }, 10s))
+      << names.back() << " was not started";
+  std::this_thread::sleep_for(500ms);  // polls in progress at the reload end
+  const size_t before = site.Requests().size();
+  std::this_thread::sleep_for(2500ms);
+  const auto r = site.Requests();
+  for (size_t i = before; i < r.size(); ++i) {
+    EXPECT_NE(fresh.at(r[i].first), 3)
+        << r[i].first << " polled on an unowned partition after the reload";
+  }
+  std::set<std::string> polled_after;
+  for (size_t i = before; i < r.size(); ++i) polled_after.insert(r[i].first);
+  std::set<std::string> owned_after;
+  for (const auto& [feed, p] : fresh) {
+    if (p != 3) owned_after.insert(feed);
+  }
+  EXPECT_EQ(polled_after, owned_after);
   EXPECT_EQ(d.Stop(), 0);
 }
 
