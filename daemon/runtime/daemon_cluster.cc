@@ -50,7 +50,8 @@ Result<void> Daemon::Impl::CreateCluster() {
   assert(descriptor != nullptr && descriptor->create_cluster);
   ClusterOptions options = *config_.cluster;
   if (options.instance.empty()) options.instance = HostName();
-  config_.cluster->instance = options.instance;
+  // Kept apart from config_, which a reload compares with the file.
+  cluster_instance_ = options.instance;
   auto parts = descriptor->create_cluster(
       io_, config_.SinkSettingsFor(descriptor->type), options);
   if (!parts) return parts.error();
@@ -87,7 +88,7 @@ Result<void> Daemon::Impl::StartCluster() {
   log_->info(
       "Joined the cluster; feeds start when partitions are assigned. "
       "group={} instance={} partitions={} feeds={} exactly_once={}",
-      config_.cluster->group, config_.cluster->instance, cluster_->partitions(),
+      config_.cluster->group, cluster_instance_, cluster_->partitions(),
       feed_partitions_.size(), config_.cluster->exactly_once);
   return {};
 }
@@ -168,7 +169,7 @@ void Daemon::Impl::OnAssigned(std::vector<int> partitions,
     first_assignment_seen_ = true;
     publisher_->StartDelivering();
   }
-  const std::string instance = config_.cluster->instance;
+  const std::string& instance = cluster_instance_;
   for (const std::string& name : feeds) {
     const int p = feed_partitions_.at(name);
     std::string url;
@@ -252,7 +253,7 @@ Awaitable<void> Daemon::Impl::FinishRevocation(std::vector<std::string> feeds,
                   {{"partition", std::to_string(feed_partitions_.count(name)
                                                     ? feed_partitions_.at(name)
                                                     : -1)},
-                   {"instance", config_.cluster->instance}}});
+                   {"instance", cluster_instance_}}});
   }
   UpdateClusterMetrics();
   done();
@@ -278,7 +279,7 @@ void Daemon::Impl::OnLost(std::vector<int> partitions) {
                   "",
                   {},
                   {{"partition", std::to_string(feed_partitions_.at(name))},
-                   {"instance", config_.cluster->instance},
+                   {"instance", cluster_instance_},
                    {"reason", "lost"}}});
   }
   UpdateClusterMetrics();

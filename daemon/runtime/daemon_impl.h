@@ -124,6 +124,7 @@ class Daemon::Impl {
   // bound to it, as in ClusterParts (member order).
   std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<Sink> sink_;
+  std::string cluster_instance_;  // cluster.instance, or the host name
   std::map<std::string, int> feed_partitions_;  // every configured feed
   std::set<int> owned_partitions_;              // assigned, not revoked
   std::set<int> revoking_partitions_;  // revoked, handover not done yet

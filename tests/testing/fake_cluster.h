@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -144,6 +145,15 @@ class FakeCluster final : public Cluster {
     boost::asio::post(*io_, [this, partitions] { Lose(partitions); });
   }
 
+  // callbacks().delivered_record(article) on the io thread, from any
+  // other thread; waits for the answer.
+  std::pair<int, StateRecord> CallDeliveredRecord(const Article& article) {
+    std::promise<std::pair<int, StateRecord>> answer;
+    boost::asio::post(
+        *io_, [&] { answer.set_value(callbacks_.delivered_record(article)); });
+    return answer.get_future().get();
+  }
+
   bool started() const {
     std::lock_guard lock(mu_);
     return started_;
@@ -180,11 +190,13 @@ class FakeCluster final : public Cluster {
 };
 
 // Forwards to `inner` and records the feed events and the item hashes of
-// the articles handed to it (thread-safe accessors).
+// the articles handed to it (thread-safe accessors). With hold(true) it
+// keeps the articles handed to it (in the sink, not reported) until
+// PostRelease().
 class RecordingSink final : public Sink {
  public:
-  explicit RecordingSink(std::unique_ptr<Sink> inner)
-      : inner_(std::move(inner)) {}
+  RecordingSink(std::unique_ptr<Sink> inner, boost::asio::io_context* io)
+      : inner_(std::move(inner)), io_(io) {}
   std::string_view Name() const override { return inner_->Name(); }
   SinkDestination Route(const Article& a,
                         const FeedSinkOptions& f) const override {
@@ -195,8 +207,34 @@ class RecordingSink final : public Sink {
     {
       std::lock_guard lock(mu_);
       item_hashes_.push_back(article.item_hash);
+      if (hold_) {
+        held_.push_back({article, destination, std::move(done)});
+        return;
+      }
     }
     inner_->Publish(article, destination, std::move(done));
+  }
+  void hold(bool on) {
+    std::lock_guard lock(mu_);
+    hold_ = on;
+  }
+  size_t held() const {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  // Stops holding and hands what was held to the inner sink (io thread).
+  void PostRelease() {
+    boost::asio::post(*io_, [this] {
+      std::vector<Held> held;
+      {
+        std::lock_guard lock(mu_);
+        hold_ = false;
+        held.swap(held_);
+      }
+      for (Held& h : held) {
+        inner_->Publish(h.article, h.destination, std::move(h.done));
+      }
+    });
   }
   void PublishEvent(const FeedEvent& event) override {
     {
@@ -207,6 +245,16 @@ class RecordingSink final : public Sink {
   }
   SinkHealth Health() const override { return inner_->Health(); }
   Result<void> Close(std::chrono::milliseconds timeout) override {
+    std::vector<Held> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    for (Held& h : held) {
+      boost::asio::post(*io_, [done = std::move(h.done)] {
+        done({DeliveryOutcome::kRetry, "closed while held"});
+      });
+    }
     return inner_->Close(timeout);
   }
   std::vector<FeedEvent> events() const {
@@ -219,8 +267,16 @@ class RecordingSink final : public Sink {
   }
 
  private:
+  struct Held {
+    Article article;
+    SinkDestination destination;
+    DeliveryCallback done;
+  };
   std::unique_ptr<Sink> inner_;
+  boost::asio::io_context* io_;
   mutable std::mutex mu_;
+  bool hold_ = false;
+  std::vector<Held> held_;
   std::vector<FeedEvent> events_;
   std::vector<std::string> item_hashes_;
 };
@@ -251,7 +307,7 @@ inline SinkDescriptor WithFakeCluster(SinkDescriptor base,
     auto sink = create(io, settings);
     if (!sink) return sink.error();
     auto cluster = std::make_unique<FakeCluster>(options, &io, hub->log);
-    auto recording = std::make_unique<RecordingSink>(std::move(*sink));
+    auto recording = std::make_unique<RecordingSink>(std::move(*sink), &io);
     hub->cluster = cluster.get();
     hub->sink = recording.get();
     hub->created = true;

@@ -26,6 +26,7 @@
 
 #include "config/sink_registry.h"
 #include "connectors/sinks/jsonl/jsonl_sink_descriptor.h"
+#include "daemon/core/metrics.h"
 #include "daemon/runtime/daemon.h"
 #include "daemon/runtime/feed_partition.h"
 #include "daemon/state/state_changelog.h"
@@ -121,22 +122,7 @@ class ClusterDaemon {
       : hub_(std::make_shared<FakeClusterHub>()), dir_(dir) {
     std::filesystem::create_directories(dir);
     registry_.Add(testing::WithFakeCluster(JsonlSinkDescriptor(), hub_));
-    std::ofstream yaml(dir + "/newsflow.yaml");
-    yaml << "state: {path: " << dir << "/state.db}\n"
-         << "metrics: {listen: \"\"}\n"
-         << "log: {level: warn}\n"
-         << "sinks: [jsonl]\n"
-         << "jsonl_path: " << dir << "/out.jsonl\n"
-         << "scheduler: {min_interval: 1s}\n"
-         << "cluster: {group: g, partitions: " << kPartitions
-         << ", instance: t1}\n"
-         << "feeds:\n";
-    for (const std::string& name : FeedNames()) {
-      yaml << "  - {name: " << name << ", url: \"" << site.base_url()
-           << "/feed/" << name << ".xml\", interval: 1s, full_article: "
-           << "never}\n";
-    }
-    yaml.close();
+    WriteConfig(site, FeedNames());
     DaemonOptions options;
     options.config_path = dir + "/newsflow.yaml";
     options.sinks = &registry_;
@@ -144,6 +130,29 @@ class ClusterDaemon {
         std::thread([this, options] { exit_code_ = Daemon(options).Run(); });
     EXPECT_TRUE(WaitFor([&] { return hub_->created.load(); }, 10s));
     EXPECT_TRUE(WaitFor([&] { return cluster()->started(); }, 10s));
+  }
+
+  // The config file with `feeds` (a SIGHUP reloads it).
+  void WriteConfig(const Site& site, const std::vector<std::string>& feeds) {
+    const std::string& dir = dir_;
+    {
+      std::ofstream yaml(dir + "/newsflow.yaml.tmp");
+      yaml << "state: {path: " << dir << "/state.db}\n"
+           << "metrics: {listen: \"\"}\n"
+           << "log: {level: warn}\n"
+           << "sinks: [jsonl]\n"
+           << "jsonl_path: " << dir << "/out.jsonl\n"
+           << "scheduler: {min_interval: 1s}\n"
+           << "cluster: {group: g, partitions: " << kPartitions
+           << ", instance: t1}\n"
+           << "feeds:\n";
+      for (const std::string& name : feeds) {
+        yaml << "  - {name: " << name << ", url: \"" << site.base_url()
+             << "/feed/" << name << ".xml\", interval: 1s, full_article: "
+             << "never}\n";
+      }
+    }
+    std::filesystem::rename(dir + "/newsflow.yaml.tmp", dir + "/newsflow.yaml");
   }
   ~ClusterDaemon() {
     if (thread_.joinable()) Stop();
@@ -235,6 +244,14 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   for (const std::string& title : d.Titles()) {
     EXPECT_TRUE(owned.contains(title.substr(0, title.find(' ')))) << title;
   }
+  // Ownership in /metrics.
+  auto& metrics = MetricsRegistry::Global();
+  EXPECT_EQ(metrics.GetGauge("newsflow_cluster_partitions_owned", "").value(),
+            1.0);
+  EXPECT_EQ(metrics.GetGauge("newsflow_cluster_feeds_owned", "").value(),
+            static_cast<double>(owned.size()));
+  EXPECT_GE(metrics.GetCounter("newsflow_cluster_rebalances_total", "").value(),
+            1u);
   // The copies handed to the sink carry their item hash.
   for (const std::string& h : d.sink()->item_hashes()) EXPECT_FALSE(h.empty());
   EXPECT_FALSE(d.sink()->item_hashes().empty());
@@ -257,6 +274,20 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   }
   EXPECT_EQ(declared, owned);
 
+  // The record a transactional sink puts in the article's transaction.
+  Article article;
+  article.id = "urn:f0:0";
+  article.feed.id = "f0";
+  article.item_hash = "item-hash";
+  article.content_hash = "content-hash";
+  const auto [partition, record] = d.cluster()->CallDeliveredRecord(article);
+  EXPECT_EQ(partition, p);
+  EXPECT_EQ(record.key, "a/f0/urn:f0:0");
+  auto decoded = DecodeStateRecord(record);
+  ASSERT_TRUE(decoded && decoded->article);
+  EXPECT_EQ(decoded->article->record.item_hash, "item-hash");
+  EXPECT_EQ(decoded->article->record.content_hash, "content-hash");
+
   // Revoke: the feeds stop, the handover completes.
   d.cluster()->PostRevoke({p});
   ASSERT_TRUE(
@@ -275,6 +306,102 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   }
   EXPECT_EQ(events["assigned"], owned);
   EXPECT_EQ(events["revoked"], owned);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+// Revocation waits for the revoked feeds' articles in the sink: `done`
+// comes only after their reports. A loss stops the feeds at once and
+// nothing of theirs is recorded afterwards.
+TEST_F(ClusterDaemonTest, RevokeWaitsForArticlesInTheSinkLostStopsAtOnce) {
+  Site site;
+  ClusterDaemon d(TempDir("revoke"), site);
+  const int p = mapping_.at("f0");
+  const std::set<std::string> owned = FeedsOn(p);
+  d.sink()->hold(true);
+  d.cluster()->PostAssign({p}, {});
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return d.sink()->held() > 0; }, 10s));
+  d.cluster()->PostRevoke({p});
+  std::this_thread::sleep_for(700ms);
+  EXPECT_FALSE(d.cluster()->revoke_done())
+      << "done before the articles in the sink reported";
+  EXPECT_TRUE(d.Titles().empty());
+  d.sink()->PostRelease();
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return d.cluster()->revoke_done(); }, 10s));
+  EXPECT_FALSE(d.Titles().empty());
+
+  // Another partition, then lost.
+  int q = -1;
+  for (const auto& [feed, part] : mapping_) {
+    if (part != p) q = part;
+  }
+  ASSERT_GE(q, 0);
+  const std::set<std::string> other = FeedsOn(q);
+  d.cluster()->PostAssign({q}, {});
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] {
+        std::set<std::string> seen;
+        for (const auto& [feed, inm] : site.Requests()) {
+          if (other.contains(feed)) seen.insert(feed);
+        }
+        return seen == other;
+      },
+      10s));
+  d.cluster()->PostLose({q});
+  std::this_thread::sleep_for(300ms);  // a poll in progress may finish
+  const size_t requests = site.Requests().size();
+  const size_t records = d.records().size();
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(site.Requests().size(), requests) << "a lost feed was polled";
+  EXPECT_EQ(d.records().size(), records) << "a lost feed was recorded";
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+// A reload re-maps the feeds (the mapping depends on the whole list): after
+// it, exactly the feeds the new mapping puts on owned partitions are
+// polled, the added one included. (With these names no existing feed
+// changes partition, so "a moved feed stops" is only checked, not forced.)
+TEST_F(ClusterDaemonTest, ReloadRemapsFeeds) {
+  Site site;
+  ClusterDaemon d(TempDir("reload"), site);
+  const std::vector<int> owned = {0, 1, 2};  // not 3
+  d.cluster()->PostAssign(owned, {});
+  std::set<std::string> expected;
+  for (const auto& [feed, p] : mapping_) {
+    if (p != 3) expected.insert(feed);
+  }
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] { return site.FeedsRequested() == expected; }, 10s));
+  // One more feed whose partition under the new mapping is owned.
+  std::vector<std::string> names = FeedNames();
+  std::map<std::string, int> fresh;
+  for (int i = 0;; ++i) {
+    names.push_back("new-" + std::to_string(i));
+    fresh = AssignFeedPartitions(names, kPartitions);
+    if (fresh.at(names.back()) != 3) break;
+    names.pop_back();
+  }
+  d.WriteConfig(site, names);
+  ::kill(::getpid(), SIGHUP);
+  ASSERT_TRUE(ClusterDaemon::WaitFor(
+      [&] { return site.FeedsRequested().contains(names.back()); }, 10s))
+      << names.back() << " was not started";
+  std::this_thread::sleep_for(500ms);  // polls in progress at the reload end
+  const size_t before = site.Requests().size();
+  std::this_thread::sleep_for(2500ms);
+  const auto r = site.Requests();
+  for (size_t i = before; i < r.size(); ++i) {
+    EXPECT_NE(fresh.at(r[i].first), 3)
+        << r[i].first << " polled on an unowned partition after the reload";
+  }
+  std::set<std::string> polled_after;
+  for (size_t i = before; i < r.size(); ++i) polled_after.insert(r[i].first);
+  std::set<std::string> owned_after;
+  for (const auto& [feed, p] : fresh) {
+    if (p != 3) owned_after.insert(feed);
+  }
+  EXPECT_EQ(polled_after, owned_after);
   EXPECT_EQ(d.Stop(), 0);
 }
 
