@@ -16,8 +16,14 @@
 //     article at least once;
 //   * a fourth daemon joins: 15 +- 4 feeds move, all to it; nothing is
 //     republished (exactly once);
-//   * the broker stalled (SIGSTOP) while a daemon joins, and while one
-//     leaves: nothing lost, nothing twice.
+//   * the broker stalled (SIGSTOP, a private broker) in the middle of a
+//     join, of a leave, and while a daemon is killed -9 (its unanswered
+//     produce requests land after it died): nothing lost; nothing twice
+//     under exactly_once (at-least-once shows the duplicates: the scenario
+//     tells the modes apart);
+//   * daemons stopped (SIGTERM) 40 ms apart, so the last are assigned
+//     partitions while they drain: every one exits 0;
+//   * without `cluster:` one daemon polls every feed (the baseline).
 //
 // Timing: poll interval 2 s, session_timeout 6 s. The tests run one at a
 // time (ctest PROCESSORS 2 + RESOURCE_LOCK): their timing bounds assume the
