@@ -13,8 +13,6 @@
 // "mb_per_s", "precision", "recall", "f1", "predictions": {id: text}} so that
 // bench/extract/peers.py can cross-check the metric and print the table.
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -31,19 +29,9 @@
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/runtime/worker_pool.h"
 #include "tests/daemon/cleaner/extraction_metric.h"
+#include "tests/testing/corpus.h"
 
 namespace {
-
-std::string ReadGzip(const std::string& path) {
-  std::string out;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return out;
-  char buf[65536];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, n);
-  gzclose(f);
-  return out;
-}
 
 struct Page {
   std::string id, url, html, gold;
@@ -73,27 +61,18 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::ifstream in(corpus + "/ground-truth.json");
-  if (!in) {
-    std::fprintf(stderr, "bench_extract: cannot read %s/ground-truth.json\n",
-                 corpus.c_str());
-    return 1;
-  }
-  nlohmann::json gold = nlohmann::json::parse(in, nullptr, false);
-  if (gold.is_discarded() || !gold.is_object()) {
-    std::fprintf(stderr, "bench_extract: bad ground-truth.json\n");
-    return 1;
-  }
   std::vector<Page> pages;
   size_t bytes = 0;
-  for (auto& [id, entry] : gold.items()) {
-    Page p;
-    p.id = id;
-    p.url = entry.value("url", "");
-    p.gold = entry.value("articleBody", "");
-    p.html = ReadGzip(corpus + "/html/" + id + ".html.gz");
-    bytes += p.html.size();
-    pages.push_back(std::move(p));
+  for (auto& page : newsflow::testing::LoadExtractionPagesFrom(corpus)) {
+    bytes += page.html.size();
+    pages.push_back({std::move(page.id), std::move(page.url),
+                     std::move(page.html), std::move(page.article_body)});
+  }
+  if (pages.empty()) {
+    std::fprintf(stderr,
+                 "bench_extract: no pages under %s (ground-truth.json)\n",
+                 corpus.c_str());
+    return 1;
   }
 
   std::vector<std::string> predictions(pages.size());

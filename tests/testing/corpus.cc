@@ -46,7 +46,10 @@ std::string ReadGzip(const std::string& path) {
 }  // namespace
 
 std::vector<ExtractionPage> LoadExtractionPages(const std::string& sub) {
-  const std::string dir = CorpusPath(sub);
+  return LoadExtractionPagesFrom(CorpusPath(sub));
+}
+
+std::vector<ExtractionPage> LoadExtractionPagesFrom(const std::string& dir) {
   std::ifstream in(dir + "/ground-truth.json");
   if (!in) return {};
   const nlohmann::json gold = nlohmann::json::parse(in, nullptr, false);

@@ -42,6 +42,9 @@ struct ExtractionPage {
 // its ground-truth.json is missing or unreadable.
 std::vector<ExtractionPage> LoadExtractionPages(const std::string& sub);
 
+// The same from the split directory `dir` itself (bench/extract's --corpus).
+std::vector<ExtractionPage> LoadExtractionPagesFrom(const std::string& dir);
+
 }  // namespace newsflow::testing
 
 // Use at the top of a TEST body or a fixture's SetUp (it may return).

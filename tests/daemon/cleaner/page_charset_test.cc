@@ -8,17 +8,12 @@
 
 #include "daemon/cleaner/html_cleaner.h"
 #include "daemon/core/words.h"
+#include "tests/testing/hex.h"
 
 namespace newsflow {
 namespace {
 
-std::string FromHex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(
-        std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using testing::FromHex;
 
 bool HasC1Control(std::string_view utf8) {
   for (size_t i = 0; i + 1 < utf8.size(); ++i) {

@@ -4,16 +4,12 @@
 
 #include <string>
 
+#include "tests/testing/hex.h"
+
 namespace newsflow {
 namespace {
 
-std::string FromHex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(
-        std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using testing::FromHex;
 
 std::string Decode(std::string_view body, std::string_view content_type,
                    DocumentKind kind, std::string* encoding = nullptr,

@@ -29,6 +29,9 @@ TEST(CanonicalizeUrlTest, IsTheUrlABrowserWouldLoad) {
   EXPECT_EQ(CanonicalizeUrl("https://b\xC3\xBC"
                             "cher.example/a b"),
             "https://xn--bcher-kva.example/a%20b");
+  // An empty path is "/": a feed's "http://example.org" (kept as written in
+  // `url`) and "http://example.org/" are one resource.
+  EXPECT_EQ(CanonicalizeUrl("http://Example.org"), "http://example.org/");
   EXPECT_EQ(CanonicalizeUrl(" https://example.com/a\n"),
             "https://example.com/a");
   EXPECT_EQ(CanonicalizeUrl("https://example.com/a?utm%5Fsource=x&id=1"),

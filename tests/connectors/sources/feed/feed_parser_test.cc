@@ -269,6 +269,67 @@ TEST(FeedParserTest, LastRssLinkWins) {
   EXPECT_EQ(r->items[0].link, "http://a.example/1");
 }
 
+// The conformance corpus's sources disagree on these inputs (same shape,
+// different expectations; connectors/sources/feed/README.md "Known gaps").
+// Each choice is the one a consumer is best served by and that costs the
+// fewest assertions; this test keeps a later change from flipping one by
+// accident.
+TEST(FeedParserTest, ContestedConformanceChoices) {
+  // Links as written (gofeed, 19 assertions), not in the browser's form
+  // "http://example.org/" (feed-rs, 9): the article's canonical_url carries
+  // that form (CanonicalizeUrlTest).
+  auto rss = ParseFeed(
+      "<rss version=\"2.0\"><channel><link>http://example.org</link>"
+      "<item><link>https://example.org</link>"
+      "<author>ed@example.org (Ann Lee)</author>"
+      "<description>a&nbsp;b &lt;b&gt;x&lt;/b&gt;&lt;br/&gt;"
+      "&lt;img src=\"i.png\" alt=\"\"&gt;</description></item>"
+      "</channel></rss>");
+  ASSERT_TRUE(rss) << rss.error().ToString();
+  EXPECT_EQ(rss->link, "http://example.org");
+  ASSERT_EQ(rss->items.size(), 1u);
+  const FeedItem& item = rss->items[0];
+  EXPECT_EQ(item.link, "https://example.org");
+  // RSS "email (Name)": the name (feed-rs's serde fixture says "author").
+  EXPECT_EQ(item.author, "Ann Lee");
+  // An entity XML does not define is decoded (feedparser, gofeed; feed-rs
+  // keeps "&nbsp;", the same HTML); escaped HTML stays as the feed wrote it
+  // (gofeed, feed-rs; feedparser re-serializes it as "<br />").
+  EXPECT_EQ(item.summary,
+            "a\xC2\xA0"
+            "b <b>x</b><br/><img src=\"i.png\" alt=\"\">");
+
+  auto json =
+      ParseFeed(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
+                R"("home_page_url":"https://example.org","items":[{"id":"1",)"
+                R"("url":"https://example.org"}]})");
+  ASSERT_TRUE(json) << json.error().ToString();
+  EXPECT_EQ(json->link, "https://example.org");
+  ASSERT_EQ(json->items.size(), 1u);
+  EXPECT_EQ(json->items[0].link, "https://example.org");
+
+  // Atom author with an e-mail: `author` is the name (gofeed, feed-rs);
+  // feedparser's "name (email)" is its own display format.
+  auto atom = ParseFeed(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title>t</title>"
+      "<author><name>Ann</name><email>a@example.org</email></author>"
+      "</entry></feed>");
+  ASSERT_TRUE(atom) << atom.error().ToString();
+  ASSERT_EQ(atom->items.size(), 1u);
+  EXPECT_EQ(atom->items[0].author, "Ann");
+  ASSERT_EQ(atom->items[0].authors.size(), 1u);
+  EXPECT_EQ(atom->items[0].authors[0].email, "a@example.org");
+
+  // Atom 0.3 inline XHTML keeps its div (feedparser, 15 assertions; gofeed
+  // strips it, 2): Atom 0.3 has no wrapper-div rule, unlike Atom 1.0.
+  auto atom03 = ParseFeed(
+      "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">"
+      "<title type=\"application/xhtml+xml\"><div "
+      "xmlns=\"http://www.w3.org/1999/xhtml\"><p>T</p></div></title></feed>");
+  ASSERT_TRUE(atom03) << atom03.error().ToString();
+  EXPECT_EQ(atom03->title, "<div><p>T</p></div>");
+}
+
 // A GUID shared by items with different links is dropped on all of them
 // (their links identify them); the same GUID and link twice is one story
 // and stays; items without GUID and link get a content-derived GUID that is
