@@ -70,6 +70,19 @@ std::optional<std::string> CheckFeedName(const std::string& name) {
          " (use 1-128 of A-Z a-z 0-9 . _ -)";
 }
 
+// cluster.group and cluster.instance: they name topics/streams and the
+// transactional identity, so the broker-safe alphabet only.
+std::optional<std::string> CheckClusterName(const std::string& name,
+                                            bool allow_empty) {
+  if (name.empty() && allow_empty) return std::nullopt;
+  bool ok = !name.empty() && name.size() <= 200;
+  for (char c : name) {
+    ok = ok && (IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-');
+  }
+  if (ok) return std::nullopt;
+  return "invalid name " + Quote(name) + " (use 1-200 of A-Z a-z 0-9 . _ -)";
+}
+
 std::optional<std::string> CheckNonEmpty(const std::string& s) {
   if (s.empty()) return "must not be empty";
   return std::nullopt;
@@ -279,6 +292,14 @@ class Loader {
         [this](const YAML::Node& n, const std::string& path) -> Result<void> {
           return ReadFilters(n, path, &cfg_.filters);
         }});
+    ClusterOptions cluster;
+    top.push_back(Field{
+        "cluster",
+        [this, &cluster](const YAML::Node& n,
+                         const std::string& path) -> Result<void> {
+          cluster_node_ = n;
+          return yaml_fields::ReadMap(src_, n, path, ClusterFields(&cluster));
+        }});
     top.push_back(
         Field{"sinks",
               [this, &sinks_node](const YAML::Node& n,
@@ -331,6 +352,11 @@ class Loader {
       }
     }
 
+    if (cluster_node_.IsDefined() && !cluster_node_.IsNull()) {
+      if (auto r = CheckCluster(cluster); !r) return r.error();
+      cfg_.cluster = std::move(cluster);
+    }
+
     // `defaults:` must be applied before feeds whatever the key order.
     FeedConfig feed_template;
     if (auto r = yaml_fields::ReadMap(src_, defaults_node, "defaults",
@@ -353,6 +379,64 @@ class Loader {
             const YAML::Node& n, const std::string& path) -> Result<void> {
           return yaml_fields::ReadMap(src_, n, path, fields);
         }};
+  }
+
+  // `cluster:` (issue 15). Its presence is what turns cluster mode on.
+  std::vector<Field> ClusterFields(ClusterOptions* c) {
+    return {
+        Field{"group",
+              [this, c](const YAML::Node& n, const std::string& path) {
+                return Str("group", &c->group,
+                           [](const std::string& s) {
+                             return CheckClusterName(s, false);
+                           })
+                    .read(n, path);
+              }},
+        Enum<bool>("exactly_once", &c->exactly_once,
+                   {{"false", false}, {"true", true}}),
+        Int("partitions", &c->partitions, 1, 100000),
+        Field{"instance",
+              [this, c](const YAML::Node& n, const std::string& path) {
+                return Str("instance", &c->instance,
+                           [](const std::string& s) {
+                             return CheckClusterName(s, true);
+                           })
+                    .read(n, path);
+              }},
+        Dur<std::chrono::milliseconds>("session_timeout", &c->session_timeout,
+                                       3s, 300s),
+        Dur<std::chrono::milliseconds>("commit_interval", &c->commit_interval,
+                                       10ms, 60s),
+    };
+  }
+
+  // Cross-field rules of `cluster:`: a group, and exactly one listed sink
+  // that can carry a cluster (fan-out + cluster is not defined).
+  Result<void> CheckCluster(const ClusterOptions& c) {
+    if (!cluster_node_.IsMap()) {
+      return src_.ErrorAt(cluster_node_,
+                          "cluster: must be a map with at least `group`");
+    }
+    if (c.group.empty()) {
+      return src_.ErrorAt(cluster_node_,
+                          "cluster: missing required key \"group\"");
+    }
+    if (cfg_.sinks.size() != 1) {
+      return src_.ErrorAt(cluster_node_,
+                          "cluster: needs exactly one sink in `sinks:` (" +
+                              std::to_string(cfg_.sinks.size()) +
+                              " listed; fan-out is not defined in cluster "
+                              "mode)");
+    }
+    const SinkDescriptor* d = sinks_.Find(cfg_.sinks.front());
+    assert(d != nullptr);
+    if (!d->create_cluster) {
+      return src_.ErrorAt(cluster_node_,
+                          "cluster: sink " + Quote(d->type) +
+                              " cannot carry a cluster (use a sink that "
+                              "can, see docs/cluster.md)");
+    }
+    return {};
   }
 
   Field Keep(std::string_view key, YAML::Node* out) {
@@ -456,6 +540,10 @@ class Loader {
     }
     for (const char* key : {"sinks", "include", "opml", "filters"})
       out.push_back(key);
+    ClusterOptions cluster;
+    for (const Field& f : ClusterFields(&cluster)) {
+      out.push_back("cluster." + std::string(f.key));
+    }
     for (const SinkDescriptor& d : sinks_.descriptors()) {
       for (std::string& path : d.known_paths()) out.push_back(std::move(path));
     }
@@ -1137,6 +1225,7 @@ class Loader {
   std::map<std::string, std::string> names_;
   DaemonConfig cfg_;
   YAML::Mark max_interval_mark_ = YAML::Mark::null_mark();
+  YAML::Node cluster_node_;  // `cluster:` as written (for error marks)
   YAML::Mark max_body_mark_ = YAML::Mark::null_mark();
   YAML::Mark body_budget_mark_ = YAML::Mark::null_mark();
 };

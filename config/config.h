@@ -18,11 +18,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "daemon/core/cluster.h"
 #include "daemon/core/error.h"
 
 namespace newsflow {
@@ -212,6 +214,10 @@ struct DaemonConfig {
   std::vector<FeedConfig> feeds;
   // Global article filters (`filters:`), for every feed. Issue 13.
   FilterConfig filters;
+  // `cluster:` (issue 15, docs/cluster.md): several daemons share the feeds
+  // through the one listed sink's cluster (SinkDescriptor::create_cluster).
+  // Absent: single node, nothing changes.
+  std::optional<ClusterOptions> cluster;
   std::string source_path;  // file (or source name) this was loaded from
 
   // REQUIRES: `type` registered when this config was loaded.

@@ -19,6 +19,14 @@ constexpr ReloadClass kFeed = ReloadClass::kFeedRestart;
     return a.field == b.field;                               \
   }
 
+// The same for a field of the optional `cluster:` section (present on one
+// side only = different).
+#define NF_SAME_CLUSTER(field)                                               \
+  [](const DaemonConfig& a, const DaemonConfig& b) -> bool {                 \
+    return a.cluster.has_value() == b.cluster.has_value() &&                 \
+           (!a.cluster.has_value() || a.cluster->field == b.cluster->field); \
+  }
+
 const std::vector<ConfigField>& OwnFields() {
   static const std::vector<ConfigField> fields = {
       {"sinks", kRestart, "[<first registered sink>]",
@@ -100,6 +108,24 @@ const std::vector<ConfigField>& OwnFields() {
       {"filters", kLive, "{}",
        "global article filters: {include: [rule], exclude: [rule]}",
        NF_SAME(filters)},
+      {"cluster.group", kRestart, "",
+       "cluster mode: group id of the daemons sharing the feeds (required)",
+       NF_SAME_CLUSTER(group)},
+      {"cluster.exactly_once", kRestart, "false",
+       "commit articles and feed state in one transaction",
+       NF_SAME_CLUSTER(exactly_once)},
+      {"cluster.partitions", kRestart, "60",
+       "partitions of the internal streams (an existing stream keeps its own)",
+       NF_SAME_CLUSTER(partitions)},
+      {"cluster.instance", kRestart, "<host name>",
+       "this daemon's stable name in the group (fences its old incarnation)",
+       NF_SAME_CLUSTER(instance)},
+      {"cluster.session_timeout", kRestart, "10s",
+       "a daemon silent this long loses its feeds (3s..300s)",
+       NF_SAME_CLUSTER(session_timeout)},
+      {"cluster.commit_interval", kRestart, "200ms",
+       "exactly_once: how often the open transaction commits",
+       NF_SAME_CLUSTER(commit_interval)},
       {"include", kFeed, "",
        "more files with feeds: lists (globs, directories, files)"},
       {"opml", kFeed, "", "OPML files whose outlines become feeds"},
@@ -130,6 +156,7 @@ const std::vector<ConfigField>& OwnFields() {
 }
 
 #undef NF_SAME
+#undef NF_SAME_CLUSTER
 
 }  // namespace
 

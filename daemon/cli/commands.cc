@@ -44,6 +44,8 @@ constexpr char kUsage[] =
     "or\n"
     "                                 .html.gz); --jsonl prints one object per "
     "file\n"
+    "  cluster status [--config FILE]  cluster mode: which instance owns "
+    "which feed\n"
     "  --version, --help; COMMAND --help for a command's options\n"
     "\n"
     "signals (run):\n"
@@ -118,6 +120,15 @@ constexpr CommandHelp kCommandHelp[] = {
      "                     is used as the HTTP header's would be)\n"
      "  --jsonl            one JSON object per file (default with several "
      "files)\n"},
+    {"cluster",
+     "usage: newsflowd cluster status [--config FILE]\n"
+     "\n"
+     "Cluster mode (docs/cluster.md): ask the group's coordinator which\n"
+     "daemon owns which partition and print, per configured feed, its\n"
+     "partition and owning instance (\"-\" = unowned), then a summary.\n"
+     "Exit 1 with one line when the group cannot be reached.\n"
+     "  --config FILE  the configuration file (default\n"
+     "                 /etc/newsflow/newsflow.yaml)\n"},
 };
 
 // True (and the help printed) when args[1..] asks for COMMAND's help.
@@ -372,6 +383,16 @@ int RunCommandLine(const std::vector<std::string>& args) {
     if (a.positional.size() != 1) return Usage("fetch takes one URL");
     return RunFetchCommand(a.positional[0], a.Has("--full-article"),
                            a.Get("--config"), a.Get("--proxy"));
+  }
+  if (command == "cluster") {
+    auto a = ParseArgs(args, 1, {}, {"--config"});
+    if (!a.error.empty()) return Usage(a.error);
+    if (a.positional.size() != 1 || a.positional[0] != "status") {
+      return Usage("cluster takes one subcommand: status");
+    }
+    return RunClusterStatusCommand(
+        a.Has("--config") ? a.Get("--config") : "/etc/newsflow/newsflow.yaml",
+        BuiltinSinks());
   }
   return Usage("unknown command \"" + command + "\"");
 }

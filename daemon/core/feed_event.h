@@ -12,7 +12,9 @@
 namespace newsflow {
 
 struct FeedEvent {
-  // "fetch_failed" | "recovered" | "moved" | "id_policy_changed".
+  // "fetch_failed" | "recovered" | "moved" | "id_policy_changed", and in
+  // cluster mode (issue 15) "assigned" | "revoked" (details: partition,
+  // instance; reason "lost" for a loss without handover).
   std::string type;
   std::string feed_id;   // feed name from config
   std::string feed_url;  // configured URL

@@ -42,18 +42,24 @@ Result<void> Daemon::Impl::Start() {
   store_ = std::move(*store);
   stories_ = std::make_unique<StoryIndex>(store_.get());
 
-  // The loader accepted only registered types, and at least one.
-  std::vector<std::unique_ptr<Sink>> sinks;
-  for (const std::string& type : config_.sinks) {
-    const SinkDescriptor* descriptor = sink_types_.Find(type);
-    assert(descriptor != nullptr);
-    auto sink = descriptor->create(io_, config_.SinkSettingsFor(type));
-    if (!sink) return sink.error();
-    sinks.push_back(std::move(*sink));
+  if (config_.cluster) {
+    // Cluster mode (issue 15): the one listed sink makes the cluster and
+    // the sink bound to it.
+    if (auto created = CreateCluster(); !created) return created.error();
+  } else {
+    // The loader accepted only registered types, and at least one.
+    std::vector<std::unique_ptr<Sink>> sinks;
+    for (const std::string& type : config_.sinks) {
+      const SinkDescriptor* descriptor = sink_types_.Find(type);
+      assert(descriptor != nullptr);
+      auto sink = descriptor->create(io_, config_.SinkSettingsFor(type));
+      if (!sink) return sink.error();
+      sinks.push_back(std::move(*sink));
+    }
+    assert(!sinks.empty());
+    sink_ = sinks.size() == 1 ? std::move(sinks.front())
+                              : std::make_unique<FanoutSink>(std::move(sinks));
   }
-  assert(!sinks.empty());
-  sink_ = sinks.size() == 1 ? std::move(sinks.front())
-                            : std::make_unique<FanoutSink>(std::move(sinks));
 
   HttpClientOptions http_options;
   http_options.default_user_agent = config_.http.user_agent;
@@ -85,15 +91,25 @@ Result<void> Daemon::Impl::Start() {
                                   config_.pipeline.max_in_flight, outbox_max);
   log_->info("Outbox ready. max_bytes={}{}", outbox_max,
              config_.outbox.max_bytes > 0 ? "" : " (automatic)");
+  if (cluster_mode()) {
+    // Nothing is delivered before the first assignment, and then only
+    // entries of owned feeds.
+    publisher_->SetOwnership(
+        [this](const std::string& feed) { return OwnsFeed(feed); });
+    publisher_->StopDelivering();
+  }
   // What the last run left is delivered before anything newer.
   if (auto resumed = publisher_->Resume(); !resumed) return resumed.error();
   events_ = std::make_unique<FeedEvents>(*sink_);
+  // Cluster mode: feeds start when their partitions are assigned.
+  if (cluster_mode()) return StartCluster();
   for (const FeedConfig& feed : config_.feeds) StartFeed(feed);
   return {};
 }
 
 void Daemon::Impl::StartFeed(const FeedConfig& feed,
                              std::chrono::steady_clock::time_point resume_at) {
+  if (!OwnsFeed(feed.name)) return;  // cluster mode: another daemon's feed
   DeclareFeedSeries(feed.name);
   PollerEnv env;
   env.http = http_.get();
@@ -183,6 +199,14 @@ void Daemon::Impl::BeginShutdown(const char* why) {
       std::chrono::steady_clock::now() + config_.pipeline.drain_timeout;
   ExtendStopTimeout();
   for (auto& [name, poller] : pollers_) poller->Stop();
+  if (cluster_ && !left_cluster_) {
+    // Hands the owned partitions over (revoked: their articles in the sink
+    // are waited for) and leaves the group, within the drain.
+    cluster_->Leave(config_.pipeline.drain_timeout, [this] {
+      left_cluster_ = true;
+      log_->info("Left the cluster.");
+    });
+  }
   // Unfinished page or feed fetches are abandoned: their items were not
   // published, so they are simply fetched again on the next start.
   if (http_) http_->CancelAll();
@@ -239,7 +263,8 @@ Awaitable<void> Daemon::Impl::Supervise() {
       next_watchdog = now + *watchdog;
     }
     std::erase_if(retiring_, [](const auto& p) { return p->finished(); });
-    if (options_.once && !stopping_ && running_pollers_ == 0) {
+    if (options_.once && !stopping_ && running_pollers_ == 0 &&
+        (!cluster_mode() || first_assignment_seen_)) {
       BeginShutdown("--once: every feed polled");
     }
     if (stopping_) {
@@ -250,7 +275,7 @@ Awaitable<void> Daemon::Impl::Supervise() {
       const bool pollers_done = running_pollers_ == 0;
       const bool idle = publisher_->in_flight() == 0 &&
                         (!drain_outbox_ || publisher_->outbox_articles() == 0);
-      if ((pollers_done && idle) || now >= drain_deadline_) {
+      if ((pollers_done && idle && left_cluster_) || now >= drain_deadline_) {
         if (!idle) {
           log_->warn(
               "Drain deadline passed; undelivered articles stay in the "
@@ -336,7 +361,9 @@ Daemon::~Daemon() = default;
 
 int Daemon::Run() {
   // Under systemd these lines are errors for `journalctl -p err` ("<3>").
-  auto config = LoadConfigFile(options_.config_path, BuiltinSinks());
+  const SinkRegistry& sinks =
+      options_.sinks != nullptr ? *options_.sinks : BuiltinSinks();
+  auto config = LoadConfigFile(options_.config_path, sinks);
   if (!config) {
     std::fprintf(stderr, "%snewsflowd: %s\n", StderrErrorPrefix(),
                  config.error().ToString().c_str());
@@ -350,7 +377,7 @@ int Daemon::Run() {
   }
   // SIGPIPE would kill us on a closed stdout (jsonl sink piped to head).
   std::signal(SIGPIPE, SIG_IGN);
-  Impl impl(options_, std::move(*config), BuiltinSinks());
+  Impl impl(options_, std::move(*config), sinks);
   return impl.Run();
 }
 

@@ -14,11 +14,17 @@
 
 namespace newsflow {
 
+class SinkRegistry;
+
 struct DaemonOptions {
   // YAML config file; loaded at start and on SIGHUP.
   std::string config_path = "/etc/newsflow/newsflow.yaml";
   // Poll every feed once, drain, exit (cron jobs, tests, debugging).
   bool once = false;
+  // The sink types; null = the built-in ones (connectors/builtin.h). Tests
+  // pass their own (e.g. one that can carry a fake cluster). Must outlive
+  // Run().
+  const SinkRegistry* sinks = nullptr;
 };
 
 class Daemon {

@@ -98,6 +98,7 @@ std::string Daemon::Impl::StatusLine() const {
   if (sink_ && announced_ready_) {
     if (SinkHealth h = sink_->Health(); !h.ok) status += "; " + h.problem;
   }
+  if (cluster_mode()) status += "; " + ClusterStatusLine();
   if (!restart_pending_.empty()) {
     status += "; restart needed for " + restart_pending_;
   }
@@ -157,6 +158,7 @@ void Daemon::Impl::CollectMetrics() {
       .Set(sink_ && sink_->Health().ok ? 1 : 0);
   r.GetGauge("newsflow_ready", "1 when /readyz answers 200.")
       .Set(NotReadyReason() ? 0 : 1);
+  UpdateClusterMetrics();
 }
 
 namespace {

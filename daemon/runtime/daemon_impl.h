@@ -17,11 +17,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "config/sink_registry.h"
+#include "daemon/core/cluster.h"
 #include "daemon/core/sink.h"
 #include "daemon/runtime/async_util.h"
 #include "daemon/runtime/daemon.h"
@@ -66,6 +68,35 @@ class Daemon::Impl {
   Awaitable<void> HandleSignals();
   Awaitable<void> Supervise();
 
+  // daemon_cluster.cc (issue 15): cluster mode. Nothing here runs without
+  // `cluster:`.
+  bool cluster_mode() const { return cluster_ != nullptr; }
+  // Creates the cluster and its sink (instead of the listed sink).
+  Result<void> CreateCluster();
+  // Joins the group (after the publisher resumed; no feed starts here).
+  Result<void> StartCluster();
+  // Recomputes feed_partitions_ from config_.feeds.
+  void MapFeeds();
+  // Whether `feed` may be polled / delivered now.
+  bool OwnsFeed(const std::string& feed) const;
+  // Starts the owned feeds that do not run, stops the running ones not
+  // owned (after an assignment or a reload that moved feeds).
+  void ReconcileOwnedFeeds();
+  void OnAssigned(std::vector<int> partitions, std::vector<StateRecord> state);
+  void OnRevoked(std::vector<int> partitions, std::function<void()> done);
+  void OnLost(std::vector<int> partitions);
+  std::pair<int, StateRecord> DeliveredRecord(const Article& article);
+  // StateStore observer: mirrors writes of owned feeds to Record().
+  void MirrorStateChange(const StateChange& change);
+  // Waits until none of `feeds` has an article in the sink and their
+  // pollers ended (bounded by session_timeout), then calls `done`.
+  Awaitable<void> FinishRevocation(std::vector<std::string> feeds,
+                                   std::vector<int> partitions,
+                                   std::function<void()> done);
+  std::vector<std::string> FeedsOf(const std::vector<int>& partitions) const;
+  void UpdateClusterMetrics();
+  std::string ClusterStatusLine() const;
+
   // daemon_reload.cc: SIGHUPs within kReloadDebounce make one reload.
   void RequestReload();
   void Reload();
@@ -89,7 +120,20 @@ class Daemon::Impl {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<StoryIndex> stories_;  // story ids, on store_ (issue 13)
+  // Cluster mode (issue 15): null without `cluster:`. Outlives the sink
+  // bound to it, as in ClusterParts (member order).
+  std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<Sink> sink_;
+  std::string cluster_instance_;  // cluster.instance, or the host name
+  std::map<std::string, int> feed_partitions_;  // every configured feed
+  std::set<int> owned_partitions_;              // assigned, not revoked
+  std::set<int> revoking_partitions_;  // revoked, handover not done yet
+  bool restoring_ = false;  // applying restored records: not mirrored
+  bool first_assignment_seen_ = false;
+  bool left_cluster_ = true;  // Leave() finished (true: not in a cluster)
+  uint64_t cluster_rebalances_ = 0;
+  uint64_t tx_committed_seen_ = 0;
+  uint64_t tx_aborted_seen_ = 0;
   std::unique_ptr<HttpClient> http_;
   // Parsing and cleaning; after io_ so it is joined first.
   std::unique_ptr<WorkerPool> workers_;

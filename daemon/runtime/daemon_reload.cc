@@ -108,6 +108,7 @@ void Daemon::Impl::Reload() {
   }
   for (const auto& name : to_stop) StopFeed(name);
   config_.feeds = fresh->feeds;
+  if (cluster_mode()) MapFeeds();  // before StartFeed asks who owns what
   for (const FeedConfig& f : config_.feeds) {
     if (pollers_.contains(f.name)) continue;
     auto was = schedule.find(f.name);
@@ -117,6 +118,13 @@ void Daemon::Impl::Reload() {
     } else {
       StartFeed(f, was->second);
     }
+  }
+
+  if (cluster_mode()) {
+    // The mapping depends on the whole feed list: an added or removed feed
+    // may move others between partitions (and so between daemons).
+    ReconcileOwnedFeeds();
+    publisher_->OwnershipChanged();
   }
 
   restart_pending_ = Join(restart);

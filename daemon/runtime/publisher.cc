@@ -211,6 +211,94 @@ Awaitable<void> Publisher::Durable() {
 
 void Publisher::StopDelivering() { delivering_ = false; }
 
+void Publisher::StartDelivering() {
+  delivering_ = true;
+  Dispatch();
+}
+
+void Publisher::Park(const Loaded& entry) {
+  parked_.emplace(entry.seq, ParkedRow{entry.article.feed.id, entry.article.id,
+                                       entry.article.content_hash});
+}
+
+bool Publisher::MaySend(const Loaded& entry) {
+  if (!owns_feed_) return true;
+  if (!owns_feed_(entry.article.feed.id)) {
+    Park(entry);
+    return false;
+  }
+  auto recorded = store_.FindArticle(entry.article.id);
+  if (recorded && recorded->has_value() && !(*recorded)->tombstone &&
+      (*recorded)->content_hash == entry.article.content_hash) {
+    // Delivered by the feed's previous owner (the restored changelog says
+    // so): removed without sending.
+    log_->info(
+        "Outbox entry already delivered by the feed's previous owner; "
+        "removed. id={} feed={}",
+        entry.article.id, entry.article.feed.id);
+    acks_.push_back({entry.seq, std::nullopt});
+    acked_ids_.push_back(entry.article.id);
+    ScheduleFlush();
+    return false;
+  }
+  return true;
+}
+
+void Publisher::OwnershipChanged() {
+  if (!owns_feed_) return;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (owns_feed_(it->second.article.feed.id)) {
+      ++it;
+      continue;
+    }
+    Park(it->second);
+    it = held_.erase(it);
+  }
+  Dispatch();
+}
+
+void Publisher::Reconcile(const std::set<std::string>& feeds) {
+  size_t removed = 0, restored = 0;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (!feeds.contains(it->second.feed)) {
+      ++it;
+      continue;
+    }
+    const int64_t seq = it->first;
+    const ParkedRow row = it->second;
+    it = parked_.erase(it);
+    auto recorded = store_.FindArticle(row.id);
+    if (recorded && recorded->has_value() && !(*recorded)->tombstone &&
+        (*recorded)->content_hash == row.content_hash) {
+      acks_.push_back({seq, std::nullopt});
+      acked_ids_.push_back(row.id);
+      ++removed;
+      continue;
+    }
+    auto rows = store_.OutboxLoad(seq - 1, 1);
+    if (!rows || rows->empty() || rows->front().seq != seq) continue;
+    OutboxEntry& e = rows->front();
+    auto article = ArticleFromJson(e.value);
+    auto destination = DecodeDestination(e.destination);
+    if (!article || !destination) continue;  // Dispatch reports damage
+    Loaded l;
+    l.seq = seq;
+    l.item_hash = std::move(e.item_hash);
+    l.article = std::move(*article);
+    l.destination = std::move(*destination);
+    held_.emplace(seq, std::move(l));
+    ++restored;
+  }
+  if (removed + restored > 0) {
+    log_->info(
+        "Outbox reconciled for assigned feeds. feeds={} removed={} "
+        "deliverable={}",
+        feeds.size(), removed, restored);
+  }
+  if (removed > 0) ScheduleFlush();
+  Dispatch();
+}
+
 void Publisher::ScheduleFlush() {
   if (flush_posted_) return;
   flush_posted_ = true;
@@ -337,7 +425,7 @@ void Publisher::Dispatch() {
       }
       Loaded entry = std::move(it->second);
       it = held_.erase(it);
-      Send(std::move(entry));
+      if (MaySend(entry)) Send(std::move(entry));
     }
     if (next_retry) ArmRetry(*next_retry);
     if (held_.size() + in_flight_ >= window || loaded_through_ >= last_seq_) {
@@ -390,6 +478,10 @@ void Publisher::Dispatch() {
 void Publisher::Send(Loaded entry) {
   ++in_flight_;
   in_flight_keys_.insert(entry.article.id);
+  ++in_flight_by_feed_[entry.article.feed.id];
+  // The copy the sink gets carries the item hash it was built from (not
+  // serialized; a transactional sink's delivered record needs it).
+  entry.article.item_hash = entry.item_hash;
   auto shared = std::make_shared<Loaded>(std::move(entry));
   const auto started = std::chrono::steady_clock::now();
   sink_.Publish(shared->article, shared->destination,
@@ -405,6 +497,10 @@ void Publisher::Send(Loaded entry) {
 void Publisher::OnReport(Loaded entry, DeliveryReport report) {
   --in_flight_;
   in_flight_keys_.erase(entry.article.id);
+  if (auto it = in_flight_by_feed_.find(entry.article.feed.id);
+      it != in_flight_by_feed_.end() && --it->second == 0) {
+    in_flight_by_feed_.erase(it);
+  }
   const std::string& feed = entry.article.feed.id;
   if (report.outcome == DeliveryOutcome::kRetry) {
     ++stats_.retried;

@@ -41,6 +41,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -130,6 +131,32 @@ class Publisher {
   // stays in the outbox). Reports of those in the sink still count.
   void StopDelivering();
 
+  // --- cluster mode (issue 15, docs/cluster.md) ---
+  // Entries of feeds for which `owns_feed` is false are not handed to the
+  // sink: they are parked (kept on disk, not in memory; their `done` is
+  // dropped, like at a stop) until Reconcile() of their feed. With it set,
+  // an entry whose article the store already records with the same content
+  // hash (delivered by the instance that owned the feed before) is removed
+  // without sending. Set before Resume(); empty = every feed (single node).
+  void SetOwnership(std::function<bool(const std::string& feed)> owns_feed) {
+    owns_feed_ = std::move(owns_feed);
+  }
+  // (Re)starts handing entries to the sink after StopDelivering() or a
+  // start in cluster mode before the first assignment.
+  void StartDelivering();
+  // The owned set changed: parks what is held of feeds no longer owned.
+  void OwnershipChanged();
+  // `feeds` were assigned (their restored state is in the store): parked
+  // entries whose article is recorded with the same content hash are
+  // removed without sending, the others become deliverable again.
+  void Reconcile(const std::set<std::string>& feeds);
+  // Entries of `feed` in the sink now (revocation waits for 0).
+  size_t InSinkOf(const std::string& feed) const {
+    auto it = in_flight_by_feed_.find(feed);
+    return it == in_flight_by_feed_.end() ? 0 : it->second;
+  }
+  size_t parked() const { return parked_.size(); }
+
   // Shutdown, after the io_context stopped: stops delivering and commits
   // what is batched (the last reports).
   void FlushNow() {
@@ -181,6 +208,10 @@ class Publisher {
   void OnReport(Loaded entry, DeliveryReport report);
   void ArmRetry(std::chrono::steady_clock::time_point at);
   void ReleasePending(const std::string& id);
+  // Cluster mode: false when `entry` must not be sent now (parked, or
+  // removed because the store records it delivered).
+  bool MaySend(const Loaded& entry);
+  void Park(const Loaded& entry);
 
   asio::any_io_executor executor_;
   Sink& sink_;
@@ -216,6 +247,15 @@ class Publisher {
   AsyncEvent room_;     // the outbox has room again (WaitForRoom)
   size_t room_waiters_ = 0;
   PublisherStats stats_;
+  // Cluster mode (empty: single node).
+  std::function<bool(const std::string&)> owns_feed_;
+  struct ParkedRow {
+    std::string feed;
+    std::string id;
+    std::string content_hash;
+  };
+  std::map<int64_t, ParkedRow> parked_;  // by seq
+  std::unordered_map<std::string, size_t> in_flight_by_feed_;
   std::shared_ptr<spdlog::logger> log_;
   Gauge* articles_gauge_ = nullptr;  // the registry's, for ever
   Gauge* bytes_gauge_ = nullptr;

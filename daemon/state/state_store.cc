@@ -578,6 +578,47 @@ Result<void> StateStore::MarkPublished(const ArticleRecord& record) {
     Statements::Run(stmts_->rollback.Use());
     return e;
   }
+  if (observer_) NotifyArticle(record.id);
+  return {};
+}
+
+void StateStore::NotifyArticle(const std::string& id) {
+  auto found = FindArticle(id);
+  if (!found || !found->has_value() || (*found)->tombstone) return;
+  StateChange change;
+  change.article = &**found;
+  Notify(change);
+}
+
+Result<void> StateStore::PutArticle(const ArticleRecord& record) {
+  assert(!record.id.empty());
+  if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
+    return SqlError("PutArticle: begin");
+  }
+  bool ok = true;
+  for (const char* sql : {"DELETE FROM articles WHERE id = ?1",
+                          "DELETE FROM tombstones WHERE id = ?1"}) {
+    sqlite3_stmt* s = nullptr;
+    ok = ok && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) == SQLITE_OK;
+    if (ok) {
+      sqlite3_bind_text(s, 1, record.id.data(),
+                        static_cast<int>(record.id.size()), SQLITE_TRANSIENT);
+      ok = sqlite3_step(s) == SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+  }
+  // With no row left, the upsert inserts every field as given.
+  ok = ok && UpsertArticle(record);
+  if (!ok) {
+    Error e = SqlError("PutArticle");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
+  if (Statements::Run(stmts_->commit.Use()) != SQLITE_DONE) {
+    Error e = SqlError("PutArticle: commit");
+    Statements::Run(stmts_->rollback.Use());
+    return e;
+  }
   return {};
 }
 
@@ -651,6 +692,11 @@ Result<void> StateStore::OutboxAck(const std::vector<OutboxDone>& acks) {
     Statements::Run(stmts_->rollback.Use());
     return err;
   }
+  if (observer_) {
+    for (const OutboxDone& ack : acks) {
+      if (ack.record) NotifyArticle(ack.record->id);
+    }
+  }
   return {};
 }
 
@@ -699,7 +745,10 @@ Result<void> StateStore::UpdateItemHash(const std::string& id,
     sqlite3_bind_text(s, 2, item_hash.data(),
                       static_cast<int>(item_hash.size()), SQLITE_STATIC);
     if (Statements::Run(s) != SQLITE_DONE) return SqlError("UpdateItemHash");
-    if (sqlite3_changes(db_) > 0) return {};
+    if (sqlite3_changes(db_) > 0) {
+      if (observer_) NotifyArticle(id);
+      return {};
+    }
   }
   return Error(Errc::kNotFound, "UpdateItemHash: unknown article " + id, path_);
 }
@@ -719,7 +768,10 @@ Result<void> StateStore::UpdateHashes(const std::string& id,
                       static_cast<int>(content_hash.size()), SQLITE_STATIC);
     sqlite3_bind_int(s, 4, content_hash_version);
     if (Statements::Run(s) != SQLITE_DONE) return SqlError("UpdateHashes");
-    if (sqlite3_changes(db_) > 0) return {};
+    if (sqlite3_changes(db_) > 0) {
+      if (observer_) NotifyArticle(id);
+      return {};
+    }
   }
   return Error(Errc::kNotFound, "UpdateHashes: unknown article " + id, path_);
 }
@@ -781,6 +833,9 @@ Result<void> StateStore::SaveFeed(const FeedState& f) {
   sqlite3_bind_int(s, 13, f.parse_in_progress ? 1 : 0);
   sqlite3_bind_int(s, 14, f.parse_crashes);
   if (Statements::Run(s) != SQLITE_DONE) return SqlError("SaveFeed");
+  StateChange change;
+  change.feed = &f;
+  Notify(change);
   return {};
 }
 
@@ -884,6 +939,9 @@ Result<void> StateStore::SaveIdPolicy(const FeedIdPolicyRecord& record) {
   const int rc = sqlite3_step(s);
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) return SqlError("SaveIdPolicy");
+  StateChange change;
+  change.id_policy = &record;
+  Notify(change);
   return {};
 }
 

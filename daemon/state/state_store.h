@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,6 +120,21 @@ struct StoryRecord {
   std::string canonical_url;
   std::string signature;
   TimePoint last_seen{};
+};
+
+// One successful state write that a changelog mirrors (cluster mode,
+// daemon/state/state_changelog.h). Exactly one pointer is set; they point
+// at the values as written and are valid during the observer call only.
+struct StateChange {
+  const FeedState* feed = nullptr;                // SaveFeed
+  const FeedIdPolicyRecord* id_policy = nullptr;  // SaveIdPolicy
+  // MarkPublished, OutboxAck (delivered), UpdateItemHash, UpdateHashes
+  // (the row re-read after the update), MarkDeadLettered. Live rows only:
+  // a tombstone has no feed.
+  const ArticleRecord* article = nullptr;
+  // With `article`: the dead-letter reason (MarkDeadLettered); "" = not
+  // dead-lettered.
+  std::string dead_letter_reason;
 };
 
 // Persistent dedup and feed state. Non-copyable; owns the SQLite handle.
@@ -253,9 +269,32 @@ class StateStore {
   Result<int64_t> PruneDeliveryRecords(TimePoint cutoff);
   // --- end issue 12
 
+  // --- issue 15 (cluster mode) ---
+  // Called after each successful SaveFeed, SaveIdPolicy, MarkPublished,
+  // OutboxAck (per delivered record), UpdateItemHash, UpdateHashes and
+  // MarkDeadLettered, on the caller's thread. Not for SetParseInProgress
+  // (a local crash guard), Prune or the outbox. Empty = none.
+  void SetObserver(std::function<void(const StateChange&)> observer) {
+    observer_ = std::move(observer);
+  }
+  // Stores `record` exactly as given (first_published included), replacing
+  // any row or tombstone of its id: a restored changelog record. Does not
+  // call the observer.
+  Result<void> PutArticle(const ArticleRecord& record);
+  // Records the dead-letter reason of `record` (which PutArticle stored)
+  // without calling the observer: a restored changelog record.
+  Result<void> PutDeadLetter(const ArticleRecord& record,
+                             const std::string& reason);
+
   const std::string& path() const { return path_; }
 
  private:
+  void Notify(const StateChange& change) const {
+    if (observer_) observer_(change);
+  }
+  // The live row of `id` to the observer (after an update by id).
+  void NotifyArticle(const std::string& id);
+
   class Statement;
   struct Statements;
 
@@ -276,6 +315,7 @@ class StateStore {
   // caller's thread; see Init().
   class Checkpointer;
   std::unique_ptr<Checkpointer> checkpointer_;
+  std::function<void(const StateChange&)> observer_;
 };
 
 // Retention as the daemon applies it (hourly, from its Supervise loop):

@@ -99,8 +99,28 @@ Result<void> StateStore::MarkDeadLettered(const ArticleRecord& record,
                                           const std::string& reason) {
   assert(!record.id.empty());
   // Seen first: a crash between the two leaves a seen article without its
-  // reason row, never a dead letter that is rebuilt.
-  if (auto r = MarkPublished(record); !r) return r;
+  // reason row, never a dead letter that is rebuilt. The observer hears
+  // of it once, with the reason, after both.
+  auto observer = std::move(observer_);
+  observer_ = nullptr;
+  auto marked = MarkPublished(record);
+  observer_ = std::move(observer);
+  if (!marked) return marked;
+  if (auto r = PutDeadLetter(record, reason); !r) return r;
+  if (observer_) {
+    auto found = FindArticle(record.id);
+    if (found && found->has_value() && !(*found)->tombstone) {
+      StateChange change;
+      change.article = &**found;
+      change.dead_letter_reason = reason;
+      Notify(change);
+    }
+  }
+  return {};
+}
+
+Result<void> StateStore::PutDeadLetter(const ArticleRecord& record,
+                                       const std::string& reason) {
   Stmt s(db_,
          "INSERT OR REPLACE INTO dead_letters (id, feed_id, reason, at) "
          "VALUES (?1, ?2, ?3, ?4)");

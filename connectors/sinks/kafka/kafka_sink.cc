@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "connectors/sinks/kafka/kafka_feed_events.h"
+#include "connectors/sinks/kafka/kafka_transactions.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
 #include "daemon/core/stage_cpu.h"
@@ -141,6 +142,30 @@ std::string WithTruncatedFlag(std::string json) {
   return json;
 }
 
+// CloudEvents Kafka protocol binding, binary mode: the value is the plain
+// article JSON, attributes are ce_ headers.
+std::vector<std::pair<std::string, std::string>> ArticleHeaders(
+    const Article& article) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  kept.reserve(12);
+  auto add = [&kept](const char* name, std::string value) {
+    kept.emplace_back(name, std::move(value));
+  };
+  add("content-type", "application/json; charset=utf-8");
+  add("ce_specversion", "1.0");
+  // ce_id must be unique per event: an update of the same article is a new
+  // event, so the content hash is part of it.
+  add("ce_id", article.id + ":" + article.content_hash);
+  add("ce_source", "/feeds/" + article.feed.id);
+  add("ce_type",
+      "org.newsflow.article." + std::string(ArticleEventName(article.event)));
+  add("ce_time", FormatRfc3339(article.fetched_at));
+  add("ce_subject", article.id);
+  add("ce_dataschema", kSchemaUri);
+  add("schema-version", std::to_string(kSchemaVersion));
+  return kept;
+}
+
 }  // namespace
 
 std::string KafkaRecordValue(const Article& article, size_t max_bytes,
@@ -220,8 +245,33 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
   return sink;
 }
 
+Result<std::unique_ptr<KafkaSink>> KafkaSink::CreateTransactional(
+    boost::asio::io_context& io, KafkaSinkOptions options,
+    std::shared_ptr<KafkaTransactions> transactions) {
+  std::unique_ptr<KafkaSink> sink(new KafkaSink(io, std::move(options)));
+  sink->transactions_ = std::move(transactions);
+  sink->transactions_->SetTooLargeHook(
+      [s = sink.get(), alive = std::weak_ptr<int>(sink->alive_)](size_t n) {
+        // Commit thread; the limit is atomic. The sink outlives the
+        // transactions' commit thread (Close() stops it).
+        if (!alive.expired()) s->LowerSizeLimit(n);
+      });
+  if (!sink->options_.events_topic.empty()) {
+    auto events = KafkaFeedEvents::Create(io, sink->options_);
+    if (!events) return events.error();
+    sink->events_ = std::move(*events);
+  }
+  Logger()->info("transactional sink for {} (default topic {})",
+                 sink->options_.brokers, sink->options_.topic);
+  return sink;
+}
+
 KafkaSink::~KafkaSink() {
   alive_.reset();  // posted recreations and dead letters become no-ops
+  if (transactions_ != nullptr) {
+    if (!closed_) (void)Close(std::chrono::milliseconds(0));
+    return;
+  }
   if (producer_ == nullptr) return;  // Create() failed half-way
   if (!closed_) (void)Close(std::chrono::milliseconds(0));
   rd_kafka_destroy(producer_);
@@ -308,29 +358,25 @@ void KafkaSink::Publish(const Article& article,
   }
   pending->done = std::move(done);
   pending->dead_letterable = !options_.dead_letter_topic.empty();
+  // Kept with the pending record for a dead-letter copy.
+  pending->headers = ArticleHeaders(article);
 
-  // CloudEvents Kafka protocol binding, binary mode: the value is the plain
-  // article JSON, attributes are ce_ headers. Kept with the pending record
-  // for a dead-letter copy.
-  auto& kept = pending->headers;
-  kept.reserve(12);
-  auto add = [&kept](const char* name, std::string value) {
-    kept.emplace_back(name, std::move(value));
-  };
-  add("content-type", "application/json; charset=utf-8");
-  add("ce_specversion", "1.0");
-  // ce_id must be unique per event: an update of the same article is a new
-  // event, so the content hash is part of it.
-  add("ce_id", article.id + ":" + article.content_hash);
-  add("ce_source", "/feeds/" + article.feed.id);
-  add("ce_type",
-      "org.newsflow.article." + std::string(ArticleEventName(article.event)));
-  add("ce_time", FormatRfc3339(article.fetched_at));
-  add("ce_subject", article.id);
-  add("ce_dataschema", kSchemaUri);
-  add("schema-version", std::to_string(kSchemaVersion));
-
-  Produce(t, std::move(pending), ToRdHeaders(kept));
+  if (transactions_ != nullptr) {
+    KafkaTransactions::ArticleItem item;
+    item.topic = t;
+    item.key = std::move(pending->key);
+    item.value = std::move(pending->value);
+    item.headers = std::move(pending->headers);
+    item.limit = pending->limit;
+    item.done = std::move(pending->done);
+    auto [partition, record] = transactions_->DeliveredRecordFor(article);
+    item.delivered_partition = partition;
+    item.delivered = std::move(record);
+    transactions_->AppendArticle(std::move(item));
+    return;
+  }
+  rd_kafka_headers_t* headers = ToRdHeaders(pending->headers);
+  Produce(t, std::move(pending), headers);
 }
 
 void KafkaSink::PublishRecord(
@@ -340,6 +386,15 @@ void KafkaSink::PublishRecord(
   if (closed_) {
     boost::asio::post(io_, [done = std::move(done)] {
       done({DeliveryOutcome::kRetry, "kafka sink is closed"});
+    });
+    return;
+  }
+  if (transactions_ != nullptr) {
+    // Not part of the transactional mode (feed events have their own
+    // producer, KafkaFeedEvents).
+    boost::asio::post(io_, [done = std::move(done)] {
+      done({DeliveryOutcome::kRetry,
+            "PublishRecord is not supported by the transactional sink"});
     });
     return;
   }
@@ -587,6 +642,10 @@ void KafkaSink::RecreateProducer() {
 }
 
 Result<void> KafkaSink::InjectFatalErrorForTest(const std::string& reason) {
+  if (producer_ == nullptr) {
+    return Error::Internal("no producer of its own (transactional mode)",
+                           "sink.kafka");
+  }
   const rd_kafka_resp_err_t err = rd_kafka_test_fatal_error(
       producer_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
       reason.c_str());
@@ -599,6 +658,7 @@ Result<void> KafkaSink::InjectFatalErrorForTest(const std::string& reason) {
 }
 
 SinkHealth KafkaSink::Health() const {
+  if (transactions_ != nullptr) return transactions_->Health();
   if (reachable_.load() == 1) return {};
   std::lock_guard lock(problem_mu_);
   return {false, "Kafka unreachable (" + problem_ + ")"};
@@ -609,6 +669,12 @@ Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
   closed_ = true;
   if (events_ != nullptr) {
     (void)events_->Close(std::min(timeout, std::chrono::milliseconds(1000)));
+  }
+  if (transactions_ != nullptr) {
+    // The cluster's Leave() committed what its feeds produced; anything
+    // still open is cancelled (kRetry, posted).
+    transactions_->Close(timeout);
+    return {};
   }
   // flush() serves delivery reports itself, concurrently with the poll
   // thread (rd_kafka_poll is thread-safe; our callbacks only post).

@@ -48,6 +48,7 @@ std::string KafkaRecordValue(const Article& article, size_t max_bytes,
 const char* KafkaPermanentReason(int code);
 
 class KafkaFeedEvents;
+class KafkaTransactions;
 
 class KafkaSink : public Sink {
  public:
@@ -57,6 +58,17 @@ class KafkaSink : public Sink {
   // Errc::kConfig on invalid or conflicting librdkafka settings.
   static Result<std::unique_ptr<KafkaSink>> Create(boost::asio::io_context& io,
                                                    KafkaSinkOptions options);
+
+  // Cluster mode with exactly_once (issue 15, kafka_transactions.h): the
+  // same sink, but Publish() only appends the article (and the changelog
+  // record that marks it delivered, from `transactions`' delivered-record
+  // callback) to the open transaction; its callback runs when that
+  // transaction commits (kDelivered) or aborts (kRetry; kDeadLettered /
+  // kDrop for records Kafka rejects for good). Routing, trimming, headers
+  // and feed events are the same as Create()'s. See README.md "Cluster mode".
+  static Result<std::unique_ptr<KafkaSink>> CreateTransactional(
+      boost::asio::io_context& io, KafkaSinkOptions options,
+      std::shared_ptr<KafkaTransactions> transactions);
 
   // Calls Close(0) if Close() was not called: leftovers are cancelled and
   // their kRetry callbacks posted to the io_context.
@@ -170,6 +182,8 @@ class KafkaSink : public Sink {
   int producer_generation_ = 0;
   // Expires with the sink: posted work that names `this` checks it.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Transactional mode (CreateTransactional): set, and producer_ is null.
+  std::shared_ptr<KafkaTransactions> transactions_;
 };
 
 }  // namespace newsflow

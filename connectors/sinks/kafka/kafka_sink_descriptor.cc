@@ -3,7 +3,9 @@
 #include <cctype>
 
 #include "config/yaml_fields.h"
+#include "connectors/sinks/kafka/kafka_cluster.h"
 #include "connectors/sinks/kafka/kafka_sink.h"
+#include "connectors/sinks/kafka/kafka_transactions.h"
 
 namespace newsflow {
 namespace {
@@ -104,6 +106,49 @@ Result<std::unique_ptr<Sink>> Create(boost::asio::io_context& io,
   return std::unique_ptr<Sink>(std::move(*sink));
 }
 
+// Cluster mode (issue 15): the cluster and the sink bound to it. With
+// exactly_once the sink is transactional and shares the cluster's
+// transactions (transactional.id = <group>.<instance>); otherwise it is
+// the ordinary idempotent sink.
+Result<ClusterParts> CreateCluster(boost::asio::io_context& io,
+                                   const SinkSettings& settings,
+                                   const ClusterOptions& options) {
+  const KafkaSinkOptions& sink_options =
+      static_cast<const KafkaSinkSettings&>(settings).options;
+  std::shared_ptr<KafkaTransactions> transactions;
+  ClusterParts parts;
+  if (options.exactly_once) {
+    KafkaTransactionsOptions t;
+    t.sink = sink_options;
+    t.transactional_id = options.group + "." + KafkaClusterInstance(options);
+    t.transaction_timeout = options.session_timeout;
+    t.commit_interval = options.commit_interval;
+    auto created = KafkaTransactions::Create(io, std::move(t));
+    if (!created) return created.error();
+    transactions = *created;
+    auto sink = KafkaSink::CreateTransactional(io, sink_options, transactions);
+    if (!sink) return sink.error();
+    parts.sink = std::move(*sink);
+  } else {
+    auto sink = KafkaSink::Create(io, sink_options);
+    if (!sink) return sink.error();
+    parts.sink = std::move(*sink);
+  }
+  auto cluster =
+      KafkaCluster::Create(io, sink_options, options, std::move(transactions));
+  if (!cluster) return cluster.error();
+  parts.cluster = std::move(*cluster);
+  return parts;
+}
+
+Result<ClusterDescription> DescribeCluster(const SinkSettings& settings,
+                                           const ClusterOptions& options,
+                                           std::chrono::milliseconds timeout) {
+  return DescribeKafkaCluster(
+      static_cast<const KafkaSinkSettings&>(settings).options, options,
+      timeout);
+}
+
 std::vector<std::string> KnownPaths() {
   yaml_fields::Source src("(field tables)");
   KafkaSinkOptions options;
@@ -148,6 +193,8 @@ SinkDescriptor KafkaSinkDescriptor() {
   };
   d.parse = Parse;
   d.create = Create;
+  d.create_cluster = CreateCluster;
+  d.describe_cluster = DescribeCluster;
   d.fields = {
       {"kafka.brokers", kRestart, "127.0.0.1:9092",
        "bootstrap servers, comma-separated"},

@@ -41,7 +41,7 @@ Captured RunCli(const std::vector<std::string>& args) {
 
 TEST(CommandsTest, EveryCommandHasHelp) {
   for (const std::string command :
-       {"run", "check-config", "fetch", "parse", "extract"}) {
+       {"run", "check-config", "fetch", "parse", "extract", "cluster"}) {
     for (const std::string flag : {"--help", "-h"}) {
       const Captured c = RunCli({command, flag});
       EXPECT_EQ(c.rc, kExitOk) << command << " " << flag;

@@ -157,5 +157,37 @@ TEST(KafkaSinkDescriptorTest, NotHealthyBeforeABrokerAnswered) {
   (void)(*sink)->Close(std::chrono::milliseconds(0));
 }
 
+// Cluster mode (issue 15): the Kafka sink can carry a cluster, and
+// `cluster status` against a broker that does not answer is an error
+// within the timeout, not a hang.
+TEST(KafkaSinkDescriptorTest, CarriesAClusterAndDescribeFailsWithoutABroker) {
+  const SinkDescriptor d = KafkaSinkDescriptor();
+  ASSERT_TRUE(d.create_cluster);
+  ASSERT_TRUE(d.describe_cluster);
+  KafkaSinkSettings settings;
+  settings.options.brokers = "127.0.0.1:1";  // nothing listens there
+  ClusterOptions options;
+  options.group = "g";
+  const auto start = std::chrono::steady_clock::now();
+  auto described =
+      d.describe_cluster(settings, options, std::chrono::milliseconds(1000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_FALSE(described);
+  EXPECT_EQ(described.error().code(), Errc::kSink)
+      << described.error().ToString();
+
+  // create_cluster makes both parts without waiting for a broker.
+  boost::asio::io_context io;
+  options.exactly_once = true;
+  options.instance = "i1";
+  auto parts = d.create_cluster(io, settings, options);
+  ASSERT_TRUE(parts) << parts.error().ToString();
+  ASSERT_NE(parts->cluster, nullptr);
+  ASSERT_NE(parts->sink, nullptr);
+  EXPECT_EQ(parts->sink->Name(), "sink.kafka");
+  EXPECT_EQ(parts->cluster->Status().instance, "i1");
+  EXPECT_TRUE(parts->cluster->Status().partitions.empty());
+}
+
 }  // namespace
 }  // namespace newsflow
