@@ -6,6 +6,7 @@
 
 #include <unordered_set>
 
+#include "daemon/core/stage_cpu.h"
 #include "daemon/state/state_store.h"
 
 namespace newsflow {
@@ -82,6 +83,7 @@ Result<void> StateStore::InitStoryTables() { return Exec(kStoryTables); }
 
 Result<std::optional<StoryRecord>> StateStore::FindStoryOfArticle(
     const std::string& article_id) {
+  ScopedStageCpu cpu(CpuStage::kState);
   Stmt s(db_, (std::string(kSelect) + "WHERE article_id = ?1").c_str());
   if (!s) return SqlError("FindStoryOfArticle");
   s.Text(1, article_id);
@@ -93,6 +95,7 @@ Result<std::optional<StoryRecord>> StateStore::FindStoryOfArticle(
 
 Result<std::string> StateStore::FindStoryByUrl(
     const std::string& canonical_url) {
+  ScopedStageCpu cpu(CpuStage::kState);
   Stmt s(db_,
          "SELECT story_id FROM stories WHERE canonical_url = ?1 "
          "ORDER BY last_seen LIMIT 1");
@@ -106,6 +109,7 @@ Result<std::string> StateStore::FindStoryByUrl(
 
 Result<std::vector<StoryRecord>> StateStore::FindStoryCandidates(
     const std::vector<int64_t>& band_keys) {
+  ScopedStageCpu cpu(CpuStage::kState);
   Stmt s(db_,
          "SELECT s.article_id, s.story_id, s.canonical_url, s.signature, "
          "s.last_seen FROM story_bands b JOIN stories s "
@@ -128,6 +132,7 @@ Result<std::vector<StoryRecord>> StateStore::FindStoryCandidates(
 
 Result<void> StateStore::SaveStory(const StoryRecord& record,
                                    const std::vector<int64_t>& band_keys) {
+  ScopedStageCpu cpu(CpuStage::kState);
   if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
   auto fail = [this](const char* what) {
     Error e = SqlError(what);

@@ -391,11 +391,21 @@ class HttpClient::Impl {
   uint64_t next_deferred_id_ = 0;
   // Null without max_body_bytes_in_flight.
   std::shared_ptr<BodyBudget> budget_;
+  // CURLOPT_MAXAGE_CONN: seconds an idle connection may wait for reuse;
+  // twice the politeness spacing, at least kMinConnectionMaxAgeSeconds.
+  static constexpr long kMinConnectionMaxAgeSeconds = 2;
+  long connection_max_age_s_ = kMinConnectionMaxAgeSeconds;
+  static constexpr long kDnsCacheTimeoutSeconds = 5;
 };
 
 HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
     : io_(io), options_(std::move(options)), timer_(io) {
   GlobalInitOnce();
+  connection_max_age_s_ =
+      std::max<long>(kMinConnectionMaxAgeSeconds,
+                     static_cast<long>(std::chrono::ceil<std::chrono::seconds>(
+                                           2 * options_.min_host_interval)
+                                           .count()));
   multi_ = curl_multi_init();
   assert(multi_ != nullptr);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
@@ -404,18 +414,21 @@ HttpClient::Impl::Impl(asio::io_context& io, HttpClientOptions options)
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                     options_.max_host_connections);
-  // Idle connections kept for reuse. libcurl's default (4 x the transfers
-  // running) is expensive here: each connection handed back to a full cache
-  // makes libcurl 7.88 scan every cached connection, busy ones included,
-  // for the oldest idle one. With thousands of feeds on their own hosts the
-  // cache is always full of connections nobody reuses (a host is polled
-  // again minutes later), and that scan took most of the daemon's CPU at
-  // 16,000 feeds (bench/pipeline README). A quarter of max_concurrent keeps
-  // the connections worth keeping (a teaser feed's host between its page
-  // fetches, one host's feeds) and makes the scan ~4x shorter.
+  // Connections kept for reuse. libcurl 7.88 evicts an idle connection
+  // from a full cache (CURLMOPT_MAXCONNECTS, busy ones counted) with
+  // Curl_conncache_extract_oldest, which walks every host's bundle and
+  // leaves the evicted connection's bundle in the cache even when it is
+  // empty: with every feed on its own host the cache collects one bundle per
+  // host ever polled, and every later eviction walks them all (at 16,000
+  // feeds that walk was the io thread's largest cost; bench/pipeline README,
+  // "Cost that grows with the work"). So eviction by that path must stay
+  // rare: the cap is libcurl's own default (4 x the transfers that may run),
+  // and idle connections are closed by age instead (kConnectionMaxAge, set
+  // per transfer; libcurl prunes them at most once a second, removing empty
+  // bundles properly).
   curl_multi_setopt(
       multi_, CURLMOPT_MAXCONNECTS,
-      static_cast<long>(std::max<size_t>(16, options_.max_concurrent / 4)));
+      static_cast<long>(4 * std::max<size_t>(16, options_.max_concurrent)));
   if (options_.max_body_bytes_in_flight > 0) {
     budget_ = std::make_shared<BodyBudget>(options_.max_body_bytes_in_flight,
                                            options_.body_bytes_in_flight);
@@ -599,6 +612,15 @@ void HttpClient::Impl::Start(std::unique_ptr<Transfer> t) {
   set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::OnCloseSocket);
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_TCP_KEEPALIVE, 1L);
+  // Idle connections live long enough for the next request of a host that
+  // is being fetched (politeness spacing, a feed's pages), not until its
+  // next poll minutes later (see CURLMOPT_MAXCONNECTS in the constructor).
+  set(CURLOPT_MAXAGE_CONN, connection_max_age_s_);
+  // libcurl prunes its DNS cache by walking every entry when any transfer
+  // ends, and keeps entries for 60 s by default: with thousands of feeds on
+  // their own hosts that is thousands of entries per transfer. A few seconds
+  // still cover a host's redirect hops and its next requests.
+  set(CURLOPT_DNS_CACHE_TIMEOUT, kDnsCacheTimeoutSeconds);
   if (r.cancelled) {
     // Polled by curl about once a second and on every chunk of data.
     set(CURLOPT_NOPROGRESS, 0L);

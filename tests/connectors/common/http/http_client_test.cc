@@ -536,6 +536,26 @@ TEST_F(HttpClientTest, ReusesConnectionsAcrossFetches) {
   EXPECT_EQ(server.connection_count(), 1u);
 }
 
+// Issue 16: an idle connection is kept for the host's next requests, not
+// until its next poll: libcurl 7.88 evicts from a full cache by walking every
+// host it ever kept (bench/pipeline README), so idle connections go by age
+// (2 s without politeness spacing; libcurl counts whole seconds).
+TEST_F(HttpClientTest, IdleConnectionsAreClosedAfterAFewSeconds) {
+  LoopbackHttpServer server([](const TestRequest&) {
+    TestResponse r;
+    r.body = "k";
+    return r;
+  });
+  HttpClient client(io_);
+  ASSERT_TRUE(Get(client, Req(server.base_url() + "/a")));
+  ASSERT_TRUE(Get(client, Req(server.base_url() + "/b")));
+  EXPECT_EQ(server.connection_count(), 1u);  // reused right away
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  ASSERT_TRUE(Get(client, Req(server.base_url() + "/c")));
+  EXPECT_EQ(server.request_count(), 3u);
+  EXPECT_EQ(server.connection_count(), 2u);  // the idle one was too old
+}
+
 // Issue 11, item 8: the body budget. With room for one worst case (1 MiB),
 // three requests run one at a time, in order; a delivered body holds its
 // share until the response is dropped, not until curl finishes.
