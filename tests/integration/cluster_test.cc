@@ -73,9 +73,12 @@ std::string Ms(milliseconds d) { return std::to_string(d.count()) + "ms"; }
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // "Name/ExactlyOnce" for the parameterized ones: one directory level.
+    std::string name =
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
     dir_ = fs::temp_directory_path() /
-           ("nf_cluster_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("nf_cluster_" + std::to_string(::getpid()) + "_" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     NewsSiteOptions site;
