@@ -29,11 +29,7 @@ std::shared_ptr<spdlog::logger> Logger() {
 }
 
 void OnLog(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  auto spd = level <= 3   ? spdlog::level::err
-             : level <= 4 ? spdlog::level::warn
-             : level <= 6 ? spdlog::level::info
-                          : spdlog::level::debug;
-  Logger()->log(spd, "librdkafka {}: {}", fac, buf);
+  LogLibrdkafkaLine(*Logger(), level, fac, buf);
 }
 
 // Connection settings of the sink's librdkafka map that every client of

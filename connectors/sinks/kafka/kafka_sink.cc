@@ -108,11 +108,7 @@ DeliveryReport ReportFor(rd_kafka_resp_err_t err, const std::string& topic) {
 // librdkafka's own log lines (from its threads) go through spdlog, which is
 // thread-safe. syslog levels: 0 emerg .. 7 debug.
 void OnLog(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  auto spd = level <= 3   ? spdlog::level::err
-             : level <= 4 ? spdlog::level::warn
-             : level <= 6 ? spdlog::level::info
-                          : spdlog::level::debug;
-  Logger()->log(spd, "librdkafka {}: {}", fac, buf);
+  LogLibrdkafkaLine(*Logger(), level, fac, buf);
 }
 
 // Longest prefix of `s` of at most `n` bytes that does not split a UTF-8

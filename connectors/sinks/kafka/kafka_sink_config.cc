@@ -1,6 +1,7 @@
 #include "connectors/sinks/kafka/kafka_sink_config.h"
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
 
 #include <string>
 #include <utility>
@@ -92,6 +93,15 @@ size_t EffectiveMaxMessageBytes(const KafkaSinkOptions& options) {
   // Key (32 bytes), ~10 headers and the record/batch framing fit in 4 KiB.
   constexpr size_t kOverhead = 4096;
   return limit > 2 * kOverhead ? limit - kOverhead : limit / 2;
+}
+
+void LogLibrdkafkaLine(spdlog::logger& logger, int level, const char* fac,
+                       const char* buf) {
+  auto spd = level <= 3   ? spdlog::level::err
+             : level <= 4 ? spdlog::level::warn
+             : level <= 6 ? spdlog::level::info
+                          : spdlog::level::debug;
+  logger.log(spd, "librdkafka {}: {}", fac, buf);
 }
 
 }  // namespace newsflow

@@ -15,6 +15,10 @@
 // librdkafka's opaque configuration handle (from <librdkafka/rdkafka.h>).
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
 namespace newsflow {
 
 struct KafkaSinkOptions {
@@ -66,6 +70,12 @@ std::string KafkaTopicFor(const KafkaSinkOptions& options,
 // Kafka's topic name rule (kafka.common.internals.Topic): 1-249 of
 // [A-Za-z0-9._-], not "." or "..". The problem, or nullopt.
 std::optional<std::string> CheckKafkaTopic(const std::string& topic);
+
+// One line of librdkafka's own log (a log_cb; any of its threads) into
+// `logger`, syslog level 0..7 mapped to spdlog's: <= 3 err, 4 warn,
+// 5-6 info, 7 debug. spdlog loggers are thread-safe.
+void LogLibrdkafkaLine(spdlog::logger& logger, int level, const char* fac,
+                       const char* buf);
 
 // Frees a configuration that was not handed to rd_kafka_new().
 struct RdKafkaConfDeleter {
