@@ -131,6 +131,13 @@ void Daemon::Impl::ReconcileOwnedFeeds() {
 void Daemon::Impl::OnAssigned(std::vector<int> partitions,
                               std::vector<StateRecord> state) {
   ++cluster_rebalances_;
+  if (stopping_) {
+    // Shutting down: the partitions are given back by Leave(); nothing of
+    // theirs is restored, reconciled, announced or started.
+    log_->info("Partitions assigned while stopping; ignored. partitions={}",
+               JoinInts(partitions));
+    return;
+  }
   // The changelog wins over the local cache for these feeds; the writes
   // are not mirrored back (they are what the changelog already says).
   restoring_ = true;

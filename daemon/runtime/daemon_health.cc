@@ -136,6 +136,11 @@ std::optional<std::string> Daemon::Impl::NotReadyReason() const {
   if (sink_) {
     if (SinkHealth h = sink_->Health(); !h.ok) return h.problem;
   }
+  if (cluster_) {
+    // E.g. the group refuses to take this daemon in: it would own nothing
+    // and answer ready for ever.
+    if (ClusterStatus s = cluster_->Status(); !s.healthy) return s.problem;
+  }
   return std::nullopt;
 }
 

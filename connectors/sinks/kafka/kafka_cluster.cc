@@ -418,6 +418,10 @@ void KafkaCluster::GroupLoop() {
       if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
           m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         Logger()->warn("group consumer: {}", rd_kafka_message_errstr(m));
+        if (m->err > 0) {  // a broker error, not a local one
+          std::lock_guard lock(mu_);
+          group_problem_ = rd_kafka_message_errstr(m);
+        }
       }
       rd_kafka_message_destroy(m);
     }
@@ -473,8 +477,20 @@ void KafkaCluster::Assign(rd_kafka_topic_partition_list_t* list) {
     Logger()->error("incremental_assign: {}", rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
   }
+  {
+    std::lock_guard lock(mu_);
+    group_problem_.clear();  // the group took us in
+  }
   std::vector<int> parts = Partitions(list);
   if (parts.empty()) return;  // a cooperative round that added nothing
+  if (leaving_.load()) {
+    // An assignment that arrives while the consumer closes (the others
+    // left first): not restored and not handed to the daemon, which is
+    // draining; the close revokes it again and the next owner takes it.
+    Logger()->info("assigned partitions {} while leaving; not taken",
+                   Join(parts));
+    return;
+  }
   const auto start = Clock::now();
   auto state = Restore(parts);
   if (!state) return;  // stopping
@@ -716,6 +732,12 @@ void KafkaCluster::OnConsumerError(rd_kafka_t*, int err, const char* reason,
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
       code == RD_KAFKA_RESP_ERR__FATAL) {
     self->SetProblem(std::string(rd_kafka_err2name(code)) + ": " + reason);
+  } else if (code > 0) {
+    // A broker error code (not a local one, < 0): the group refused
+    // something, e.g. INVALID_SESSION_TIMEOUT when cluster.session_timeout
+    // is outside the broker's group.min/max.session.timeout.ms.
+    std::lock_guard lock(self->mu_);
+    self->group_problem_ = std::string(rd_kafka_err2name(code)) + ": " + reason;
   }
   Logger()->warn("group consumer: {}: {}", rd_kafka_err2name(code), reason);
 }
@@ -745,7 +767,10 @@ ClusterStatus KafkaCluster::Status() const {
     std::lock_guard lock(mu_);
     s.partitions.assign(owned_.begin(), owned_.end());
     s.rebalances = rebalances_;
-    if (!problem_.empty()) {
+    if (!group_problem_.empty()) {
+      s.healthy = false;
+      s.problem = "Kafka group: " + group_problem_;
+    } else if (!problem_.empty()) {
       s.healthy = false;
       s.problem = "Kafka group: " + problem_;
     }

@@ -149,9 +149,13 @@ class KafkaCluster : public Cluster {
   std::atomic<bool> detached_{false};
 
   mutable std::mutex mu_;
-  std::set<int> owned_;           // guarded by mu_
-  uint64_t rebalances_ = 0;       // guarded by mu_
-  std::string problem_;           // guarded by mu_; "" = healthy
+  std::set<int> owned_;      // guarded by mu_
+  uint64_t rebalances_ = 0;  // guarded by mu_
+  std::string problem_;      // guarded by mu_; "" = healthy
+  // The group itself refused us (e.g. JoinGroup: invalid session timeout,
+  // authorization); guarded by mu_. Not cleared by the metadata probe, only
+  // by the next successful rebalance. "" = none.
+  std::string group_problem_;
   uint64_t records_unowned_ = 0;  // guarded by mu_: Record() calls dropped
   std::atomic<uint64_t> records_failed_{0};
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

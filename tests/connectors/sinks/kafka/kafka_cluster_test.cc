@@ -649,5 +649,27 @@ TEST_F(KafkaClusterTest, ExistingStreamsKeepTheirCountAndMustAgree) {
       << started.error().ToString();
 }
 
+// A session timeout the broker refuses (below its
+// group.min.session.timeout.ms, 6 s by default): the group never takes the
+// instance in. That must show as unhealthy with the group's reason (readiness
+// and STATUS= use it), not as a healthy daemon that owns nothing for ever.
+TEST_F(KafkaClusterTest, AGroupThatRefusesTheInstanceMakesItUnhealthy) {
+  ClusterOptions refused = options_;
+  refused.session_timeout = milliseconds(3000);
+  Node a("refused-a");
+  ASSERT_TRUE(a.Start(sink_, refused));
+  ClusterStatus status;
+  const auto deadline = Clock::now() + seconds(20);
+  while (Clock::now() < deadline) {
+    status = a.Run([&] { return a.cluster().Status(); });
+    if (!status.healthy) break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_FALSE(status.healthy);
+  EXPECT_NE(status.problem.find("session timeout"), std::string::npos)
+      << status.problem;
+  EXPECT_TRUE(a.owned().empty());
+}
+
 }  // namespace
 }  // namespace newsflow
