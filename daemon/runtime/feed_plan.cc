@@ -104,6 +104,12 @@ HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url) {
   request.headers = plan.page_request.headers;
   request.cookie.clear();
   request.url = url;
+  // Only the configured origin is the operator's choice. A feed that moved
+  // elsewhere (a confirmed 301/308, or a state restored from the cluster's
+  // changelog) is the publisher's: guarded like a page.
+  if (OriginOf(url) != plan.origin) {
+    request.allow_private_targets = plan.page_request.allow_private_targets;
+  }
   AddCredentials(plan, request);
   return request;
 }

@@ -83,7 +83,8 @@ FeedPlan MakeFeedPlan(const FeedConfig& feed, const DaemonConfig& config,
                       const FeedPlanOverrides& overrides = {});
 
 // The feed request for `url` (the configured URL or where it moved):
-// credentials only when `url` is on the configured URL's origin.
+// credentials only when `url` is on the configured URL's origin, and the
+// SSRF guard (unless http.allow_private_targets) when it is not.
 HttpRequest FeedRequestFor(const FeedPlan& plan, const std::string& url);
 
 // The request for a page an item links to: guarded (unless allowed),

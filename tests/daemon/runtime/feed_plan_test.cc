@@ -108,6 +108,28 @@ TEST(FeedPlanTest, PageLinksAreGuardedUnlessAllowed) {
   EXPECT_TRUE(PageRequestFor(plan, "http://10.0.0.1/").allow_private_targets);
 }
 
+// A feed that moved (a confirmed 301/308, or a feed state restored from
+// the cluster's changelog) to another origin is the publisher's choice, not
+// the operator's: its first hop is guarded like a page, so a move (or a
+// forged changelog record) naming the metadata service or a LAN host is
+// refused. The configured origin itself may stay private.
+TEST(FeedPlanTest, AMoveOffTheConfiguredOriginIsGuarded) {
+  DaemonConfig config;
+  FeedConfig feed = PrivateFeed();
+  feed.url = "http://127.0.0.1:8080/feed";
+  FeedPlan plan = MakeFeedPlan(feed, config);
+  EXPECT_TRUE(FeedRequestFor(plan, "http://127.0.0.1:8080/moved.xml")
+                  .allow_private_targets);
+  EXPECT_FALSE(FeedRequestFor(plan, "http://169.254.169.254/latest/")
+                   .allow_private_targets);
+  EXPECT_FALSE(
+      FeedRequestFor(plan, "http://127.0.0.1:9090/feed").allow_private_targets);
+  config.http.allow_private_targets = true;
+  plan = MakeFeedPlan(feed, config);
+  EXPECT_TRUE(FeedRequestFor(plan, "http://169.254.169.254/latest/")
+                  .allow_private_targets);
+}
+
 TEST(FeedPlanTest, SharedSettingsAndOverrides) {
   DaemonConfig config;
   config.http.user_agent = "global-agent/1";
