@@ -125,6 +125,36 @@ TEST(StateChangelogTest, BadRecordsAreErrors) {
   EXPECT_EQ(FeedOfKey("q/feed-1"), "");
 }
 
+// The changelog is a topic anyone with write access to the broker can
+// fill: a hostile value is an error for that record, never a crash.
+TEST(StateChangelogTest, HostileValuesAreErrorsNotCrashes) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_FALSE(DecodeStateRecord({"f/f", deep}));
+  const std::string deep_object = [] {
+    std::string v;
+    for (int i = 0; i < 100000; ++i) v += "{\"a\":";
+    v += "1";
+    v += std::string(100000, '}');
+    return v;
+  }();
+  // Well-formed and deep: decodes (unknown keys ignored), nothing overflows.
+  EXPECT_TRUE(DecodeStateRecord({"f/f", deep_object}));
+  // Cut short.
+  const StateRecord whole = FeedStateRecord(FullFeedState());
+  for (size_t n : {size_t{1}, whole.value.size() / 2, whole.value.size() - 1}) {
+    EXPECT_FALSE(DecodeStateRecord({whole.key, whole.value.substr(0, n)})) << n;
+  }
+  // 16 MiB of string in a field: kept as text, no crash.
+  const std::string big = "{\"etag\":\"" + std::string(16 << 20, 'x') + "\"}";
+  auto decoded = DecodeStateRecord({"f/f", big});
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->feed_state->etag.size(), size_t{16} << 20);
+  // Newlines and backslashes in a key stay data.
+  auto odd = DecodeStateRecord({"a/f/id\n\\x", "{\"content_hash\":\"c\"}"});
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->article->record.id, "id\n\\x");
+}
+
 TEST(StateChangelogTest, ApplyWritesExactlyWhatWasRecorded) {
   auto store = StateStore::Open(":memory:");
   ASSERT_TRUE(store);
