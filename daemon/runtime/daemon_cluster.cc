@@ -96,8 +96,32 @@ Result<void> Daemon::Impl::StartCluster() {
 void Daemon::Impl::MapFeeds() {
   std::vector<std::string> names;
   names.reserve(config_.feeds.size());
-  for (const FeedConfig& f : config_.feeds) names.push_back(f.name);
+  feed_urls_.clear();
+  for (const FeedConfig& f : config_.feeds) {
+    names.push_back(f.name);
+    feed_urls_[f.name] = f.url;
+  }
   feed_partitions_ = AssignFeedPartitions(names, cluster_->partitions());
+}
+
+void Daemon::Impl::EmitOwnershipEvents(const char* type,
+                                       const std::vector<std::string>& feeds,
+                                       const std::string& reason) {
+  for (const std::string& name : feeds) {
+    // A reload during a revocation may have removed the feed meanwhile.
+    auto p = feed_partitions_.find(name);
+    auto url = feed_urls_.find(name);
+    std::map<std::string, std::string> details{
+        {"partition",
+         std::to_string(p == feed_partitions_.end() ? -1 : p->second)},
+        {"instance", cluster_instance_}};
+    if (!reason.empty()) details["reason"] = reason;
+    events_->Emit(FeedEvent{type,
+                            name,
+                            url == feed_urls_.end() ? "" : url->second,
+                            {},
+                            std::move(details)});
+  }
 }
 
 bool Daemon::Impl::OwnsFeed(const std::string& feed) const {
@@ -138,6 +162,23 @@ void Daemon::Impl::OnAssigned(std::vector<int> partitions,
                JoinInts(partitions));
     return;
   }
+  const std::vector<std::string> feeds = FeedsOf(partitions);
+  // Only records of these partitions' feeds are applied: anything else in
+  // their changelog (a feed since remapped, or a record somebody wrote to
+  // the topic by hand) could overwrite the state of a feed owned elsewhere.
+  {
+    const std::set<std::string> mine(feeds.begin(), feeds.end());
+    const size_t before = state.size();
+    std::erase_if(state, [&](const StateRecord& r) {
+      return !mine.contains(FeedOfKey(r.key));
+    });
+    if (state.size() != before) {
+      log_->info(
+          "Restored records of feeds not on these partitions skipped. "
+          "count={} partitions={}",
+          before - state.size(), JoinInts(partitions));
+    }
+  }
   // The changelog wins over the local cache for these feeds; the writes
   // are not mirrored back (they are what the changelog already says).
   restoring_ = true;
@@ -163,7 +204,6 @@ void Daemon::Impl::OnAssigned(std::vector<int> partitions,
         bad, example);
   }
   for (int p : partitions) owned_partitions_.insert(p);
-  const std::vector<std::string> feeds = FeedsOf(partitions);
   log_->info(
       "Partitions assigned. partitions={} feeds={} restored_records={} "
       "owned_partitions={}",
@@ -176,20 +216,10 @@ void Daemon::Impl::OnAssigned(std::vector<int> partitions,
     first_assignment_seen_ = true;
     publisher_->StartDelivering();
   }
-  const std::string& instance = cluster_instance_;
+  EmitOwnershipEvents("assigned", feeds);
   for (const std::string& name : feeds) {
-    const int p = feed_partitions_.at(name);
-    std::string url;
-    for (const FeedConfig& f : config_.feeds) {
-      if (f.name == name) url = f.url;
-    }
-    events_->Emit(
-        FeedEvent{"assigned",
-                  name,
-                  url,
-                  {},
-                  {{"partition", std::to_string(p)}, {"instance", instance}}});
-    cluster_->DeclareFeed(p, StateRecord{name, url});
+    cluster_->DeclareFeed(feed_partitions_.at(name),
+                          StateRecord{name, feed_urls_.at(name)});
   }
   ReconcileOwnedFeeds();
   UpdateClusterMetrics();
@@ -247,21 +277,7 @@ Awaitable<void> Daemon::Impl::FinishRevocation(std::vector<std::string> feeds,
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   for (int p : partitions) revoking_partitions_.erase(p);
-  for (const std::string& name : feeds) {
-    std::string url;
-    for (const FeedConfig& f : config_.feeds) {
-      if (f.name == name) url = f.url;
-    }
-    events_->Emit(
-        FeedEvent{"revoked",
-                  name,
-                  url,
-                  {},
-                  {{"partition", std::to_string(feed_partitions_.count(name)
-                                                    ? feed_partitions_.at(name)
-                                                    : -1)},
-                   {"instance", cluster_instance_}}});
-  }
+  EmitOwnershipEvents("revoked", feeds);
   UpdateClusterMetrics();
   done();
 }
@@ -279,16 +295,7 @@ void Daemon::Impl::OnLost(std::vector<int> partitions) {
       JoinInts(partitions), feeds.size());
   ReconcileOwnedFeeds();
   publisher_->OwnershipChanged();
-  for (const std::string& name : feeds) {
-    events_->Emit(
-        FeedEvent{"revoked",
-                  name,
-                  "",
-                  {},
-                  {{"partition", std::to_string(feed_partitions_.at(name))},
-                   {"instance", cluster_instance_},
-                   {"reason", "lost"}}});
-  }
+  EmitOwnershipEvents("revoked", feeds, "lost");
   UpdateClusterMetrics();
 }
 

@@ -94,6 +94,11 @@ class Daemon::Impl {
                                    std::vector<int> partitions,
                                    std::function<void()> done);
   std::vector<std::string> FeedsOf(const std::vector<int>& partitions) const;
+  // One `type` feed event ("assigned" / "revoked") per feed of `feeds`,
+  // with its partition, this instance and `reason` (when not empty).
+  void EmitOwnershipEvents(const char* type,
+                           const std::vector<std::string>& feeds,
+                           const std::string& reason = {});
   void UpdateClusterMetrics();
   std::string ClusterStatusLine() const;
 
@@ -126,7 +131,9 @@ class Daemon::Impl {
   std::unique_ptr<Sink> sink_;
   std::string cluster_instance_;  // cluster.instance, or the host name
   std::map<std::string, int> feed_partitions_;  // every configured feed
-  std::set<int> owned_partitions_;              // assigned, not revoked
+  // Configured URL of every feed, by name (MapFeeds, with feed_partitions_).
+  std::map<std::string, std::string> feed_urls_;
+  std::set<int> owned_partitions_;     // assigned, not revoked
   std::set<int> revoking_partitions_;  // revoked, handover not done yet
   bool restoring_ = false;  // applying restored records: not mirrored
   bool first_assignment_seen_ = false;
