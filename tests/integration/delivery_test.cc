@@ -318,59 +318,9 @@ bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
   }
 }
 
-// A private broker (its own state dir) for one test process, for the tests
-// that SIGSTOP it: other tests on the shared broker are not disturbed, and
-// other test runs cannot stop it.
-class PrivateBroker {
- public:
-  PrivateBroker()
-      : dir_("/tmp/nf-delivery-broker-" + std::to_string(::getpid())) {
-    address_ = Run("start");
-  }
-  ~PrivateBroker() {
-    Resume();
-    Run("stop");
-    fs::remove_all(dir_);
-  }
-  PrivateBroker(const PrivateBroker&) = delete;
-  PrivateBroker& operator=(const PrivateBroker&) = delete;
-
-  const std::string& address() const { return address_; }
-  // The broker's pid, or -1 unless the pid file names a live process that
-  // is this broker (never 0 or -1, which kill(2) reads as "my process
-  // group" or "every process I may signal").
-  pid_t pid() const {
-    std::ifstream in(dir_ + "/pid");
-    long p = -1;
-    if (!(in >> p) || p <= 1) return -1;
-    std::ifstream cmdline("/proc/" + std::to_string(p) + "/cmdline");
-    std::string args((std::istreambuf_iterator<char>(cmdline)),
-                     std::istreambuf_iterator<char>());
-    std::replace(args.begin(), args.end(), '\0', ' ');
-    if (args.find("kafka.Kafka " + dir_ + "/server.properties") ==
-        std::string::npos) {
-      return -1;
-    }
-    return static_cast<pid_t>(p);
-  }
-  // SIGSTOP; false (nothing signalled) when the broker's pid is unknown.
-  [[nodiscard]] bool Pause() {
-    const pid_t p = pid();
-    return p > 1 && ::kill(p, SIGSTOP) == 0;
-  }
-  void Resume() {
-    if (const pid_t p = pid(); p > 1) ::kill(p, SIGCONT);
-  }
-
- private:
-  std::string Run(const std::string& verb) {
-    return Shell("NEWSFLOW_KAFKA_DIR=" + dir_ +
-                 " " NEWSFLOW_SOURCE_DIR "/scripts/kafka-broker " + verb +
-                 " 2>/dev/null");
-  }
-  std::string dir_;
-  std::string address_;
-};
+// A private broker (its own state dir) for the tests that SIGSTOP it:
+// other tests on the shared broker are not disturbed.
+using testing::PrivateBroker;
 
 class DeliveryTest : public ::testing::Test {
  protected:
@@ -383,7 +333,8 @@ class DeliveryTest : public ::testing::Test {
   // A broker of this process only, started on first use, which the test
   // may SIGSTOP; nullptr (with a failure recorded) when it did not start.
   static PrivateBroker* Private() {
-    if (private_broker_ == nullptr) private_broker_ = new PrivateBroker();
+    if (private_broker_ == nullptr)
+      private_broker_ = new PrivateBroker("delivery");
     if (private_broker_->address().find("127.0.0.1:") == std::string::npos) {
       ADD_FAILURE() << "private test broker did not start";
       return nullptr;

@@ -437,47 +437,4 @@ std::string MissingTitles(const std::set<std::string>& want,
   return s + " (" + std::to_string(missing.size()) + " missing)";
 }
 
-// --- PrivateBroker -----------------------------------------------------------
-
-PrivateBroker::PrivateBroker(const std::string& tag)
-    : dir_("/tmp/nf-" + tag + "-broker-" + std::to_string(::getpid())) {
-  address_ = ShellLastLine("NEWSFLOW_KAFKA_DIR=" + dir_ +
-                           " " NEWSFLOW_SOURCE_DIR
-                           "/scripts/kafka-broker start 2>/dev/null");
-  if (address_.find("127.0.0.1:") == std::string::npos) address_.clear();
-}
-
-PrivateBroker::~PrivateBroker() {
-  Resume();
-  (void)ShellLastLine("NEWSFLOW_KAFKA_DIR=" + dir_ +
-                      " " NEWSFLOW_SOURCE_DIR
-                      "/scripts/kafka-broker stop 2>/dev/null");
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-}
-
-pid_t PrivateBroker::pid() const {
-  std::ifstream in(dir_ + "/pid");
-  long p = -1;
-  if (!(in >> p) || p <= 1) return -1;
-  std::ifstream cmdline("/proc/" + std::to_string(p) + "/cmdline");
-  std::string args((std::istreambuf_iterator<char>(cmdline)),
-                   std::istreambuf_iterator<char>());
-  std::replace(args.begin(), args.end(), '\0', ' ');
-  if (args.find("kafka.Kafka " + dir_ + "/server.properties") ==
-      std::string::npos) {
-    return -1;
-  }
-  return static_cast<pid_t>(p);
-}
-
-bool PrivateBroker::Pause() {
-  const pid_t p = pid();
-  return p > 1 && ::kill(p, SIGSTOP) == 0;
-}
-
-void PrivateBroker::Resume() {
-  if (const pid_t p = pid(); p > 1) ::kill(p, SIGCONT);
-}
-
 }  // namespace newsflow::testing

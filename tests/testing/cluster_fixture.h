@@ -221,30 +221,6 @@ ArticleTally Tally(const std::vector<TopicArticle>& articles);
 std::string MissingTitles(const std::set<std::string>& want,
                           const std::set<std::string>& have);
 
-// A private broker (its own state dir, scripts/kafka-broker) for a test
-// that SIGSTOPs it: other tests on the build tree's broker are not
-// disturbed. Stopped and removed by the destructor.
-class PrivateBroker {
- public:
-  explicit PrivateBroker(const std::string& tag);
-  ~PrivateBroker();
-  PrivateBroker(const PrivateBroker&) = delete;
-  PrivateBroker& operator=(const PrivateBroker&) = delete;
-
-  // "127.0.0.1:PORT", or "" when it did not start.
-  const std::string& address() const { return address_; }
-  // The broker's pid, or -1 unless the pid file names a live process that
-  // is this broker (never 0 or -1: kill(2) reads them as process groups).
-  pid_t pid() const;
-  // SIGSTOP; false when nothing was signalled.
-  [[nodiscard]] bool Pause();
-  void Resume();
-
- private:
-  std::string dir_;
-  std::string address_;
-};
-
 // Waits until `done()` holds, polling every `step`, for at most `timeout`.
 bool WaitFor(const std::function<bool()>& done,
              std::chrono::milliseconds timeout,

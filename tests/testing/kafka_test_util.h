@@ -5,6 +5,8 @@
 // kafka.cmake). They use librdkafka's C API directly, independent of the
 // code under test. Blocking; call from the test thread.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -81,5 +83,29 @@ Result<int64_t> TopicMessageCount(const std::string& bootstrap,
 
 // `prefix` + "-" + time and pid suffix; legal Kafka topic characters only.
 std::string UniqueTopicName(std::string_view prefix);
+
+// A private broker (its own state dir, scripts/kafka-broker) for a test
+// that SIGSTOPs it: other tests on the build tree's broker are not
+// disturbed. Stopped and removed by the destructor.
+class PrivateBroker {
+ public:
+  explicit PrivateBroker(const std::string& tag);
+  ~PrivateBroker();
+  PrivateBroker(const PrivateBroker&) = delete;
+  PrivateBroker& operator=(const PrivateBroker&) = delete;
+
+  // "127.0.0.1:PORT", or "" when it did not start.
+  const std::string& address() const { return address_; }
+  // The broker's pid, or -1 unless the pid file names a live process that
+  // is this broker (never 0 or -1: kill(2) reads them as process groups).
+  pid_t pid() const;
+  // SIGSTOP; false when nothing was signalled.
+  [[nodiscard]] bool Pause();
+  void Resume();
+
+ private:
+  std::string dir_;
+  std::string address_;
+};
 
 }  // namespace newsflow::testing
