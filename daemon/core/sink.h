@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +72,13 @@ struct SinkDestination {
   std::vector<SinkDestination> parts;
 };
 
+// An article's serialization, ArticleToJson(article), made once and shared
+// read-only: the Publisher stores these bytes in its outbox and hands the
+// same bytes to the sink, which may keep them (e.g. until its destination
+// acknowledged) without copying or serializing again. Never null where a
+// sink receives it.
+using SerializedArticle = std::shared_ptr<const std::string>;
+
 // Whether a sink's destination is believed reachable (readiness).
 struct SinkHealth {
   bool ok = true;
@@ -103,6 +111,19 @@ class Sink {
   virtual void Publish(const Article& article,
                        const SinkDestination& destination,
                        DeliveryCallback done) = 0;
+
+  // Publish() of an article whose serialization the caller already made
+  // (the Publisher: the value of its outbox row). REQUIRES: `json` non-null
+  // and *json == ArticleToJson(article). Same contract as Publish(); a sink
+  // whose destination takes that JSON uses these bytes instead of
+  // serializing the article again (what it writes must be the same bytes
+  // Publish() would write). Default: Publish(article, destination, done).
+  virtual void PublishSerialized(const Article& article, SerializedArticle json,
+                                 const SinkDestination& destination,
+                                 DeliveryCallback done) {
+    (void)json;
+    Publish(article, destination, std::move(done));
+  }
 
   // Hands a feed-level event to the sink's event stream, if it keeps one
   // (best effort, never blocks, no callback). Default: ignored.

@@ -1,6 +1,8 @@
 #include "daemon/runtime/fanout_sink.h"
 
 #include <cassert>
+#include <memory>
+#include <string>
 
 namespace newsflow {
 namespace {
@@ -45,13 +47,22 @@ SinkDestination FanoutSink::Route(const Article& article,
 void FanoutSink::Publish(const Article& article,
                          const SinkDestination& destination,
                          DeliveryCallback done) {
+  PublishSerialized(article,
+                    std::make_shared<const std::string>(ArticleToJson(article)),
+                    destination, std::move(done));
+}
+
+void FanoutSink::PublishSerialized(const Article& article,
+                                   SerializedArticle json,
+                                   const SinkDestination& destination,
+                                   DeliveryCallback done) {
   assert(destination.parts.size() == sinks_.size());
   auto pending = std::make_shared<Pending>();
   pending->remaining = sinks_.size();
   pending->done = std::move(done);
   for (size_t i = 0; i < sinks_.size(); ++i) {
-    sinks_[i]->Publish(
-        article, destination.parts[i], [pending](DeliveryReport report) {
+    sinks_[i]->PublishSerialized(
+        article, json, destination.parts[i], [pending](DeliveryReport report) {
           if (Rank(report.outcome) > Rank(pending->combined.outcome)) {
             pending->combined = std::move(report);
           }

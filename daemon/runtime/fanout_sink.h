@@ -24,9 +24,15 @@ class FanoutSink final : public Sink {
   // parts[i] = sinks[i]->Route(...).
   SinkDestination Route(const Article& article,
                         const FeedSinkOptions& feed) const override;
-  // REQUIRES: destination from Route() (one part per sink).
+  // REQUIRES: destination from Route() (one part per sink). Serializes
+  // the article once and hands the same bytes to every sink
+  // (PublishSerialized).
   void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
+  // Every sink gets `json` (shared, not copied).
+  void PublishSerialized(const Article& article, SerializedArticle json,
+                         const SinkDestination& destination,
+                         DeliveryCallback done) override;
   // To every sink.
   void PublishEvent(const FeedEvent& event) override;
   // Ok when every sink is; else the problems joined with "; ".

@@ -285,6 +285,7 @@ void Publisher::Reconcile(const std::set<std::string>& feeds) {
     l.seq = seq;
     l.item_hash = std::move(e.item_hash);
     l.article = std::move(*article);
+    l.value = std::make_shared<const std::string>(std::move(e.value));
     l.destination = std::move(*destination);
     held_.emplace(seq, std::move(l));
     ++restored;
@@ -347,6 +348,7 @@ void Publisher::Flush() {
           l.seq = e.seq;
           l.item_hash = std::move(e.item_hash);
           l.article = std::move(s.article);
+          l.value = std::make_shared<const std::string>(std::move(e.value));
           l.destination = std::move(s.destination);
           l.done = std::move(s.done);
           held_.emplace(e.seq, std::move(l));
@@ -464,6 +466,7 @@ void Publisher::Dispatch() {
       l.seq = e.seq;
       l.item_hash = std::move(e.item_hash);
       l.article = std::move(*article);
+      l.value = std::make_shared<const std::string>(std::move(e.value));
       l.destination = std::move(*destination);
       if (auto d = dones_.find(e.seq); d != dones_.end()) {
         l.done = std::move(d->second);
@@ -482,16 +485,20 @@ void Publisher::Send(Loaded entry) {
   // The copy the sink gets carries the item hash it was built from (not
   // serialized; a transactional sink's delivered record needs it).
   entry.article.item_hash = entry.item_hash;
+  if (entry.value == nullptr) {  // every Loaded gets its row's value
+    entry.value =
+        std::make_shared<const std::string>(ArticleToJson(entry.article));
+  }
   auto shared = std::make_shared<Loaded>(std::move(entry));
   const auto started = std::chrono::steady_clock::now();
-  sink_.Publish(shared->article, shared->destination,
-                [this, shared, started](DeliveryReport report) {
-                  LatencyHistogram().Observe(
-                      std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - started)
-                          .count());
-                  OnReport(std::move(*shared), std::move(report));
-                });
+  sink_.PublishSerialized(shared->article, shared->value, shared->destination,
+                          [this, shared, started](DeliveryReport report) {
+                            LatencyHistogram().Observe(
+                                std::chrono::duration<double>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count());
+                            OnReport(std::move(*shared), std::move(report));
+                          });
 }
 
 void Publisher::OnReport(Loaded entry, DeliveryReport report) {

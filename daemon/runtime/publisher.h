@@ -191,6 +191,10 @@ class Publisher {
     int64_t seq = 0;
     std::string item_hash;
     Article article;
+    // The outbox row's value, ArticleToJson(article): handed to the sink
+    // with the article (Sink::PublishSerialized), so an article is
+    // serialized once on its way out.
+    SerializedArticle value;
     SinkDestination destination;
     std::function<void(const DeliveryReport&)> done;
     std::chrono::steady_clock::time_point not_before{};  // retry delay

@@ -39,8 +39,17 @@ JsonlSink::~JsonlSink() {
 void JsonlSink::Publish(const Article& article,
                         const SinkDestination& /*destination*/,
                         DeliveryCallback done) {
-  std::string line = ArticleToJson(article);
-  line.push_back('\n');
+  WriteLine(ArticleToJson(article), std::move(done));
+}
+
+void JsonlSink::PublishSerialized(const Article& /*article*/,
+                                  SerializedArticle json,
+                                  const SinkDestination& /*destination*/,
+                                  DeliveryCallback done) {
+  WriteLine(*json, std::move(done));
+}
+
+void JsonlSink::WriteLine(std::string_view json, DeliveryCallback done) {
   if (out_ == nullptr) {
     // The Sink contract: never call back from inside Publish().
     boost::asio::post(io_, [done = std::move(done)]() mutable {
@@ -48,7 +57,8 @@ void JsonlSink::Publish(const Article& article,
     });
     return;
   }
-  if (std::fwrite(line.data(), 1, line.size(), out_) != line.size()) {
+  if (std::fwrite(json.data(), 1, json.size(), out_) != json.size() ||
+      std::fputc('\n', out_) == EOF) {
     write_error_ = options_.path + ": write failed: " + std::strerror(errno);
     std::clearerr(out_);
   }

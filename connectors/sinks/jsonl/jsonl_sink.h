@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/sinks/jsonl/jsonl_sink_config.h"
@@ -39,11 +40,18 @@ class JsonlSink final : public Sink {
   // One file receives every article: `destination` is ignored.
   void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
+  // Writes `json` (the same line Publish() writes) without serializing.
+  void PublishSerialized(const Article& article, SerializedArticle json,
+                         const SinkDestination& destination,
+                         DeliveryCallback done) override;
   Result<void> Close(std::chrono::milliseconds timeout) override;
 
  private:
   JsonlSink(boost::asio::io_context& io, JsonlSinkOptions options, FILE* out,
             bool owns);
+
+  // Writes `json` and a line feed; `done` joins the batch.
+  void WriteLine(std::string_view json, DeliveryCallback done);
 
   // Flushes what was written and hands the batch to the sync thread, which
   // fdatasyncs and posts the reports back (one sync at a time).

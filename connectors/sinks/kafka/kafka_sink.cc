@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cassert>
 #include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #include "connectors/sinks/kafka/kafka_feed_events.h"
@@ -18,22 +20,34 @@
 
 namespace newsflow {
 
-// One record in flight. Owns the key and value bytes, which librdkafka
-// references without copying until the delivery report (msgflags 0).
+// One record in flight. Owns (shares) the value bytes, which librdkafka
+// references without copying until the delivery report (msgflags 0); the
+// key and headers are copied by librdkafka, so the hot path keeps neither.
 struct KafkaSink::Pending {
-  std::string key;
-  std::string value;
+  Pending() = default;
+  Pending(const Pending&) = delete;
+  Pending& operator=(const Pending&) = delete;
+  ~Pending() {
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+  }
+
+  // The value's bytes ("" for none).
+  std::string_view Value() const {
+    return value != nullptr ? std::string_view(*value) : std::string_view();
+  }
+  // Whether a retry could produce a smaller value.
+  bool Shrinkable() const { return Value().size() <= limit; }
+
+  SerializedArticle value;  // null: an empty value
   DeliveryCallback done;
   // Trim limit the value was built for; 0 for records that cannot be
   // trimmed (PublishRecord). A value above it is metadata only, too big.
   size_t limit = 0;
-  // Articles only (Publish): the record's headers, kept for a dead-letter
-  // copy; empty for other records, which are never dead-lettered.
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool dead_letterable = false;
-
-  // Whether a retry could produce a smaller value.
-  bool Shrinkable() const { return value.size() <= limit; }
+  bool dead_letterable = false;  // articles, with a dead-letter topic
+  // Set only on the way to a dead-letter copy (a record rejected for
+  // good): its key and a copy of its headers (owned).
+  std::string key;
+  rd_kafka_headers_t* headers = nullptr;
 };
 
 namespace {
@@ -95,13 +109,14 @@ bool IsTooLarge(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
-DeliveryReport ReportFor(rd_kafka_resp_err_t err, const std::string& topic) {
+DeliveryReport ReportFor(rd_kafka_resp_err_t err, std::string_view topic) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   DeliveryReport report;
   report.outcome =
       IsPermanent(err) ? DeliveryOutcome::kDrop : DeliveryOutcome::kRetry;
-  report.error = "kafka topic '" + topic + "': " + rd_kafka_err2str(err) +
-                 " (" + rd_kafka_err2name(err) + ")";
+  report.error = "kafka topic '" + std::string(topic) +
+                 "': " + rd_kafka_err2str(err) + " (" + rd_kafka_err2name(err) +
+                 ")";
   return report;
 }
 
@@ -119,16 +134,6 @@ std::string Utf8Prefix(const std::string& s, size_t n) {
   return s.substr(0, n);
 }
 
-rd_kafka_headers_t* ToRdHeaders(
-    const std::vector<std::pair<std::string, std::string>>& headers) {
-  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
-  for (const auto& [name, v] : headers) {
-    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
-                        v.data(), static_cast<ssize_t>(v.size()));
-  }
-  return h;
-}
-
 // ArticleToJson writes one compact object; the flag goes before its final
 // brace (core's serializer knows nothing about transport limits).
 std::string WithTruncatedFlag(std::string json) {
@@ -139,27 +144,71 @@ std::string WithTruncatedFlag(std::string json) {
 }
 
 // CloudEvents Kafka protocol binding, binary mode: the value is the plain
-// article JSON, attributes are ce_ headers.
-std::vector<std::pair<std::string, std::string>> ArticleHeaders(
-    const Article& article) {
-  std::vector<std::pair<std::string, std::string>> kept;
-  kept.reserve(12);
-  auto add = [&kept](const char* name, std::string value) {
-    kept.emplace_back(name, std::move(value));
-  };
+// article JSON, attributes are ce_ headers. Calls add(name, value) for each
+// header of `article`, in record order (string_views valid during the call
+// only). The one definition of the article header set: the record's
+// librdkafka headers (ArticleRdHeaders) and the transactional mode's copy
+// (ArticleHeaders) both come from here.
+template <class Add>
+void ForEachArticleHeader(const Article& article, Add&& add) {
+  // Constant per build: made once.
+  static const std::string kSchemaVersionText = std::to_string(kSchemaVersion);
+  static const std::string kTypeCreated =
+      "org.newsflow.article." +
+      std::string(ArticleEventName(ArticleEvent::kCreated));
+  static const std::string kTypeUpdated =
+      "org.newsflow.article." +
+      std::string(ArticleEventName(ArticleEvent::kUpdated));
+  // Per record, without allocating once warm (one io thread per sink; the
+  // transactional mode's commit thread does not build headers).
+  thread_local std::string scratch;
   add("content-type", "application/json; charset=utf-8");
   add("ce_specversion", "1.0");
   // ce_id must be unique per event: an update of the same article is a new
   // event, so the content hash is part of it.
-  add("ce_id", article.id + ":" + article.content_hash);
-  add("ce_source", "/feeds/" + article.feed.id);
+  scratch.assign(article.id).append(":").append(article.content_hash);
+  add("ce_id", scratch);
+  scratch.assign("/feeds/").append(article.feed.id);
+  add("ce_source", scratch);
   add("ce_type",
-      "org.newsflow.article." + std::string(ArticleEventName(article.event)));
+      article.event == ArticleEvent::kUpdated ? kTypeUpdated : kTypeCreated);
   add("ce_time", FormatRfc3339(article.fetched_at));
   add("ce_subject", article.id);
   add("ce_dataschema", kSchemaUri);
-  add("schema-version", std::to_string(kSchemaVersion));
+  add("schema-version", kSchemaVersionText);
+}
+
+std::vector<std::pair<std::string, std::string>> ArticleHeaders(
+    const Article& article) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  kept.reserve(9);
+  ForEachArticleHeader(
+      article, [&kept](std::string_view name, std::string_view value) {
+        kept.emplace_back(std::string(name), std::string(value));
+      });
   return kept;
+}
+
+// The record's headers, built straight into librdkafka's list (which
+// copies names and values).
+rd_kafka_headers_t* ArticleRdHeaders(const Article& article) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(9);
+  ForEachArticleHeader(
+      article, [h](std::string_view name, std::string_view value) {
+        rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
+                            value.data(), static_cast<ssize_t>(value.size()));
+      });
+  return h;
+}
+
+// Adds `headers` to `h` (dead-letter reasons).
+void AddRdHeaders(
+    rd_kafka_headers_t* h,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (const auto& [name, v] : headers) {
+    rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()),
+                        v.data(), static_cast<ssize_t>(v.size()));
+  }
 }
 
 }  // namespace
@@ -273,7 +322,7 @@ KafkaSink::~KafkaSink() {
   rd_kafka_destroy(producer_);
 }
 
-void KafkaSink::SetReachable(bool reachable, const std::string& why) {
+void KafkaSink::SetReachable(bool reachable, std::string_view why) {
   if (!reachable) {
     std::lock_guard lock(problem_mu_);
     problem_ = why;
@@ -296,7 +345,7 @@ void KafkaSink::PollLoop() {
       "newsflow_kafka_queue_messages",
       "Messages and requests in librdkafka's queues (rd_kafka_outq_len).");
   while (!stop_polling_.load(std::memory_order_acquire)) {
-    rd_kafka_poll(producer_, kPollIntervalMs);
+    Serve(kPollIntervalMs);
     queue.Set(rd_kafka_outq_len(producer_));
     if (std::chrono::steady_clock::now() < next_probe) continue;
     // A stalled broker keeps its TCP connections, so ALL_BROKERS_DOWN may
@@ -326,6 +375,19 @@ void KafkaSink::PublishEvent(const FeedEvent& event) {
 void KafkaSink::Publish(const Article& article,
                         const SinkDestination& destination,
                         DeliveryCallback done) {
+  SerializedArticle json;
+  {
+    ScopedStageCpu cpu(CpuStage::kSerialize);
+    json = std::make_shared<const std::string>(ArticleToJson(article));
+  }
+  PublishSerialized(article, std::move(json), destination, std::move(done));
+}
+
+void KafkaSink::PublishSerialized(const Article& article,
+                                  SerializedArticle json,
+                                  const SinkDestination& destination,
+                                  DeliveryCallback done) {
+  assert(json != nullptr);
   const std::string& t =
       destination.name.empty() ? options_.topic : destination.name;
   if (closed_) {
@@ -335,12 +397,15 @@ void KafkaSink::Publish(const Article& article,
     return;
   }
   auto pending = std::make_unique<Pending>();
-  pending->key = article.id;
   bool truncated = false;
   const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
-  {
+  if (json->size() <= limit) {
+    // KafkaRecordValue's result for a value that fits: the JSON itself.
+    pending->value = std::move(json);
+  } else {
     ScopedStageCpu cpu(CpuStage::kSerialize);
-    pending->value = KafkaRecordValue(article, limit, &truncated);
+    pending->value = std::make_shared<const std::string>(
+        KafkaRecordValue(article, limit, &truncated));
   }
   pending->limit = limit;
   if (truncated) {
@@ -350,19 +415,17 @@ void KafkaSink::Publish(const Article& article,
                     {{"feed", article.feed.id}})
         .Inc();
     Logger()->warn("article {} trimmed to {} bytes (limit {})", article.id,
-                   pending->value.size(), limit);
+                   pending->value->size(), limit);
   }
   pending->done = std::move(done);
   pending->dead_letterable = !options_.dead_letter_topic.empty();
-  // Kept with the pending record for a dead-letter copy.
-  pending->headers = ArticleHeaders(article);
 
   if (transactions_ != nullptr) {
     KafkaTransactions::ArticleItem item;
     item.topic = t;
-    item.key = std::move(pending->key);
-    item.value = std::move(pending->value);
-    item.headers = std::move(pending->headers);
+    item.key = article.id;
+    item.value = *pending->value;
+    item.headers = ArticleHeaders(article);
     item.limit = pending->limit;
     item.done = std::move(pending->done);
     auto [partition, record] = transactions_->DeliveredRecordFor(article);
@@ -371,8 +434,7 @@ void KafkaSink::Publish(const Article& article,
     transactions_->AppendArticle(std::move(item));
     return;
   }
-  rd_kafka_headers_t* headers = ToRdHeaders(pending->headers);
-  Produce(t, std::move(pending), headers);
+  Produce(t, article.id, std::move(pending), ArticleRdHeaders(article));
 }
 
 void KafkaSink::PublishRecord(
@@ -395,27 +457,35 @@ void KafkaSink::PublishRecord(
     return;
   }
   auto pending = std::make_unique<Pending>();
-  pending->key = std::move(key);
-  pending->value = std::move(value);
+  pending->value = std::make_shared<const std::string>(std::move(value));
   pending->done = std::move(done);
-  Produce(topic, std::move(pending), ToRdHeaders(headers));
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
+  AddRdHeaders(h, headers);
+  Produce(topic, key, std::move(pending), h);
 }
 
-void KafkaSink::Produce(const std::string& t, std::unique_ptr<Pending> pending,
+void KafkaSink::Produce(const std::string& t, std::string_view key,
+                        std::unique_ptr<Pending> pending,
                         rd_kafka_headers_t* headers) {
   Pending* raw = pending.get();
-  rd_kafka_resp_err_t err =
-      rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(t.c_str()),
-                        RD_KAFKA_V_KEY(raw->key.data(), raw->key.size()),
-                        RD_KAFKA_V_VALUE(raw->value.data(), raw->value.size()),
-                        RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_HEADERS(headers),
-                        RD_KAFKA_V_OPAQUE(raw), RD_KAFKA_V_END);
+  const std::string_view value = raw->Value();
+  // An empty value is sent as an empty value, not a null one (as before).
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer_, RD_KAFKA_V_TOPIC(t.c_str()),
+      RD_KAFKA_V_KEY(key.data(), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.empty() ? "" : value.data()),
+                       value.size()),
+      RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_OPAQUE(raw), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // Not enqueued: we still own the headers and the pending record.
-    rd_kafka_headers_destroy(headers);
+    // Not enqueued: we still own the headers and the pending record. Both
+    // stay with it for a dead-letter copy.
+    raw->key = key;
+    if (raw->headers != nullptr) rd_kafka_headers_destroy(raw->headers);
+    raw->headers = headers;
     DeliveryReport report = ReportFor(err, t);
     if (IsTooLarge(err) && raw->Shrinkable()) {
-      LowerSizeLimit(raw->value.size());
+      LowerSizeLimit(value.size());
       report.outcome = DeliveryOutcome::kRetry;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -459,31 +529,77 @@ void KafkaSink::PostReport(Pending* pending, DeliveryReport report) {
             report = std::move(report)]() mutable { done(std::move(report)); });
 }
 
+void KafkaSink::QueueReport(Pending* pending, DeliveryReport report) {
+  std::unique_ptr<Pending> owned(pending);
+  std::lock_guard lock(reports_mu_);
+  reports_.emplace_back(std::move(owned->done), std::move(report));
+}
+
+void KafkaSink::PostReports() {
+  std::vector<std::pair<DeliveryCallback, DeliveryReport>> batch;
+  {
+    std::lock_guard lock(reports_mu_);
+    if (reports_.empty()) return;
+    batch.swap(reports_);
+    reports_.reserve(batch.size());
+  }
+  // One closure per rd_kafka_poll round instead of one per record; the
+  // callbacks run in report order. Names no sink state: it may run after
+  // the sink is gone (Close() posts, the caller polls afterwards).
+  boost::asio::post(io_, [batch = std::move(batch)]() mutable {
+    for (auto& [done, report] : batch) done(std::move(report));
+  });
+}
+
+void KafkaSink::Serve(int timeout_ms) {
+  rd_kafka_poll(producer_, timeout_ms);
+  PostReports();
+}
+
 void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
                            void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
   auto* pending = static_cast<Pending*>(message->_private);
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // The hot path: nothing allocated but the batch slot.
+    if (self->reachable_.load(std::memory_order_relaxed) != 1) {
+      self->SetReachable(true, "deliveries succeed");
+    }
+    self->QueueReport(pending, {});
+    self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
   const char* topic =
       message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
+  const std::string_view key(static_cast<const char*>(message->key),
+                             message->key != nullptr ? message->key_len : 0);
   DeliveryReport report = ReportFor(message->err, topic);
   if (IsTooLarge(message->err) && pending->Shrinkable()) {
-    self->LowerSizeLimit(pending->value.size());
+    self->LowerSizeLimit(pending->Value().size());
     report.outcome = DeliveryOutcome::kRetry;
   }
-  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    self->SetReachable(true, "deliveries succeed");
-  } else if (report.outcome == DeliveryOutcome::kDrop) {
+  if (report.outcome == DeliveryOutcome::kDrop) {
     if (!pending->dead_letterable) {
-      Logger()->error("dropping article {}: {}", pending->key, report.error);
+      Logger()->error("dropping article {}: {}", key, report.error);
+    } else {
+      // For the dead-letter copy: the key and headers librdkafka holds.
+      pending->key = key;
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(message, &headers) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR &&
+          headers != nullptr) {
+        pending->headers = rd_kafka_headers_copy(headers);
+      }
     }
+    self->Finish(pending, topic, message->err, std::move(report));
   } else {
-    Logger()->debug("article {} to retry: {}", pending->key, report.error);
+    Logger()->debug("article {} to retry: {}", key, report.error);
+    self->QueueReport(pending, std::move(report));
   }
-  self->Finish(pending, topic, message->err, std::move(report));
   self->in_flight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void KafkaSink::Finish(Pending* pending, const std::string& topic, int err,
+void KafkaSink::Finish(Pending* pending, std::string_view topic, int err,
                        DeliveryReport report) {
   if (report.outcome != DeliveryOutcome::kDrop || !pending->dead_letterable) {
     PostReport(pending, std::move(report));
@@ -493,33 +609,35 @@ void KafkaSink::Finish(Pending* pending, const std::string& topic, int err,
   // io_context (Produce's thread); its report decides the article's.
   const char* reason = KafkaPermanentReason(err);
   auto owned = std::make_shared<std::unique_ptr<Pending>>(pending);
-  boost::asio::post(
-      io_, [this, alive = std::weak_ptr<int>(alive_), owned, topic,
-            reason = std::string(reason ? reason : "rejected"),
-            report = std::move(report)]() mutable {
-        if (alive.expired()) return;  // unreachable: Close() serves reports
-        DeadLetter(std::move(*owned), topic, reason, std::move(report));
-      });
+  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_), owned,
+                          topic = std::string(topic),
+                          reason = std::string(reason ? reason : "rejected"),
+                          report = std::move(report)]() mutable {
+    if (alive.expired()) return;  // unreachable: Close() serves reports
+    DeadLetter(std::move(*owned), topic, reason, std::move(report));
+  });
 }
 
 void KafkaSink::DeadLetter(std::unique_ptr<Pending> original,
                            const std::string& topic, const std::string& reason,
                            DeliveryReport rejected) {
   auto copy = std::make_unique<Pending>();
-  copy->key = original->key;
   // A value too large for its topic is likely too large here too: the
   // copy then carries the key and headers only (the story is identified
   // by them; its size is in a header).
   const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
-  const bool keep_value =
-      reason != "message_too_large" && original->value.size() <= limit;
-  if (keep_value) copy->value = original->value;
-  auto headers = std::move(original->headers);
-  headers.emplace_back("newsflow_dead_letter_reason", reason);
-  headers.emplace_back("newsflow_dead_letter_error", rejected.error);
-  headers.emplace_back("newsflow_original_topic", topic);
-  headers.emplace_back("newsflow_original_value_bytes",
-                       std::to_string(original->value.size()));
+  const size_t value_bytes = original->Value().size();
+  const bool keep_value = reason != "message_too_large" && value_bytes <= limit;
+  if (keep_value) copy->value = original->value;  // shared, not copied
+  // The record's own headers (copied when it was rejected), then why.
+  rd_kafka_headers_t* headers = original->headers != nullptr
+                                    ? std::exchange(original->headers, nullptr)
+                                    : rd_kafka_headers_new(4);
+  AddRdHeaders(headers, {{"newsflow_dead_letter_reason", reason},
+                         {"newsflow_dead_letter_error", rejected.error},
+                         {"newsflow_original_topic", topic},
+                         {"newsflow_original_value_bytes",
+                          std::to_string(value_bytes)}});
   Logger()->error("article {} rejected for good ({}); to dead-letter topic {}",
                   original->key, rejected.error, options_.dead_letter_topic);
   copy->done = [done = std::move(original->done), reason,
@@ -541,11 +659,12 @@ void KafkaSink::DeadLetter(std::unique_ptr<Pending> original,
     done(std::move(out));
   };
   if (closed_) {
+    rd_kafka_headers_destroy(headers);
     PostReport(copy.release(),
                {DeliveryOutcome::kRetry, "kafka sink is closed"});
     return;
   }
-  Produce(options_.dead_letter_topic, std::move(copy), ToRdHeaders(headers));
+  Produce(options_.dead_letter_topic, original->key, std::move(copy), headers);
 }
 
 void KafkaSink::OnError(rd_kafka_t* rk, int err, const char* reason,
@@ -590,9 +709,9 @@ void KafkaSink::RecreateProducer() {
       std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (in_flight_.load(std::memory_order_relaxed) > 0 &&
          std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_poll(producer_, 10);
+    Serve(10);
   }
-  rd_kafka_poll(producer_, 0);
+  Serve(0);
   const int lost = in_flight_.exchange(0);
   if (lost > 0) {
     // librdkafka did not report them within the bound; their callbacks
@@ -675,6 +794,7 @@ Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
   // flush() serves delivery reports itself, concurrently with the poll
   // thread (rd_kafka_poll is thread-safe; our callbacks only post).
   rd_kafka_flush(producer_, static_cast<int>(timeout.count()));
+  PostReports();  // those flush served on this thread
   stop_polling_.store(true, std::memory_order_release);
   if (poll_thread_.joinable()) poll_thread_.join();
 
@@ -692,9 +812,9 @@ Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
       std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (in_flight_.load(std::memory_order_relaxed) > 0 &&
          std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_poll(producer_, 10);
+    Serve(10);
   }
-  rd_kafka_poll(producer_, 0);  // remaining error/log events
+  Serve(0);  // remaining error/log events
   if (left > 0) {
     return Error(Errc::kTimeout,
                  std::to_string(left) +

@@ -6,8 +6,9 @@
 //
 // Threading: created, used and destroyed on the daemon's io_context thread
 // (the Sink contract). A private poll thread serves librdkafka's callbacks
-// and posts every delivery report to the io_context, where the Publish()
-// callback runs exactly once. The io_context must outlive the sink.
+// and posts the delivery reports of each rd_kafka_poll round to the
+// io_context as one batch, where every Publish() callback runs exactly
+// once, in report order. The io_context must outlive the sink.
 
 #include <atomic>
 #include <chrono>
@@ -91,8 +92,20 @@ class KafkaSink : public Sink {
   // authorized, ...) kDeadLettered once a copy is in
   // options.dead_letter_topic, kDrop without one (or when that topic
   // refuses it for good too).
+  //
+  // Serializes the article (ArticleToJson) and continues as
+  // PublishSerialized().
   void Publish(const Article& article, const SinkDestination& destination,
                DeliveryCallback done) override;
+
+  // The daemon's path (the Publisher hands over its outbox value): the
+  // record value is `json` itself, kept by the pending record until its
+  // delivery report (no copy, no second serialization), or, above the trim
+  // limit, KafkaRecordValue(article): the same bytes Publish() sends.
+  // REQUIRES: *json == ArticleToJson(article). Same outcomes as Publish().
+  void PublishSerialized(const Article& article, SerializedArticle json,
+                         const SinkDestination& destination,
+                         DeliveryCallback done) override;
 
   // To options.events_topic through KafkaFeedEvents; ignored without one.
   void PublishEvent(const FeedEvent& event) override;
@@ -135,10 +148,19 @@ class KafkaSink : public Sink {
                          void* opaque);
   static void OnError(rd_kafka_t* rk, int err, const char* reason,
                       void* opaque);
+  // Posts the report of `pending` (ownership) to the io_context at once.
   void PostReport(Pending* pending, DeliveryReport report);
+  // Adds the report of `pending` (ownership) to the current batch (poll
+  // thread, or whoever serves librdkafka's callbacks: flush, Close()).
+  void QueueReport(Pending* pending, DeliveryReport report);
+  // Posts the batch collected so far, if any, as one closure. Called after
+  // every rd_kafka_poll / rd_kafka_flush, by the thread that made it.
+  void PostReports();
+  // rd_kafka_poll(producer_, timeout_ms), then PostReports().
+  void Serve(int timeout_ms);
   // Reports `pending` (ownership) as `report`; a kDrop of an article goes
   // to DeadLetter() first when there is a dead-letter topic. Any thread.
-  void Finish(Pending* pending, const std::string& topic, int err,
+  void Finish(Pending* pending, std::string_view topic, int err,
               DeliveryReport report);
   // io_context: produces a copy of `original` to options.dead_letter_topic
   // with the reason headers; its report decides the article's outcome.
@@ -149,13 +171,14 @@ class KafkaSink : public Sink {
   // io_context: purges the failed producer (its records are reported
   // kRetry), destroys it and starts a new one with the same configuration.
   void RecreateProducer();
-  // Hands `pending` and `headers` (ownership of both) to librdkafka.
-  void Produce(const std::string& topic, std::unique_ptr<Pending> pending,
-               rd_kafka_headers_t* headers);
+  // Hands `pending` and `headers` (ownership of both) to librdkafka, with
+  // record key `key` (librdkafka copies it).
+  void Produce(const std::string& topic, std::string_view key,
+               std::unique_ptr<Pending> pending, rd_kafka_headers_t* headers);
   void PollLoop();
   // Records the broker state from a probe, a delivery or an error
   // callback (any thread); logs transitions.
-  void SetReachable(bool reachable, const std::string& why);
+  void SetReachable(bool reachable, std::string_view why);
 
   boost::asio::io_context& io_;
   const KafkaSinkOptions options_;
@@ -182,6 +205,10 @@ class KafkaSink : public Sink {
   int producer_generation_ = 0;
   // Expires with the sink: posted work that names `this` checks it.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Delivery reports served but not yet posted (QueueReport); the poll
+  // thread and, during Close(), rd_kafka_flush on the io thread append.
+  std::mutex reports_mu_;
+  std::vector<std::pair<DeliveryCallback, DeliveryReport>> reports_;
   // Transactional mode (CreateTransactional): set, and producer_ is null.
   std::shared_ptr<KafkaTransactions> transactions_;
 };

@@ -12,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -42,12 +43,21 @@ class FakeSink : public Sink {
     calls.push_back({article.id, destination.name, ArticleToJson(article),
                      article.event, std::move(done)});
   }
+  // The Publisher's call: records the serialization it handed over, then
+  // as Publish() (whose `value` is the sink's own ArticleToJson).
+  void PublishSerialized(const Article& article, SerializedArticle json,
+                         const SinkDestination& destination,
+                         DeliveryCallback done) override {
+    handed.push_back(std::move(json));
+    Publish(article, destination, std::move(done));
+  }
   SinkHealth Health() const override {
     return healthy ? SinkHealth{} : SinkHealth{false, "fake down"};
   }
   Result<void> Close(std::chrono::milliseconds) override { return {}; }
 
   std::vector<Call> calls;
+  std::vector<SerializedArticle> handed;  // by call, PublishSerialized only
   bool healthy = true;
 };
 
@@ -259,6 +269,57 @@ TEST_F(PublisherTest, BoundsWhatIsInTheSink) {
     EXPECT_LE(p.in_flight(), 2u);
   }
   EXPECT_EQ(sink_.calls.size(), 10u);
+  EXPECT_EQ(OutboxRows(*store_), 0u);
+}
+
+// Issue 16: the sink gets the outbox row's value with the article (one
+// serialization per article), byte for byte what it would make itself,
+// for entries kept in memory, entries loaded back from the outbox table
+// (beyond the in-memory window) and retried entries alike.
+TEST_F(PublisherTest, HandsTheSinkTheOutboxValue) {
+  Publisher p(io_.get_executor(), sink_, *store_, 1);  // window: 2 in memory
+  for (int i = 0; i < 5; ++i) {
+    Article a = MakeArticle("v" + std::to_string(i), {"World"});
+    a.title = "T\u00e9l\u00e9 \"" + std::to_string(i) + "\"";
+    a.content_html = "<p>x &amp; y</p>";
+    p.Publish(a, {}, "iv", nullptr);
+  }
+  Poll(io_);
+  auto rows = store_->OutboxLoad(0, 100);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 5u);
+  std::map<std::string, std::string> row_value;
+  for (const OutboxEntry& e : *rows) row_value[e.id] = e.value;
+
+  // v0 is retried once: offered again (after the others started) with the
+  // very same bytes.
+  ASSERT_EQ(sink_.calls.size(), 1u);
+  sink_.calls[0].done({DeliveryOutcome::kRetry, "later"});
+  Poll(io_);
+  for (size_t next = 1; next < 6; ++next) {
+    if (sink_.calls.size() <= next) {
+      RunFor(io_, Publisher::kRetryDelay + std::chrono::milliseconds(200));
+    }
+    ASSERT_EQ(sink_.calls.size(), next + 1) << "one in flight at a time";
+    sink_.calls[next].done({DeliveryOutcome::kDelivered, ""});
+    Poll(io_);
+  }
+  ASSERT_EQ(sink_.calls.size(), 6u);
+  ASSERT_EQ(sink_.handed.size(), 6u);
+  std::vector<size_t> v0;
+  for (size_t i = 0; i < sink_.calls.size(); ++i) {
+    if (sink_.calls[i].id == "v0") v0.push_back(i);
+  }
+  ASSERT_EQ(v0.size(), 2u);
+  EXPECT_EQ(sink_.handed[v0[0]], sink_.handed[v0[1]])
+      << "the retry shares the bytes";
+  for (size_t i = 0; i < sink_.calls.size(); ++i) {
+    SCOPED_TRACE(sink_.calls[i].id);
+    ASSERT_NE(sink_.handed[i], nullptr);
+    // calls[i].value: ArticleToJson of the article the sink was handed.
+    EXPECT_EQ(*sink_.handed[i], sink_.calls[i].value);
+    EXPECT_EQ(*sink_.handed[i], row_value[sink_.calls[i].id]);
+  }
   EXPECT_EQ(OutboxRows(*store_), 0u);
 }
 

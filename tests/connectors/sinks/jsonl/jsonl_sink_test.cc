@@ -44,6 +44,42 @@ TEST(JsonlSinkTest, AppendsOneParseableLinePerArticleAndReportsAfterwards) {
   std::filesystem::remove(path);
 }
 
+// Issue 16: the Publisher's call writes the bytes it hands over, the same
+// line Publish() writes.
+TEST(JsonlSinkTest, PublishSerializedWritesTheSameLineAsPublish) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("nf_jsonl_ser_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(path);
+  boost::asio::io_context io;
+  auto sink = JsonlSink::Create(io, {path.string()});
+  ASSERT_TRUE(sink) << sink.error().ToString();
+  Article a;
+  a.id = "id-s";
+  a.title = "T\u00e9l\u00e9 \"x\"";
+  a.content_text = "line\nbreak";
+  int delivered = 0;
+  auto count = [&](DeliveryReport r) {
+    EXPECT_EQ(r.outcome, DeliveryOutcome::kDelivered) << r.error;
+    ++delivered;
+  };
+  (*sink)->Publish(a, SinkDestination{}, count);
+  (*sink)->PublishSerialized(
+      a, std::make_shared<const std::string>(ArticleToJson(a)),
+      SinkDestination{}, count);
+  EXPECT_EQ(delivered, 0);
+  io.run();
+  EXPECT_EQ(delivered, 2);
+  ASSERT_TRUE((*sink)->Close(std::chrono::milliseconds(100)));
+  std::ifstream in(path);
+  std::string first, second, rest;
+  ASSERT_TRUE(std::getline(in, first));
+  ASSERT_TRUE(std::getline(in, second));
+  EXPECT_FALSE(std::getline(in, rest));
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(nlohmann::json::parse(second)["id"], "id-s");
+  std::filesystem::remove(path);
+}
+
 TEST(JsonlSinkTest, UnwritablePathIsAnIoErrorNamingThePath) {
   boost::asio::io_context io;
   auto sink = JsonlSink::Create(io, {"/nonexistent-dir/x.jsonl"});

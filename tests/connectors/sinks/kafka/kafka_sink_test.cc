@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "tests/testing/kafka_test_util.h"
@@ -167,6 +170,118 @@ TEST_F(KafkaSinkTest, PublishesKeysValuesAndCloudEventsHeaders) {
   EXPECT_EQ(routed_msgs[0].Header("ce_source"), "/feeds/feed-1");
 }
 
+// The nine CloudEvents headers of `a`, names and values in record order,
+// spelled out (not built by the sink's own code): what the sink sent
+// before issue 16 and must keep sending.
+std::vector<std::pair<std::string, std::string>> ExpectedHeaders(
+    const Article& a, const std::string& ce_time) {
+  return {{"content-type", "application/json; charset=utf-8"},
+          {"ce_specversion", "1.0"},
+          {"ce_id", a.id + ":" + a.content_hash},
+          {"ce_source", "/feeds/" + a.feed.id},
+          {"ce_type", a.event == ArticleEvent::kUpdated
+                          ? "org.newsflow.article.updated"
+                          : "org.newsflow.article.created"},
+          {"ce_time", ce_time},
+          {"ce_subject", a.id},
+          {"ce_dataschema", "https://newsflow.example/schemas/article/1.json"},
+          {"schema-version", "1"}};
+}
+
+// Issue 16: the Publisher's call (PublishSerialized, the outbox value
+// handed over) and Publish() put the same bytes on the wire as the sink
+// did before: the value is KafkaRecordValue(article) byte for byte (the
+// JSON handed over when it fits, the trimmed copy when it does not), the
+// headers are the same nine, in the same order. Every report arrives
+// once, on the io_context thread, in fewer closures than records (posted
+// per poll round).
+TEST_F(KafkaSinkTest, PublishSerializedSendsTheSameRecordsAsBefore) {
+  const std::string topic = testing::UniqueTopicName("nf-sink-ser");
+  const std::string plain = testing::UniqueTopicName("nf-sink-plain");
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
+  ASSERT_TRUE(testing::CreateTopic(bootstrap_, plain, 1));
+  boost::asio::io_context io;
+  KafkaSinkOptions options;
+  options.brokers = bootstrap_;
+  options.topic = topic;
+  options.linger_ms = 20;
+  options.max_message_bytes = 6000;
+  auto sink = KafkaSink::Create(io, options);
+  ASSERT_TRUE(sink) << sink.error().ToString();
+
+  std::vector<Article> articles;
+  std::vector<std::string> ce_times;  // spelled out, not FormatRfc3339
+  for (int i = 0; i < 60; ++i) {
+    Article a = MakeArticle(
+        i, i % 7 == 3 ? ArticleEvent::kUpdated : ArticleEvent::kCreated);
+    a.id = "ser-" + std::to_string(i);
+    a.content_html = "<p>x &amp; \"y\" \u00e9</p>";
+    if (i % 20 == 5) a.content_text.assign(9000, 'z');  // trimmed
+    char ce_time[32];
+    std::snprintf(ce_time, sizeof ce_time, "2025-10-12T01:40:%02d.123Z", i);
+    if (i % 20 == 6) {  // whole seconds: no fraction
+      a.fetched_at = *MakeUtc(2025, 10, 12, 1, 40, i, 0);
+      std::snprintf(ce_time, sizeof ce_time, "2025-10-12T01:40:%02dZ", i);
+    }
+    articles.push_back(std::move(a));
+    ce_times.push_back(ce_time);
+  }
+  const std::thread::id io_thread = std::this_thread::get_id();
+  std::vector<int> calls(2 * articles.size(), 0);
+  bool off_thread = false;
+  auto report = [&](size_t slot) {
+    return [&, slot](DeliveryReport r) {
+      ++calls[slot];
+      off_thread |= std::this_thread::get_id() != io_thread;
+      EXPECT_EQ(r.outcome, DeliveryOutcome::kDelivered) << slot << r.error;
+    };
+  };
+  for (size_t i = 0; i < articles.size(); ++i) {
+    (*sink)->PublishSerialized(
+        articles[i],
+        std::make_shared<const std::string>(ArticleToJson(articles[i])),
+        SinkDestination{}, report(i));
+    (*sink)->Publish(articles[i], SinkDestination{plain, {}},
+                     report(articles.size() + i));
+  }
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), 0),
+            static_cast<long>(calls.size()))
+      << "callbacks must never run inside Publish()";
+  size_t handlers = 0;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (std::count(calls.begin(), calls.end(), 1) <
+             static_cast<long>(calls.size()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    handlers += io.run_one_for(milliseconds(50));
+  }
+  EXPECT_TRUE((*sink)->Close(seconds(5)));
+  RunUntil(
+      io, [] { return false; }, milliseconds(200));
+  for (size_t slot = 0; slot < calls.size(); ++slot) {
+    EXPECT_EQ(calls[slot], 1) << "slot " << slot << ": exactly once";
+  }
+  EXPECT_FALSE(off_thread) << "callbacks run on the io_context thread";
+  EXPECT_LT(handlers, calls.size() / 2) << "reports are posted in batches";
+
+  for (const std::string& t : {topic, plain}) {
+    SCOPED_TRACE(t);
+    auto msgs =
+        testing::ConsumeAll(bootstrap_, t, articles.size(), seconds(30));
+    ASSERT_EQ(msgs.size(), articles.size());
+    for (const auto& m : msgs) {
+      SCOPED_TRACE(m.key);
+      const size_t i = std::stoul(m.key.substr(4));
+      const Article& a = articles[i];
+      bool truncated = false;
+      EXPECT_EQ(m.value, KafkaRecordValue(a, 6000, &truncated));
+      EXPECT_EQ(truncated, a.content_text.size() == 9000);
+      if (!truncated) EXPECT_EQ(m.value, ArticleToJson(a));
+      EXPECT_EQ(m.headers, ExpectedHeaders(a, ce_times[i]));
+    }
+  }
+}
+
 TEST_F(KafkaSinkTest, TooLargeRecordIsTrimmedFlaggedAndDelivered) {
   const std::string topic = testing::UniqueTopicName("nf-sink-large");
   ASSERT_TRUE(testing::CreateTopic(bootstrap_, topic, 1));
@@ -312,8 +427,20 @@ TEST_F(KafkaSinkTest, InvalidTopicIsDeadLetteredWithItsValue) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].key, "art-2");
   EXPECT_EQ(nlohmann::json::parse(got[0].value)["id"], "art-2");
+  EXPECT_EQ(got[0].value, ArticleToJson(MakeArticle(2)));
   EXPECT_EQ(HeaderOf(got[0], "newsflow_original_topic"), "bad topic name!");
   EXPECT_NE(HeaderOf(got[0], "newsflow_dead_letter_reason"), "<missing>");
+  // The article's nine headers in their order, then the four reasons.
+  auto expected = ExpectedHeaders(MakeArticle(2), "2025-10-12T01:40:02.123Z");
+  expected.emplace_back("newsflow_dead_letter_reason",
+                        HeaderOf(got[0], "newsflow_dead_letter_reason"));
+  expected.emplace_back("newsflow_dead_letter_error",
+                        HeaderOf(got[0], "newsflow_dead_letter_error"));
+  expected.emplace_back("newsflow_original_topic", "bad topic name!");
+  expected.emplace_back("newsflow_original_value_bytes",
+                        std::to_string(got[0].value.size()));
+  EXPECT_EQ(got[0].headers, expected);
+  EXPECT_NE(HeaderOf(got[0], "newsflow_dead_letter_error"), "");
 }
 
 TEST(KafkaPermanentReasonTest, ClassifiesLibrdkafkaCodes) {
