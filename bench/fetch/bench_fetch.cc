@@ -3,7 +3,8 @@
 // (libcurl multi on Asio) + PollFeed (classification and parsing).
 //
 //   bench_fetch serve FEEDS PORT_FILE [adversarial]
-//                                       epoll HTTP/1.1 server (keep-alive),
+//                                       loopback HTTP/1.1 server (keep-alive,
+//                                       bench/common),
 //                                       /feed/<i> = a distinct ~50 KB RSS
 //                                       document with ETag "f<i>"; 304 when
 //                                       If-None-Match matches. With
@@ -15,13 +16,7 @@
 // The server runs in its own process so the client's RSS and CPU are its
 // own. Timings are printed, never asserted.
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -33,9 +28,9 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "bench/common/loopback_http_server.h"
 #include "connectors/common/http/http_client.h"
 #include "connectors/sources/feed/feed_source.h"
 
@@ -132,35 +127,27 @@ const std::string& GzipBomb() {
   return bomb;
 }
 
-struct Conn {
-  std::string in;
-  std::string out;
-  size_t out_pos = 0;
-  // Slow body: at most 4 KB per write, the next one 50 ms later.
-  bool slow = false;
-  std::chrono::steady_clock::time_point next_write{};
-};
-
 bool g_adversarial = false;
 
-std::string Respond(const std::string& request, int feeds, bool* slow) {
+newsflow::bench::LoopbackReply Respond(const std::string& request, int feeds) {
   // Request line: GET /feed/<i> HTTP/1.1
   int feed = -1;
   const size_t p = request.find("/feed/");
   if (p != std::string::npos && p < request.find('\n'))
     feed = std::atoi(request.c_str() + p + 6);
   if (feed < 0 || feed >= feeds) {
-    return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    return {"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"};
   }
   const std::string etag = "\"f" + std::to_string(feed) + "\"";
   size_t inm = request.find("If-None-Match: ");
   if (inm == std::string::npos) inm = request.find("if-none-match: ");
   if (inm != std::string::npos &&
       request.compare(inm + 15, etag.size(), etag) == 0) {
-    return "HTTP/1.1 304 Not Modified\r\nETag: " + etag + "\r\n\r\n";
+    return {"HTTP/1.1 304 Not Modified\r\nETag: " + etag + "\r\n\r\n"};
   }
   std::string body;
   std::string encoding;
+  bool slow = false;
   if (!g_adversarial) {
     body = FeedBody(feed);
   } else {
@@ -180,137 +167,23 @@ std::string Respond(const std::string& request, int feeds, bool* slow) {
         break;
       case Kind::kSlow:
         body = PaddedFeed(feed, size_t{64} << 10);
-        *slow = true;
+        slow = true;
         break;
     }
   }
-  return "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " +
-         etag + "\r\n" + encoding +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
-// Writes what `c` may send now; false when the peer is gone.
-bool Flush(int fd, Conn& c) {
-  const auto now = std::chrono::steady_clock::now();
-  while (c.out_pos < c.out.size()) {
-    if (c.slow && now < c.next_write) break;
-    size_t n = c.out.size() - c.out_pos;
-    if (c.slow) n = std::min<size_t>(n, 4096);
-    ssize_t w = ::send(fd, c.out.data() + c.out_pos, n, MSG_NOSIGNAL);
-    if (w <= 0) return w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-    c.out_pos += static_cast<size_t>(w);
-    if (c.slow) c.next_write = now + std::chrono::milliseconds(50);
-  }
-  if (c.out_pos == c.out.size()) {
-    c.out.clear();
-    c.out_pos = 0;
-    c.out.shrink_to_fit();
-    c.slow = false;
-  }
-  return true;
+  return {
+      "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: " + etag +
+          "\r\n" + encoding + "Content-Length: " + std::to_string(body.size()) +
+          "\r\n\r\n" + body,
+      slow};
 }
 
 int Serve(int feeds, const char* port_file) {
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(lfd, 4096) != 0) {
-    std::perror("bind/listen");
-    return 1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
-  {
-    std::ofstream(std::string(port_file) + ".tmp")
-        << ntohs(addr.sin_port) << "\n";
-    std::rename((std::string(port_file) + ".tmp").c_str(), port_file);
-  }
-  int ep = ::epoll_create1(0);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = lfd;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-  std::unordered_map<int, Conn> conns;
-  std::vector<epoll_event> events(1024);
-  char buf[16384];
-  auto close_conn = [&](int fd) {
-    ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-    ::close(fd);
-    conns.erase(fd);
-  };
-  for (;;) {
-    // Slow bodies go out on a timer; others on readiness.
-    int timeout = -1;
-    const auto now = std::chrono::steady_clock::now();
-    std::vector<int> gone;
-    for (auto& [fd, c] : conns) {
-      if (!c.slow || c.out_pos == c.out.size()) continue;
-      if (c.next_write <= now && !Flush(fd, c)) {
-        gone.push_back(fd);
-        continue;
-      }
-      if (!c.slow) continue;  // finished by that write
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            c.next_write - now)
-                            .count();
-      timeout =
-          timeout < 0
-              ? static_cast<int>(std::max<int64_t>(1, wait))
-              : std::min(timeout, static_cast<int>(std::max<int64_t>(1, wait)));
-    }
-    for (int fd : gone) close_conn(fd);
-    int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()),
-                         timeout);
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == lfd) {
-        for (;;) {
-          int c = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK);
-          if (c < 0) break;
-          ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          epoll_event cev{};
-          cev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
-          cev.data.fd = c;
-          ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
-          conns.emplace(c, Conn{});
-        }
-        continue;
-      }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
-      Conn& c = it->second;
-      bool dead = false;
-      for (;;) {  // edge-triggered: drain
-        ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r > 0) {
-          c.in.append(buf, static_cast<size_t>(r));
-          continue;
-        }
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) dead = true;
-        break;
-      }
-      size_t end;
-      while ((end = c.in.find("\r\n\r\n")) != std::string::npos) {
-        if (c.out_pos == c.out.size()) {
-          c.out.clear();
-          c.out_pos = 0;
-        }
-        bool slow = false;
-        c.out += Respond(c.in.substr(0, end + 4), feeds, &slow);
-        c.slow = c.slow || slow;
-        c.in.erase(0, end + 4);
-      }
-      if (!Flush(fd, c)) {
-        close_conn(fd);
-        continue;
-      }
-      if (dead && c.out.empty()) close_conn(fd);
-    }
-  }
+  newsflow::bench::LoopbackServerOptions options;
+  options.port_file = port_file;
+  return newsflow::bench::ServeLoopbackHttp(
+      options,
+      [feeds](const std::string& request) { return Respond(request, feeds); });
 }
 
 // --- client

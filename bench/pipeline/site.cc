@@ -1,6 +1,6 @@
-// bench_pipeline_site: the loopback news site of bench/pipeline. One epoll
-// thread, HTTP/1.1 keep-alive, everything answered from memory, so the
-// server costs little of the machine the measured tools share.
+// bench_pipeline_site: the loopback news site of bench/pipeline, served by
+// bench/common's ServeLoopbackHttp (one epoll thread, keep-alive, answers
+// from memory).
 //
 //   bench_pipeline_site PAGES_DIR FEEDS PORT_FILE
 //
@@ -17,15 +17,7 @@
 // Item links use the request's Host, so a feed on 127.0.3.7 links pages on
 // 127.0.3.7. Timings are never measured here.
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,8 +25,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "bench/common/loopback_http_server.h"
 
 namespace {
 
@@ -120,27 +113,6 @@ std::string FeedBody(int feed, const std::string& host) {
   return xml;
 }
 
-struct Conn {
-  std::string in;
-  std::string out;
-  size_t out_pos = 0;
-};
-
-std::string Header(const std::string& request, const char* name) {
-  // Case-insensitive search of "\r\nName:" in the request head.
-  const size_t len = std::strlen(name);
-  for (size_t p = request.find("\r\n"); p != std::string::npos;
-       p = request.find("\r\n", p + 2)) {
-    if (p + 2 + len < request.size() && request[p + 2 + len] == ':' &&
-        strncasecmp(request.c_str() + p + 2, name, len) == 0) {
-      size_t v = p + 3 + len;
-      while (v < request.size() && request[v] == ' ') ++v;
-      return request.substr(v, request.find("\r\n", v) - v);
-    }
-  }
-  return "";
-}
-
 std::string Response(int status, const char* type, const std::string& body) {
   return "HTTP/1.1 " + std::to_string(status) +
          (status == 200 ? " OK" : " Not Found") + "\r\nContent-Type: " + type +
@@ -155,8 +127,9 @@ std::string Respond(const std::string& request, int feeds,
       request.substr(sp + 1, request.find(' ', sp + 1) - sp - 1);
   int a = -1, b = -1;
   if (std::sscanf(path.c_str(), "/f/%d.xml", &a) == 1 && a >= 0 && a < feeds) {
-    return Response(200, "application/rss+xml; charset=utf-8",
-                    FeedBody(a, Header(request, "Host")));
+    return Response(
+        200, "application/rss+xml; charset=utf-8",
+        FeedBody(a, newsflow::bench::RequestHeader(request, "Host")));
   }
   if (std::sscanf(path.c_str(), "/p/%d/%d", &a, &b) == 2 && a >= 0 &&
       a < feeds && b >= 0 && b < kItems) {
@@ -168,90 +141,13 @@ std::string Respond(const std::string& request, int feeds,
 
 int Serve(const std::vector<std::string>& pages, int feeds,
           const char* port_file) {
-  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(lfd, 4096) != 0) {
-    std::perror("bind/listen");
-    return 1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
-  {
-    std::ofstream(std::string(port_file) + ".tmp")
-        << ntohs(addr.sin_port) << "\n";
-    std::rename((std::string(port_file) + ".tmp").c_str(), port_file);
-  }
-  int ep = ::epoll_create1(0);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = lfd;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-  std::unordered_map<int, Conn> conns;
-  std::vector<epoll_event> events(1024);
-  char buf[16384];
-  for (;;) {
-    int n =
-        ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == lfd) {
-        for (;;) {
-          int c = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK);
-          if (c < 0) break;
-          ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          epoll_event cev{};
-          cev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
-          cev.data.fd = c;
-          ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
-          conns.emplace(c, Conn{});
-        }
-        continue;
-      }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
-      Conn& c = it->second;
-      bool dead = false;
-      for (;;) {  // edge-triggered: drain
-        ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r > 0) {
-          c.in.append(buf, static_cast<size_t>(r));
-          continue;
-        }
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) dead = true;
-        break;
-      }
-      size_t end;
-      while ((end = c.in.find("\r\n\r\n")) != std::string::npos) {
-        if (c.out_pos == c.out.size()) {
-          c.out.clear();
-          c.out_pos = 0;
-        }
-        c.out += Respond(c.in.substr(0, end + 4), feeds, pages);
-        c.in.erase(0, end + 4);
-      }
-      while (c.out_pos < c.out.size()) {
-        ssize_t w =
-            ::write(fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
-        if (w <= 0) break;
-        c.out_pos += static_cast<size_t>(w);
-      }
-      if (c.out_pos == c.out.size()) {
-        c.out.clear();
-        c.out_pos = 0;
-        c.out.shrink_to_fit();
-      }
-      if (dead && c.out.empty()) {
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-        ::close(fd);
-        conns.erase(fd);
-      }
-    }
-  }
+  newsflow::bench::LoopbackServerOptions options;
+  options.listen_any = true;
+  options.port_file = port_file;
+  return newsflow::bench::ServeLoopbackHttp(
+      options, [&pages, feeds](const std::string& request) {
+        return newsflow::bench::LoopbackReply{Respond(request, feeds, pages)};
+      });
 }
 
 }  // namespace

@@ -238,6 +238,10 @@ StateStore::StateStore(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), stmts_(std::make_unique<Statements>()) {}
 
 StateStore::~StateStore() {
+  // Story writes still pending belong to articles that never reached the
+  // outbox; committing them keeps what Assign answered (best effort).
+  if (story_ != nullptr) (void)FlushStories();
+  story_.reset();         // its statements, before the close
   checkpointer_.reset();  // before the last connection closes
   stmts_.reset();         // statements must be finalized before the close
   sqlite3_close_v2(db_);
@@ -349,7 +353,8 @@ Result<void> StateStore::Init() {
                  path_);
   }
   if (version == 0) {
-    // Migrations from version N to N+1 go here, each in its own transaction.
+    // Migrations from version N to N+1 go here, each in its own transaction
+    // (1 → 2, the story tables of issue 16: InitStoryTables).
     if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
     if (auto r = Exec(kSchemaV1); !r) {
       (void)Exec("ROLLBACK");
@@ -498,7 +503,7 @@ Result<void> StateStore::Init() {
       return SqlError(std::string("cannot prepare \"") + sql + "\"");
     }
   }
-  return {};
+  return PrepareStoryStatements();
 }
 
 Result<std::optional<ArticleRecord>> StateStore::FindArticle(
@@ -638,6 +643,13 @@ Result<void> StateStore::OutboxAppend(std::vector<OutboxEntry>& entries) {
   if (Statements::Run(stmts_->begin.Use()) != SQLITE_DONE) {
     return SqlError("OutboxAppend: begin");
   }
+  // The story records of these articles (StoryIndex::Assign ran before
+  // Publish) commit with their outbox rows, or earlier (state_store.h).
+  if (!WritePendingStories()) {
+    Error err = SqlError("OutboxAppend: stories");
+    Statements::Run(stmts_->rollback.Use());
+    return err;
+  }
   for (OutboxEntry& e : entries) {
     sqlite3_stmt* s = stmts_->outbox_insert.Use();
     auto bind = [s](int i, const std::string& v) {
@@ -667,6 +679,7 @@ Result<void> StateStore::OutboxAppend(std::vector<OutboxEntry>& entries) {
     Statements::Run(stmts_->rollback.Use());
     return err;
   }
+  ClearPendingStories();
   return {};
 }
 

@@ -111,15 +111,23 @@ struct OutboxDone {
   std::optional<ArticleRecord> record;
 };
 
-// One article's place in a story (issue 13, daemon/story/): its story id,
-// canonical URL and MinHash signature (bytes; "" when its text was too
-// short to fingerprint).
+// One article's place in a story (issue 13, daemon/story/): its story id
+// and canonical URL. Table `story_articles`.
 struct StoryRecord {
   std::string article_id;
   std::string story_id;
   std::string canonical_url;
-  std::string signature;
   TimePoint last_seen{};
+};
+
+// A story's representative fingerprint (issue 16, daemon/story/README.md):
+// the MinHash signature (EncodeFingerprint bytes) of the story's first
+// fingerprinted article. At most one per story. Table `story_signatures`.
+struct StorySignature {
+  int64_t key = 0;  // > 0, assigned by AddStorySignature
+  std::string story_id;
+  std::string signature;
+  TimePoint last_seen{};  // the latest article that joined the story
 };
 
 // One successful state write that a changelog mirrors (cluster mode,
@@ -141,7 +149,7 @@ struct StateChange {
 class StateStore {
  public:
   // Current schema version (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the database at `path` and creates the schema. The
   // parent directory must exist (it is not created). ":memory:" gives a
@@ -214,28 +222,62 @@ class StateStore {
   // still set): the resume index, which reads no blob pages.
   Result<std::vector<OutboxEntry>> OutboxLoad(int64_t after_seq, size_t limit,
                                               bool with_value = true);
-  // --- issue 13: story fingerprints (story_table.cc) ---------------------
-  // Tables `stories` (article id -> story id, canonical URL, signature,
-  // last_seen) and `story_bands` (LSH band key -> article id), created with
-  // IF NOT EXISTS. Lookups are indexed: by article id, by canonical URL, by
-  // band key — never a scan of all signatures.
+  // --- issue 13/16: story records (story_table.cc) ----------------------
+  // Tables `story_articles` (article id -> story id, canonical URL,
+  // last_seen) and `story_signatures` (one representative MinHash signature
+  // per story, by integer key). The LSH band index over the signatures is
+  // kept in memory by daemon/story/StoryIndex (rebuilt with
+  // ForEachStorySignature), not here.
+  //
+  // Writes are batched: SaveStoryArticle, AddStorySignature and
+  // TouchStorySignature are kept in memory (the Find* calls see them) and
+  // committed in the next OutboxAppend's transaction, before its outbox
+  // rows — so a story record is durable no later than the outbox row of
+  // the article it was assigned to — or by FlushStories (also called when
+  // kMaxPendingStoryWrites are pending, by PruneStories and at close).
+
+  // Pending story writes beyond this are committed at once (FlushStories).
+  static constexpr size_t kMaxPendingStoryWrites = 4096;
 
   // The record of `article_id`, or nullopt.
   Result<std::optional<StoryRecord>> FindStoryOfArticle(
       const std::string& article_id);
   // The story of the earliest-seen article with this canonical URL, or "".
   Result<std::string> FindStoryByUrl(const std::string& canonical_url);
-  // The records sharing at least one of `band_keys` (each at most once).
-  Result<std::vector<StoryRecord>> FindStoryCandidates(
-      const std::vector<int64_t>& band_keys);
-  // Inserts or replaces the record and its band keys (one transaction).
-  Result<void> SaveStory(const StoryRecord& record,
-                         const std::vector<int64_t>& band_keys);
-  // Deletes records (and their bands) last seen before `cutoff`; returns
-  // how many.
+  // Inserts or replaces the record of record.article_id (batched).
+  Result<void> SaveStoryArticle(const StoryRecord& record);
+  // The signature with `key`, or nullopt (none, or pruned).
+  Result<std::optional<StorySignature>> FindStorySignature(int64_t key);
+  // The key of `story_id`'s signature, or nullopt when it has none.
+  Result<std::optional<int64_t>> FindStorySignatureKey(
+      const std::string& story_id);
+  // Adds the signature of `story_id`, which must have none (batched);
+  // returns its key.
+  Result<int64_t> AddStorySignature(const std::string& story_id,
+                                    const std::string& signature,
+                                    TimePoint last_seen);
+  // Sets the last_seen of signature `key` (batched; retention).
+  Result<void> TouchStorySignature(int64_t key, TimePoint last_seen);
+  // Calls fn(key, signature) for every stored signature, in key order
+  // (commits pending writes first).
+  Result<void> ForEachStorySignature(
+      const std::function<void(int64_t, const std::string&)>& fn);
+  // Commits the pending story writes (one transaction).
+  Result<void> FlushStories();
+  // Deletes records and signatures last seen before `cutoff`; returns how
+  // many records. Calls the prune listener with the deleted signatures'
+  // keys.
   Result<int64_t> PruneStories(TimePoint cutoff);
-  // Number of story records.
+  // Called by PruneStories with the keys of the signatures it deleted
+  // (after the commit). StoryIndex drops them from its band index.
+  void SetStoryPruneListener(
+      std::function<void(const std::vector<int64_t>&)> listener) {
+    story_prune_listener_ = std::move(listener);
+  }
+  // Number of story records (articles) and of signatures (committed and
+  // pending).
   Result<int64_t> CountStories();
+  Result<int64_t> CountStorySignatures();
   // --- end issue 13 -------------------------------------------------------
 
   // Number of live (non-tombstone) article rows.
@@ -305,7 +347,13 @@ class StateStore {
   Result<void> Exec(const char* sql);
   // Inside an open transaction: upsert `record` and delete its tombstone.
   bool UpsertArticle(const ArticleRecord& record);
-  Result<void> InitStoryTables();  // story_table.cc
+  Result<void> InitStoryTables();         // story_table.cc: tables, migration
+  Result<void> PrepareStoryStatements();  // story_table.cc
+  // Inside an open transaction: writes the pending story writes.
+  bool WritePendingStories();
+  // After the commit that wrote them: forgets the pending story writes.
+  void ClearPendingStories();
+  size_t PendingStoryWrites() const;
 
   std::string path_;
   sqlite3* db_;  // owned
@@ -316,6 +364,13 @@ class StateStore {
   class Checkpointer;
   std::unique_ptr<Checkpointer> checkpointer_;
   std::function<void(const StateChange&)> observer_;
+  // Story statements and pending story writes (story_table.cc).
+  struct StoryTables;
+  struct StoryTablesDeleter {
+    void operator()(StoryTables* p) const;
+  };
+  std::unique_ptr<StoryTables, StoryTablesDeleter> story_;
+  std::function<void(const std::vector<int64_t>&)> story_prune_listener_;
 };
 
 // Retention as the daemon applies it (hourly, from its Supervise loop):

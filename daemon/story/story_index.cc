@@ -1,54 +1,142 @@
 #include "daemon/story/story_index.h"
 
+#include <algorithm>
+#include <cassert>
+#include <unordered_set>
+
+#include "daemon/core/stage_cpu.h"
 #include "daemon/state/state_store.h"
 
 namespace newsflow {
+
+StoryIndex::StoryIndex(StateStore* store) : store_(store) {
+  store_->SetStoryPruneListener([this](const std::vector<int64_t>& keys) {
+    std::unordered_set<uint32_t> gone;
+    for (int64_t k : keys) gone.insert(static_cast<uint32_t>(k));
+    bands_.Remove(gone);
+  });
+}
+
+StoryIndex::~StoryIndex() { store_->SetStoryPruneListener(nullptr); }
+
+StoryIndexStats StoryIndex::stats() const {
+  StoryIndexStats s = stats_;
+  s.band_entries = bands_.size();
+  s.band_bytes = bands_.bytes();
+  return s;
+}
+
+void StoryIndex::IndexSignature(int64_t key,
+                                const std::vector<int64_t>& bands) {
+  // Keys are assigned from 1 up and never reach 2^32 stories.
+  assert(key > 0 && key <= UINT32_MAX);
+  for (int64_t band : bands)
+    bands_.Add(band, static_cast<uint32_t>(key), kMaxStoriesPerBand);
+}
+
+Result<void> StoryIndex::Load() {
+  auto r = store_->ForEachStorySignature(
+      [this](int64_t key, const std::string& bytes) {
+        IndexSignature(key, BandKeys(DecodeFingerprint(bytes)));
+      });
+  if (!r) return r;
+  loaded_ = true;
+  return {};
+}
 
 Result<std::string> StoryIndex::Assign(const std::string& article_id,
                                        const std::string& canonical_url,
                                        const StoryFingerprint& fingerprint,
                                        TimePoint now) {
+  // The whole lookup and its (batched) writes count as stage `state`.
+  ScopedStageCpu cpu(CpuStage::kState);
+  if (!loaded_) {
+    if (auto r = Load(); !r) return r.error();
+  }
   auto own = store_->FindStoryOfArticle(article_id);
   if (!own) return own.error();
-  const std::vector<int64_t> bands = BandKeys(fingerprint);
+  if (*own) {
+    // Known: same story for good; refresh its last_seen (retention).
+    StoryRecord record = std::move(**own);
+    record.last_seen = now;
+    if (!canonical_url.empty()) record.canonical_url = canonical_url;
+    if (auto r = store_->SaveStoryArticle(record); !r) return r.error();
+    auto key = store_->FindStorySignatureKey(record.story_id);
+    if (!key) return key.error();
+    if (*key) {
+      if (auto r = store_->TouchStorySignature(**key, now); !r)
+        return r.error();
+    }
+    ++stats_.assigned;
+    return record.story_id;
+  }
+
   StoryRecord record;
   record.article_id = article_id;
   record.canonical_url = canonical_url;
-  record.signature = EncodeFingerprint(fingerprint);
   record.last_seen = now;
-  if (*own) {
-    // Known: same story for good; refresh what the index knows of it.
-    record.story_id = (*own)->story_id;
-    if (record.signature.empty()) record.signature = (*own)->signature;
-    if (auto r = store_->SaveStory(
-            record, BandKeys(DecodeFingerprint(record.signature)));
-        !r) {
-      return r.error();
-    }
-    return record.story_id;
-  }
+  bool by_url = false;
   if (!canonical_url.empty()) {
-    auto by_url = store_->FindStoryByUrl(canonical_url);
-    if (!by_url) return by_url.error();
-    record.story_id = *by_url;
+    auto story = store_->FindStoryByUrl(canonical_url);
+    if (!story) return story.error();
+    record.story_id = std::move(*story);
+    by_url = !record.story_id.empty();
   }
-  if (record.story_id.empty() && !fingerprint.empty()) {
-    auto candidates = store_->FindStoryCandidates(bands);
-    if (!candidates) return candidates.error();
+  std::vector<int64_t> bands;
+  if (!fingerprint.empty()) bands = BandKeys(fingerprint);
+  if (!by_url && !fingerprint.empty()) {
+    // Candidates: the representatives sharing a band (each at most once).
+    std::vector<uint32_t> keys;
+    for (int64_t band : bands) bands_.Find(band, &keys);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     double best = 0;
-    for (const StoryRecord& c : *candidates) {
+    int64_t best_key = 0;
+    // Ascending keys: on equal similarity the earlier story stays.
+    for (uint32_t key : keys) {
+      auto sig = store_->FindStorySignature(key);
+      if (!sig) return sig.error();
+      ++stats_.candidates_read;
+      if (!*sig) continue;  // pruned
       const double j =
-          EstimatedJaccard(fingerprint, DecodeFingerprint(c.signature));
-      // Ties: the earliest-seen story.
-      if (j >= kSameStoryJaccard &&
-          (j > best || (j == best && c.last_seen < record.last_seen))) {
+          EstimatedJaccard(fingerprint, DecodeFingerprint((*sig)->signature));
+      if (j >= kSameStoryJaccard && j > best) {
         best = j;
-        record.story_id = c.story_id;
+        best_key = key;
+        record.story_id = (*sig)->story_id;
       }
     }
+    if (best_key != 0) {
+      if (auto r = store_->TouchStorySignature(best_key, now); !r)
+        return r.error();
+    }
   }
-  if (record.story_id.empty()) record.story_id = article_id;
-  if (auto r = store_->SaveStory(record, bands); !r) return r.error();
+  if (record.story_id.empty()) {
+    // A new story; its first fingerprint represents it.
+    record.story_id = article_id;
+    if (!fingerprint.empty()) {
+      auto key = store_->AddStorySignature(record.story_id,
+                                           EncodeFingerprint(fingerprint), now);
+      if (!key) return key.error();
+      IndexSignature(*key, bands);
+    }
+  } else if (by_url && !fingerprint.empty()) {
+    // Joined by URL (e.g. a teaser started the story): the story's first
+    // fingerprint represents it; later ones only refresh it.
+    auto key = store_->FindStorySignatureKey(record.story_id);
+    if (!key) return key.error();
+    if (*key) {
+      if (auto r = store_->TouchStorySignature(**key, now); !r)
+        return r.error();
+    } else {
+      auto added = store_->AddStorySignature(
+          record.story_id, EncodeFingerprint(fingerprint), now);
+      if (!added) return added.error();
+      IndexSignature(*added, bands);
+    }
+  }
+  if (auto r = store_->SaveStoryArticle(record); !r) return r.error();
+  ++stats_.assigned;
   return record.story_id;
 }
 

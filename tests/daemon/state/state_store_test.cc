@@ -352,7 +352,7 @@ TEST(StateStoreTest, NewerSchemaIsRefused) {
   EXPECT_EQ(s.error().ToString(),
             path +
                 ": schema version 99 is newer than this newsflowd "
-                "supports (1)");
+                "supports (2)");
 }
 
 TEST(StateStoreTest, ManyArticles) {

@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/state/state_store.h"
+#include "daemon/story/band_table.h"
 #include "daemon/story/fingerprint.h"
 #include "daemon/story/story_index.h"
 
@@ -69,6 +72,47 @@ TEST(FingerprintTest, SimilarTextsAreCloseOthersFar) {
   EXPECT_TRUE(DecodeFingerprint("short").empty());
   EXPECT_EQ(BandKeys(a).size(), static_cast<size_t>(kBands));
   EXPECT_EQ(BandKeys(a), BandKeys(FingerprintText(kStory)));
+}
+
+TEST(BandTableTest, FindsAddsCapsAndRemoves) {
+  BandTable t;
+  std::vector<uint32_t> out;
+  t.Find(42, &out);
+  EXPECT_TRUE(out.empty());
+  // Many band keys (the table grows) and each finds exactly its keys.
+  std::mt19937_64 rng(3);
+  std::vector<int64_t> bands(20000);
+  for (size_t i = 0; i < bands.size(); ++i) {
+    bands[i] = static_cast<int64_t>(rng());
+    ASSERT_TRUE(t.Add(bands[i], static_cast<uint32_t>(i + 1), 8));
+  }
+  EXPECT_EQ(t.size(), bands.size());
+  for (size_t i = 0; i < bands.size(); i += 997) {
+    out.clear();
+    t.Find(bands[i], &out);
+    ASSERT_EQ(out.size(), 1u) << i;
+    EXPECT_EQ(out[0], i + 1);
+  }
+  // One band shared by many stories keeps the first 8; no duplicates.
+  for (uint32_t k = 100001; k <= 100020; ++k) t.Add(7, k, 8);
+  EXPECT_FALSE(t.Add(7, 100001, 8));
+  out.clear();
+  t.Find(7, &out);
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<uint32_t>{100001, 100002, 100003, 100004, 100005,
+                                        100006, 100007, 100008}));
+  // Removed keys are gone, the others stay findable.
+  t.Remove({100002, 1, 3});
+  out.clear();
+  t.Find(7, &out);
+  EXPECT_EQ(out.size(), 7u);
+  out.clear();
+  t.Find(bands[0], &out);
+  EXPECT_TRUE(out.empty());
+  out.clear();
+  t.Find(bands[1], &out);
+  EXPECT_EQ(out, std::vector<uint32_t>{2});
+  EXPECT_EQ(t.size(), bands.size() + 8 - 3);
 }
 
 class StoryIndexTest : public ::testing::Test {
@@ -150,8 +194,8 @@ TEST_F(StoryIndexTest, RetentionPrunesFingerprints) {
             "a3");
 }
 
-// The lookup is sublinear: among thousands of stored fingerprints of
-// unrelated texts, a new text's band keys fetch only a handful of them.
+// The lookup is sublinear: among thousands of stored stories of unrelated
+// texts, a new text's band keys fetch only a handful of representatives.
 TEST_F(StoryIndexTest, LookupReadsCandidatesNotEveryFingerprint) {
   std::mt19937 rng(7);
   const std::vector<std::string> vocabulary = {
@@ -165,20 +209,206 @@ TEST_F(StoryIndexTest, LookupReadsCandidatesNotEveryFingerprint) {
            " ";
     return t;
   };
+  const TimePoint now = Now();
   for (int i = 0; i < 3000; ++i) {
-    const StoryFingerprint fp = FingerprintText(random_text());
-    StoryRecord r;
-    r.article_id = r.story_id = "r" + std::to_string(i);
-    r.canonical_url = "https://x.example/" + r.article_id;
-    r.signature = EncodeFingerprint(fp);
-    r.last_seen = Now();
-    ASSERT_TRUE(store_->SaveStory(r, BandKeys(fp)));
+    const std::string id = "r" + std::to_string(i);
+    auto r = index_->Assign(id, "https://x.example/" + id,
+                            FingerprintText(random_text()), now);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(*r, id);
   }
-  auto candidates =
-      store_->FindStoryCandidates(BandKeys(FingerprintText(kStory)));
-  ASSERT_TRUE(candidates);
-  EXPECT_LT(candidates->size(), 30u);
+  EXPECT_EQ(*store_->CountStorySignatures(), 3000);
+  const uint64_t before = index_->stats().candidates_read;
   EXPECT_EQ(Assign("a1", "https://courier.example/tram", kStory), "a1");
+  EXPECT_LT(index_->stats().candidates_read - before, 30u);
+}
+
+// Issue 16: a story syndicated many times is one representative in the
+// index, so a new copy compares with it alone — the cost does not grow
+// with the copies (before: every copy added its 32 band rows, and the
+// 2,001st copy read and compared 2,000 signatures).
+TEST_F(StoryIndexTest, CopiesOfAStoryDoNotAddCandidates) {
+  const TimePoint now = Now();
+  EXPECT_EQ(Assign("a0", "https://courier.example/tram", kStory, now), "a0");
+  for (int i = 1; i <= 2000; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_EQ(
+        Assign("a" + n, "https://partner" + n + ".example/tram?utm_id=" + n,
+               "Partner " + n + " republishes. " + Syndicated(kStory), now),
+        "a0")
+        << i;
+  }
+  const StoryIndexStats before = index_->stats();
+  EXPECT_EQ(before.band_entries, static_cast<uint64_t>(kBands));
+  EXPECT_EQ(*store_->CountStorySignatures(), 1);
+  EXPECT_EQ(*store_->CountStories(), 2001);
+  // One more copy: found, reading the one representative.
+  EXPECT_EQ(Assign("a9999", "https://late.example/x", Syndicated(kStory), now),
+            "a0");
+  EXPECT_EQ(index_->stats().candidates_read - before.candidates_read, 1u);
+  // Across a restart the same.
+  Open();
+  EXPECT_EQ(
+      Assign("a10000", "https://later.example/x", Syndicated(kStory), now),
+      "a0");
+  EXPECT_EQ(index_->stats().candidates_read, 1u);
+  EXPECT_EQ(index_->stats().band_entries, static_cast<uint64_t>(kBands));
+}
+
+// A story started by a teaser (no fingerprint) gets its representative
+// from the first full text that joins it by URL; near-duplicates at other
+// URLs then find the story.
+TEST_F(StoryIndexTest, FullTextJoiningByUrlRepresentsATeaserStory) {
+  EXPECT_EQ(Assign("t1", "https://courier.example/tram", "Tram line extended."),
+            "t1");
+  EXPECT_EQ(*store_->CountStorySignatures(), 0);
+  EXPECT_EQ(Assign("f1", "https://courier.example/tram?utm_source=x", kStory),
+            "t1");
+  EXPECT_EQ(*store_->CountStorySignatures(), 1);
+  EXPECT_EQ(Assign("p1", "https://partner.example/t", Syndicated(kStory)),
+            "t1");
+  EXPECT_EQ(*store_->CountStorySignatures(), 1);
+}
+
+// Story writes are batched into the outbox transaction: the record of an
+// article is committed with (or before) its outbox row.
+TEST_F(StoryIndexTest, StoryRecordsCommitWithTheOutboxAppend) {
+  EXPECT_EQ(Assign("a1", "https://courier.example/tram", kStory), "a1");
+  EXPECT_EQ(Assign("a2", "https://partner.example/t", Syndicated(kStory)),
+            "a1");
+  auto count_committed = [this] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    int n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM story_articles", -1, &s,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  };
+  EXPECT_EQ(count_committed(), 0);  // pending, not a transaction each
+  std::vector<OutboxEntry> entries(1);
+  entries[0].id = "a2";
+  entries[0].feed_id = "f";
+  entries[0].value = "{}";
+  ASSERT_TRUE(store_->OutboxAppend(entries));
+  EXPECT_EQ(count_committed(), 2);
+  Open();  // restart
+  EXPECT_EQ(Assign("a2", "https://partner.example/t", Syndicated(kStory)),
+            "a1");
+}
+
+// Schema version 1 (issue 13's `stories` with a signature per article and
+// `story_bands`) is migrated at Open: every article keeps its story, each
+// story keeps one signature, and copies still find their story.
+TEST_F(StoryIndexTest, VersionOneStateFileOpens) {
+  index_.reset();
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path_.string() + suffix);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    // The version-1 schema as newsflowd wrote it before issue 16.
+    const char* v1 = R"sql(
+CREATE TABLE articles (id TEXT PRIMARY KEY, feed_id TEXT NOT NULL,
+  item_hash TEXT NOT NULL, content_hash TEXT NOT NULL,
+  first_published INTEGER NOT NULL, last_published INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE INDEX articles_by_last_published ON articles(last_published);
+CREATE TABLE tombstones (id TEXT PRIMARY KEY, item_hash TEXT NOT NULL,
+  content_hash TEXT NOT NULL, first_published INTEGER NOT NULL,
+  last_published INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX tombstones_by_last_published ON tombstones(last_published);
+CREATE TABLE feeds (feed_id TEXT PRIMARY KEY, url TEXT NOT NULL,
+  etag TEXT NOT NULL, last_modified TEXT NOT NULL, body_hash TEXT NOT NULL,
+  last_success INTEGER, last_attempt INTEGER, last_error TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL, moved_to TEXT NOT NULL,
+  moved_hits INTEGER NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = 1;
+CREATE TABLE stories (article_id TEXT PRIMARY KEY, story_id TEXT NOT NULL,
+  canonical_url TEXT NOT NULL, signature BLOB NOT NULL,
+  last_seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX stories_by_url ON stories(canonical_url, last_seen);
+CREATE INDEX stories_by_last_seen ON stories(last_seen);
+CREATE TABLE story_bands (band INTEGER NOT NULL, article_id TEXT NOT NULL,
+  PRIMARY KEY (band, article_id)) WITHOUT ROWID;
+CREATE INDEX story_bands_by_article ON story_bands(article_id);
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO stories VALUES (?1, ?2, ?3, ?4, "
+                                 "?5)",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           Now().time_since_epoch())
+                           .count();
+    auto row = [&](const char* id, const char* story, const char* url,
+                   const std::string& sig, int64_t at) {
+      sqlite3_reset(s);
+      sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 2, story, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 3, url, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_blob(s, 4, sig.data(), static_cast<int>(sig.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 5, at);
+      ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+    };
+    // A story with two fingerprinted copies, a teaser story, a story whose
+    // own article was a teaser and whose copy was a full text.
+    row("a1", "a1", "https://courier.example/tram",
+        EncodeFingerprint(FingerprintText(kStory)), t0);
+    row("a2", "a1", "https://partner.example/t",
+        EncodeFingerprint(FingerprintText(Syndicated(kStory))), t0 + 5);
+    row("t1", "t1", "https://courier.example/teaser", "", t0 + 1);
+    row("l1", "l1", "https://courier.example/library", "", t0 + 2);
+    row("l2", "l1", "https://courier.example/library",
+        EncodeFingerprint(FingerprintText(kOtherStory)), t0 + 3);
+    sqlite3_finalize(s);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO story_bands VALUES (1, 'a1'), (2, "
+                           "'a2')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Open();
+  EXPECT_EQ(*store_->CountStories(), 5);
+  EXPECT_EQ(*store_->CountStorySignatures(), 2);  // a1's and l1's
+  // Every article keeps its story.
+  EXPECT_EQ(Assign("a2", "https://partner.example/t", Syndicated(kStory)),
+            "a1");
+  EXPECT_EQ(Assign("l2", "https://courier.example/library", kOtherStory), "l1");
+  // New copies find the migrated signatures.
+  EXPECT_EQ(Assign("a3", "https://third.example/t", Syndicated(kStory)), "a1");
+  EXPECT_EQ(Assign("l3", "https://third.example/l", kOtherStory), "l1");
+  auto sig = store_->FindStorySignatureKey("a1");
+  ASSERT_TRUE(sig && *sig);
+  EXPECT_EQ((*store_->FindStorySignature(**sig))->signature,
+            EncodeFingerprint(FingerprintText(kStory)));  // its own article's
+  index_.reset();
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT user_version FROM "
+                               "pragma_user_version), (SELECT COUNT(*) FROM "
+                               "sqlite_schema WHERE name IN ('stories', "
+                               "'story_bands'))",
+                               -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(s, 1), 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
 }
 
 }  // namespace
