@@ -1,20 +1,14 @@
 #include "connectors/sinks/kafka/kafka_sink.h"
 
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <cassert>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "connectors/sinks/kafka/kafka_feed_events.h"
@@ -54,18 +48,6 @@ struct KafkaSink::Pending {
   // good): its key and a copy of its headers (owned).
   std::string key;
   rd_kafka_headers_t* headers = nullptr;
-};
-
-// librdkafka writes one byte to `write_fd` when the producer's main queue
-// becomes non-empty; the io_context waits on the read end.
-struct KafkaSink::QueueWatch {
-  explicit QueueWatch(boost::asio::io_context& io) : read_end(io) {}
-  ~QueueWatch() {
-    if (write_fd >= 0) ::close(write_fd);
-  }
-  boost::asio::posix::stream_descriptor read_end;  // owns the read fd
-  int write_fd = -1;
-  rd_kafka_queue_t* queue = nullptr;  // producer_'s main queue (a reference)
 };
 
 namespace {
@@ -296,7 +278,6 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Create(
                          "kafka");
   }
   conf->release();
-  if (auto watch = sink->StartQueueWatch(); !watch) return watch.error();
   if (!sink->options_.events_topic.empty()) {
     auto events = KafkaFeedEvents::Create(io, sink->options_);
     if (!events) return events.error();
@@ -338,52 +319,7 @@ KafkaSink::~KafkaSink() {
   }
   if (producer_ == nullptr) return;  // Create() failed half-way
   if (!closed_) (void)Close(std::chrono::milliseconds(0));
-  StopQueueEvents();
   rd_kafka_destroy(producer_);
-  watch_.reset();  // after the producer: librdkafka may write until then
-}
-
-Result<void> KafkaSink::StartQueueWatch() {
-  if (watch_ == nullptr) {
-    int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-      return Error::Internal(
-          std::string("pipe2 for the delivery queue: ") + std::strerror(errno),
-          "sink.kafka");
-    }
-    watch_ = std::make_unique<QueueWatch>(io_);
-    watch_->read_end.assign(fds[0]);
-    watch_->write_fd = fds[1];
-    WatchQueue();
-  }
-  watch_->queue = rd_kafka_queue_get_main(producer_);
-  rd_kafka_queue_io_event_enable(watch_->queue, watch_->write_fd, "1", 1);
-  // Whatever was queued before the event was enabled.
-  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired() && !closed_ && producer_ != nullptr) Serve(0);
-  });
-  return {};
-}
-
-void KafkaSink::StopQueueEvents() {
-  if (watch_ == nullptr || watch_->queue == nullptr) return;
-  rd_kafka_queue_io_event_enable(watch_->queue, -1, nullptr, 0);
-  rd_kafka_queue_destroy(watch_->queue);
-  watch_->queue = nullptr;
-}
-
-void KafkaSink::WatchQueue() {
-  watch_->read_end.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                              [this, alive = std::weak_ptr<int>(alive_)](
-                                  const boost::system::error_code& ec) {
-                                if (ec || alive.expired() || closed_) return;
-                                char drain[64];
-                                while (::read(watch_->read_end.native_handle(),
-                                              drain, sizeof drain) > 0) {
-                                }
-                                if (producer_ != nullptr) Serve(0);
-                                WatchQueue();
-                              });
 }
 
 void KafkaSink::SetReachable(bool reachable, std::string_view why) {
@@ -409,9 +345,7 @@ void KafkaSink::PollLoop() {
       "newsflow_kafka_queue_messages",
       "Messages and requests in librdkafka's queues (rd_kafka_outq_len).");
   while (!stop_polling_.load(std::memory_order_acquire)) {
-    // Callbacks are served on the io_context (WatchQueue); this thread
-    // only probes and samples.
-    std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+    Serve(kPollIntervalMs);
     queue.Set(rd_kafka_outq_len(producer_));
     if (std::chrono::steady_clock::now() < next_probe) continue;
     // A stalled broker keeps its TCP connections, so ALL_BROKERS_DOWN may
@@ -784,7 +718,6 @@ void KafkaSink::RecreateProducer() {
     // never run. Logged; must not happen.
     Logger()->error("{} record(s) unreported by the failed producer", lost);
   }
-  StopQueueEvents();
   rd_kafka_t* old = producer_;
   producer_ = nullptr;
   rd_kafka_destroy(old);
@@ -809,11 +742,6 @@ void KafkaSink::RecreateProducer() {
     // daemon cannot deliver without a producer; let systemd restart it.
     Logger()->critical("cannot recreate the Kafka producer: {}",
                        conf ? errstr : conf.error().ToString());
-    std::abort();
-  }
-  if (auto watch = StartQueueWatch(); !watch) {
-    Logger()->critical("cannot recreate the Kafka producer: {}",
-                       watch.error().ToString());
     std::abort();
   }
   {
@@ -863,8 +791,8 @@ Result<void> KafkaSink::Close(std::chrono::milliseconds timeout) {
     transactions_->Close(timeout);
     return {};
   }
-  // flush() serves delivery reports itself, on this (the io) thread;
-  // the callbacks it produces are posted.
+  // flush() serves delivery reports itself, concurrently with the poll
+  // thread (rd_kafka_poll is thread-safe; our callbacks only post).
   rd_kafka_flush(producer_, static_cast<int>(timeout.count()));
   PostReports();  // those flush served on this thread
   stop_polling_.store(true, std::memory_order_release);

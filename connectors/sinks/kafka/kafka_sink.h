@@ -5,13 +5,10 @@
 // librdkafka producer. Delivery semantics: at-least-once (see README.md).
 //
 // Threading: created, used and destroyed on the daemon's io_context thread
-// (the Sink contract). librdkafka's callbacks (delivery reports, errors)
-// are served on the io_context itself: librdkafka signals a pipe when its
-// main queue becomes non-empty, the io_context waits on it and calls
-// rd_kafka_poll(0); the reports of each round are posted as one closure,
-// where every Publish() callback runs exactly once, in report order. A
-// private thread runs the readiness probe and the queue gauge. The
-// io_context must outlive the sink.
+// (the Sink contract). A private poll thread serves librdkafka's callbacks
+// and posts the delivery reports of each rd_kafka_poll round to the
+// io_context as one batch, where every Publish() callback runs exactly
+// once, in report order. The io_context must outlive the sink.
 
 #include <atomic>
 #include <chrono>
@@ -161,13 +158,6 @@ class KafkaSink : public Sink {
   void PostReports();
   // rd_kafka_poll(producer_, timeout_ms), then PostReports().
   void Serve(int timeout_ms);
-  // Delivery on the io_context (see Threading): StartQueueWatch() makes the
-  // pipe and enables librdkafka's IO event on producer_'s main queue;
-  // WatchQueue() waits for it to be readable, then drains it and Serve(0)s.
-  // StopQueueEvents() disables the event (before the producer goes).
-  Result<void> StartQueueWatch();
-  void WatchQueue();
-  void StopQueueEvents();
   // Reports `pending` (ownership) as `report`; a kDrop of an article goes
   // to DeadLetter() first when there is a dead-letter topic. Any thread.
   void Finish(Pending* pending, std::string_view topic, int err,
@@ -185,7 +175,6 @@ class KafkaSink : public Sink {
   // record key `key` (librdkafka copies it).
   void Produce(const std::string& topic, std::string_view key,
                std::unique_ptr<Pending> pending, rd_kafka_headers_t* headers);
-  // The probe/gauge thread (no rd_kafka_poll: the io_context serves).
   void PollLoop();
   // Records the broker state from a probe, a delivery or an error
   // callback (any thread); logs transitions.
@@ -216,10 +205,8 @@ class KafkaSink : public Sink {
   int producer_generation_ = 0;
   // Expires with the sink: posted work that names `this` checks it.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-  struct QueueWatch;  // the pipe and its Asio descriptor (kafka_sink.cc)
-  std::unique_ptr<QueueWatch> watch_;
-  // Delivery reports served but not yet posted (QueueReport): io thread
-  // (rd_kafka_poll, rd_kafka_flush); locked all the same.
+  // Delivery reports served but not yet posted (QueueReport); the poll
+  // thread and, during Close(), rd_kafka_flush on the io thread append.
   std::mutex reports_mu_;
   std::vector<std::pair<DeliveryCallback, DeliveryReport>> reports_;
   // Transactional mode (CreateTransactional): set, and producer_ is null.
