@@ -157,22 +157,13 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
 }
 
 Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
-  auto loaded = env_.store->LoadFeed(feed_.name);
-  if (!loaded) co_return loaded.error();
-  FeedState state = std::move(*loaded);
-  consecutive_failures_ = state.consecutive_failures;  // survives restarts
-  if (auto quarantined = CheckParserCrashes(state)) co_return *quarantined;
-
-  // Room before the fetch: Run() waits while the outbox is full, so no feed
-  // body is fetched and parsed only to wait, held in memory, for room; a
-  // built article goes to the outbox on disk at once (README.md).
-  FeedPollRequest request = PlanRequest(state);
-
-  // Then a poll slot (pipeline.max_polls_in_progress; first one of the
-  // feed's host, then a global one), held until this poll's articles are
-  // durable (returned from here). Taken before the fetch, never after it:
-  // a fetched body waiting for a slot would hold body budget that the
-  // polls in progress need for their pages (deadlock; poll_slots.h).
+  // First a poll slot (pipeline.max_polls_in_progress; one of the feed
+  // host's, then a global one), held until this poll's articles are durable
+  // (returned from here). Taken before the fetch, never after it: a fetched
+  // body waiting for a slot would hold body budget that the polls in
+  // progress need for their pages (deadlock; poll_slots.h). The host is the
+  // last poll's URL's (a confirmed move), else the configured one; the
+  // feed's state is loaded after the wait, fresh.
   PollSlots::Held slot;
   if (env_.polls != nullptr) {
     slot = co_await env_.polls->Acquire(HostKeyOf(current_url_), &slot_cancel_);
@@ -183,8 +174,16 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
                       "feed " + feed_.name);
     }
   }
+  auto loaded = env_.store->LoadFeed(feed_.name);
+  if (!loaded) co_return loaded.error();
+  FeedState state = std::move(*loaded);
+  consecutive_failures_ = state.consecutive_failures;  // survives restarts
+  if (auto quarantined = CheckParserCrashes(state)) co_return *quarantined;
 
-  Fetched fetched = co_await FetchFeed(std::move(request));
+  // Room before the fetch: Run() waits while the outbox is full, so no feed
+  // body is fetched and parsed only to wait, held in memory, for room; a
+  // built article goes to the outbox on disk at once (README.md).
+  Fetched fetched = co_await FetchFeed(PlanRequest(state));
   if (stopped_ && !fetched.result &&
       fetched.result.error().code() == Errc::kCancelled) {
     co_return fetched.result.error();  // abandoned by Stop(): not a failure

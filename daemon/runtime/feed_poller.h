@@ -84,7 +84,10 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   // failed poll is logged and retried with backoff.
   static Awaitable<void> Run(std::shared_ptr<FeedPoller> self, bool once);
 
-  // One poll. Errors name the feed and URL. Sends the stored validators
+  // One poll. With env.polls it first waits for a poll slot (its host's,
+  // then a global one; poll_slots.h) and holds it until it returns; Stop()
+  // ends that wait (a kCancelled error). Errors name the feed and URL.
+  // Sends the stored validators
   // (every scheduler.unconditional_every-th poll none), follows a confirmed
   // permanent move, records the outcome (metrics, outage detector) and the
   // scheduling hints used by Run().
