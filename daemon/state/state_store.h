@@ -258,10 +258,11 @@ class StateStore {
                                     TimePoint last_seen);
   // Sets the last_seen of signature `key` (batched; retention).
   Result<void> TouchStorySignature(int64_t key, TimePoint last_seen);
-  // Calls fn(key, signature) for every stored signature, in key order
-  // (commits pending writes first).
+  // Calls fn(key, signature, last_seen) for every stored signature last
+  // seen at or after `since`, in key order (commits pending writes first).
   Result<void> ForEachStorySignature(
-      const std::function<void(int64_t, const std::string&)>& fn);
+      TimePoint since,
+      const std::function<void(int64_t, const std::string&, TimePoint)>& fn);
   // Commits the pending story writes (one transaction).
   Result<void> FlushStories();
   // Deletes records and signatures last seen before `cutoff`; returns how

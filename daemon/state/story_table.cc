@@ -199,7 +199,8 @@ Result<void> StateStore::PrepareStoryStatements() {
        "UPDATE story_signatures SET last_seen = max(last_seen, ?2) WHERE key "
        "= ?1"},
       {&t.all_signatures,
-       "SELECT key, signature FROM story_signatures ORDER BY key"},
+       "SELECT key, signature, last_seen FROM story_signatures "
+       "WHERE last_seen >= ?1 ORDER BY key"},
       {&t.max_key, "SELECT max(key) FROM story_signatures"},
       {&t.count_articles, "SELECT COUNT(*) FROM story_articles"},
       {&t.count_signatures, "SELECT COUNT(*) FROM story_signatures"},
@@ -398,9 +399,11 @@ Result<void> StateStore::FlushStories() {
 }
 
 Result<void> StateStore::ForEachStorySignature(
-    const std::function<void(int64_t, const std::string&)>& fn) {
+    TimePoint since,
+    const std::function<void(int64_t, const std::string&, TimePoint)>& fn) {
   if (auto r = FlushStories(); !r) return r;
   sqlite3_stmt* s = story_->all_signatures.Use();
+  sqlite3_bind_int64(s, 1, ToMillis(since));
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     const void* p = sqlite3_column_blob(s, 1);
@@ -409,7 +412,8 @@ Result<void> StateStore::ForEachStorySignature(
             ? std::string()
             : std::string(static_cast<const char*>(p),
                           static_cast<size_t>(sqlite3_column_bytes(s, 1)));
-    fn(sqlite3_column_int64(s, 0), bytes);
+    fn(sqlite3_column_int64(s, 0), bytes,
+       TimePoint(std::chrono::milliseconds(sqlite3_column_int64(s, 2))));
   }
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) return SqlError("ForEachStorySignature");

@@ -12,7 +12,10 @@ namespace newsflow {
 StoryIndex::StoryIndex(StateStore* store) : store_(store) {
   store_->SetStoryPruneListener([this](const std::vector<int64_t>& keys) {
     std::unordered_set<uint32_t> gone;
-    for (int64_t k : keys) gone.insert(static_cast<uint32_t>(k));
+    for (int64_t k : keys) {
+      gone.insert(static_cast<uint32_t>(k));
+      indexed_.erase(static_cast<uint32_t>(k));
+    }
     bands_.Remove(gone);
   });
 }
@@ -26,22 +29,58 @@ StoryIndexStats StoryIndex::stats() const {
   return s;
 }
 
-void StoryIndex::IndexSignature(int64_t key,
-                                const std::vector<int64_t>& bands) {
+void StoryIndex::IndexSignature(int64_t key, const std::vector<int64_t>& bands,
+                                TimePoint last_seen) {
   // Keys are assigned from 1 up and never reach 2^32 stories.
   assert(key > 0 && key <= UINT32_MAX);
   for (int64_t band : bands)
     bands_.Add(band, static_cast<uint32_t>(key), kMaxStoriesPerBand);
+  indexed_[static_cast<uint32_t>(key)] = last_seen;
 }
 
-Result<void> StoryIndex::Load() {
+Result<void> StoryIndex::Load(TimePoint now) {
   auto r = store_->ForEachStorySignature(
-      [this](int64_t key, const std::string& bytes) {
-        IndexSignature(key, BandKeys(DecodeFingerprint(bytes)));
+      now - kCandidateWindow,
+      [this](int64_t key, const std::string& bytes, TimePoint last_seen) {
+        IndexSignature(key, BandKeys(DecodeFingerprint(bytes)), last_seen);
       });
   if (!r) return r;
   loaded_ = true;
+  next_eviction_ = now + std::chrono::hours(1);
   return {};
+}
+
+Result<void> StoryIndex::Touch(int64_t key, TimePoint now) {
+  if (auto r = store_->TouchStorySignature(key, now); !r) return r;
+  auto it = indexed_.find(static_cast<uint32_t>(key));
+  if (it != indexed_.end()) {
+    it->second = std::max(it->second, now);
+    return {};
+  }
+  // Left the window earlier: seen again, so a candidate again.
+  auto sig = store_->FindStorySignature(key);
+  if (!sig) return sig.error();
+  if (*sig) {
+    IndexSignature(key, BandKeys(DecodeFingerprint((*sig)->signature)), now);
+  }
+  return {};
+}
+
+void StoryIndex::EvictOutsideWindow(TimePoint now) {
+  if (now < next_eviction_) return;
+  next_eviction_ = now + std::chrono::hours(1);
+  const TimePoint cutoff = now - kCandidateWindow;
+  std::unordered_set<uint32_t> gone;
+  for (auto it = indexed_.begin(); it != indexed_.end();) {
+    if (it->second < cutoff) {
+      gone.insert(it->first);
+      it = indexed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  bands_.Remove(gone);
+  stats_.evicted += gone.size();
 }
 
 Result<std::string> StoryIndex::Assign(const std::string& article_id,
@@ -51,8 +90,9 @@ Result<std::string> StoryIndex::Assign(const std::string& article_id,
   // The whole lookup and its (batched) writes count as stage `state`.
   ScopedStageCpu cpu(CpuStage::kState);
   if (!loaded_) {
-    if (auto r = Load(); !r) return r.error();
+    if (auto r = Load(now); !r) return r.error();
   }
+  EvictOutsideWindow(now);
   auto own = store_->FindStoryOfArticle(article_id);
   if (!own) return own.error();
   if (*own) {
@@ -64,8 +104,7 @@ Result<std::string> StoryIndex::Assign(const std::string& article_id,
     auto key = store_->FindStorySignatureKey(record.story_id);
     if (!key) return key.error();
     if (*key) {
-      if (auto r = store_->TouchStorySignature(**key, now); !r)
-        return r.error();
+      if (auto r = Touch(**key, now); !r) return r.error();
     }
     ++stats_.assigned;
     return record.story_id;
@@ -107,8 +146,7 @@ Result<std::string> StoryIndex::Assign(const std::string& article_id,
       }
     }
     if (best_key != 0) {
-      if (auto r = store_->TouchStorySignature(best_key, now); !r)
-        return r.error();
+      if (auto r = Touch(best_key, now); !r) return r.error();
     }
   }
   if (record.story_id.empty()) {
@@ -118,7 +156,7 @@ Result<std::string> StoryIndex::Assign(const std::string& article_id,
       auto key = store_->AddStorySignature(record.story_id,
                                            EncodeFingerprint(fingerprint), now);
       if (!key) return key.error();
-      IndexSignature(*key, bands);
+      IndexSignature(*key, bands, now);
     }
   } else if (by_url && !fingerprint.empty()) {
     // Joined by URL (e.g. a teaser started the story): the story's first
@@ -126,13 +164,12 @@ Result<std::string> StoryIndex::Assign(const std::string& article_id,
     auto key = store_->FindStorySignatureKey(record.story_id);
     if (!key) return key.error();
     if (*key) {
-      if (auto r = store_->TouchStorySignature(**key, now); !r)
-        return r.error();
+      if (auto r = Touch(**key, now); !r) return r.error();
     } else {
       auto added = store_->AddStorySignature(
           record.story_id, EncodeFingerprint(fingerprint), now);
       if (!added) return added.error();
-      IndexSignature(*added, bands);
+      IndexSignature(*added, bands, now);
     }
   }
   if (auto r = store_->SaveStoryArticle(record); !r) return r.error();

@@ -194,6 +194,51 @@ TEST_F(StoryIndexTest, RetentionPrunesFingerprints) {
             "a3");
 }
 
+// The band index holds the stories seen within StoryIndex::kCandidateWindow
+// only (memory follows the recent article rate, not the retention): a copy
+// that comes later than that after its story's last copy starts a story of
+// its own; the canonical URL still finds the story and brings it back.
+TEST_F(StoryIndexTest, NearDuplicatesMatchWithinTheCandidateWindow) {
+  using std::chrono::hours;
+  const TimePoint t0 = Now() - hours(24 * 30);
+  const hours window = StoryIndex::kCandidateWindow;
+  EXPECT_EQ(Assign("a1", "https://courier.example/tram", kStory, t0), "a1");
+  // A copy a day later joins and keeps the story in the window.
+  EXPECT_EQ(Assign("p1", "https://partner1.example/t", Syndicated(kStory),
+                   t0 + hours(24)),
+            "a1");
+  // Just inside the window since that copy: still the story.
+  EXPECT_EQ(Assign("p2", "https://partner2.example/t", Syndicated(kStory),
+                   t0 + hours(24) + window - hours(2)),
+            "a1");
+  const TimePoint later =
+      t0 + hours(24) + window - hours(2) + window + hours(2);
+  EXPECT_EQ(Assign("b1", "https://courier.example/library", kOtherStory, later),
+            "b1");
+  // Evicted: only b1's bands remain in memory.
+  EXPECT_EQ(index_->stats().band_entries, static_cast<uint64_t>(kBands));
+  EXPECT_EQ(index_->stats().evicted, 1u);
+  EXPECT_EQ(
+      Assign("p3", "https://partner3.example/t", Syndicated(kStory), later),
+      "p3");
+  // The URL has no window; it brings a1's story back into the index.
+  EXPECT_EQ(
+      Assign("a1u", "https://courier.example/tram?utm_source=x", kStory, later),
+      "a1");
+  EXPECT_EQ(index_->stats().band_entries, static_cast<uint64_t>(3 * kBands));
+  // After a restart only the window's stories are loaded: b1 was last seen
+  // at `later`, out of the window by now, so its copy starts a story.
+  Open();
+  EXPECT_EQ(Assign("c1", "https://courier.example/c", kOtherStory,
+                   later + window + hours(1)),
+            "c1");
+  EXPECT_EQ(index_->stats().band_entries, static_cast<uint64_t>(kBands));
+  Open();
+  EXPECT_EQ(Assign("c2", "https://courier.example/c2", kOtherStory,
+                   later + window + hours(2)),
+            "c1");
+}
+
 // The lookup is sublinear: among thousands of stored stories of unrelated
 // texts, a new text's band keys fetch only a handful of representatives.
 TEST_F(StoryIndexTest, LookupReadsCandidatesNotEveryFingerprint) {
