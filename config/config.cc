@@ -641,6 +641,7 @@ class Loader {
         Int("max_page_attempts", &p.max_page_attempts, 1, 1000),
         Dur<std::chrono::milliseconds>("parse_timeout", &p.parse_timeout, 1ms,
                                        1h),
+        Int("max_polls_in_progress", &p.max_polls_in_progress, 1, 100'000),
     };
   }
 

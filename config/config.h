@@ -175,6 +175,10 @@ struct PipelineConfig {
   // A feed parse running longer than this counts like a parser crash
   // (twice in a row quarantines the feed); the poll stops waiting for it.
   std::chrono::milliseconds parse_timeout{30000};
+  // Feed polls in progress at once, from before the feed request until the
+  // poll's articles are durable in the outbox (memory: at most this many
+  // parsed feeds); restart to change.
+  size_t max_polls_in_progress = 256;
 };
 
 // The durable outbox (daemon/runtime/publisher.h): built articles wait

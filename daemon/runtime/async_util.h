@@ -10,7 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <utility>
 
 #include "connectors/common/http/http_client.h"
 #include "connectors/sources/feed/feed_source.h"
@@ -69,6 +71,28 @@ class AsyncEvent {
   asio::steady_timer timer_;
 };
 
+// Gives up a waiting AsyncSlots::Acquire(AsyncCancel*) from outside, e.g.
+// FeedPoller::Stop(). Once Cancel() was called it stays cancelled (a later
+// Acquire with it returns false at once). One waiter at a time; the owner
+// outlives the wait. Executor thread only.
+class AsyncCancel {
+ public:
+  AsyncCancel() = default;
+  AsyncCancel(const AsyncCancel&) = delete;
+  AsyncCancel& operator=(const AsyncCancel&) = delete;
+
+  void Cancel() {
+    cancelled_ = true;
+    if (wake_) std::exchange(wake_, nullptr)();
+  }
+  bool cancelled() const { return cancelled_; }
+
+ private:
+  friend class AsyncSlots;
+  bool cancelled_ = false;
+  std::function<void()> wake_;  // set while an Acquire waits
+};
+
 // A counted resource with first-come-first-served waiters, on one executor:
 // Acquire() takes a unit (suspending while none is free), Release() gives
 // one back and hands it straight to the oldest waiter. Unlike AsyncEvent,
@@ -93,12 +117,42 @@ class AsyncSlots {
       co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
   }
+  // Acquire() that can be given up: true with a unit taken; false when
+  // `cancel` (may be null) fired before one was granted — the waiter leaves
+  // the queue holding nothing. A unit granted before the cancel is kept
+  // (true): the caller gives it back.
+  Awaitable<bool> Acquire(AsyncCancel* cancel) {
+    if (cancel != nullptr && cancel->cancelled()) co_return false;
+    if (waiters_.empty() && in_use_ < capacity_) {
+      ++in_use_;
+      co_return true;
+    }
+    ++waits_;
+    auto waiter = std::make_shared<Waiter>(executor_);
+    waiters_.push_back(waiter);
+    if (cancel != nullptr) {
+      cancel->wake_ = [weak = std::weak_ptr<Waiter>(waiter)] {
+        if (auto w = weak.lock()) {
+          w->abandoned = true;
+          w->timer.cancel();
+        }
+      };
+    }
+    while (!waiter->granted && !waiter->abandoned) {
+      co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (cancel != nullptr) cancel->wake_ = nullptr;
+    co_return waiter->granted;
+  }
+  // True when Acquire() would return at once (a free unit, nobody queued).
+  bool available() const { return waiters_.empty() && in_use_ < capacity_; }
   void Release() {
     --in_use_;
     while (!waiters_.empty() && in_use_ < capacity_) {
       std::shared_ptr<Waiter> next = std::move(waiters_.front());
       waiters_.pop_front();
-      ++in_use_;  // on the waiter's behalf
+      if (next->abandoned) continue;  // gave up (AsyncCancel): skipped
+      ++in_use_;                      // on the waiter's behalf
       next->granted = true;
       next->timer.cancel();
     }
@@ -113,6 +167,7 @@ class AsyncSlots {
         : timer(ex, asio::steady_timer::time_point::max()) {}
     asio::steady_timer timer;
     bool granted = false;
+    bool abandoned = false;  // its AsyncCancel fired before a grant
   };
   asio::any_io_executor executor_;
   const size_t capacity_;

@@ -82,6 +82,16 @@ Result<void> Daemon::Impl::Start() {
   pool_options.on_exhausted = [this] { OnWorkersExhausted(); };
   workers_ =
       std::make_unique<WorkerPool>(io_.get_executor(), std::move(pool_options));
+  polls_ = std::make_unique<PollSlots>(
+      io_.get_executor(), config_.pipeline.max_polls_in_progress,
+      static_cast<size_t>(std::max(1L, config_.http.max_host_connections)),
+      &metrics.GetGauge("newsflow_polls_in_progress",
+                        "Feed polls from before the feed request until "
+                        "their articles are durable "
+                        "(pipeline.max_polls_in_progress bounds it)."),
+      &metrics.GetCounter("newsflow_poll_slot_waits_total",
+                          "Polls that waited for a slot (their host's or "
+                          "pipeline.max_polls_in_progress)."));
   const int64_t outbox_max =
       config_.outbox.max_bytes > 0
           ? static_cast<int64_t>(config_.outbox.max_bytes)
@@ -118,6 +128,7 @@ void Daemon::Impl::StartFeed(const FeedConfig& feed,
   env.publisher = publisher_.get();
   env.events = events_.get();
   env.workers = workers_.get();
+  env.polls = polls_.get();
   auto poller =
       std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   poller->ResumeScheduleAt(resume_at);

@@ -30,6 +30,7 @@
 #include "daemon/runtime/feed_events.h"
 #include "daemon/runtime/feed_poller.h"
 #include "daemon/runtime/metrics_server.h"
+#include "daemon/runtime/poll_slots.h"
 #include "daemon/runtime/publisher.h"
 #include "daemon/state/state_store.h"
 
@@ -144,6 +145,10 @@ class Daemon::Impl {
   std::unique_ptr<HttpClient> http_;
   // Parsing and cleaning; after io_ so it is joined first.
   std::unique_ptr<WorkerPool> workers_;
+  // Polls in progress (pipeline.max_polls_in_progress; per host
+  // http.max_host_connections), shared by every poller, in cluster mode
+  // too.
+  std::unique_ptr<PollSlots> polls_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<FeedEvents> events_;
   std::map<std::string, std::shared_ptr<FeedPoller>> pollers_;

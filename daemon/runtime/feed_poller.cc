@@ -15,6 +15,7 @@
 #include "daemon/normalizer/id_policy.h"
 #include "daemon/normalizer/normalizer.h"
 #include "daemon/runtime/backlog_order.h"
+#include "daemon/runtime/poll_slots.h"
 #include "daemon/runtime/runtime_metrics.h"
 #include "daemon/runtime/worker_pool.h"
 
@@ -80,6 +81,7 @@ void FeedPoller::Stop() {
   sleep_.cancel();
   if (fetch_cancel_) *fetch_cancel_ = true;  // the transfer ends, too
   fetch_event_.NotifyAll();
+  slot_cancel_.Cancel();  // a wait for a poll slot ends holding nothing
 }
 
 void FeedPoller::ApplySettings(const DaemonConfig& config) {
@@ -155,6 +157,23 @@ Awaitable<void> FeedPoller::Run(std::shared_ptr<FeedPoller> self, bool once) {
 }
 
 Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
+  // First a poll slot (pipeline.max_polls_in_progress; one of the feed
+  // host's, then a global one), held until this poll's articles are durable
+  // (returned from here). Taken before the fetch, never after it: a fetched
+  // body waiting for a slot would hold body budget that the polls in
+  // progress need for their pages (deadlock; poll_slots.h). The host is the
+  // last poll's URL's (a confirmed move), else the configured one; the
+  // feed's state is loaded after the wait, fresh.
+  PollSlots::Held slot;
+  if (env_.polls != nullptr) {
+    slot = co_await env_.polls->Acquire(HostKeyOf(current_url_), &slot_cancel_);
+    if (!slot || stopped_) {
+      // Stopped while waiting; a slot granted meanwhile is released at once.
+      co_return Error(Errc::kCancelled,
+                      "poll abandoned while waiting for a slot: poller stopped",
+                      "feed " + feed_.name);
+    }
+  }
   auto loaded = env_.store->LoadFeed(feed_.name);
   if (!loaded) co_return loaded.error();
   FeedState state = std::move(*loaded);
@@ -164,7 +183,6 @@ Awaitable<Result<PollSummary>> FeedPoller::PollOnce() {
   // Room before the fetch: Run() waits while the outbox is full, so no feed
   // body is fetched and parsed only to wait, held in memory, for room; a
   // built article goes to the outbox on disk at once (README.md).
-
   Fetched fetched = co_await FetchFeed(PlanRequest(state));
   if (stopped_ && !fetched.result &&
       fetched.result.error().code() == Errc::kCancelled) {

@@ -37,6 +37,8 @@
 
 namespace newsflow {
 
+class PollSlots;
+
 // The long-lived objects every poller uses.
 struct PollerEnv {
   HttpClient* http = nullptr;
@@ -50,6 +52,9 @@ struct PollerEnv {
   WorkerPool* workers = nullptr;
   // Story ids (issue 13); null: every article is its own story (tests).
   StoryIndex* stories = nullptr;
+  // Polls in progress (pipeline.max_polls_in_progress, per host and in
+  // total; poll_slots.h); null: unbounded (tests).
+  PollSlots* polls = nullptr;
   // Tests only: runs on the worker just before a feed body is parsed (a
   // stand-in for a parser that takes too long). Null in the daemon.
   std::function<void()> before_parse_for_test;
@@ -79,7 +84,10 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   // failed poll is logged and retried with backoff.
   static Awaitable<void> Run(std::shared_ptr<FeedPoller> self, bool once);
 
-  // One poll. Errors name the feed and URL. Sends the stored validators
+  // One poll. With env.polls it first waits for a poll slot (its host's,
+  // then a global one; poll_slots.h) and holds it until it returns; Stop()
+  // ends that wait (a kCancelled error). Errors name the feed and URL.
+  // Sends the stored validators
   // (every scheduler.unconditional_every-th poll none), follows a confirmed
   // permanent move, records the outcome (metrics, outage detector) and the
   // scheduling hints used by Run().
@@ -158,6 +166,8 @@ class FeedPoller : public std::enable_shared_from_this<FeedPoller> {
   // The running feed fetch's cancel flag (HttpRequest::cancelled); Stop()
   // sets it so a retired poller's transfer ends instead of running on.
   std::shared_ptr<bool> fetch_cancel_;
+  // Stop() ends a wait for a poll slot (env_.polls).
+  AsyncCancel slot_cancel_;
   std::chrono::steady_clock::time_point next_poll_at_{};
   std::chrono::steady_clock::time_point first_poll_at_{};
   std::mt19937 rng_;

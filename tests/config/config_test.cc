@@ -421,6 +421,26 @@ TEST(ConfigErrorTest, BodyBudgetHoldsOneBody) {
   EXPECT_EQ(ErrorOf("pipeline:\n  parse_timeout: 250ms\n"), "OK");
 }
 
+// pipeline.max_polls_in_progress: default, a value, range errors at the
+// value's position.
+TEST(ConfigErrorTest, MaxPollsInProgress) {
+  auto defaults = LoadConfigString("{}\n", "t.yaml", BuiltinSinks());
+  ASSERT_TRUE(defaults) << defaults.error().ToString();
+  EXPECT_EQ(defaults->pipeline.max_polls_in_progress, 256u);
+  auto set = LoadConfigString("pipeline:\n  max_polls_in_progress: 12\n",
+                              "t.yaml", BuiltinSinks());
+  ASSERT_TRUE(set) << set.error().ToString();
+  EXPECT_EQ(set->pipeline.max_polls_in_progress, 12u);
+  EXPECT_EQ(ErrorOf("pipeline:\n  max_polls_in_progress: 0\n"),
+            "t.yaml:2:26: pipeline.max_polls_in_progress: 0 is out of range "
+            "1..100000");
+  EXPECT_EQ(ErrorOf("pipeline:\n  workers: 1\n  max_polls_in_progress: "
+                    "100001\n"),
+            "t.yaml:3:26: pipeline.max_polls_in_progress: 100001 is out of "
+            "range 1..100000");
+  EXPECT_EQ(ErrorOf("pipeline:\n  max_polls_in_progress: 100000\n"), "OK");
+}
+
 TEST(ConfigErrorTest, SchedulerBounds) {
   EXPECT_EQ(
       ErrorOf("scheduler:\n  min_interval: 1h\n  max_interval: 30m\n"),

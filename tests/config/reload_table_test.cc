@@ -79,5 +79,24 @@ TEST(ReloadTableTest, ChangedFieldsNamesWhatDiffers) {
   EXPECT_EQ(ReloadClassName(ReloadClass::kFeedRestart), "per-feed-restart");
 }
 
+// pipeline.max_polls_in_progress is restart-only (the slots are sized at
+// start): a reload that changes it names it, and the running daemon keeps
+// the old bound (reported in STATUS= as pending a restart).
+TEST(ReloadTableTest, MaxPollsInProgressIsRestartOnly) {
+  auto a = LoadConfigString("pipeline: {max_polls_in_progress: 4}\n", "a.yaml",
+                            BuiltinSinks());
+  auto b = LoadConfigString("pipeline: {max_polls_in_progress: 8}\n", "b.yaml",
+                            BuiltinSinks());
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(ChangedFields(BuiltinSinks(), *a, *b),
+            (std::vector<std::string>{"pipeline.max_polls_in_progress"}));
+  const auto table = ConfigFieldTable(BuiltinSinks());
+  const ConfigField* row =
+      FindConfigField(table, "pipeline.max_polls_in_progress");
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->reload, ReloadClass::kRestart);
+  EXPECT_EQ(row->default_value, "256");
+}
+
 }  // namespace
 }  // namespace newsflow

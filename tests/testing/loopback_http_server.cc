@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
 
 #include "daemon/core/text_util.h"
@@ -174,8 +175,9 @@ std::string TestRequest::Header(std::string_view lower_name) const {
   return {};
 }
 
-LoopbackHttpServer::LoopbackHttpServer(TestHandler handler, uint16_t port)
-    : handler_(std::move(handler)) {
+LoopbackHttpServer::LoopbackHttpServer(TestHandler handler, uint16_t port,
+                                       std::string address)
+    : handler_(std::move(handler)), address_(std::move(address)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::system_error(errno, std::generic_category());
   int one = 1;
@@ -183,14 +185,18 @@ LoopbackHttpServer::LoopbackHttpServer(TestHandler handler, uint16_t port)
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, address_.c_str(), &addr.sin_addr) != 1 ||
+      (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+    ::close(listen_fd_);
+    throw std::invalid_argument("not a 127/8 address: " + address_);
+  }
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) !=
           0 ||
       ::listen(listen_fd_, 512) != 0) {
     int err = errno;
     ::close(listen_fd_);
     throw std::system_error(err, std::generic_category(),
-                            "bind 127.0.0.1:" + std::to_string(port));
+                            "bind " + address_ + ":" + std::to_string(port));
   }
   socklen_t len = sizeof addr;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -229,7 +235,7 @@ LoopbackHttpServer::~LoopbackHttpServer() {
 }
 
 std::string LoopbackHttpServer::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return "http://" + address_ + ":" + std::to_string(port_);
 }
 
 size_t LoopbackHttpServer::request_count() const {

@@ -68,15 +68,18 @@ using TestHandler = std::function<TestResponse(const TestRequest&)>;
 
 class LoopbackHttpServer {
  public:
-  // Listens on 127.0.0.1:`port` (0: an ephemeral port). Throws
-  // std::system_error when the socket cannot be bound (test edge only).
-  explicit LoopbackHttpServer(TestHandler handler, uint16_t port = 0);
+  // Listens on `address`:`port` (0: an ephemeral port). `address` is any
+  // of 127/8, all loopback (127.0.0.2 etc. give distinct hosts). Throws
+  // std::system_error when the socket cannot be bound, std::invalid_argument
+  // for an address outside 127/8 (test edge only).
+  explicit LoopbackHttpServer(TestHandler handler, uint16_t port = 0,
+                              std::string address = "127.0.0.1");
   ~LoopbackHttpServer();
   LoopbackHttpServer(const LoopbackHttpServer&) = delete;
   LoopbackHttpServer& operator=(const LoopbackHttpServer&) = delete;
 
   uint16_t port() const { return port_; }
-  std::string base_url() const;  // "http://127.0.0.1:PORT"
+  std::string base_url() const;  // "http://ADDRESS:PORT"
   size_t request_count() const;
   std::vector<TestRequest> requests() const;
   // Connections accepted so far.
@@ -100,6 +103,7 @@ class LoopbackHttpServer {
   void ReapFinished();
 
   TestHandler handler_;
+  std::string address_;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};
   uint16_t port_ = 0;

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,7 @@ class Site {
               r.path.substr(6, r.path.size() - 6 - 4);  // /feed/X.xml
           resp.headers.emplace_back("Content-Type", "application/rss+xml");
           resp.headers.emplace_back("ETag", "\"v1\"");
+          std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms_));
           std::lock_guard lock(mu_);
           resp.body = FeedBody(name, extra_);
           return resp;
@@ -94,6 +96,10 @@ class Site {
     extra_ = std::move(extra);
   }
   std::string base_url() const { return server_.base_url(); }
+  // Every answer is held this long before it is sent.
+  void set_hold(std::chrono::milliseconds hold) {
+    hold_ms_ = static_cast<int>(hold.count());
+  }
   // Feed name of every request, in order, with its If-None-Match.
   std::vector<std::pair<std::string, std::string>> Requests() const {
     std::vector<std::pair<std::string, std::string>> out;
@@ -112,14 +118,19 @@ class Site {
  private:
   mutable std::mutex mu_;
   std::string extra_;
+  std::atomic<int> hold_ms_{0};
   LoopbackHttpServer server_;
 };
 
 // One daemon run in this process, on its own thread.
 class ClusterDaemon {
  public:
-  ClusterDaemon(const std::string& dir, const Site& site)
-      : hub_(std::make_shared<FakeClusterHub>()), dir_(dir) {
+  // `settings`: more top-level YAML (e.g. a pipeline: section).
+  ClusterDaemon(const std::string& dir, const Site& site,
+                std::string settings = "")
+      : hub_(std::make_shared<FakeClusterHub>()),
+        dir_(dir),
+        settings_(std::move(settings)) {
     std::filesystem::create_directories(dir);
     registry_.Add(testing::WithFakeCluster(JsonlSinkDescriptor(), hub_));
     WriteConfig(site, FeedNames());
@@ -143,7 +154,7 @@ class ClusterDaemon {
            << "sinks: [jsonl]\n"
            << "jsonl_path: " << dir << "/out.jsonl\n"
            << "scheduler: {min_interval: 1s}\n"
-           << "cluster: {group: g, partitions: " << kPartitions
+           << settings_ << "cluster: {group: g, partitions: " << kPartitions
            << ", instance: t1}\n"
            << "feeds:\n";
       for (const std::string& name : feeds) {
@@ -199,6 +210,7 @@ class ClusterDaemon {
   std::shared_ptr<FakeClusterHub> hub_;
   SinkRegistry registry_;
   std::string dir_;
+  std::string settings_;
   std::thread thread_;
   int exit_code_ = -1;
 };
@@ -306,6 +318,39 @@ TEST_F(ClusterDaemonTest, OnlyAssignedFeedsArePolledAndRecorded) {
   }
   EXPECT_EQ(events["assigned"], owned);
   EXPECT_EQ(events["revoked"], owned);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+// pipeline.max_polls_in_progress in cluster mode: pollers started by an
+// assignment wait for a slot like any other (one feed request at a time),
+// and a revocation while they wait completes promptly and leaves no slot
+// taken.
+TEST_F(ClusterDaemonTest, RevokeWhilePollsWaitForASlot) {
+  Site site;
+  site.set_hold(800ms);
+  ClusterDaemon d(TempDir("slots"), site,
+                  "pipeline: {max_polls_in_progress: 1}\n");
+  auto& in_progress =
+      MetricsRegistry::Global().GetGauge("newsflow_polls_in_progress", "");
+  std::vector<int> all;
+  for (int p = 0; p < kPartitions; ++p) all.push_back(p);
+  d.cluster()->PostAssign(all, {});
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return site.Requests().size() >= 2; }, 10s));
+  EXPECT_EQ(in_progress.value(), 1.0);
+  EXPECT_LT(site.Requests().size(), static_cast<size_t>(kFeeds))
+      << "every feed was fetched at once";
+  const auto revoked_at = std::chrono::steady_clock::now();
+  d.cluster()->PostRevoke(all);
+  ASSERT_TRUE(
+      ClusterDaemon::WaitFor([&] { return d.cluster()->revoke_done(); }, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, 3s);
+  EXPECT_TRUE(
+      ClusterDaemon::WaitFor([&] { return in_progress.value() == 0.0; }, 5s))
+      << "a poll slot stayed taken";
+  const size_t requests = site.Requests().size();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(site.Requests().size(), requests) << "a revoked feed was polled";
   EXPECT_EQ(d.Stop(), 0);
 }
 
