@@ -9,6 +9,7 @@
 #include "daemon/core/json_writer.h"
 #include "daemon/core/logging.h"
 #include "daemon/core/metrics.h"
+#include "daemon/core/stage_cpu.h"
 
 namespace newsflow {
 
@@ -181,7 +182,11 @@ void Publisher::Publish(const Article& article, const FeedSinkOptions& feed,
   s.entry.item_hash = item_hash;
   s.entry.content_hash = article.content_hash;
   s.entry.destination = EncodeDestination(s.destination);
-  s.entry.value = ArticleToJson(article);
+  {
+    // The one serialization of the article (the sink sends these bytes).
+    ScopedStageCpu cpu(CpuStage::kSerialize);
+    s.entry.value = ArticleToJson(article);
+  }
   s.entry.created_at = Now();
   s.article = article;
   s.done = std::move(done);
@@ -486,6 +491,7 @@ void Publisher::Send(Loaded entry) {
   // serialized; a transactional sink's delivered record needs it).
   entry.article.item_hash = entry.item_hash;
   if (entry.value == nullptr) {  // every Loaded gets its row's value
+    ScopedStageCpu cpu(CpuStage::kSerialize);
     entry.value =
         std::make_shared<const std::string>(ArticleToJson(entry.article));
   }
