@@ -236,7 +236,17 @@ void TextBuilder::AddText(std::string_view text, bool preformatted) {
       continue;
     }
     Flush();
-    out_.push_back(static_cast<char>(c));
+    // The run of characters up to the next space (or U+00A0) in one append.
+    size_t end = i + 1;
+    while (end < text.size()) {
+      const unsigned char d = static_cast<unsigned char>(text[end]);
+      if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
+          d == 0xC2)
+        break;
+      ++end;
+    }
+    out_.append(text.data() + i, end - i);
+    i = end - 1;
   }
 }
 
@@ -257,7 +267,15 @@ CleanedContent Sanitizer::Finish() {
 }
 
 void Sanitizer::AppendEscaped(std::string_view s, bool attribute) {
-  for (char c : s) {
+  size_t run = 0;  // start of the pending run of characters kept as they are
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '&' && c != '<' && c != '>' && c != '\0' &&
+        !(attribute && (c == '"' || c == '\''))) {
+      continue;
+    }
+    html_.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '&':
         html_.append("&amp;");
@@ -268,24 +286,17 @@ void Sanitizer::AppendEscaped(std::string_view s, bool attribute) {
       case '>':
         html_.append("&gt;");
         break;
-      case '"':
-        if (attribute)
-          html_.append("&quot;");
-        else
-          html_.push_back(c);
+      case '"':  // only in attributes (see above)
+        html_.append("&quot;");
         break;
       case '\'':
-        if (attribute)
-          html_.append("&#39;");
-        else
-          html_.push_back(c);
+        html_.append("&#39;");
         break;
-      case '\0':
+      default:  // '\0': dropped
         break;
-      default:
-        html_.push_back(c);
     }
   }
+  html_.append(s.data() + run, s.size() - run);
 }
 
 void Sanitizer::AppendAttr(std::string_view name, std::string_view value) {
