@@ -91,6 +91,24 @@ std::vector<uint64_t> TokenHashes(std::string_view text) {
   return tokens;
 }
 
+// mins[i] = min over the shingles of SplitMix64(shingle ^ seeds[i]): the
+// fingerprint's whole cost (kMinHashes multiply-xorshift chains per
+// shingle). Integer arithmetic only, so every version gives the same bits;
+// with GCC on x86-64 a second version for AVX-512 CPUs (x86-64-v4) runs 8
+// lanes at once, chosen at load time (function multiversioning); the file
+// is built with -O3 (daemon/story/CMakeLists.txt) so that it vectorizes.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+#endif
+void UpdateMins(const uint64_t* shingle_hashes, size_t shingles,
+                const uint64_t* seeds, uint64_t* mins) {
+  for (size_t s = 0; s < shingles; ++s) {
+    const uint64_t h = shingle_hashes[s];
+    for (int i = 0; i < kMinHashes; ++i)
+      mins[i] = std::min(mins[i], SplitMix64(h ^ seeds[i]));
+  }
+}
+
 }  // namespace
 
 StoryFingerprint FingerprintText(std::string_view text) {
@@ -102,15 +120,16 @@ StoryFingerprint FingerprintText(std::string_view text) {
   std::vector<uint64_t> seeds(kMinHashes);
   for (int i = 0; i < kMinHashes; ++i) seeds[i] = SplitMix64(0x5EED + i);
   std::vector<uint64_t> mins(kMinHashes, std::numeric_limits<uint64_t>::max());
+  std::vector<uint64_t> shingle_hashes(shingles);
   for (size_t s = 0; s < shingles; ++s) {
     uint64_t h = kFnvOffset;
     for (int k = 0; k < kShingleTokens; ++k) {
       h = (h ^ tokens[s + k]) * kFnvPrime;
       h = (h ^ 0xFF) * kFnvPrime;
     }
-    for (int i = 0; i < kMinHashes; ++i)
-      mins[i] = std::min(mins[i], SplitMix64(h ^ seeds[i]));
+    shingle_hashes[s] = h;
   }
+  UpdateMins(shingle_hashes.data(), shingles, seeds.data(), mins.data());
   fp.minhash.resize(kMinHashes);
   for (int i = 0; i < kMinHashes; ++i)
     fp.minhash[i] = static_cast<uint32_t>(mins[i] >> 32);
