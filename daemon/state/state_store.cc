@@ -256,6 +256,18 @@ Error StateStore::SqlError(const std::string& what) const {
   return Error(Errc::kState, std::move(msg), path_);
 }
 
+Result<int> StateStore::ReadSchemaVersion() {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) !=
+      SQLITE_OK) {
+    return SqlError("cannot read schema version");
+  }
+  int version = 0;
+  if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return version;
+}
+
 Result<void> StateStore::Exec(const char* sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
@@ -335,16 +347,9 @@ Result<void> StateStore::Init() {
     }
   }
 
-  int version = 0;
-  {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) !=
-        SQLITE_OK) {
-      return SqlError("cannot read schema version");
-    }
-    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-  }
+  auto read_version = ReadSchemaVersion();
+  if (!read_version) return read_version.error();
+  const int version = *read_version;
   if (version > kSchemaVersion) {
     return Error(Errc::kState,
                  "schema version " + std::to_string(version) +

@@ -346,6 +346,8 @@ class StateStore {
   Result<void> InitDeliveryTables();  // issue 12, state_store_delivery.cc
   Error SqlError(const std::string& what) const;
   Result<void> Exec(const char* sql);
+  // PRAGMA user_version: the schema version the file was written with.
+  Result<int> ReadSchemaVersion();
   // Inside an open transaction: upsert `record` and delete its tombstone.
   bool UpsertArticle(const ArticleRecord& record);
   Result<void> InitStoryTables();         // story_table.cc: tables, migration

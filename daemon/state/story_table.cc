@@ -133,16 +133,9 @@ void StateStore::StoryTablesDeleter::operator()(StoryTables* p) const {
 
 Result<void> StateStore::InitStoryTables() {
   if (auto r = Exec(kStoryTables); !r) return r;
-  int version = 0;
-  {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) !=
-        SQLITE_OK) {
-      return SqlError("cannot read schema version");
-    }
-    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-  }
+  auto read_version = ReadSchemaVersion();
+  if (!read_version) return read_version.error();
+  const int version = *read_version;
   if (version >= 2) return {};
   // Migration 1 → 2, one transaction.
   bool has_v1_tables = false;
