@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "daemon/cleaner/dom.h"
 #include "daemon/cleaner/sanitizer.h"
@@ -49,7 +50,8 @@ bool UnsafeUrl(std::string_view value) {
          v.rfind("data:", 0) == 0;
 }
 
-// The host of an absolute http(s) URL, lower-cased, or "".
+// The host of an absolute http(s) URL, lower-cased, without a final dot,
+// or "".
 std::string Host(std::string_view url) {
   std::string u = Lower(url);
   size_t p = u.find("://");
@@ -57,7 +59,11 @@ std::string Host(std::string_view url) {
   std::string scheme = u.substr(0, p);
   if (scheme != "http" && scheme != "https") return "";
   u = u.substr(p + 3);
-  return u.substr(0, u.find_first_of("/?#:"));
+  std::string host = u.substr(0, u.find_first_of("/?#:"));
+  // "www.youtube.com." is the same host (a fully qualified name; the URL
+  // model treats it so).
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  return host;
 }
 
 // The sanitizer keeps <iframe> for these video hosts only.
@@ -74,6 +80,31 @@ bool IsVideoHost(const std::string& host) {
 }
 
 bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)); }
+
+// An attribute value as a browser reads it: the sanitizer escapes '&', '<',
+// '>', '"' and '\'' in attribute values and nothing else, so decoding these
+// five gives back the value exactly (a '#' of "&#39;" is not the URL's
+// fragment).
+std::string DecodeAttr(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    bool decoded = false;
+    for (auto [entity, c] : {std::pair<std::string_view, char>{"&amp;", '&'},
+                             {"&lt;", '<'},
+                             {"&gt;", '>'},
+                             {"&quot;", '"'},
+                             {"&#39;", '\''}}) {
+      if (v.substr(i, entity.size()) == entity) {
+        out.push_back(c);
+        i += entity.size() - 1;
+        decoded = true;
+        break;
+      }
+    }
+    if (!decoded) out.push_back(v[i]);
+  }
+  return out;
+}
 
 void CheckTag(std::string_view tag) {
   size_t i = 0;
@@ -110,13 +141,14 @@ void CheckTag(std::string_view tag) {
     }
     size_t close = tag.find('"', attr_end + 2);
     if (close == std::string_view::npos) Fail("unterminated attribute", tag);
-    std::string_view value = tag.substr(attr_end + 2, close - attr_end - 2);
+    const std::string value =
+        DecodeAttr(tag.substr(attr_end + 2, close - attr_end - 2));
     if ((attr == "href" || attr == "src" || attr == "cite" ||
          attr == "poster") &&
         UnsafeUrl(value)) {
       Fail("script or data URL", tag);
     }
-    if (attr == "src") src = std::string(value);
+    if (attr == "src") src = value;
     pos = close + 1;
   }
   if (name == "iframe" && !closing && !IsVideoHost(Host(src))) {
