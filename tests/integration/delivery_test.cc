@@ -1013,8 +1013,12 @@ size_t CheckOrderAndDuplicates(const std::vector<ConsumedMessage>& all) {
       EXPECT_GE(version, last_version)
           << key << ": " << title << " overtook a newer version";
       last_version = version;
-      if (i == 0) EXPECT_EQ(v["event"], "created") << key;
-      if (version > 0) EXPECT_EQ(v["event"], "updated") << key;
+      if (i == 0) {
+        EXPECT_EQ(v["event"], "created") << key;
+      }
+      if (version > 0) {
+        EXPECT_EQ(v["event"], "updated") << key;
+      }
       auto [it, inserted] =
           by_title.emplace(title, StableContent(copies[i]->value));
       if (!inserted) {

@@ -120,7 +120,11 @@ class FetchBehaviourTest : public ::testing::Test {
     return Poller(feed);
   }
   std::shared_ptr<FeedPoller> Poller(const FeedConfig& feed) {
-    PollerEnv env{http_.get(), store_.get(), publisher_.get(), &outage_};
+    PollerEnv env;
+    env.http = http_.get();
+    env.store = store_.get();
+    env.publisher = publisher_.get();
+    env.outage = &outage_;
     return std::make_shared<FeedPoller>(io_.get_executor(), env, feed, config_);
   }
 
