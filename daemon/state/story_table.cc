@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "daemon/state/state_store.h"
+#include "daemon/state/statement.h"
 
 namespace newsflow {
 namespace {
@@ -77,27 +78,6 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
-// A statement prepared once; Use() resets it.
-class Prepared {
- public:
-  Prepared() = default;
-  ~Prepared() { sqlite3_finalize(s_); }
-  Prepared(const Prepared&) = delete;
-  Prepared& operator=(const Prepared&) = delete;
-  int Prepare(sqlite3* db, const char* sql) {
-    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_,
-                              nullptr);
-  }
-  sqlite3_stmt* Use() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-    return s_;
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
 // Steps to the end; SQLITE_DONE expected.
 int Run(sqlite3_stmt* s) {
   int rc = sqlite3_step(s);
@@ -108,11 +88,11 @@ int Run(sqlite3_stmt* s) {
 }  // namespace
 
 struct StateStore::StoryTables {
-  Prepared find_article, find_by_url, upsert_article;
-  Prepared find_signature, find_signature_key, insert_signature;
-  Prepared touch_signature, all_signatures, max_key;
-  Prepared count_articles, count_signatures;
-  Prepared prune_signature_keys, prune_signatures, prune_articles;
+  Statement find_article, find_by_url, upsert_article;
+  Statement find_signature, find_signature_key, insert_signature;
+  Statement touch_signature, all_signatures, max_key;
+  Statement count_articles, count_signatures;
+  Statement prune_signature_keys, prune_signatures, prune_articles;
 
   // Pending writes (see state_store.h), committed by WritePendingStories.
   struct PendingSignature {
@@ -170,7 +150,7 @@ Result<void> StateStore::InitStoryTables() {
 Result<void> StateStore::PrepareStoryStatements() {
   story_.reset(new StoryTables);
   StoryTables& t = *story_;
-  const std::pair<Prepared*, const char*> all[] = {
+  const std::pair<Statement*, const char*> all[] = {
       {&t.find_article,
        "SELECT story_id, canonical_url, last_seen FROM story_articles WHERE "
        "article_id = ?1"},
