@@ -120,16 +120,21 @@ StoryFingerprint FingerprintText(std::string_view text) {
   std::vector<uint64_t> seeds(kMinHashes);
   for (int i = 0; i < kMinHashes; ++i) seeds[i] = SplitMix64(0x5EED + i);
   std::vector<uint64_t> mins(kMinHashes, std::numeric_limits<uint64_t>::max());
-  std::vector<uint64_t> shingle_hashes(shingles);
-  for (size_t s = 0; s < shingles; ++s) {
-    uint64_t h = kFnvOffset;
-    for (int k = 0; k < kShingleTokens; ++k) {
-      h = (h ^ tokens[s + k]) * kFnvPrime;
-      h = (h ^ 0xFF) * kFnvPrime;
+  // Shingle hashes in blocks (no second array the size of the text).
+  constexpr size_t kBlock = 256;
+  uint64_t block[kBlock];
+  for (size_t start = 0; start < shingles; start += kBlock) {
+    const size_t n = std::min(kBlock, shingles - start);
+    for (size_t j = 0; j < n; ++j) {
+      uint64_t h = kFnvOffset;
+      for (int k = 0; k < kShingleTokens; ++k) {
+        h = (h ^ tokens[start + j + k]) * kFnvPrime;
+        h = (h ^ 0xFF) * kFnvPrime;
+      }
+      block[j] = h;
     }
-    shingle_hashes[s] = h;
+    UpdateMins(block, n, seeds.data(), mins.data());
   }
-  UpdateMins(shingle_hashes.data(), shingles, seeds.data(), mins.data());
   fp.minhash.resize(kMinHashes);
   for (int i = 0; i < kMinHashes; ++i)
     fp.minhash[i] = static_cast<uint32_t>(mins[i] >> 32);

@@ -58,6 +58,27 @@ TEST(FingerprintTest, SignatureIsStableAcrossBuilds) {
   EXPECT_EQ(digest, 0x36dc6ffd4e5956f5ULL) << std::hex << digest;
 }
 
+// Hostile sizes: a text as large as a page may be (16 MiB of one-letter
+// words: 8 M shingles, many blocks of the MinHash loop) and one cut short in
+// the middle of a UTF-8 sequence give a full signature, and the long text's
+// is the one computed in one pass over all shingles (commit 51742b7).
+TEST(FingerprintTest, HugeAndCutShortTextsAreFingerprinted) {
+  std::string huge;
+  huge.reserve(size_t{16} << 20);
+  for (size_t i = 0; huge.size() < (size_t{16} << 20); ++i) {
+    huge += static_cast<char>('a' + (i * 7 + i / 26) % 26);
+    huge += ' ';
+  }
+  const StoryFingerprint fp = FingerprintText(huge);
+  ASSERT_EQ(fp.minhash.size(), static_cast<size_t>(kMinHashes));
+  uint64_t digest = 1469598103934665603ULL;
+  for (uint32_t v : fp.minhash) digest = (digest ^ v) * 1099511628211ULL;
+  EXPECT_EQ(digest, 0x7b7bf066abac0bd7ULL) << std::hex << digest;
+  std::string cut = std::string(kStory) + " caf\xC3";
+  EXPECT_EQ(FingerprintText(cut).minhash.size(),
+            static_cast<size_t>(kMinHashes));
+}
+
 TEST(FingerprintTest, SimilarTextsAreCloseOthersFar) {
   const StoryFingerprint a = FingerprintText(kStory);
   ASSERT_FALSE(a.empty());
