@@ -73,6 +73,19 @@ Result<KafkaPtr> NewClient(rd_kafka_type_t type, const std::string& bootstrap,
   return KafkaPtr(rk);
 }
 
+// Assigns partitions 0..partitions-1 of `topic` to `rk`, from the start.
+void AssignFromBeginning(rd_kafka_t* rk, const std::string& topic,
+                         int partitions) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
 // Partition count of `topic` once every partition has a leader; 0 while the
 // topic is unknown or not ready.
 int ReadyPartitions(rd_kafka_t* rk, const std::string& topic) {
@@ -259,14 +272,7 @@ std::vector<ConsumedMessage> ConsumeAll(const std::string& bootstrap,
   }
   if (partitions == 0) return out;
 
-  rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(rk->get(), list);
-  rd_kafka_topic_partition_list_destroy(list);
+  AssignFromBeginning(rk->get(), topic, partitions);
 
   auto last_arrival = Clock::now();
   while (Clock::now() < deadline) {
@@ -306,14 +312,7 @@ Result<std::vector<ConsumedMessage>> ConsumeToEnd(
                    topic + "/" + std::to_string(p));
     }
   }
-  rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(rk->get(), list);
-  rd_kafka_topic_partition_list_destroy(list);
+  AssignFromBeginning(rk->get(), topic, partitions);
 
   // Where each partition's consumer stands: the offset after the last
   // message or the offset of the last end-of-partition event. Control
